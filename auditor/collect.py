@@ -1,0 +1,119 @@
+"""Run the collectors once, concurrently, under one time budget, into an Evidence bundle.
+
+This is the only place that does I/O for an audit. Every collector failure is
+recorded inside the evidence (errors as values); nothing here raises for a bad target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from auditor.collectors.discovery import discover
+from auditor.collectors.dnsclient import DnsClient, ResolverSpec
+from auditor.collectors.mail_dns import collect_mail_dns
+from auditor.dnspolicy import parse_sts_record
+from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, PreviousPolicy, Target
+from auditor.models import InputFile
+from auditor.state import StateStore
+
+StepCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    domain: str | None
+    services: tuple[str, ...] = ()
+    resolver: str | None = None
+    ca_file: str | None = None
+    timeout: float = 300.0
+    network: bool = True
+    state_dir: Path | None = None
+    host_root: Path | None = None
+    statement: str | None = None
+    claims_file: Path | None = None
+    per_ip_budget: int = 40
+    per_ip_concurrency: int = 2
+    extra_inputs: tuple[InputFile, ...] = field(default=())
+
+
+def file_input(kind: str, path: Path) -> InputFile:
+    """Digest of an input file, streamed so a large statement does not sit in memory twice."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return InputFile(kind=kind, name=str(path), sha256=digest.hexdigest(), size=size)
+
+
+def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Evidence:
+    step = on_step or (lambda _name: None)
+    started = time.monotonic()
+    deadline = started + options.timeout
+    collected_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    target = Target(
+        domain=options.domain,
+        services=options.services,
+        resolver=options.resolver,
+        ca_file=options.ca_file,
+        host_root=str(options.host_root) if options.host_root else None,
+        statement=options.statement,
+    )
+    evidence = Evidence(
+        schema_version=EVIDENCE_SCHEMA_VERSION,
+        collected_at=collected_at,
+        target=target,
+        network=bool(options.network and options.domain),
+        inputs=options.extra_inputs,
+    )
+    if evidence.network and options.domain:
+        evidence = _collect_network(evidence, options, deadline, step)
+    return evidence
+
+
+def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, step: StepCallback) -> Evidence:
+    assert options.domain is not None
+    dns = DnsClient(ResolverSpec.parse(options.resolver))
+    step("discovery")
+    discovery = discover(options.domain, dns, options.services)
+    evidence = replace(evidence, discovery=discovery)
+    if discovery.fatal and discovery.mx.status not in ("ok", "nodata"):
+        # The domain does not exist or DNS is unusable: asking for its TXT records would
+        # only turn one clear error into many misleading "record missing" failures.
+        return evidence
+    step("MTA-STS, TLS-RPT, SPF, DMARC")
+    store = StateStore(options.state_dir) if options.state_dir else None
+    previous = _previous_policy(store, discovery.domain) if store else None
+    remaining = max(1.0, deadline - time.monotonic())
+    mail_dns = collect_mail_dns(discovery.domain, dns, ca_file=options.ca_file, timeout=min(15.0, remaining),
+                                previous=previous)
+    evidence = replace(evidence, mail_dns=mail_dns)
+    if store is not None:
+        _remember_policy(store, discovery.domain, evidence)
+    return evidence
+
+
+def _previous_policy(store: StateStore, domain: str) -> PreviousPolicy | None:
+    saved = store.load(domain).get("mta_sts")
+    if not isinstance(saved, dict):
+        return None
+    return PreviousPolicy(policy_id=saved.get("id"), body_sha256=saved.get("sha256"), seen_at=saved.get("seen_at"))
+
+
+def _remember_policy(store: StateStore, domain: str, evidence: Evidence) -> None:
+    mail = evidence.mail_dns
+    if mail is None or mail.mta_sts_policy is None or not mail.mta_sts_policy.ok:
+        return
+    state = store.load(domain)
+    state["mta_sts"] = {
+        "id": parse_sts_record(mail.mta_sts_record.records).policy_id,
+        "sha256": hashlib.sha256((mail.mta_sts_policy.body or "").encode()).hexdigest(),
+        "seen_at": evidence.collected_at,
+    }
+    store.save(domain, state)

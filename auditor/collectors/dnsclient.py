@@ -1,0 +1,149 @@
+"""DNS lookups as values, through one configurable resolver (dnspython).
+
+Every lookup of the run goes through one :class:`DnsClient` so ``--resolver`` applies
+everywhere (discovery, TXT records, and the addresses HTTPS and TLS connect to), which
+is what makes private and test domains auditable. Failures come back as a
+:class:`DnsAnswer` with a status and reason, never as an exception.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from dataclasses import dataclass
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rdatatype
+import dns.resolver
+
+from auditor.evidence import DnsAnswer
+
+MAX_RECORDS = 64
+MAX_RECORD_CHARS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class ResolverSpec:
+    """``--resolver IP[:PORT]`` parsed; ``None`` address means the system resolver."""
+
+    address: str | None = None
+    port: int = 53
+
+    @classmethod
+    def parse(cls, text: str | None) -> ResolverSpec:
+        if not text:
+            return cls()
+        host, port = text, 53
+        if text.startswith("["):  # [v6]:port
+            host, _, rest = text[1:].partition("]")
+            if rest.startswith(":"):
+                port = int(rest[1:])
+        elif text.count(":") == 1:
+            host, port_text = text.split(":")
+            port = int(port_text)
+        ipaddress.ip_address(host)  # raises ValueError for names: a resolver must be an address
+        if not 0 < port < 65536:
+            raise ValueError(f"port out of range: {port}")
+        return cls(host, port)
+
+    def __str__(self) -> str:
+        if self.address is None:
+            return "system"
+        return f"[{self.address}]:{self.port}" if ":" in self.address else f"{self.address}:{self.port}"
+
+
+class DnsClient:
+    """A dnspython stub resolver with bounded time, answering with :class:`DnsAnswer`."""
+
+    def __init__(self, spec: ResolverSpec | None = None, *, timeout: float = 3.0, lifetime: float = 8.0) -> None:
+        self.spec = spec or ResolverSpec()
+        self._setup_error: str | None = None
+        try:
+            if self.spec.address is None:
+                resolver = dns.resolver.Resolver(configure=True)
+            else:
+                resolver = dns.resolver.Resolver(configure=False)
+                resolver.nameservers = [self.spec.address]
+                resolver.port = self.spec.port
+        except (dns.resolver.NoResolverConfiguration, OSError) as exc:
+            resolver = dns.resolver.Resolver(configure=False)
+            self._setup_error = f"no usable system resolver: {exc}"
+        resolver.timeout = timeout
+        resolver.lifetime = lifetime
+        # Ask for DNSSEC records so a validating upstream can tell us via the AD bit.
+        resolver.use_edns(0, dns.flags.DO, 1232)
+        self._resolver = resolver
+        self._cache: dict[tuple[str, str], DnsAnswer] = {}
+        self._lock = threading.Lock()
+
+    def query(self, name: str, rdtype: str) -> DnsAnswer:
+        key = (name.lower().rstrip("."), rdtype)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        answer = self._query(key[0], rdtype)
+        with self._lock:
+            self._cache[key] = answer
+        return answer
+
+    def _query(self, name: str, rdtype: str) -> DnsAnswer:
+        if self._setup_error:
+            return DnsAnswer(name, rdtype, "error", error=self._setup_error)
+        try:
+            result = self._resolver.resolve(name, rdtype, raise_on_no_answer=True, search=False)
+        except dns.resolver.NXDOMAIN:
+            return DnsAnswer(name, rdtype, "nxdomain", error=f"{name} does not exist (NXDOMAIN)")
+        except dns.resolver.NoAnswer:
+            return DnsAnswer(name, rdtype, "nodata", error=f"{name} has no {rdtype} record")
+        except dns.resolver.NoNameservers as exc:
+            return DnsAnswer(name, rdtype, "servfail", error=f"no server answered for {name} {rdtype}: {_short(exc)}")
+        except dns.resolver.LifetimeTimeout:
+            return DnsAnswer(name, rdtype, "timeout", error=f"DNS timeout for {name} {rdtype} via {self.spec}")
+        except dns.exception.DNSException as exc:
+            return DnsAnswer(name, rdtype, "error", error=f"DNS error for {name} {rdtype}: {_short(exc)}")
+        except (OSError, ValueError) as exc:
+            return DnsAnswer(name, rdtype, "error", error=f"DNS error for {name} {rdtype}: {_short(exc)}")
+        records = tuple(_present(rdata, rdtype) for rdata in list(result)[:MAX_RECORDS])
+        secure = bool(result.response.flags & dns.flags.AD)
+        return DnsAnswer(
+            name,
+            rdtype,
+            "ok",
+            records=records,
+            ttl=result.rrset.ttl if result.rrset is not None else None,
+            dnssec="secure" if secure else "unknown",
+        )
+
+    def addresses(self, name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A and AAAA of ``name``: (addresses, reasons for lookups that failed)."""
+        found: list[str] = []
+        problems: list[str] = []
+        for rdtype in ("A", "AAAA"):
+            answer = self.query(name, rdtype)
+            if answer.ok:
+                found.extend(answer.records)
+            elif answer.status not in ("nodata",):
+                problems.append(answer.error or answer.status)
+        if found:
+            # One missing family is normal; only report failures when nothing was found
+            # or a lookup failed for a reason other than "no such record".
+            problems = [p for p in problems if "NXDOMAIN" not in p]
+        return tuple(dict.fromkeys(found)), tuple(problems)
+
+
+def _present(rdata: object, rdtype: str) -> str:
+    """Presentation form; TXT strings are joined (RFC 7208 §3.3) and decoded leniently."""
+    if rdtype == "TXT":
+        strings = getattr(rdata, "strings", ())
+        text = b"".join(strings).decode("utf-8", "replace")
+    else:
+        text = str(rdata)
+    return text[:MAX_RECORD_CHARS]
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc)[:300] or type(exc).__name__

@@ -1,0 +1,161 @@
+"""The evidence bundle: everything collectors saw, as plain JSON-serialisable data.
+
+Collectors fill it once per run; checks only read it. Saving it (``--evidence-out``)
+and re-evaluating it (``auditor evaluate``) must give identical findings, so checks
+take "now" from ``collected_at`` rather than the clock.
+
+Each collector family owns one optional section. A family that was not run leaves its
+section ``None``; checks needing it are then ``skipped``. A family that ran but failed
+records the failure inside its section (errors as values), so checks report ``error``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from auditor.models import InputFile
+
+EVIDENCE_SCHEMA_VERSION = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class DnsAnswer:
+    """One DNS lookup: the records in presentation format, or why there are none.
+
+    ``status``: ok | nxdomain | nodata | servfail | timeout | refused | error.
+    ``dnssec``: secure (validated) | insecure | bogus | unknown (not validated).
+    """
+
+    name: str
+    rdtype: str
+    status: str
+    records: tuple[str, ...] = ()
+    ttl: int | None = None
+    error: str | None = None
+    dnssec: str = "unknown"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class MxHost:
+    name: str
+    preference: int
+    addresses: tuple[str, ...] = ()
+    lookup_errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A network service to probe. ``tls``: ``starttls`` | ``implicit`` | ``none``."""
+
+    host: str
+    port: int
+    proto: str
+    tls: str
+    source: str
+    addresses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """Where the mail domain's services are, per DNS (and the user's ``--service``)."""
+
+    domain: str
+    resolver: str | None
+    mx: DnsAnswer
+    mx_hosts: tuple[MxHost, ...] = ()
+    null_mx: bool = False
+    implicit_mx: bool = False
+    srv: tuple[DnsAnswer, ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
+    fatal: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpFetch:
+    """One HTTPS GET with certificate validation; body bounded, never a redirect.
+
+    ``error_kind``: connect | timeout | dns | cert-expired | cert-untrusted |
+    cert-hostname | cert | tls | http-status | redirect | too-large | content-type.
+    """
+
+    url: str
+    ok: bool
+    http_status: int | None = None
+    content_type: str | None = None
+    body: str | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    peer_address: str | None = None
+    redirect_to: str | None = None
+    cert_not_after: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousPolicy:
+    """What the previous run saw of the MTA-STS policy (from the state directory)."""
+
+    policy_id: str | None
+    body_sha256: str | None
+    seen_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MailDns:
+    """The DNS side of a mail domain: MTA-STS, TLS-RPT, SPF, DMARC."""
+
+    mta_sts_record: DnsAnswer
+    tlsrpt_record: DnsAnswer
+    spf_record: DnsAnswer
+    dmarc_record: DnsAnswer
+    mta_sts_policy: HttpFetch | None = None
+    previous_policy: PreviousPolicy | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What the user asked to audit and how (kept so a bundle documents its own run)."""
+
+    domain: str | None
+    services: tuple[str, ...] = ()
+    resolver: str | None = None
+    ca_file: str | None = None
+    host_root: str | None = None
+    statement: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    schema_version: str
+    collected_at: str
+    target: Target
+    network: bool
+    inputs: tuple[InputFile, ...] = ()
+    discovery: Discovery | None = None
+    mail_dns: MailDns | None = None
+    # Sections owned by other collector families are added below, one line each.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def now(self) -> datetime:
+        """The collection time: checks compare dates against this, never the clock."""
+        return datetime.fromisoformat(self.collected_at)
+
+
+_ADAPTER: TypeAdapter[Evidence] = TypeAdapter(Evidence)
+
+
+def evidence_to_json(evidence: Evidence) -> bytes:
+    return _ADAPTER.dump_json(evidence, indent=1)
+
+
+def evidence_from_json(data: bytes | str) -> Evidence:
+    """Parse a saved bundle; raises ``pydantic.ValidationError`` naming the bad field."""
+    return _ADAPTER.validate_json(data)

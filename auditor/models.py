@@ -1,0 +1,180 @@
+"""Core value types shared by collectors, checks and renderers.
+
+Everything here is a frozen dataclass of plain values so that evidence and reports
+round-trip through JSON unchanged (``auditor evaluate`` relies on that) and so that
+checks, being pure functions of these values, can be tested from fixtures.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(enum.StrEnum):
+    """Outcome of one check on one subject. ``error`` means *could not verify*."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    WAIVED = "waived"
+
+
+class Severity(enum.StrEnum):
+    """Ordered severities; ``rank`` grows with gravity so thresholds compare."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_ORDER.index(self)
+
+    def at_least(self, other: Severity) -> bool:
+        return self.rank >= other.rank
+
+
+_SEVERITY_ORDER = [Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
+
+
+class Need(enum.StrEnum):
+    """Kinds of input a check depends on; without them it is ``skipped``."""
+
+    NETWORK = "network"
+    HOST = "host"
+    STATEMENT = "statement"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where something was seen: an endpoint, a DNS name, a URL or a file line.
+
+    ``str()`` gives the familiar forms ``host:port``, ``file:line``, a DNS name or a URL,
+    which is what reports print; SARIF uses ``path``/``line`` separately.
+    """
+
+    host: str | None = None
+    port: int | None = None
+    path: str | None = None
+    line: int | None = None
+    dns_name: str | None = None
+    url: str | None = None
+
+    def __str__(self) -> str:
+        if self.path is not None:
+            return f"{self.path}:{self.line}" if self.line is not None else self.path
+        if self.url is not None:
+            return self.url
+        if self.host is not None:
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            return f"{host}:{self.port}" if self.port is not None else host
+        return self.dns_name or ""
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One piece of evidence shown next to a finding: what was seen, and where."""
+
+    label: str
+    value: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRef:
+    """The statement's promise a finding was compared with (quoted, never paraphrased)."""
+
+    claim_id: str
+    kind: str
+    quote: str
+    subject: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a check function yields for one subject; the engine adds the metadata.
+
+    ``severity`` overrides the check's default where one check grades several cases
+    (e.g. DMARC missing vs. ``p=none``). ``key`` distinguishes several outcomes of the
+    same check on the same subject so finding ids stay unique and stable.
+    """
+
+    status: Status
+    subject: str
+    detail: str
+    observations: tuple[Observation, ...] = ()
+    severity: Severity | None = None
+    claim: ClaimRef | None = None
+    key: str | None = None
+    extra_clauses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A graded outcome with everything a reader needs: status, severity, clauses, fix."""
+
+    id: str
+    check_id: str
+    status: Status
+    severity: Severity
+    title: str
+    subject: str
+    detail: str
+    observations: tuple[Observation, ...] = ()
+    claim: ClaimRef | None = None
+    clauses: tuple[str, ...] = ()
+    remediation: str = ""
+    area: str = ""
+    waiver: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """An input the audit read, with its digest so a report proves what it examined."""
+
+    kind: str
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseCoverage:
+    clause_id: str
+    examined: int
+    passed: int
+    failed: int
+    errors: int
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_severity: dict[str, int] = field(default_factory=dict)
+    verdict: str = "pass"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    schema_version: str
+    tool: str
+    tool_version: str
+    run_id: str
+    started: str
+    finished: str
+    target: str
+    profile: str
+    lang: str
+    inputs: tuple[InputFile, ...]
+    findings: tuple[Finding, ...]
+    summary: Summary
+    clause_coverage: tuple[ClauseCoverage, ...]
+    clauses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    claims: tuple[dict[str, Any], ...] = ()
+    notes: tuple[str, ...] = ()

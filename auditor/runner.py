@@ -1,0 +1,104 @@
+"""Evaluate checks against an evidence bundle: pure, repeatable, never crashing.
+
+Two phases: ordinary checks see only evidence; checks declared with
+``uses_findings=True`` (e.g. "the statement promises enforced encryption") run
+afterwards and also see the first phase's findings.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from auditor.evidence import Evidence
+from auditor.models import Finding, Need, Outcome, Severity, Status
+from auditor.registry import Check, CheckContext
+
+_DETAIL_LIMIT = 2000
+
+
+def satisfied_needs(evidence: Evidence) -> frozenset[Need]:
+    """Which kinds of input this run actually collected."""
+    have: set[Need] = set()
+    if evidence.network:
+        have.add(Need.NETWORK)
+    if getattr(evidence, "host", None) is not None:
+        have.add(Need.HOST)
+    if getattr(evidence, "claims", None) is not None:
+        have.add(Need.STATEMENT)
+    return frozenset(have)
+
+
+_NEED_REASON = {
+    Need.NETWORK: "no network probes in this run (no domain given, or --no-network)",
+    Need.HOST: "no host evidence in this run (use --host-root)",
+    Need.STATEMENT: "no privacy statement or claims file in this run (use --statement or --claims)",
+}
+
+
+def evaluate(
+    checks: Sequence[Check],
+    evidence: Evidence,
+    *,
+    profile: str = "bsi-tr-02102-2",
+    lang: str = "en",
+    options: dict[str, Any] | None = None,
+) -> list[Finding]:
+    have = satisfied_needs(evidence)
+    first = [c for c in checks if not c.meta.uses_findings]
+    second = [c for c in checks if c.meta.uses_findings]
+    findings: list[Finding] = []
+    base_ctx = CheckContext(evidence=evidence, profile=profile, options=dict(options or {}))
+    for item in first:
+        findings.extend(_run_one(item, base_ctx, have, lang))
+    phase_two_ctx = CheckContext(
+        evidence=evidence, profile=profile, options=dict(options or {}), findings=tuple(findings)
+    )
+    for item in second:
+        findings.extend(_run_one(item, phase_two_ctx, have, lang))
+    return findings
+
+
+def _run_one(item: Check, ctx: CheckContext, have: frozenset[Need], lang: str) -> list[Finding]:
+    missing = sorted(item.meta.needs - have)
+    if missing:
+        reason = "; ".join(_NEED_REASON[n] for n in missing)
+        return [_finding(item, Outcome(Status.SKIPPED, ctx.evidence.target.domain or "-", reason), lang)]
+    try:
+        outcomes = list(item.func(ctx))
+    except Exception as exc:  # errors as values: one broken check never sinks the audit
+        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" at {last.filename.rsplit('/', 1)[-1]}:{last.lineno}" if last else ""
+        outcome = Outcome(Status.ERROR, ctx.evidence.target.domain or "-", f"check crashed: {exc!r}{where}")
+        return [_finding(item, outcome, lang)]
+    if not outcomes:
+        outcome = Outcome(Status.SKIPPED, ctx.evidence.target.domain or "-", "nothing to examine in this run")
+        return [_finding(item, outcome, lang)]
+    return [_finding(item, o, lang) for o in outcomes]
+
+
+def _finding(item: Check, outcome: Outcome, lang: str) -> Finding:
+    meta = item.meta
+    key = f"{meta.id}:{outcome.subject}" + (f"#{outcome.key}" if outcome.key else "")
+    severity: Severity = outcome.severity or meta.severity
+    clauses = tuple(dict.fromkeys(meta.clauses + outcome.extra_clauses))
+    return Finding(
+        id=key,
+        check_id=meta.id,
+        status=outcome.status,
+        severity=severity,
+        title=meta.title_in(lang),
+        subject=outcome.subject,
+        detail=outcome.detail[:_DETAIL_LIMIT],
+        observations=outcome.observations,
+        claim=outcome.claim,
+        clauses=clauses,
+        remediation=meta.remediation_in(lang) if outcome.status in (Status.FAIL, Status.WARN) else "",
+        area=meta.area,
+    )
+
+
+def failing(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:
+    """Findings that gate a CI job: failed (not warned, not waived) at or above ``threshold``."""
+    return [f for f in findings if f.status == Status.FAIL and f.severity.at_least(threshold)]

@@ -1,0 +1,47 @@
+"""HTML report: one self-contained file rendered by Jinja2 with autoescaping.
+
+Every string in a report can come from a hostile server, config or statement, so
+autoescape is forced on (not left to the file-name heuristic) and the page declares a
+Content-Security-Policy that forbids scripts and any external fetch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+
+from auditor.models import Location, Report, Status
+from auditor.reports.i18n import strings_for
+
+_SEVERITIES = ["critical", "high", "medium", "low", "info"]
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("auditor.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["location"] = lambda loc: str(Location(**loc)) if isinstance(loc, dict) else str(loc)
+    return env
+
+
+def render_html(report: Report) -> str:
+    problems = [f for f in report.findings if f.status in (Status.FAIL, Status.WARN, Status.ERROR, Status.WAIVED)]
+    others = [f for f in report.findings if f not in problems]
+    claim_findings: dict[str, list[Any]] = {}
+    for finding in report.findings:
+        if finding.claim is not None:
+            claim_findings.setdefault(finding.claim.claim_id, []).append(finding)
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        report=report,
+        t=strings_for(report.lang),
+        severities=_SEVERITIES,
+        problems=problems,
+        others=others,
+        claim_findings=claim_findings,
+    )

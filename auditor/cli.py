@@ -219,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     console = Console(stderr=False, highlight=False, soft_wrap=False)
     if not console.is_terminal:  # logs and CI: no 80-column wrapping of ids and details
         console = Console(stderr=False, highlight=False, soft_wrap=False, width=160)
-    errors = Console(stderr=True, highlight=False)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         code = COMMANDS[args.command](args, console)
     except UsageError as exc:

@@ -11,9 +11,8 @@ records the failure inside its section (errors as values), so checks report ``er
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -141,7 +140,6 @@ class Evidence:
     discovery: Discovery | None = None
     mail_dns: MailDns | None = None
     # Sections owned by other collector families are added below, one line each.
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def now(self) -> datetime:

@@ -92,8 +92,10 @@ def _policy(ctx: CheckContext) -> tuple[str, MailDns | None, Outcome | None]:
             return domain, mail, failed
         return domain, mail, Outcome(Status.SKIPPED, domain, reason, _record_obs(mail.mta_sts_record))
     if not mail.mta_sts_policy.ok:
-        return domain, mail, Outcome(Status.ERROR, domain, "the MTA-STS policy could not be fetched: "
-                                     f"{mail.mta_sts_policy.error}", _policy_obs(mail.mta_sts_policy))
+        # mta-sts.policy already grades this (fail, or error when unreachable); repeating it
+        # here as four more errors would bury the one actionable finding.
+        return domain, mail, Outcome(Status.SKIPPED, domain, "no usable policy to examine (see mta-sts.policy: "
+                                     f"{mail.mta_sts_policy.error_kind})", _policy_obs(mail.mta_sts_policy))
     return domain, mail, None
 
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian machine (as root) for auditor: system packages, a virtualenv in
+# .venv with auditor and its test tools. Idempotent; a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tests/lab/lib.sh
+
+# Python with venv support (Debian splits venv/ensurepip into python3-venv).
+if ! command -v python3 >/dev/null 2>&1; then lab_apt_install python3 python3-venv; fi
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then lab_apt_install python3-venv; fi
+lab_apt_install ca-certificates openssl iproute2 procps
+# The lab's servers (knot, nginx, postfix, dovecot) are installed by tests/lab/up.sh itself.
+
+if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 'setuptools>=77' wheel
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'

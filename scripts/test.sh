@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up everything (scripts/setup.sh), start the local lab, run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+# Peers and tools the tests drive: testssl.sh (agreement test), Chromium (report screenshots).
+( source tests/lab/lib.sh && lab_apt_install testssl.sh chromium )
+bash tests/lab/up.sh
+exec .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,93 @@
+"""The HTML report: escaped, self-contained, bilingual, and really rendered by a browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from auditor.cli import main
+from auditor.metadata import packaged_metadata
+from auditor.registry import load_checks
+from auditor.report import build_report
+from auditor.reports.html import render_html
+from auditor.runner import evaluate
+from tests.checks.evidence_factory import evidence, mail_dns, txt
+
+PAYLOADS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(2)>')
+
+
+class _Resources(HTMLParser):
+    """Collects every attribute that would make a browser fetch something."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fetching: list[tuple[str, str, str]] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self.scripts += 1
+        for name, value in attrs:
+            if name in ("src", "srcset", "poster", "data") or (name == "href" and tag == "link"):
+                self.fetching.append((tag, name, value or ""))
+            if name.startswith("on"):
+                self.fetching.append((tag, name, value or ""))
+
+
+def report_html(lang: str = "en") -> str:
+    hostile = mail_dns(spf_record=txt("example.org", f"v=spf1 {PAYLOADS[0]} {PAYLOADS[1]} +all"))
+    ev = evidence(mail_dns=hostile)
+    findings = evaluate(load_checks(packaged_metadata()), ev, lang=lang)
+    return render_html(build_report(ev, findings, profile="bsi-tr-02102-2", lang=lang))
+
+
+def test_hostile_strings_are_escaped_and_nothing_is_fetched() -> None:
+    html = report_html()
+    for payload in PAYLOADS:
+        assert payload not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    parser = _Resources()
+    parser.feed(html)
+    assert parser.scripts == 0 and parser.fetching == []
+    assert "default-src 'none'" in html
+    assert not re.search(r"url\(\s*['\"]?https?:", html)
+
+
+def test_german_report_uses_german_labels_and_titles() -> None:
+    html = report_html("de")
+    assert 'lang="de"' in html and "Zusammenfassung" in html and "SPF beschränkt die zulässigen Absender" in html
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("chromium is not installed: run the README's test command, which installs it")
+    return path
+
+
+def test_browser_renders_lab_report_without_any_network_request(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    report = tmp_path / "report.html"
+    with pytest.raises(SystemExit):
+        main(["scan", "xss.lab.test", "--resolver", lab.resolver, "--ca-file", str(lab.ca_file), "-o", str(report),
+              "-o", str(tmp_path / "report.json"), "-q"])
+    html = report.read_text()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    shot, netlog = tmp_path / "shot.png", tmp_path / "netlog.json"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+             "--disable-component-update", "--disable-sync", "--disable-default-apps",
+             f"--user-data-dir={tmp_path / 'profile'}", f"--log-net-log={netlog}", "--window-size=1280,2200"]
+    subprocess.run([_chromium(), *flags, f"--screenshot={shot}", report.as_uri()], check=True, timeout=120,
+                   capture_output=True)
+    assert shot.stat().st_size > 10_000
+    dom = subprocess.run([_chromium(), *flags, "--dump-dom", report.as_uri()], check=True, timeout=120,
+                         capture_output=True, text=True).stdout
+    assert "xss.lab.test" in dom and "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
+    assert "<script>alert(1)" not in dom
+    # The net-log lists every URL request Chromium made; a file:// page must cause none.
+    external = sorted(set(re.findall(r'"url":"((?:https?|wss?)://[^"]+)"', netlog.read_text())))
+    assert external == [], f"the report made network requests: {external}"

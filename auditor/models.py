@@ -132,6 +132,7 @@ class Finding:
     remediation: str = ""
     area: str = ""
     waiver: str | None = None
+    in_baseline: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,5 +100,6 @@ def _finding(item: Check, outcome: Outcome, lang: str) -> Finding:
 
 
 def failing(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:
-    """Findings that gate a CI job: failed (not warned, not waived) at or above ``threshold``."""
-    return [f for f in findings if f.status == Status.FAIL and f.severity.at_least(threshold)]
+    """Findings that gate a CI job: failed (not warned, not waived, not already in the
+    accepted baseline) at or above ``threshold``."""
+    return [f for f in findings if f.status == Status.FAIL and f.severity.at_least(threshold) and not f.in_baseline]

@@ -9,6 +9,9 @@ from auditor.fsutil import atomic_write
 from auditor.models import Report
 from auditor.reports.html import render_html
 from auditor.reports.json_report import render_json
+from auditor.reports.junit import render_junit
+from auditor.reports.markdown import render_markdown
+from auditor.reports.sarif import render_sarif
 
 Renderer = Callable[[Report], bytes | str]
 
@@ -16,6 +19,9 @@ RENDERERS: dict[str, Renderer] = {
     ".json": render_json,
     ".html": render_html,
     ".htm": render_html,
+    ".sarif": render_sarif,
+    ".xml": render_junit,
+    ".md": render_markdown,
 }
 
 

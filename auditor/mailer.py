@@ -1,0 +1,113 @@
+"""Mail the report: HTML inline, JSON attached, over SMTP with TLS that is verified.
+
+The report itself describes a mail service's weaknesses, so sending it in plaintext or
+to an unauthenticated server would be its own finding: STARTTLS is required (or
+implicit TLS), the certificate and host name are verified, and AUTH is never sent
+before TLS. The password comes from an environment variable or a file, never the
+command line.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from auditor.models import Report
+from auditor.reports.html import render_html
+from auditor.reports.json_report import render_json
+from auditor.reports.markdown import render_markdown
+
+
+class MailError(Exception):
+    """The report could not be delivered; the message says why (never the password)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettings:
+    server: str
+    port: int
+    sender: str
+    recipients: tuple[str, ...]
+    tls: str = "starttls"  # or "implicit"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    ca_file: str | None = None
+    timeout: float = 30.0
+
+    def password(self) -> str | None:
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise MailError(f"environment variable {self.password_env} (SMTP password) is not set")
+            return value
+        if self.password_file:
+            try:
+                return self.password_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise MailError(f"cannot read SMTP password file {self.password_file}: {exc.strerror}") from None
+        return None
+
+
+def subject_line(report: Report, previous: dict[str, int] | None) -> str:
+    counts = report.summary.by_status
+    parts = [f"{counts.get(k, 0)} {k}" for k in ("fail", "error", "warn") if counts.get(k)]
+    line = f"[auditor] {report.target}: {report.summary.verdict}" + (f" ({', '.join(parts)})" if parts else "")
+    if previous is not None:
+        delta = counts.get("fail", 0) - previous.get("fail", 0)
+        line += f", {'+' if delta > 0 else ''}{delta} fail since last run" if delta else ", no change since last run"
+    return line[:200]
+
+
+def build_message(report: Report, settings: MailSettings, previous: dict[str, int] | None) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject_line(report, previous)
+    message["From"] = settings.sender
+    message["To"] = ", ".join(settings.recipients)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
+    message.set_content(render_markdown(report))
+    message.add_alternative(render_html(report), subtype="html")
+    message.add_attachment(render_json(report), maintype="application", subtype="json",
+                           filename=f"auditor-report-{report.run_id}.json")
+    return message
+
+
+def send_report(report: Report, settings: MailSettings, previous: dict[str, int] | None = None) -> str:
+    """Deliver; returns the Message-ID. Raises :class:`MailError` with a reason."""
+    message = build_message(report, settings, previous)
+    context = ssl.create_default_context(cafile=settings.ca_file) if settings.ca_file else ssl.create_default_context()
+    password = settings.password()
+    try:
+        if settings.tls == "implicit":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(settings.server, settings.port, timeout=settings.timeout,
+                                                    context=context)
+        else:
+            client = smtplib.SMTP(settings.server, settings.port, timeout=settings.timeout)
+        with client:
+            client.ehlo()
+            if settings.tls != "implicit":
+                if not client.has_extn("starttls"):
+                    raise MailError(f"{settings.server}:{settings.port} does not offer STARTTLS; refusing to send "
+                                    "the report in plaintext")
+                client.starttls(context=context)
+                client.ehlo()
+            if settings.username:
+                if password is None:
+                    raise MailError("SMTP user given but no password (set password_env or password_file)")
+                client.login(settings.username, password)
+            client.send_message(message)
+    except MailError:
+        raise
+    except ssl.SSLCertVerificationError as exc:
+        raise MailError(f"certificate of {settings.server} not trusted: {exc.verify_message}") from None
+    except smtplib.SMTPAuthenticationError as exc:
+        raise MailError(f"SMTP authentication failed for {settings.username}: {exc.smtp_code}") from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise MailError(f"delivery via {settings.server}:{settings.port} failed: {exc}") from None
+    return str(message["Message-ID"])

@@ -7,7 +7,9 @@ Argument errors exit 2 with a usage message (argparse); every other outcome maps
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -104,4 +106,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         errors.print("auditor: interrupted", markup=False)
         code = ExitCode.INTERRUPTED
+    except Exception as exc:  # a bug must not look like "findings" (exit 1) nor dump a traceback
+        where = ""
+        if exc.__traceback__ is not None:
+            last = traceback.extract_tb(exc.__traceback__)[-1]
+            where = f" ({Path(last.filename).name}:{last.lineno})"
+        errors.print(f"auditor: internal error{where}: {type(exc).__name__}: {exc}", markup=False)
+        if os.environ.get("AUDITOR_DEBUG"):
+            errors.print(traceback.format_exc(), markup=False)
+        code = ExitCode.INTERNAL
     sys.exit(int(code))

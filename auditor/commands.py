@@ -65,7 +65,8 @@ def clause_info(lang: str) -> dict[str, dict[str, str]]:
     for cid in catalogue.ids():
         clause = catalogue.get(cid)
         if clause is not None:
-            info[cid] = {"id": cid, "title": clause.title.get(lang) or clause.title.get("en", cid), "url": clause.url}
+            info[cid] = {"id": cid, "title": clause.title.get(lang) or clause.title.get("en", cid), "url": clause.url,
+                         "law": clause.law}
     return info
 
 

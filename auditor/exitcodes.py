@@ -11,4 +11,5 @@ class ExitCode(enum.IntEnum):
     USAGE = 2  # bad command line, or an input file (claims, mapping, bundle, config) is unreadable/malformed
     NOT_RUN = 3  # the audit could not run: the target domain does not resolve, or no input could be collected
     INCOMPLETE = 4  # audit complete, nothing failed at --fail-on, but some checks could not verify (error findings)
+    INTERNAL = 5  # a bug in auditor itself (the message says where); nothing was judged
     INTERRUPTED = 130  # stopped by Ctrl-C / SIGINT; reports already written stay intact

@@ -159,6 +159,7 @@ class Summary:
     by_status: dict[str, int] = field(default_factory=dict)
     by_severity: dict[str, int] = field(default_factory=dict)
     verdict: str = "pass"
+    by_area: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

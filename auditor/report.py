@@ -44,7 +44,7 @@ def build_report(
     claim_set = getattr(evidence, "claims", None)
     if claim_set is not None and is_dataclass(claim_set):
         claims = tuple(asdict(c) for c in getattr(claim_set, "claims", ()))
-    referenced = sorted({c for f in ordered for c in f.clauses})
+    referenced = {c for f in ordered for c in f.clauses}
     info = clause_info or {}
     return Report(
         schema_version=REPORT_SCHEMA_VERSION,
@@ -60,7 +60,8 @@ def build_report(
         findings=tuple(ordered),
         summary=summarise(ordered),
         clause_coverage=coverage(ordered),
-        clauses={cid: info.get(cid, {"id": cid}) for cid in referenced},
+        # Every catalogued clause, so the coverage matrix can show what was *not* examined.
+        clauses={cid: info.get(cid, {"id": cid}) for cid in sorted(referenced | set(info))},
         claims=claims,
         notes=tuple(notes),
     )
@@ -80,6 +81,10 @@ def _order(finding: Finding) -> tuple[int, int, str]:
 
 def summarise(findings: Sequence[Finding]) -> Summary:
     by_status = Counter(f.status.value for f in findings)
+    by_area: dict[str, dict[str, int]] = {}
+    for finding in findings:
+        area = by_area.setdefault(finding.area or "other", {s.value: 0 for s in Status})
+        area[finding.status.value] += 1
     by_severity = Counter(f.severity.value for f in findings if f.status in (Status.FAIL, Status.WARN))
     if by_status.get("fail"):
         verdict = "fail"
@@ -90,7 +95,7 @@ def summarise(findings: Sequence[Finding]) -> Summary:
     else:
         verdict = "pass"
     return Summary(by_status={s.value: by_status.get(s.value, 0) for s in Status},
-                   by_severity=dict(sorted(by_severity.items())), verdict=verdict)
+                   by_severity=dict(sorted(by_severity.items())), verdict=verdict, by_area=dict(sorted(by_area.items())))
 
 
 def coverage(findings: Sequence[Finding]) -> tuple[ClauseCoverage, ...]:

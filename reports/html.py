@@ -15,6 +15,8 @@ from auditor.models import Location, Report, Status
 from auditor.reports.i18n import strings_for
 
 _SEVERITIES = ["critical", "high", "medium", "low", "info"]
+# Coverage lists binding law as "not examined"; guidance and rulings are only rationale.
+_LAWS = {"GDPR", "BDSG", "TDDDG"}
 
 
 def _environment() -> jinja2.Environment:
@@ -36,6 +38,9 @@ def render_html(report: Report) -> str:
     for finding in report.findings:
         if finding.claim is not None:
             claim_findings.setdefault(finding.claim.claim_id, []).append(finding)
+    examined = {row.clause_id for row in report.clause_coverage}
+    not_examined = [cid for cid, info in report.clauses.items()
+                    if cid not in examined and info.get("law") in _LAWS and "-" in cid]
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=report,
@@ -44,4 +49,5 @@ def render_html(report: Report) -> str:
         problems=problems,
         others=others,
         claim_findings=claim_findings,
+        not_examined=not_examined,
     )

@@ -1,0 +1,61 @@
+"""Killing the process mid-write leaves the previous report and state intact."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+WRITER = textwrap.dedent("""
+    import json, sys
+    from auditor.fsutil import atomic_write
+    from auditor.state import StateStore
+    from pathlib import Path
+    target, state_dir = Path(sys.argv[1]), Path(sys.argv[2])
+    store = StateStore(state_dir)
+    generation = 0
+    while True:
+        generation += 1
+        # ~8 MB per report so a kill lands inside a write most of the time
+        body = json.dumps({"generation": generation, "findings": ["x" * 1000] * 8000})
+        atomic_write(target, body)
+        store.save("example.org", {"generation": generation, "padding": "y" * 2_000_000})
+""")
+
+
+def test_sigkill_during_writes_never_leaves_a_torn_file(tmp_path: Path) -> None:
+    report, state_dir = tmp_path / "report.json", tmp_path / "state"
+    report.write_text(json.dumps({"generation": 0, "findings": []}))
+    seen = set()
+    for round_number in range(6):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(report), str(state_dir)])
+        time.sleep(0.4 + 0.13 * round_number)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        document = json.loads(report.read_text())  # would raise on a truncated file
+        seen.add(document["generation"])
+        state_file = state_dir / "example.org.json"
+        if state_file.exists():
+            assert "generation" in json.loads(state_file.read_text())
+    # Temp files of killed writers are the only leftovers; the targets are whole.
+    assert all(p.name.startswith(".") for p in tmp_path.iterdir() if p.name not in ("report.json", "state"))
+    assert seen, "no generation was observed"
+
+
+def test_cli_interrupted_keeps_previous_report(tmp_path: Path) -> None:
+    """SIGINT during a scan (here: one waiting on a dead resolver) exits 130 and the old report stays."""
+    out = tmp_path / "report.json"
+    out.write_text('{"previous": true}')
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "auditor"), "scan", "example.test", "--resolver",
+                             "127.0.53.253", "--timeout", "60", "-o", str(out), "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert json.loads(out.read_text()) == {"previous": True}

@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="extra endpoint to probe, e.g. mail.example.org:993/imaps; repeatable")
     scan.add_argument("--resolver", metavar="IP[:PORT]", help="DNS server for every lookup and connection")
     scan.add_argument("--ca-file", metavar="PEM", help="trust these CA certificates (private or test CAs)")
+    scan.add_argument("--trust-anchor", type=Path, metavar="FILE",
+                      help="DS/DNSKEY records of a zone: validate DNSSEC ourselves below it (test/private zones)")
     scan.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
                       help="time budget for the whole collection (default: %(default)s)")
     scan.add_argument("--no-network", action="store_true", help="host/statement only: probe nothing")

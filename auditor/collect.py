@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from auditor.collectors.dane import collect_dane
 from auditor.collectors.discovery import discover
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
 from auditor.collectors.mail_dns import collect_mail_dns
@@ -36,6 +37,7 @@ class ScanOptions:
     host_root: Path | None = None
     statement: str | None = None
     claims_file: Path | None = None
+    trust_anchor: Path | None = None
     per_ip_budget: int = 40
     per_ip_concurrency: int = 2
     extra_inputs: tuple[InputFile, ...] = field(default=())
@@ -94,6 +96,9 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
     mail_dns = collect_mail_dns(discovery.domain, dns, ca_file=options.ca_file, timeout=min(15.0, remaining),
                                 previous=previous)
     evidence = replace(evidence, mail_dns=mail_dns)
+    if discovery.mx_hosts:
+        step("DANE TLSA")
+        evidence = replace(evidence, dane=collect_dane(discovery.mx_hosts, dns, trust_anchor=options.trust_anchor))
     if store is not None:
         _remember_policy(store, discovery.domain, evidence)
     return evidence

@@ -17,6 +17,7 @@ from rich.markup import escape
 from auditor.collect import ScanOptions, collect
 from auditor.collectors.discovery import ServiceSpecError, is_hostname, parse_service
 from auditor.collectors.dnsclient import ResolverSpec
+from auditor.collectors.dnssec import TrustAnchor, TrustAnchorError
 from auditor.config import ConfigError, load_config
 from auditor.evidence import Evidence, evidence_from_json, evidence_to_json
 from auditor.exitcodes import ExitCode
@@ -163,6 +164,11 @@ def cmd_scan(args: argparse.Namespace, console: Console, parser: argparse.Argume
     _validate_outputs(args)
     if args.ca_file and not Path(args.ca_file).is_file():
         raise UsageError(f"--ca-file {args.ca_file}: no such file")
+    if args.trust_anchor:
+        try:
+            TrustAnchor.load(args.trust_anchor)
+        except TrustAnchorError as exc:
+            raise UsageError(str(exc)) from None
     mail = _mail_settings(args)
     started = _now()
     options = ScanOptions(
@@ -173,6 +179,7 @@ def cmd_scan(args: argparse.Namespace, console: Console, parser: argparse.Argume
         timeout=args.timeout,
         network=not args.no_network,
         state_dir=args.state_dir,
+        trust_anchor=args.trust_anchor,
     )
     t0 = time.monotonic()
     if console.is_terminal and not args.quiet:

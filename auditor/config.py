@@ -25,6 +25,7 @@ _AUDIT_KEYS: dict[str, tuple[type | tuple[type, ...], str | None]] = {
     "services": (list, "--service"),
     "resolver": (str, "--resolver"),
     "ca_file": (str, "--ca-file"),
+    "trust_anchor": (str, "--trust-anchor"),
     "timeout": ((int, float), "--timeout"),
     "no_network": (bool, "--no-network"),
     "state_dir": (str, "--state-dir"),
@@ -43,7 +44,7 @@ _AUDIT_KEYS: dict[str, tuple[type | tuple[type, ...], str | None]] = {
     "only": (list, "--only"),
     "skip": (list, "--skip"),
 }
-_PATH_KEYS = {"ca_file", "state_dir", "statement", "claims", "host_root", "waivers", "baseline", "mapping",
+_PATH_KEYS = {"ca_file", "trust_anchor", "state_dir", "statement", "claims", "host_root", "waivers", "baseline", "mapping",
               "outputs", "evidence_out"}
 _MAIL_KEYS = {"to", "from", "server", "port", "tls", "username", "password_env", "password_file", "ca_file"}
 

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from pydantic import TypeAdapter
 
+from auditor.collectors.dialogs_types import DialogResult
 from auditor.models import InputFile
 
 EVIDENCE_SCHEMA_VERSION = "1"
@@ -119,6 +120,21 @@ class MailDns:
 
 
 @dataclass(frozen=True, slots=True)
+class DaneLookup:
+    """TLSA records of one MX (RFC 7672 §2.2: ``_25._tcp.<mx>``) and how far DNS vouches for them.
+
+    ``dnssec``: secure (signatures verified up to the trust anchor, or AD from a
+    validating resolver) | insecure | bogus (signatures present but wrong) | indeterminate.
+    """
+
+    mx_host: str
+    name: str
+    answer: DnsAnswer
+    dnssec: str
+    validation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
     """What the user asked to audit and how (kept so a bundle documents its own run)."""
 
@@ -139,7 +155,9 @@ class Evidence:
     inputs: tuple[InputFile, ...] = ()
     discovery: Discovery | None = None
     mail_dns: MailDns | None = None
+    dane: tuple[DaneLookup, ...] = ()
     # Sections owned by other collector families are added below, one line each.
+    dialogs: tuple[DialogResult, ...] = ()
 
     @property
     def now(self) -> datetime:

@@ -1,0 +1,86 @@
+"""Collect TLSA records per MX with their DNSSEC status (RFC 7672 DANE for SMTP).
+
+The records alone prove nothing: senders use them only when DNSSEC authenticates
+them, so the evidence keeps the validation verdict next to the records. Matching the
+records against the certificate chain the server really sends is the check's job
+(it reads the TLS scans).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import dns.exception
+import dns.flags
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.resolver
+
+from auditor.collectors.dnsclient import DnsClient
+from auditor.collectors.dnssec import TrustAnchor, Validator, query_signed
+from auditor.evidence import DaneLookup, DnsAnswer, MxHost
+
+MAX_TLSA = 16
+
+
+def _server(dns_client: DnsClient) -> tuple[str, int] | None:
+    if dns_client.spec.address is not None:
+        return dns_client.spec.address, dns_client.spec.port
+    try:
+        system = dns.resolver.Resolver(configure=True)
+    except (dns.resolver.NoResolverConfiguration, OSError):
+        return None
+    return (system.nameservers[0], system.port) if system.nameservers else None
+
+
+def collect_dane(
+    mx_hosts: Sequence[MxHost], dns_client: DnsClient, *, trust_anchor: Path | None = None, timeout: float = 3.0
+) -> tuple[DaneLookup, ...]:
+    server = _server(dns_client)
+    validator = None
+    if trust_anchor is not None and server is not None:
+        validator = Validator(TrustAnchor.load(trust_anchor), server[0], server[1], timeout)
+
+    def lookup(host: MxHost) -> DaneLookup:
+        name = f"_25._tcp.{host.name}"
+        if server is None:
+            return DaneLookup(host.name, name, DnsAnswer(name, "TLSA", "error", error="no DNS server configured"),
+                              "indeterminate")
+        try:
+            response = query_signed(name, "TLSA", server[0], server[1], timeout)
+        except dns.exception.Timeout:
+            return DaneLookup(host.name, name, DnsAnswer(name, "TLSA", "timeout", error=f"DNS timeout for {name}"),
+                              "indeterminate")
+        except (dns.exception.DNSException, OSError) as exc:
+            return DaneLookup(host.name, name, DnsAnswer(name, "TLSA", "error", error=f"{name}: {exc}"),
+                              "indeterminate")
+        answer = _answer(response, name)
+        if answer.status in ("servfail", "error"):
+            return DaneLookup(host.name, name, answer, "indeterminate", answer.error or "")
+        if validator is not None and validator.covers(name):
+            verdict = validator.verify(response, name, "TLSA")
+            return DaneLookup(host.name, name, answer, verdict.state, verdict.reason)
+        if response.flags & dns.flags.AD:
+            return DaneLookup(host.name, name, answer, "secure", "authenticated data (AD) set by the resolver")
+        return DaneLookup(host.name, name, answer, "insecure",
+                          "not authenticated: the resolver did not validate and no trust anchor covers this name")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return tuple(pool.map(lookup, mx_hosts))
+
+
+def _answer(response: dns.message.Message, name: str) -> DnsAnswer:
+    rcode = response.rcode()
+    if rcode == dns.rcode.NXDOMAIN:
+        return DnsAnswer(name, "TLSA", "nxdomain", error=f"{name} does not exist")
+    if rcode != dns.rcode.NOERROR:
+        return DnsAnswer(name, "TLSA", "servfail", error=f"{name}: {dns.rcode.to_text(rcode)}")
+    owner = dns.name.from_text(name)
+    records = [r.to_text() for rrset in response.answer if rrset.name == owner and rrset.rdtype == dns.rdatatype.TLSA
+               for r in rrset]
+    if not records:
+        return DnsAnswer(name, "TLSA", "nodata", error=f"{name} has no TLSA record")
+    return DnsAnswer(name, "TLSA", "ok", records=tuple(records[:MAX_TLSA]))

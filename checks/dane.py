@@ -1,0 +1,128 @@
+"""DANE for SMTP (RFC 7672): TLSA records per MX, authenticated by DNSSEC, matching the
+certificate chain the MX actually serves.
+
+DANE is how a sending MTA knows, without trusting the WebPKI, that it talks to the
+right server over TLS; BSI TR-03108 makes it mandatory for secure e-mail transport and
+the DSK guidance expects it (or equivalent) where the risk is high. A published but
+wrong TLSA record is worse than none: DANE-validating senders stop delivering.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from auditor.evidence import DaneLookup
+from auditor.models import Location, Need, Observation, Outcome, Severity, Status
+from auditor.registry import CheckContext, check
+
+
+def _tlsa_fields(record: str) -> tuple[int, int, int, str] | None:
+    parts = record.split()
+    if len(parts) < 4 or not all(p.isdigit() for p in parts[:3]):
+        return None
+    return int(parts[0]), int(parts[1]), int(parts[2]), "".join(parts[3:]).lower()
+
+
+def tlsa_matches(record: str, der: bytes) -> bool:
+    """Does one TLSA record (``usage selector mtype data``) match one DER certificate?"""
+    fields = _tlsa_fields(record)
+    if fields is None:
+        return False
+    _, selector, mtype, data = fields
+    if selector == 0:
+        material = der
+    elif selector == 1:
+        material = x509.load_der_x509_certificate(der).public_key().public_bytes(
+            Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    else:
+        return False
+    digest = {0: lambda b: b.hex(), 1: lambda b: hashlib.sha256(b).hexdigest(),
+              2: lambda b: hashlib.sha512(b).hexdigest()}.get(mtype)
+    return digest is not None and digest(material) == data
+
+
+def _scans_for(ctx: CheckContext, host: str) -> list[Any]:
+    scans = getattr(ctx.evidence, "tls", ())
+    return [s for s in scans if s.host == host and s.port == 25]
+
+
+def _obs(lookup: DaneLookup) -> tuple[Observation, ...]:
+    where = Location(dns_name=f"{lookup.name} TLSA")
+    records = [Observation("TLSA", r, where) for r in lookup.answer.records] or [
+        Observation("TLSA", lookup.answer.error or lookup.answer.status, where)]
+    return (*records, Observation("DNSSEC", f"{lookup.dnssec}: {lookup.validation}", where))
+
+
+@check("dane.tlsa", needs=[Need.NETWORK], area="dns")
+def dane_tlsa(ctx: CheckContext) -> Iterator[Outcome]:
+    """Per MX. Pass: DNSSEC-authenticated TLSA records of usage 2 or 3, one of which matches
+    the chain served on port 25 (every address). Fail: records without DNSSEC (ignored by
+    senders), bogus signatures, or no record matching the served chain (DANE senders stop
+    delivering). Warn: no TLSA at all (DANE not deployed), or only usage 0/1, which RFC 7672
+    §3.1.3 says not to use for SMTP. Error: lookup failed, or no chain to compare with."""
+    discovery = ctx.evidence.discovery
+    if discovery is None or not discovery.mx_hosts:
+        yield Outcome(Status.ERROR, ctx.evidence.target.domain or "-", "no MX hosts were discovered")
+        return
+    lookups = {d.mx_host: d for d in ctx.evidence.dane}
+    for host in discovery.mx_hosts:
+        lookup = lookups.get(host.name)
+        if lookup is None:
+            yield Outcome(Status.ERROR, host.name, "TLSA records of this MX were not collected")
+            continue
+        obs = _obs(lookup)
+        answer = lookup.answer
+        if answer.status in ("timeout", "servfail", "error") or lookup.dnssec == "indeterminate":
+            yield Outcome(Status.ERROR, host.name, f"TLSA lookup failed: {answer.error or lookup.validation}", obs)
+            continue
+        if lookup.dnssec == "bogus":
+            yield Outcome(Status.FAIL, host.name, f"DNSSEC validation of {lookup.name} failed: {lookup.validation}",
+                          obs, severity=Severity.HIGH)
+            continue
+        if not answer.ok:
+            yield Outcome(Status.WARN, host.name, f"no TLSA records at {lookup.name}: DANE is not deployed", obs)
+            continue
+        if lookup.dnssec != "secure":
+            yield Outcome(Status.FAIL, host.name, "TLSA records are not DNSSEC-authenticated, so senders ignore them "
+                          "(RFC 7672 §2.2)", obs)
+            continue
+        records = [r for r in answer.records if _tlsa_fields(r) is not None]
+        dane_records = [r for r in records if _tlsa_fields(r)[0] in (2, 3)]  # type: ignore[index]
+        if not dane_records:
+            yield Outcome(Status.WARN, host.name, "only PKIX usages (0/1) published; RFC 7672 §3.1.3 asks SMTP to use "
+                          "DANE-TA(2) or DANE-EE(3)", obs, severity=Severity.LOW)
+            continue
+        yield from _match(ctx, host.name, dane_records, obs)
+
+
+def _match(ctx: CheckContext, host: str, records: list[str], obs: tuple[Observation, ...]) -> Iterator[Outcome]:
+    scans = [s for s in _scans_for(ctx, host) if s.certificate is not None and s.certificate.chain_der_b64]
+    if not scans:
+        yield Outcome(Status.ERROR, host, "no certificate chain from port 25 to compare the TLSA records with "
+                      "(the TLS scan of this MX did not complete)", obs)
+        return
+    for scan in scans:
+        chain = [base64.b64decode(c) for c in scan.certificate.chain_der_b64]
+        matched = []
+        for record in records:
+            usage = _tlsa_fields(record)[0]  # type: ignore[index]
+            # DANE-EE (3) pins the server's own certificate; DANE-TA (2) a CA certificate
+            # the server sends in its chain (RFC 7672 §3.1.2 requires it to be sent).
+            candidates = chain[:1] if usage == 3 else chain[1:]
+            if any(tlsa_matches(record, der) for der in candidates):
+                matched.append(record)
+        subject = f"{host}[{scan.ip}]:25"
+        where = Location(host=scan.ip, port=25)
+        served = Observation("served leaf sha256", hashlib.sha256(chain[0]).hexdigest(), where)
+        if matched:
+            yield Outcome(Status.PASS, subject, f"TLSA {matched[0]} matches the served chain", (*obs, served),
+                          key=scan.ip)
+        else:
+            yield Outcome(Status.FAIL, subject, "no TLSA record matches the certificate chain served: DANE-validating "
+                          "senders will refuse to deliver", (*obs, served), severity=Severity.HIGH, key=scan.ip)

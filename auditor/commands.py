@@ -6,7 +6,9 @@ Each returns an :class:`ExitCode`; bad input raises :class:`UsageError` (exit 2)
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import time
+from dataclasses import replace
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +18,7 @@ from rich.markup import escape
 
 from auditor.collect import ScanOptions, collect
 from auditor.collectors.discovery import ServiceSpecError, is_hostname, parse_service
-from auditor.collectors.dnsclient import ResolverSpec
+from auditor.collectors.dnsclient import DnsClient, ResolverSpec
 from auditor.collectors.dnssec import TrustAnchor, TrustAnchorError
 from auditor.config import ConfigError, load_config
 from auditor.evidence import Evidence, evidence_from_json, evidence_to_json
@@ -137,6 +139,14 @@ def _deliver(report: Report, args: argparse.Namespace, settings: MailSettings, c
     """Mail the report; the previous run's counts (state dir) go into the subject."""
     store = StateStore(args.state_dir) if getattr(args, "state_dir", None) else None
     key = f"report-{report.target}"
+    if getattr(args, "resolver", None) and not _is_ip(settings.server):
+        # --resolver governs every connection of the run, the mail delivery included.
+        addresses, problems = DnsClient(ResolverSpec.parse(args.resolver)).addresses(settings.server)
+        if not addresses:
+            console.print(f"[bold red]mail not sent:[/] cannot resolve {escape(settings.server)}: "
+                          f"{escape('; '.join(problems))}")
+            return False
+        settings = replace(settings, address=addresses[0])
     previous = store.load(key).get("by_status") if store else None
     try:
         message_id = send_report(report, settings, previous if isinstance(previous, dict) else None)
@@ -147,6 +157,14 @@ def _deliver(report: Report, args: argparse.Namespace, settings: MailSettings, c
         store.save(key, {"by_status": report.summary.by_status, "run_id": report.run_id, "finished": report.finished})
     if not args.quiet:
         console.print(f"mailed report to {escape(', '.join(settings.recipients))} ({escape(message_id)})")
+    return True
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
     return True
 
 

@@ -39,6 +39,9 @@ class MailSettings:
     password_file: Path | None = None
     ca_file: str | None = None
     timeout: float = 30.0
+    # Connect here instead of resolving ``server`` with the system resolver (``--resolver``);
+    # TLS still verifies the certificate against ``server``.
+    address: str | None = None
 
     def password(self) -> str | None:
         if self.password_env:
@@ -52,6 +55,18 @@ class MailSettings:
             except OSError as exc:
                 raise MailError(f"cannot read SMTP password file {self.password_file}: {exc.strerror}") from None
         return None
+
+
+def _pinned(base: type[smtplib.SMTP], address: str | None) -> type[smtplib.SMTP]:
+    """smtplib connects to the name it verifies; this variant connects to ``address``."""
+    if address is None:
+        return base
+
+    class Pinned(base):  # type: ignore[valid-type,misc]
+        def _get_socket(self, host: str, port: int, timeout: float) -> object:
+            return super()._get_socket(address, port, timeout)  # type: ignore[misc]
+
+    return Pinned
 
 
 def subject_line(report: Report, previous: dict[str, int] | None) -> str:
@@ -85,10 +100,10 @@ def send_report(report: Report, settings: MailSettings, previous: dict[str, int]
     password = settings.password()
     try:
         if settings.tls == "implicit":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(settings.server, settings.port, timeout=settings.timeout,
-                                                    context=context)
+            client: smtplib.SMTP = _pinned(smtplib.SMTP_SSL, settings.address)(
+                settings.server, settings.port, timeout=settings.timeout, context=context)
         else:
-            client = smtplib.SMTP(settings.server, settings.port, timeout=settings.timeout)
+            client = _pinned(smtplib.SMTP, settings.address)(settings.server, settings.port, timeout=settings.timeout)
         with client:
             client.ehlo()
             if settings.tls != "implicit":

@@ -24,20 +24,40 @@ FAIL_ON_CHOICES = [s.value for s in Severity] + ["none"]
 
 
 def _add_evaluation_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--output", action="append", default=[], metavar="FILE", type=Path,
-                        help="write the report; format from the extension (.json .html .sarif .xml .md); repeatable")
+    parser.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        default=[],
+        metavar="FILE",
+        type=Path,
+        help="write the report; format from the extension (.json .html .sarif .xml .md); repeatable",
+    )
     parser.add_argument("--only", action="append", default=[], metavar="GLOB", help="run only checks matching GLOB")
     parser.add_argument("--skip", action="append", default=[], metavar="GLOB", help="skip checks matching GLOB")
     parser.add_argument("--profile", default="bsi-tr-02102-2", help="TLS grading profile (default: %(default)s)")
     parser.add_argument("--lang", choices=["en", "de"], default="en", help="report language (default: %(default)s)")
-    parser.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default="high",
-                        help="exit 1 if a finding at or above this severity fails (default: %(default)s)")
-    parser.add_argument("--mapping", type=Path, metavar="YAML",
-                        help="override check severities/clauses (check.id: {severity: ..., clauses: [...]})")
-    parser.add_argument("--waivers", type=Path, metavar="YAML",
-                        help="accepted risks: check, target glob, reason, expires (YYYY-MM-DD)")
-    parser.add_argument("--baseline", type=Path, metavar="JSON",
-                        help="an accepted earlier JSON report: only findings new since then fail the run")
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default="high",
+        help="exit 1 if a finding at or above this severity fails (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--mapping",
+        type=Path,
+        metavar="YAML",
+        help="override check severities/clauses (check.id: {severity: ..., clauses: [...]})",
+    )
+    parser.add_argument(
+        "--waivers", type=Path, metavar="YAML", help="accepted risks: check, target glob, reason, expires (YYYY-MM-DD)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="JSON",
+        help="an accepted earlier JSON report: only findings new since then fail the run",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no terminal summary")
     parser.add_argument("--show-passed", action="store_true", help="list passed checks in the terminal summary")
 
@@ -61,14 +81,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = sub.add_parser("scan", help="collect evidence and evaluate all checks")
     scan.add_argument("domain", nargs="?", help="mail domain to audit (omit with --no-network)")
-    scan.add_argument("--service", action="append", default=[], metavar="HOST[:PORT]/PROTO",
-                      help="extra endpoint to probe, e.g. mail.example.org:993/imaps; repeatable")
+    scan.add_argument(
+        "--service",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]/PROTO",
+        help="extra endpoint to probe, e.g. mail.example.org:993/imaps; repeatable",
+    )
     scan.add_argument("--resolver", metavar="IP[:PORT]", help="DNS server for every lookup and connection")
     scan.add_argument("--ca-file", metavar="PEM", help="trust these CA certificates (private or test CAs)")
-    scan.add_argument("--trust-anchor", type=Path, metavar="FILE",
-                      help="DS/DNSKEY records of a zone: validate DNSSEC ourselves below it (test/private zones)")
-    scan.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
-                      help="time budget for the whole collection (default: %(default)s)")
+    scan.add_argument(
+        "--trust-anchor",
+        type=Path,
+        metavar="FILE",
+        help="DS/DNSKEY records of a zone: validate DNSSEC ourselves below it (test/private zones)",
+    )
+    scan.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="time budget for the whole collection (default: %(default)s)",
+    )
     scan.add_argument("--no-network", action="store_true", help="host/statement only: probe nothing")
     scan.add_argument("--state-dir", type=Path, metavar="DIR", help="remember facts between runs here")
     scan.add_argument("--evidence-out", type=Path, metavar="JSON", help="save the evidence bundle")

@@ -93,8 +93,9 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
     store = StateStore(options.state_dir) if options.state_dir else None
     previous = _previous_policy(store, discovery.domain) if store else None
     remaining = max(1.0, deadline - time.monotonic())
-    mail_dns = collect_mail_dns(discovery.domain, dns, ca_file=options.ca_file, timeout=min(15.0, remaining),
-                                previous=previous)
+    mail_dns = collect_mail_dns(
+        discovery.domain, dns, ca_file=options.ca_file, timeout=min(15.0, remaining), previous=previous
+    )
     evidence = replace(evidence, mail_dns=mail_dns)
     if discovery.mx_hosts:
         step("DANE TLSA")

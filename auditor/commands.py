@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import time
-from dataclasses import replace
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +24,14 @@ from auditor.config import ConfigError, load_config
 from auditor.evidence import Evidence, evidence_from_json, evidence_to_json
 from auditor.exitcodes import ExitCode
 from auditor.fsutil import atomic_write
-from auditor.gating import GatingFileError, apply_waivers, diff_reports, known_in_baseline, load_report_file, load_waivers
+from auditor.gating import (
+    GatingFileError,
+    apply_waivers,
+    diff_reports,
+    known_in_baseline,
+    load_report_file,
+    load_waivers,
+)
 from auditor.mailer import MailError, MailSettings, send_report
 from auditor.metadata import MetadataError, load_mapping_file, packaged_metadata
 from auditor.models import Report, Severity, Status
@@ -68,8 +75,12 @@ def clause_info(lang: str) -> dict[str, dict[str, str]]:
     for cid in catalogue.ids():
         clause = catalogue.get(cid)
         if clause is not None:
-            info[cid] = {"id": cid, "title": clause.title.get(lang) or clause.title.get("en", cid), "url": clause.url,
-                         "law": clause.law}
+            info[cid] = {
+                "id": cid,
+                "title": clause.title.get(lang) or clause.title.get("en", cid),
+                "url": clause.url,
+                "law": clause.law,
+            }
     return info
 
 
@@ -92,12 +103,21 @@ def _report(evidence: Evidence, args: argparse.Namespace, console: Console, star
         if args.baseline:
             findings = known_in_baseline(findings, load_report_file(args.baseline))
             known = sum(f.in_baseline for f in findings)
-            notes.append(f"{known} finding(s) were already present in the baseline {args.baseline} and do not fail "
-                         "this run")
+            notes.append(
+                f"{known} finding(s) were already present in the baseline {args.baseline} and do not fail this run"
+            )
     except GatingFileError as exc:
         raise UsageError(str(exc)) from None
-    return build_report(evidence, findings, profile=args.profile, lang=args.lang, clause_info=clause_info(args.lang),
-                        started=started, run_id=str(uuid.uuid4()), notes=notes)
+    return build_report(
+        evidence,
+        findings,
+        profile=args.profile,
+        lang=args.lang,
+        clause_info=clause_info(args.lang),
+        started=started,
+        run_id=str(uuid.uuid4()),
+        notes=notes,
+    )
 
 
 def _exit_code(report: Report, args: argparse.Namespace) -> ExitCode:
@@ -129,10 +149,17 @@ def _mail_settings(args: argparse.Namespace) -> MailSettings | None:
     if not args.smtp_server or not args.mail_from:
         raise UsageError("--mail-to needs --smtp-server and --mail-from")
     host, _, port = args.smtp_server.partition(":")
-    return MailSettings(server=host, port=int(port) if port.isdigit() else (465 if args.smtp_tls == "implicit" else 587),
-                        sender=args.mail_from, recipients=tuple(args.mail_to), tls=args.smtp_tls,
-                        username=args.smtp_user, password_env=args.smtp_password_env,
-                        password_file=args.smtp_password_file, ca_file=args.smtp_ca_file)
+    return MailSettings(
+        server=host,
+        port=int(port) if port.isdigit() else (465 if args.smtp_tls == "implicit" else 587),
+        sender=args.mail_from,
+        recipients=tuple(args.mail_to),
+        tls=args.smtp_tls,
+        username=args.smtp_user,
+        password_env=args.smtp_password_env,
+        password_file=args.smtp_password_file,
+        ca_file=args.smtp_ca_file,
+    )
 
 
 def _deliver(report: Report, args: argparse.Namespace, settings: MailSettings, console: Console) -> bool:
@@ -143,8 +170,9 @@ def _deliver(report: Report, args: argparse.Namespace, settings: MailSettings, c
         # --resolver governs every connection of the run, the mail delivery included.
         addresses, problems = DnsClient(ResolverSpec.parse(args.resolver)).addresses(settings.server)
         if not addresses:
-            console.print(f"[bold red]mail not sent:[/] cannot resolve {escape(settings.server)}: "
-                          f"{escape('; '.join(problems))}")
+            console.print(
+                f"[bold red]mail not sent:[/] cannot resolve {escape(settings.server)}: {escape('; '.join(problems))}"
+            )
             return False
         settings = replace(settings, address=addresses[0])
     previous = store.load(key).get("by_status") if store else None
@@ -260,8 +288,10 @@ def cmd_diff(args: argparse.Namespace, console: Console, parser: argparse.Argume
             console.print(f"  {f.status.value:7} {f.severity.value:8} {escape(f.id)}: {escape(f.detail)}")
     console.print(f"[bold]changed[/] ({len(result.changed)})")
     for before, after in result.changed:
-        console.print(f"  {escape(after.id)}: {before.status.value}/{before.severity.value} → "
-                      f"{after.status.value}/{after.severity.value}")
+        console.print(
+            f"  {escape(after.id)}: {before.status.value}/{before.severity.value} → "
+            f"{after.status.value}/{after.severity.value}"
+        )
     return ExitCode.OK
 
 
@@ -273,8 +303,14 @@ def cmd_checks(args: argparse.Namespace, console: Console, parser: argparse.Argu
         table.add_column(column, overflow="fold")
     for item in _load_checks(args, console):
         meta = item.meta
-        table.add_row(escape(meta.id), meta.severity.value, ",".join(sorted(n.value for n in meta.needs)),
-                      escape(meta.title_in(args.lang)), escape(", ".join(meta.clauses)), escape(meta.source))
+        table.add_row(
+            escape(meta.id),
+            meta.severity.value,
+            ",".join(sorted(n.value for n in meta.needs)),
+            escape(meta.title_in(args.lang)),
+            escape(", ".join(meta.clauses)),
+            escape(meta.source),
+        )
     console.print(table)
     return ExitCode.OK
 

@@ -44,8 +44,19 @@ _AUDIT_KEYS: dict[str, tuple[type | tuple[type, ...], str | None]] = {
     "only": (list, "--only"),
     "skip": (list, "--skip"),
 }
-_PATH_KEYS = {"ca_file", "trust_anchor", "state_dir", "statement", "claims", "host_root", "waivers", "baseline", "mapping",
-              "outputs", "evidence_out"}
+_PATH_KEYS = {
+    "ca_file",
+    "trust_anchor",
+    "state_dir",
+    "statement",
+    "claims",
+    "host_root",
+    "waivers",
+    "baseline",
+    "mapping",
+    "outputs",
+    "evidence_out",
+}
 _MAIL_KEYS = {"to", "from", "server", "port", "tls", "username", "password_env", "password_file", "ca_file"}
 
 
@@ -79,8 +90,10 @@ def load_config(path: Path) -> tuple[list[str], MailSettings | None]:
             raise ConfigError(f"{where}: {key} has the wrong type ({type(value).__name__})")
         values = value if isinstance(value, list) else [value]
         if key in _PATH_KEYS:
-            values = [str((base / str(v)).resolve()) if not str(v).startswith(("http://", "https://")) else str(v)
-                      for v in values]
+            values = [
+                str((base / str(v)).resolve()) if not str(v).startswith(("http://", "https://")) else str(v)
+                for v in values
+            ]
         if key == "domain":
             argv.insert(1, str(value))
         elif isinstance(value, bool):
@@ -95,8 +108,10 @@ def load_config(path: Path) -> tuple[list[str], MailSettings | None]:
 
 def _mail_settings(mail: dict[str, Any], path: Path, text: str, base: Path) -> MailSettings:
     if "password" in mail:
-        raise ConfigError(f"{path}:{_line_of(text, 'password')}: never put the SMTP password in the file; use "
-                          "password_env or password_file")
+        raise ConfigError(
+            f"{path}:{_line_of(text, 'password')}: never put the SMTP password in the file; use "
+            "password_env or password_file"
+        )
     unknown = set(mail) - _MAIL_KEYS
     if unknown:
         key = sorted(unknown)[0]

@@ -17,6 +17,7 @@ from datetime import datetime
 from pydantic import TypeAdapter
 
 from auditor.collectors.dialogs_types import DialogResult
+from auditor.collectors.tls.model import TlsScan
 from auditor.models import InputFile
 
 EVIDENCE_SCHEMA_VERSION = "1"
@@ -158,6 +159,7 @@ class Evidence:
     dane: tuple[DaneLookup, ...] = ()
     # Sections owned by other collector families are added below, one line each.
     dialogs: tuple[DialogResult, ...] = ()
+    tls: tuple[TlsScan, ...] = ()
 
     @property
     def now(self) -> datetime:

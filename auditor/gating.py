@@ -72,8 +72,9 @@ def load_waivers(path: Path) -> list[Waiver]:
                 raise GatingFileError(f"{where}: expires must be a date YYYY-MM-DD, got {expires!r}") from None
         if not isinstance(expires, date):
             raise GatingFileError(f"{where}: expires must be a date YYYY-MM-DD")
-        waivers.append(Waiver(str(entry["check"]), str(entry.get("target") or "*"), str(entry["reason"]), expires,
-                              where))
+        waivers.append(
+            Waiver(str(entry["check"]), str(entry.get("target") or "*"), str(entry["reason"]), expires, where)
+        )
     return waivers
 
 
@@ -82,9 +83,16 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver], today: date) -
     notes: list[str] = []
     result = []
     for finding in findings:
-        match = next((w for w in waivers if finding.status in _FAILING
-                      and fnmatch.fnmatchcase(finding.check_id, w.check)
-                      and fnmatch.fnmatchcase(finding.subject, w.target)), None)
+        match = next(
+            (
+                w
+                for w in waivers
+                if finding.status in _FAILING
+                and fnmatch.fnmatchcase(finding.check_id, w.check)
+                and fnmatch.fnmatchcase(finding.subject, w.target)
+            ),
+            None,
+        )
         if match is None:
             result.append(finding)
         elif match.expires < today:
@@ -120,11 +128,23 @@ class ReportDiff:
 
     def to_json(self) -> str:
         def brief(f: Finding) -> dict[str, str]:
-            return {"id": f.id, "check_id": f.check_id, "status": f.status.value, "severity": f.severity.value,
-                    "subject": f.subject, "detail": f.detail}
+            return {
+                "id": f.id,
+                "check_id": f.check_id,
+                "status": f.status.value,
+                "severity": f.severity.value,
+                "subject": f.subject,
+                "detail": f.detail,
+            }
 
-        return json.dumps({"new": [brief(f) for f in self.new], "fixed": [brief(f) for f in self.fixed],
-                           "changed": [{"before": brief(a), "after": brief(b)} for a, b in self.changed]}, indent=1)
+        return json.dumps(
+            {
+                "new": [brief(f) for f in self.new],
+                "fixed": [brief(f) for f in self.fixed],
+                "changed": [{"before": brief(a), "after": brief(b)} for a, b in self.changed],
+            },
+            indent=1,
+        )
 
 
 def diff_reports(old: Report, new: Report) -> ReportDiff:

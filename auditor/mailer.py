@@ -88,8 +88,9 @@ def build_message(report: Report, settings: MailSettings, previous: dict[str, in
     message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
     message.set_content(render_markdown(report))
     message.add_alternative(render_html(report), subtype="html")
-    message.add_attachment(render_json(report), maintype="application", subtype="json",
-                           filename=f"auditor-report-{report.run_id}.json")
+    message.add_attachment(
+        render_json(report), maintype="application", subtype="json", filename=f"auditor-report-{report.run_id}.json"
+    )
     return message
 
 
@@ -101,15 +102,18 @@ def send_report(report: Report, settings: MailSettings, previous: dict[str, int]
     try:
         if settings.tls == "implicit":
             client: smtplib.SMTP = _pinned(smtplib.SMTP_SSL, settings.address)(
-                settings.server, settings.port, timeout=settings.timeout, context=context)
+                settings.server, settings.port, timeout=settings.timeout, context=context
+            )
         else:
             client = _pinned(smtplib.SMTP, settings.address)(settings.server, settings.port, timeout=settings.timeout)
         with client:
             client.ehlo()
             if settings.tls != "implicit":
                 if not client.has_extn("starttls"):
-                    raise MailError(f"{settings.server}:{settings.port} does not offer STARTTLS; refusing to send "
-                                    "the report in plaintext")
+                    raise MailError(
+                        f"{settings.server}:{settings.port} does not offer STARTTLS; refusing to send "
+                        "the report in plaintext"
+                    )
                 client.starttls(context=context)
                 client.ehlo()
             if settings.username:

@@ -52,8 +52,10 @@ def load_mapping_text(text: str, source: str) -> dict[str, dict[str, Any]]:
             try:
                 Severity(str(entry["severity"]))
             except ValueError:
-                raise MetadataError(f"{where}: {check_id}: severity {entry['severity']!r} is not one of "
-                                    f"{', '.join(s.value for s in Severity)}") from None
+                raise MetadataError(
+                    f"{where}: {check_id}: severity {entry['severity']!r} is not one of "
+                    f"{', '.join(s.value for s in Severity)}"
+                ) from None
         if "clauses" in entry and not (
             isinstance(entry["clauses"], list) and all(isinstance(c, str) for c in entry["clauses"])
         ):

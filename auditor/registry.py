@@ -176,7 +176,10 @@ def load_checks(metadata: dict[str, dict[str, Any]], warn: Callable[[str], None]
             continue
         for item in found:
             if item.meta.id in checks:
-                warn(f"check id {item.meta.id!r} from {entry.name!r} duplicates {checks[item.meta.id].meta.source}; ignored")
+                warn(
+                    f"check id {item.meta.id!r} from {entry.name!r} duplicates "
+                    f"{checks[item.meta.id].meta.source}; ignored"
+                )
                 continue
             checks[item.meta.id] = item
     return sorted(checks.values(), key=lambda c: c.meta.id)

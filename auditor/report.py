@@ -94,8 +94,12 @@ def summarise(findings: Sequence[Finding]) -> Summary:
         verdict = "warn"
     else:
         verdict = "pass"
-    return Summary(by_status={s.value: by_status.get(s.value, 0) for s in Status},
-                   by_severity=dict(sorted(by_severity.items())), verdict=verdict, by_area=dict(sorted(by_area.items())))
+    return Summary(
+        by_status={s.value: by_status.get(s.value, 0) for s in Status},
+        by_severity=dict(sorted(by_severity.items())),
+        verdict=verdict,
+        by_area=dict(sorted(by_area.items())),
+    )
 
 
 def coverage(findings: Sequence[Finding]) -> tuple[ClauseCoverage, ...]:

@@ -38,12 +38,18 @@ def tlsa_matches(record: str, der: bytes) -> bool:
     if selector == 0:
         material = der
     elif selector == 1:
-        material = x509.load_der_x509_certificate(der).public_key().public_bytes(
-            Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        material = (
+            x509.load_der_x509_certificate(der)
+            .public_key()
+            .public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        )
     else:
         return False
-    digest = {0: lambda b: b.hex(), 1: lambda b: hashlib.sha256(b).hexdigest(),
-              2: lambda b: hashlib.sha512(b).hexdigest()}.get(mtype)
+    digest = {
+        0: lambda b: b.hex(),
+        1: lambda b: hashlib.sha256(b).hexdigest(),
+        2: lambda b: hashlib.sha512(b).hexdigest(),
+    }.get(mtype)
     return digest is not None and digest(material) == data
 
 
@@ -55,7 +61,8 @@ def _scans_for(ctx: CheckContext, host: str) -> list[Any]:
 def _obs(lookup: DaneLookup) -> tuple[Observation, ...]:
     where = Location(dns_name=f"{lookup.name} TLSA")
     records = [Observation("TLSA", r, where) for r in lookup.answer.records] or [
-        Observation("TLSA", lookup.answer.error or lookup.answer.status, where)]
+        Observation("TLSA", lookup.answer.error or lookup.answer.status, where)
+    ]
     return (*records, Observation("DNSSEC", f"{lookup.dnssec}: {lookup.validation}", where))
 
 
@@ -82,21 +89,35 @@ def dane_tlsa(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(Status.ERROR, host.name, f"TLSA lookup failed: {answer.error or lookup.validation}", obs)
             continue
         if lookup.dnssec == "bogus":
-            yield Outcome(Status.FAIL, host.name, f"DNSSEC validation of {lookup.name} failed: {lookup.validation}",
-                          obs, severity=Severity.HIGH)
+            yield Outcome(
+                Status.FAIL,
+                host.name,
+                f"DNSSEC validation of {lookup.name} failed: {lookup.validation}",
+                obs,
+                severity=Severity.HIGH,
+            )
             continue
         if not answer.ok:
             yield Outcome(Status.WARN, host.name, f"no TLSA records at {lookup.name}: DANE is not deployed", obs)
             continue
         if lookup.dnssec != "secure":
-            yield Outcome(Status.FAIL, host.name, "TLSA records are not DNSSEC-authenticated, so senders ignore them "
-                          "(RFC 7672 §2.2)", obs)
+            yield Outcome(
+                Status.FAIL,
+                host.name,
+                "TLSA records are not DNSSEC-authenticated, so senders ignore them (RFC 7672 §2.2)",
+                obs,
+            )
             continue
         records = [r for r in answer.records if _tlsa_fields(r) is not None]
         dane_records = [r for r in records if _tlsa_fields(r)[0] in (2, 3)]  # type: ignore[index]
         if not dane_records:
-            yield Outcome(Status.WARN, host.name, "only PKIX usages (0/1) published; RFC 7672 §3.1.3 asks SMTP to use "
-                          "DANE-TA(2) or DANE-EE(3)", obs, severity=Severity.LOW)
+            yield Outcome(
+                Status.WARN,
+                host.name,
+                "only PKIX usages (0/1) published; RFC 7672 §3.1.3 asks SMTP to use DANE-TA(2) or DANE-EE(3)",
+                obs,
+                severity=Severity.LOW,
+            )
             continue
         yield from _match(ctx, host.name, dane_records, obs)
 
@@ -104,8 +125,13 @@ def dane_tlsa(ctx: CheckContext) -> Iterator[Outcome]:
 def _match(ctx: CheckContext, host: str, records: list[str], obs: tuple[Observation, ...]) -> Iterator[Outcome]:
     scans = [s for s in _scans_for(ctx, host) if s.certificate is not None and s.certificate.chain_der_b64]
     if not scans:
-        yield Outcome(Status.ERROR, host, "no certificate chain from port 25 to compare the TLSA records with "
-                      "(the TLS scan of this MX did not complete)", obs)
+        yield Outcome(
+            Status.ERROR,
+            host,
+            "no certificate chain from port 25 to compare the TLSA records with "
+            "(the TLS scan of this MX did not complete)",
+            obs,
+        )
         return
     for scan in scans:
         chain = [base64.b64decode(c) for c in scan.certificate.chain_der_b64]
@@ -121,8 +147,15 @@ def _match(ctx: CheckContext, host: str, records: list[str], obs: tuple[Observat
         where = Location(host=scan.ip, port=25)
         served = Observation("served leaf sha256", hashlib.sha256(chain[0]).hexdigest(), where)
         if matched:
-            yield Outcome(Status.PASS, subject, f"TLSA {matched[0]} matches the served chain", (*obs, served),
-                          key=scan.ip)
+            yield Outcome(
+                Status.PASS, subject, f"TLSA {matched[0]} matches the served chain", (*obs, served), key=scan.ip
+            )
         else:
-            yield Outcome(Status.FAIL, subject, "no TLSA record matches the certificate chain served: DANE-validating "
-                          "senders will refuse to deliver", (*obs, served), severity=Severity.HIGH, key=scan.ip)
+            yield Outcome(
+                Status.FAIL,
+                subject,
+                "no TLSA record matches the certificate chain served: DANE-validating senders will refuse to deliver",
+                (*obs, served),
+                severity=Severity.HIGH,
+                key=scan.ip,
+            )

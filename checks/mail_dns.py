@@ -42,8 +42,9 @@ def _lookup_failed(domain: str, answer: DnsAnswer) -> Outcome | None:
     """NXDOMAIN/NODATA are answers; timeouts and SERVFAIL mean we could not verify."""
     if answer.status in ("ok", "nxdomain", "nodata"):
         return None
-    return Outcome(Status.ERROR, domain, f"could not look up {answer.name} {answer.rdtype}: {answer.error}",
-                   _record_obs(answer))
+    return Outcome(
+        Status.ERROR, domain, f"could not look up {answer.name} {answer.rdtype}: {answer.error}", _record_obs(answer)
+    )
 
 
 def _policy_obs(fetch: HttpFetch) -> tuple[Observation, ...]:
@@ -70,13 +71,18 @@ def mta_sts_record(ctx: CheckContext) -> Iterator[Outcome]:
         yield failed
         return
     if not answer.ok:
-        yield Outcome(Status.FAIL, domain, f"no MTA-STS record at {answer.name}: senders will not insist on TLS",
-                      _record_obs(answer))
+        yield Outcome(
+            Status.FAIL,
+            domain,
+            f"no MTA-STS record at {answer.name}: senders will not insist on TLS",
+            _record_obs(answer),
+        )
         return
     record = parse_sts_record(answer.records)
     if record.problems:
-        yield Outcome(Status.FAIL, domain, "MTA-STS record unusable: " + "; ".join(record.problems),
-                      _record_obs(answer))
+        yield Outcome(
+            Status.FAIL, domain, "MTA-STS record unusable: " + "; ".join(record.problems), _record_obs(answer)
+        )
         return
     yield Outcome(Status.PASS, domain, f"MTA-STS record present, policy id {record.policy_id}", _record_obs(answer))
 
@@ -94,8 +100,16 @@ def _policy(ctx: CheckContext) -> tuple[str, MailDns | None, Outcome | None]:
     if not mail.mta_sts_policy.ok:
         # mta-sts.policy already grades this (fail, or error when unreachable); repeating it
         # here as four more errors would bury the one actionable finding.
-        return domain, mail, Outcome(Status.SKIPPED, domain, "no usable policy to examine (see mta-sts.policy: "
-                                     f"{mail.mta_sts_policy.error_kind})", _policy_obs(mail.mta_sts_policy))
+        return (
+            domain,
+            mail,
+            Outcome(
+                Status.SKIPPED,
+                domain,
+                f"no usable policy to examine (see mta-sts.policy: {mail.mta_sts_policy.error_kind})",
+                _policy_obs(mail.mta_sts_policy),
+            ),
+        )
     return domain, mail, None
 
 
@@ -111,23 +125,33 @@ def mta_sts_policy(ctx: CheckContext) -> Iterator[Outcome]:
         return
     fetched = mail.mta_sts_policy
     if fetched is None:
-        yield Outcome(Status.SKIPPED, domain, "no MTA-STS record, so no policy was fetched",
-                      _record_obs(mail.mta_sts_record))
+        yield Outcome(
+            Status.SKIPPED, domain, "no MTA-STS record, so no policy was fetched", _record_obs(mail.mta_sts_record)
+        )
         return
     if not fetched.ok:
         if fetched.error_kind in ("connect", "timeout", "dns"):
             yield Outcome(Status.ERROR, fetched.url, f"policy host unreachable: {fetched.error}", _policy_obs(fetched))
         else:
             severity = Severity.HIGH if (fetched.error_kind or "").startswith("cert") else None
-            yield Outcome(Status.FAIL, fetched.url, f"policy not usable by senders: {fetched.error}",
-                          _policy_obs(fetched), severity=severity)
+            yield Outcome(
+                Status.FAIL,
+                fetched.url,
+                f"policy not usable by senders: {fetched.error}",
+                _policy_obs(fetched),
+                severity=severity,
+            )
         return
     policy = parse_sts_policy(fetched.body or "")
     if policy.problems:
         yield Outcome(Status.FAIL, fetched.url, "policy syntax: " + "; ".join(policy.problems), _policy_obs(fetched))
         return
-    yield Outcome(Status.PASS, fetched.url, f"policy valid (mode {policy.mode}, {len(policy.mx)} mx pattern(s))",
-                  _policy_obs(fetched))
+    yield Outcome(
+        Status.PASS,
+        fetched.url,
+        f"policy valid (mode {policy.mode}, {len(policy.mx)} mx pattern(s))",
+        _policy_obs(fetched),
+    )
 
 
 @check("mta-sts.mode", needs=[Need.NETWORK], area="dns")
@@ -144,8 +168,13 @@ def mta_sts_mode(ctx: CheckContext) -> Iterator[Outcome]:
     if policy.mode == "enforce":
         yield Outcome(Status.PASS, domain, "MTA-STS mode is enforce", obs)
     elif policy.mode == "testing":
-        yield Outcome(Status.FAIL, domain, "MTA-STS mode is testing: TLS failures are reported but mail is still "
-                      "delivered without authenticated encryption", obs)
+        yield Outcome(
+            Status.FAIL,
+            domain,
+            "MTA-STS mode is testing: TLS failures are reported but mail is still "
+            "delivered without authenticated encryption",
+            obs,
+        )
     elif policy.mode == "none":
         yield Outcome(Status.FAIL, domain, "MTA-STS mode is none: the policy is withdrawn", obs, severity=Severity.HIGH)
     else:
@@ -169,8 +198,10 @@ def mta_sts_mx_coverage(ctx: CheckContext) -> Iterator[Outcome]:
     policy = parse_sts_policy(mail.mta_sts_policy.body or "")
     for host in discovery.mx_hosts:
         matched = [p for p in policy.mx if mx_matches(p, host.name)]
-        obs = (Observation("mx patterns", ", ".join(policy.mx) or "(none)", Location(url=mail.mta_sts_policy.url)),
-               Observation("MX", f"{host.preference} {host.name}", Location(dns_name=f"{domain} MX")))
+        obs = (
+            Observation("mx patterns", ", ".join(policy.mx) or "(none)", Location(url=mail.mta_sts_policy.url)),
+            Observation("MX", f"{host.preference} {host.name}", Location(dns_name=f"{domain} MX")),
+        )
         if matched:
             yield Outcome(Status.PASS, host.name, f"{host.name} matches policy pattern {matched[0]}", obs)
         else:
@@ -211,19 +242,28 @@ def mta_sts_policy_id(ctx: CheckContext) -> Iterator[Outcome]:
     record = parse_sts_record(mail.mta_sts_record.records)
     body_hash = hashlib.sha256((mail.mta_sts_policy.body or "").encode()).hexdigest()
     previous = mail.previous_policy
-    obs = (Observation("policy id now", record.policy_id or "-", Location(dns_name=f"_mta-sts.{domain} TXT")),
-           Observation("policy sha256 now", body_hash))
+    obs = (
+        Observation("policy id now", record.policy_id or "-", Location(dns_name=f"_mta-sts.{domain} TXT")),
+        Observation("policy sha256 now", body_hash),
+    )
     if previous is None or previous.body_sha256 is None:
         yield Outcome(Status.SKIPPED, domain, "no previous run on record to compare the policy id with", obs)
         return
-    obs += (Observation("previous run", f"id {previous.policy_id}, sha256 {previous.body_sha256}, "
-                        f"seen {previous.seen_at}"),)
+    obs += (
+        Observation("previous run", f"id {previous.policy_id}, sha256 {previous.body_sha256}, seen {previous.seen_at}"),
+    )
     if previous.body_sha256 != body_hash and previous.policy_id == record.policy_id:
-        yield Outcome(Status.FAIL, domain, f"policy changed since {previous.seen_at} but id {record.policy_id} did "
-                      "not: senders will keep the old policy", obs)
+        yield Outcome(
+            Status.FAIL,
+            domain,
+            f"policy changed since {previous.seen_at} but id {record.policy_id} did "
+            "not: senders will keep the old policy",
+            obs,
+        )
     elif previous.body_sha256 != body_hash:
-        yield Outcome(Status.PASS, domain, f"policy changed and id changed ({previous.policy_id} → "
-                      f"{record.policy_id})", obs)
+        yield Outcome(
+            Status.PASS, domain, f"policy changed and id changed ({previous.policy_id} → {record.policy_id})", obs
+        )
     else:
         yield Outcome(Status.PASS, domain, "policy unchanged since the previous run", obs)
 
@@ -249,8 +289,13 @@ def tlsrpt_record(ctx: CheckContext) -> Iterator[Outcome]:
     if not rua:
         yield Outcome(Status.FAIL, domain, "TLS-RPT record has no rua= destination", _record_obs(answer))
     elif not any(u.lower().startswith("mailto:") for u in rua):
-        yield Outcome(Status.WARN, domain, "TLS-RPT reports go only to https: BSI TR-03108 expects a mailto: rua",
-                      _record_obs(answer), severity=Severity.LOW)
+        yield Outcome(
+            Status.WARN,
+            domain,
+            "TLS-RPT reports go only to https: BSI TR-03108 expects a mailto: rua",
+            _record_obs(answer),
+            severity=Severity.LOW,
+        )
     else:
         yield Outcome(Status.PASS, domain, f"TLS-RPT reports go to {', '.join(rua)}", _record_obs(answer))
 
@@ -268,12 +313,17 @@ def spf_record(ctx: CheckContext) -> Iterator[Outcome]:
         yield failed
         return
     if not answer.ok:
-        yield Outcome(Status.FAIL, domain, "no SPF record: any server may send mail as this domain",
-                      _record_obs(answer))
+        yield Outcome(
+            Status.FAIL, domain, "no SPF record: any server may send mail as this domain", _record_obs(answer)
+        )
         return
     if len(answer.records) > 1:
-        yield Outcome(Status.FAIL, domain, f"{len(answer.records)} SPF records: receivers treat this as an error "
-                      "(RFC 7208 §4.5)", _record_obs(answer))
+        yield Outcome(
+            Status.FAIL,
+            domain,
+            f"{len(answer.records)} SPF records: receivers treat this as an error (RFC 7208 §4.5)",
+            _record_obs(answer),
+        )
         return
     qualifier = spf_all_qualifier(answer.records[0])
     if qualifier == "-":
@@ -304,10 +354,19 @@ def dmarc_policy(ctx: CheckContext) -> Iterator[Outcome]:
     if record.policy is None or (record.problems and "more than one" in record.problems[0]):
         yield Outcome(Status.FAIL, domain, "DMARC record invalid: " + "; ".join(record.problems), _record_obs(answer))
     elif record.policy == "none":
-        yield Outcome(Status.WARN, domain, "DMARC policy p=none only monitors; spoofed mail is still delivered",
-                      _record_obs(answer))
+        yield Outcome(
+            Status.WARN,
+            domain,
+            "DMARC policy p=none only monitors; spoofed mail is still delivered",
+            _record_obs(answer),
+        )
     elif record.pct < 100:
-        yield Outcome(Status.WARN, domain, f"DMARC p={record.policy} applies to only {record.pct} % of mail",
-                      _record_obs(answer), severity=Severity.LOW)
+        yield Outcome(
+            Status.WARN,
+            domain,
+            f"DMARC p={record.policy} applies to only {record.pct} % of mail",
+            _record_obs(answer),
+            severity=Severity.LOW,
+        )
     else:
         yield Outcome(Status.PASS, domain, f"DMARC p={record.policy}", _record_obs(answer))

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import jinja2
+from auditor.reports.i18n import strings_for
 
 from auditor.models import Location, Report, Status
-from auditor.reports.i18n import strings_for
 
 _SEVERITIES = ["critical", "high", "medium", "low", "info"]
 # Coverage lists binding law as "not examined"; guidance and rulings are only rationale.
@@ -39,8 +39,9 @@ def render_html(report: Report) -> str:
         if finding.claim is not None:
             claim_findings.setdefault(finding.claim.claim_id, []).append(finding)
     examined = {row.clause_id for row in report.clause_coverage}
-    not_examined = [cid for cid, info in report.clauses.items()
-                    if cid not in examined and info.get("law") in _LAWS and "-" in cid]
+    not_examined = [
+        cid for cid, info in report.clauses.items() if cid not in examined and info.get("law") in _LAWS and "-" in cid
+    ]
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=report,

@@ -33,16 +33,27 @@ def render_junit(report: Report) -> str:
         }
         for key in totals:
             totals[key] += counts[key]
-        suite = ET.SubElement(root, "testsuite", name=_clean(check_id), tests=str(len(findings)),
-                              **{k: str(v) for k, v in counts.items()}, timestamp=report.started)
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=_clean(check_id),
+            tests=str(len(findings)),
+            **{k: str(v) for k, v in counts.items()},
+            timestamp=report.started,
+        )
         for finding in findings:
             case = ET.SubElement(suite, "testcase", classname=_clean(check_id), name=_clean(finding.subject))
             message = _clean(finding.detail)
-            body = _clean("\n".join(f"{o.label}: {o.value}" + (f" ({o.location})" if o.location else "")
-                                    for o in finding.observations))
+            body = _clean(
+                "\n".join(
+                    f"{o.label}: {o.value}" + (f" ({o.location})" if o.location else "") for o in finding.observations
+                )
+            )
             if finding.status == Status.FAIL:
                 node = ET.SubElement(case, "failure", message=message, type=finding.severity.value)
-                node.text = _clean(f"{body}\n\nRemediation: {finding.remediation}\nClauses: {', '.join(finding.clauses)}")
+                node.text = _clean(
+                    f"{body}\n\nRemediation: {finding.remediation}\nClauses: {', '.join(finding.clauses)}"
+                )
             elif finding.status == Status.ERROR:
                 ET.SubElement(case, "error", message=message, type="not-verifiable").text = body
             elif finding.status in (Status.SKIPPED, Status.WAIVED):

@@ -9,8 +9,9 @@ from __future__ import annotations
 import html
 import re
 
-from auditor.models import Report, Status
 from auditor.reports.i18n import strings_for
+
+from auditor.models import Report, Status
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
@@ -25,16 +26,22 @@ def inert(text: str, limit: int = 300) -> str:
 def render_markdown(report: Report) -> str:
     t = strings_for(report.lang)
     lines = [f"## {t['report_title']}: {inert(report.target)}", ""]
-    lines.append(f"**{t['verdict']}:** {t['verdict_' + report.summary.verdict]} · "
-                 + " · ".join(f"{t[k]} {v}" for k, v in report.summary.by_status.items() if v))
+    lines.append(
+        f"**{t['verdict']}:** {t['verdict_' + report.summary.verdict]} · "
+        + " · ".join(f"{t[k]} {v}" for k, v in report.summary.by_status.items() if v)
+    )
     lines.append("")
     problems = [f for f in report.findings if f.status in (Status.FAIL, Status.WARN, Status.ERROR)]
     if problems:
-        lines += [f"| {t['status']} | {t['severity']} | {t['check']} | {t['subject']} | {t['detail']} |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            f"| {t['status']} | {t['severity']} | {t['check']} | {t['subject']} | {t['detail']} |",
+            "|---|---|---|---|---|",
+        ]
         for f in problems[:100]:
-            lines.append(f"| {t[f.status.value]} | {t[f.severity.value]} | {inert(f.check_id)} | {inert(f.subject)} "
-                         f"| {inert(f.detail)} |")
+            lines.append(
+                f"| {t[f.status.value]} | {t[f.severity.value]} | {inert(f.check_id)} | {inert(f.subject)} "
+                f"| {inert(f.detail)} |"
+            )
         if len(problems) > 100:
             lines.append(f"\n… {len(problems) - 100} more in the full report.")
     else:
@@ -42,6 +49,10 @@ def render_markdown(report: Report) -> str:
     waived = [f for f in report.findings if f.status == Status.WAIVED]
     if waived:
         lines += ["", f"{t['waived']}: " + ", ".join(inert(f.id, 120) for f in waived[:50])]
-    lines += ["", f"<sub>auditor {inert(report.tool_version)} · {t['profile']} {inert(report.profile)} · "
-              f"{t['run']} {inert(report.run_id)}</sub>", ""]
+    lines += [
+        "",
+        f"<sub>auditor {inert(report.tool_version)} · {t['profile']} {inert(report.profile)} · "
+        f"{t['run']} {inert(report.run_id)}</sub>",
+        "",
+    ]
     return "\n".join(lines)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from auditor.fsutil import atomic_write
-from auditor.models import Report
 from auditor.reports.html import render_html
 from auditor.reports.json_report import render_json
 from auditor.reports.junit import render_junit
 from auditor.reports.markdown import render_markdown
 from auditor.reports.sarif import render_sarif
+
+from auditor.fsutil import atomic_write
+from auditor.models import Report
 
 Renderer = Callable[[Report], bytes | str]
 

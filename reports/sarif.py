@@ -15,13 +15,29 @@ from auditor.models import Finding, Report, Severity, Status
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
-_KIND = {Status.FAIL: "fail", Status.WARN: "fail", Status.ERROR: "review", Status.PASS: "pass",
-         Status.SKIPPED: "notApplicable", Status.WAIVED: "fail"}
-_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note",
-          Severity.INFO: "note"}
+_KIND = {
+    Status.FAIL: "fail",
+    Status.WARN: "fail",
+    Status.ERROR: "review",
+    Status.PASS: "pass",
+    Status.SKIPPED: "notApplicable",
+    Status.WAIVED: "fail",
+}
+_LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
 # GitHub orders code-scanning alerts by this 0-10 score.
-_SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0",
-                      Severity.INFO: "1.0"}
+_SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
+}
 
 
 def _level(finding: Finding) -> str:
@@ -60,8 +76,10 @@ def render_sarif(report: Report) -> str:
                 "fullDescription": {"text": f"{finding.title}. Clauses: {'; '.join(clause_titles) or '-'}"},
                 "help": {"text": finding.remediation or finding.title},
                 "defaultConfiguration": {"level": _LEVEL[finding.severity]},
-                "properties": {"tags": ["privacy", finding.area, *finding.clauses],
-                               "security-severity": _SECURITY_SEVERITY[finding.severity]},
+                "properties": {
+                    "tags": ["privacy", finding.area, *finding.clauses],
+                    "security-severity": _SECURITY_SEVERITY[finding.severity],
+                },
             }
         elif finding.remediation and rules[finding.check_id]["help"]["text"] == finding.title:
             rules[finding.check_id]["help"] = {"text": finding.remediation}
@@ -73,8 +91,11 @@ def render_sarif(report: Report) -> str:
             "message": {"text": f"{finding.subject}: {finding.detail}"},
             "locations": _locations(finding),
             "partialFingerprints": {"auditorFindingId/v1": finding.id},
-            "properties": {"status": finding.status.value, "severity": finding.severity.value,
-                           "clauses": list(finding.clauses)},
+            "properties": {
+                "status": finding.status.value,
+                "severity": finding.severity.value,
+                "clauses": list(finding.clauses),
+            },
         }
         if finding.status == Status.WAIVED:
             result["suppressions"] = [{"kind": "external", "justification": finding.waiver or "waived"}]
@@ -82,14 +103,24 @@ def render_sarif(report: Report) -> str:
     document = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "auditor", "version": __version__, "semanticVersion": __version__,
-                                "informationUri": "https://example.invalid/auditor", "rules": list(rules.values())}},
-            "automationDetails": {"id": f"auditor/{report.target}/{report.run_id}"},
-            "originalUriBaseIds": {"HOSTROOT": {"description": {"text": "the audited host root"}}},
-            "invocations": [{"executionSuccessful": True, "startTimeUtc": report.started,
-                             "endTimeUtc": report.finished}],
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "auditor",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": "https://example.invalid/auditor",
+                        "rules": list(rules.values()),
+                    }
+                },
+                "automationDetails": {"id": f"auditor/{report.target}/{report.run_id}"},
+                "originalUriBaseIds": {"HOSTROOT": {"description": {"text": "the audited host root"}}},
+                "invocations": [
+                    {"executionSuccessful": True, "startTimeUtc": report.started, "endTimeUtc": report.finished}
+                ],
+                "results": results,
+            }
+        ],
     }
     return json.dumps(document, indent=1, ensure_ascii=False) + "\n"

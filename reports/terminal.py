@@ -8,8 +8,7 @@ from rich.table import Table
 
 from auditor.models import Report, Status
 
-_STYLE = {"fail": "bold red", "warn": "yellow", "error": "magenta", "pass": "green", "skipped": "dim",
-          "waived": "dim"}
+_STYLE = {"fail": "bold red", "warn": "yellow", "error": "magenta", "pass": "green", "skipped": "dim", "waived": "dim"}
 
 
 def print_summary(report: Report, console: Console, *, show_passed: bool = False) -> None:

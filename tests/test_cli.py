@@ -24,9 +24,28 @@ def run_cli(*argv: str) -> int:
 
 def lab_scan(lab, domain: str, tmp_path: Path, *extra: str) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
     out = tmp_path / f"{domain}.json"
-    code = run_cli("scan", domain, "--resolver", lab.resolver, "--ca-file", str(lab.ca_file), "--timeout", "30",
-                   "--only", "mta-sts.*", "--only", "tls-rpt.*", "--only", "spf.*", "--only", "dmarc.*",
-                   "-o", str(out), "-q", *extra)
+    code = run_cli(
+        "scan",
+        domain,
+        "--resolver",
+        lab.resolver,
+        "--ca-file",
+        str(lab.ca_file),
+        "--timeout",
+        "30",
+        "--only",
+        "mta-sts.*",
+        "--only",
+        "tls-rpt.*",
+        "--only",
+        "spf.*",
+        "--only",
+        "dmarc.*",
+        "-o",
+        str(out),
+        "-q",
+        *extra,
+    )
     report = json.loads(out.read_text())
     validate_report_json(report)
     return code, report
@@ -63,8 +82,15 @@ def test_correct_policy_passes(lab, tmp_path: Path) -> None:  # type: ignore[no-
         ("dead", "mta-sts.policy", "error", "medium", "GDPR-32-1-a"),
     ],
 )
-def test_each_planted_defect_is_reported(lab, tmp_path: Path, variant: str, check_id: str, status: str,  # type: ignore[no-untyped-def]
-                                          severity: str, clause: str) -> None:
+def test_each_planted_defect_is_reported(
+    lab,
+    tmp_path: Path,
+    variant: str,
+    check_id: str,
+    status: str,  # type: ignore[no-untyped-def]
+    severity: str,
+    clause: str,
+) -> None:
     _, report = lab_scan(lab, f"{variant}.lab.test", tmp_path)
     findings = by_check(report)[check_id]
     flagged = [f for f in findings if f["status"] == status]
@@ -79,8 +105,9 @@ def test_each_planted_defect_is_reported(lab, tmp_path: Path, variant: str, chec
 
 def test_unresolvable_domain_exits_not_run_and_still_writes_report(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out_json, out_html = tmp_path / "r.json", tmp_path / "r.html"
-    code = run_cli("scan", "nothere.lab.test", "--resolver", lab.resolver, "-o", str(out_json), "-o", str(out_html),
-                   "-q")
+    code = run_cli(
+        "scan", "nothere.lab.test", "--resolver", lab.resolver, "-o", str(out_json), "-o", str(out_html), "-q"
+    )
     assert code == ExitCode.NOT_RUN
     report = json.loads(out_json.read_text())
     validate_report_json(report)
@@ -99,8 +126,19 @@ def test_dns_timeout_is_reported_as_error(tmp_path: Path) -> None:
 
 def test_evaluate_bundle_offline_gives_identical_findings(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bundle, first, second = tmp_path / "bundle.json", tmp_path / "a.json", tmp_path / "b.json"
-    run_cli("scan", "mxmissing.lab.test", "--resolver", lab.resolver, "--ca-file", str(lab.ca_file),
-            "--evidence-out", str(bundle), "-o", str(first), "-q")
+    run_cli(
+        "scan",
+        "mxmissing.lab.test",
+        "--resolver",
+        lab.resolver,
+        "--ca-file",
+        str(lab.ca_file),
+        "--evidence-out",
+        str(bundle),
+        "-o",
+        str(first),
+        "-q",
+    )
     code = run_cli("evaluate", str(bundle), "-o", str(second), "-q")
     assert code == ExitCode.FINDINGS
     strip = lambda r: [{k: v for k, v in f.items()} for f in json.loads(r.read_text())["findings"]]  # noqa: E731
@@ -109,9 +147,16 @@ def test_evaluate_bundle_offline_gives_identical_findings(lab, tmp_path: Path) -
 
 @pytest.mark.parametrize(
     "argv",
-    [["scan"], ["scan", "not a domain!"], ["scan", "example.org", "--resolver", "dns.example"],
-     ["scan", "example.org", "--service", "mail.example.org:99999/imap"], ["scan", "example.org", "-o", "r.pdf"],
-     ["scan", "example.org", "--fail-on", "severe"], ["frobnicate"], ["evaluate", "/nonexistent/bundle.json"]],
+    [
+        ["scan"],
+        ["scan", "not a domain!"],
+        ["scan", "example.org", "--resolver", "dns.example"],
+        ["scan", "example.org", "--service", "mail.example.org:99999/imap"],
+        ["scan", "example.org", "-o", "r.pdf"],
+        ["scan", "example.org", "--fail-on", "severe"],
+        ["frobnicate"],
+        ["evaluate", "/nonexistent/bundle.json"],
+    ],
 )
 def test_bad_command_lines_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli(*argv) == ExitCode.USAGE

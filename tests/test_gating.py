@@ -27,8 +27,9 @@ NO_DMARC = {"dmarc_record": txt("_dmarc.example.org")}
 
 def test_waiver_hides_until_expiry_then_the_finding_returns(tmp_path: Path) -> None:
     path = tmp_path / "waivers.yaml"
-    path.write_text("waivers:\n  - check: dmarc.*\n    target: example.org\n    reason: migration\n"
-                    "    expires: 2026-12-31\n")
+    path.write_text(
+        "waivers:\n  - check: dmarc.*\n    target: example.org\n    reason: migration\n    expires: 2026-12-31\n"
+    )
     waivers = load_waivers(path)
     active, notes = apply_waivers(findings_for(**NO_DMARC), waivers, date(2026, 11, 23))
     dmarc = next(f for f in active if f.check_id == "dmarc.policy")
@@ -41,10 +42,12 @@ def test_waiver_hides_until_expiry_then_the_finding_returns(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("- check: x\n  reason: r\n", ":1: waiver lacks expires"),
-     ("- check: x\n  reason: r\n  expires: soon\n", "expires must be a date"),
-     ("- check: x\n  reason: r\n  expires: 2026-01-01\n  colour: red\n", "unknown waiver key"),
-     ("waivers: [\n", "not valid YAML")],
+    [
+        ("- check: x\n  reason: r\n", ":1: waiver lacks expires"),
+        ("- check: x\n  reason: r\n  expires: soon\n", "expires must be a date"),
+        ("- check: x\n  reason: r\n  expires: 2026-01-01\n  colour: red\n", "unknown waiver key"),
+        ("waivers: [\n", "not valid YAML"),
+    ],
 )
 def test_malformed_waivers_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "w.yaml"
@@ -69,35 +72,51 @@ def test_diff_lists_new_fixed_and_changed() -> None:
     checks = load_checks(packaged_metadata())
     ev_old = evidence(mail_dns=mail_dns(**NO_DMARC))
     ev_new = evidence(mail_dns=mail_dns(spf_record=txt("example.org", "v=spf1 mx ~all")))
-    result = diff_reports(build_report(ev_old, evaluate(checks, ev_old), profile="p", lang="en"),
-                          build_report(ev_new, evaluate(checks, ev_new), profile="p", lang="en"))
+    result = diff_reports(
+        build_report(ev_old, evaluate(checks, ev_old), profile="p", lang="en"),
+        build_report(ev_new, evaluate(checks, ev_new), profile="p", lang="en"),
+    )
     assert [f.check_id for f in result.new] == ["spf.record"]
     assert [f.check_id for f in result.fixed] == ["dmarc.policy"]
-    changed = diff_reports(build_report(ev_old, evaluate(checks, ev_old), profile="p", lang="en"),
-                           build_report(ev_old, [replace(f, severity=Severity.HIGH) if f.check_id == "dmarc.policy"
-                                                 else f for f in evaluate(checks, ev_old)], profile="p", lang="en"))
+    changed = diff_reports(
+        build_report(ev_old, evaluate(checks, ev_old), profile="p", lang="en"),
+        build_report(
+            ev_old,
+            [
+                replace(f, severity=Severity.HIGH) if f.check_id == "dmarc.policy" else f
+                for f in evaluate(checks, ev_old)
+            ],
+            profile="p",
+            lang="en",
+        ),
+    )
     assert [(a.severity, b.severity) for a, b in changed.changed] == [(Severity.MEDIUM, Severity.HIGH)]
 
 
 def test_config_file_becomes_scan_arguments(tmp_path: Path) -> None:
     path = tmp_path / "audit.toml"
-    path.write_text('[audit]\ndomain = "example.org"\nresolver = "127.0.53.1"\noutputs = ["r.html", "r.sarif"]\n'
-                    'fail_on = "medium"\nno_network = false\n\n[mail]\nto = ["dpo@example.org"]\n'
-                    'from = "auditor@example.org"\nserver = "mail.example.org"\nusername = "auditor"\n'
-                    'password_env = "SMTP_PW"\n')
+    path.write_text(
+        '[audit]\ndomain = "example.org"\nresolver = "127.0.53.1"\noutputs = ["r.html", "r.sarif"]\n'
+        'fail_on = "medium"\nno_network = false\n\n[mail]\nto = ["dpo@example.org"]\n'
+        'from = "auditor@example.org"\nserver = "mail.example.org"\nusername = "auditor"\n'
+        'password_env = "SMTP_PW"\n'
+    )
     argv, mail = load_config(path)
     assert argv[:2] == ["scan", "example.org"]
-    assert ["-o", str(tmp_path / "r.html")] == argv[argv.index("-o"):argv.index("-o") + 2]
+    assert ["-o", str(tmp_path / "r.html")] == argv[argv.index("-o") : argv.index("-o") + 2]
     assert "--fail-on" in argv and "--no-network" not in argv
     assert mail is not None and mail.port == 587 and mail.tls == "starttls" and mail.password_env == "SMTP_PW"
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [('[audit]\ndomain = "x"\ncolour = "red"\n', ":3: unknown [audit] key 'colour'"),
-     ('[audit]\ntimeout = "soon"\n', ":2: timeout has the wrong type"),
-     ('[mail]\nto = "a@b"\nfrom = "c@d"\nserver = "s"\npassword = "hunter2"\n', "never put the SMTP password"),
-     ('[audit\n', "audit.toml"), ('[extra]\n', ":1: unknown section")],
+    [
+        ('[audit]\ndomain = "x"\ncolour = "red"\n', ":3: unknown [audit] key 'colour'"),
+        ('[audit]\ntimeout = "soon"\n', ":2: timeout has the wrong type"),
+        ('[mail]\nto = "a@b"\nfrom = "c@d"\nserver = "s"\npassword = "hunter2"\n', "never put the SMTP password"),
+        ("[audit\n", "audit.toml"),
+        ("[extra]\n", ":1: unknown section"),
+    ],
 )
 def test_bad_config_names_file_and_line(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "audit.toml"

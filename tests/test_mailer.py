@@ -46,8 +46,17 @@ def _wait_for(maildir: Path, marker: str, timeout: float = 30) -> email.message.
 
 def _settings(lab, **changes: object) -> MailSettings:  # type: ignore[no-untyped-def]
     password_file = Path(lab.root) / "run" / "mail" / "alice.password"
-    base = dict(server="mail.good.lab.test", port=587, sender=USER, recipients=(USER,), username=USER,
-                password_file=password_file, ca_file=str(lab.ca_file), address="127.0.25.1", timeout=15.0)
+    base = dict(
+        server="mail.good.lab.test",
+        port=587,
+        sender=USER,
+        recipients=(USER,),
+        username=USER,
+        password_file=password_file,
+        ca_file=str(lab.ca_file),
+        address="127.0.25.1",
+        timeout=15.0,
+    )
     base.update(changes)
     return MailSettings(**base)  # type: ignore[arg-type]
 
@@ -98,8 +107,15 @@ def test_no_plaintext_fallback_when_starttls_is_missing(tmp_path: Path) -> None:
     thread.start()
     ev = evidence()
     report = build_report(ev, evaluate(load_checks(packaged_metadata()), ev), profile="p", lang="en")
-    settings = MailSettings(server="127.0.54.2", port=port, sender=USER, recipients=(USER,), username=USER,
-                            password_env="AUDITOR_TEST_PW", timeout=5.0)
+    settings = MailSettings(
+        server="127.0.54.2",
+        port=port,
+        sender=USER,
+        recipients=(USER,),
+        username=USER,
+        password_env="AUDITOR_TEST_PW",
+        timeout=5.0,
+    )
     os.environ["AUDITOR_TEST_PW"] = "S3cr3t-mail-pw"
     try:
         with pytest.raises(MailError, match="does not offer STARTTLS"):
@@ -114,10 +130,33 @@ def test_no_plaintext_fallback_when_starttls_is_missing(tmp_path: Path) -> None:
 
 def test_scan_mails_report_via_cli_with_state_and_change_in_subject(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     password_file = Path(lab.root) / "run" / "mail" / "alice.password"
-    argv = ["scan", "good.lab.test", "--resolver", lab.resolver, "--ca-file", str(lab.ca_file), "--only", "mta-sts.*",
-            "--state-dir", str(tmp_path / "state"), "-q", "--mail-to", USER, "--mail-from", USER,
-            "--smtp-server", "mail.good.lab.test:587", "--smtp-user", USER, "--smtp-password-file", str(password_file),
-            "--smtp-ca-file", str(lab.ca_file), "-o", str(tmp_path / "r.json")]
+    argv = [
+        "scan",
+        "good.lab.test",
+        "--resolver",
+        lab.resolver,
+        "--ca-file",
+        str(lab.ca_file),
+        "--only",
+        "mta-sts.*",
+        "--state-dir",
+        str(tmp_path / "state"),
+        "-q",
+        "--mail-to",
+        USER,
+        "--mail-from",
+        USER,
+        "--smtp-server",
+        "mail.good.lab.test:587",
+        "--smtp-user",
+        USER,
+        "--smtp-password-file",
+        str(password_file),
+        "--smtp-ca-file",
+        str(lab.ca_file),
+        "-o",
+        str(tmp_path / "r.json"),
+    ]
     for _ in range(2):
         with pytest.raises(SystemExit) as exited:
             main(argv)

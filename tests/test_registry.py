@@ -113,7 +113,11 @@ def test_third_party_plugin_is_listed_and_runs(installed_plugin: Path, tmp_path:
     # The broken entry point is reported by name, and does not stop anything.
     assert "broken" in listing.stdout + listing.stderr and "could not be loaded" in listing.stdout + listing.stderr
     out = tmp_path / "r.json"
-    run = subprocess.run([auditor, "scan", "--no-network", "--only", "acme.*", "-o", str(out), "-q"],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [auditor, "scan", "--no-network", "--only", "acme.*", "-o", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert '"check_id": "acme.banner-greeting"' in out.read_text() and '"status": "pass"' in out.read_text()

@@ -9,14 +9,22 @@ import pytest
 
 from auditor.metadata import packaged_metadata
 from auditor.registry import load_checks
-from auditor.report import build_report, generated_schema, report_from_json, report_to_json, shipped_schema, validate_report_json
+from auditor.report import (
+    build_report,
+    generated_schema,
+    report_from_json,
+    report_to_json,
+    shipped_schema,
+    validate_report_json,
+)
 from auditor.runner import evaluate
 from tests.checks.evidence_factory import evidence, mail_dns, txt
 
 
 def test_shipped_schema_matches_the_model() -> None:
     assert shipped_schema() == json.loads(json.dumps(generated_schema())), (
-        "report model changed: regenerate auditor/data/schema/report-1.json and bump the version if incompatible")
+        "report model changed: regenerate auditor/data/schema/report-1.json and bump the version if incompatible"
+    )
 
 
 def _report():  # type: ignore[no-untyped-def]

@@ -61,7 +61,9 @@ def test_missing_input_is_skipped_with_reason() -> None:
 def test_outcome_severity_override_ids_and_remediation() -> None:
     findings = [f for f in evaluate(CHECKS, evidence()) if f.check_id == "t.fail"]
     assert [(f.id, f.status, f.severity) for f in findings] == [
-        ("t.fail:a", Status.FAIL, Severity.HIGH), ("t.fail:b", Status.PASS, Severity.MEDIUM)]
+        ("t.fail:a", Status.FAIL, Severity.HIGH),
+        ("t.fail:b", Status.PASS, Severity.MEDIUM),
+    ]
     assert findings[0].remediation == "fix it" and findings[1].remediation == ""
     assert failing(findings, Severity.HIGH) == [findings[0]]
     assert failing(findings, Severity.CRITICAL) == []

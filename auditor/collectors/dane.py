@@ -47,16 +47,19 @@ def collect_dane(
     def lookup(host: MxHost) -> DaneLookup:
         name = f"_25._tcp.{host.name}"
         if server is None:
-            return DaneLookup(host.name, name, DnsAnswer(name, "TLSA", "error", error="no DNS server configured"),
-                              "indeterminate")
+            return DaneLookup(
+                host.name, name, DnsAnswer(name, "TLSA", "error", error="no DNS server configured"), "indeterminate"
+            )
         try:
             response = query_signed(name, "TLSA", server[0], server[1], timeout)
         except dns.exception.Timeout:
-            return DaneLookup(host.name, name, DnsAnswer(name, "TLSA", "timeout", error=f"DNS timeout for {name}"),
-                              "indeterminate")
+            return DaneLookup(
+                host.name, name, DnsAnswer(name, "TLSA", "timeout", error=f"DNS timeout for {name}"), "indeterminate"
+            )
         except (dns.exception.DNSException, OSError) as exc:
-            return DaneLookup(host.name, name, DnsAnswer(name, "TLSA", "error", error=f"{name}: {exc}"),
-                              "indeterminate")
+            return DaneLookup(
+                host.name, name, DnsAnswer(name, "TLSA", "error", error=f"{name}: {exc}"), "indeterminate"
+            )
         answer = _answer(response, name)
         if answer.status in ("servfail", "error"):
             return DaneLookup(host.name, name, answer, "indeterminate", answer.error or "")
@@ -65,8 +68,13 @@ def collect_dane(
             return DaneLookup(host.name, name, answer, verdict.state, verdict.reason)
         if response.flags & dns.flags.AD:
             return DaneLookup(host.name, name, answer, "secure", "authenticated data (AD) set by the resolver")
-        return DaneLookup(host.name, name, answer, "insecure",
-                          "not authenticated: the resolver did not validate and no trust anchor covers this name")
+        return DaneLookup(
+            host.name,
+            name,
+            answer,
+            "insecure",
+            "not authenticated: the resolver did not validate and no trust anchor covers this name",
+        )
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return tuple(pool.map(lookup, mx_hosts))
@@ -79,8 +87,12 @@ def _answer(response: dns.message.Message, name: str) -> DnsAnswer:
     if rcode != dns.rcode.NOERROR:
         return DnsAnswer(name, "TLSA", "servfail", error=f"{name}: {dns.rcode.to_text(rcode)}")
     owner = dns.name.from_text(name)
-    records = [r.to_text() for rrset in response.answer if rrset.name == owner and rrset.rdtype == dns.rdatatype.TLSA
-               for r in rrset]
+    records = [
+        r.to_text()
+        for rrset in response.answer
+        if rrset.name == owner and rrset.rdtype == dns.rdatatype.TLSA
+        for r in rrset
+    ]
     if not records:
         return DnsAnswer(name, "TLSA", "nodata", error=f"{name} has no TLSA record")
     return DnsAnswer(name, "TLSA", "ok", records=tuple(records[:MAX_TLSA]))

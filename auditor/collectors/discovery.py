@@ -37,8 +37,17 @@ PROTO_TLS: dict[str, str] = {
     "pop3s": "implicit",
     "https": "implicit",
 }
-DEFAULT_PORTS = {"smtp": 25, "submission": 587, "submissions": 465, "smtps": 465, "imap": 143, "imaps": 993,
-                 "pop3": 110, "pop3s": 995, "https": 443}
+DEFAULT_PORTS = {
+    "smtp": 25,
+    "submission": 587,
+    "submissions": 465,
+    "smtps": 465,
+    "imap": 143,
+    "imaps": 993,
+    "pop3": 110,
+    "pop3s": 995,
+    "https": 443,
+}
 
 _SERVICE_RE = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::(?P<port>\d{1,5}))?/(?P<proto>[a-z0-9]+)$")
 _HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9-]{1,63}\.?$")
@@ -55,7 +64,9 @@ def parse_service(spec: str) -> tuple[str, int, str]:
         raise ServiceSpecError(f"--service {spec!r}: expected HOST[:PORT]/PROTO, e.g. mail.example.org:587/submission")
     proto = match["proto"]
     if proto not in PROTO_TLS:
-        raise ServiceSpecError(f"--service {spec!r}: unknown protocol {proto!r} (one of {', '.join(sorted(PROTO_TLS))})")
+        raise ServiceSpecError(
+            f"--service {spec!r}: unknown protocol {proto!r} (one of {', '.join(sorted(PROTO_TLS))})"
+        )
     port = int(match["port"]) if match["port"] else DEFAULT_PORTS[proto]
     if not 0 < port < 65536:
         raise ServiceSpecError(f"--service {spec!r}: port out of range")

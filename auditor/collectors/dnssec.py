@@ -118,8 +118,12 @@ class Validator:
         if keys is None or sigs is None:
             self._key_error = f"{zone} returned no signed DNSKEY set"
             return None
-        trusted = [k for k in keys if k in self.anchor.dnskey or any(
-            dns.dnssec.make_ds(zone, k, ds.digest_type) == ds for ds in self.anchor.ds)]
+        trusted = [
+            k
+            for k in keys
+            if k in self.anchor.dnskey
+            or any(dns.dnssec.make_ds(zone, k, ds.digest_type) == ds for ds in self.anchor.ds)
+        ]
         if not trusted:
             self._key_error = f"no DNSKEY of {zone} matches the trust anchor"
             return None
@@ -155,7 +159,10 @@ class Validator:
                 if sigs is None:
                     return Verdict("bogus", "unsigned denial-of-existence records")
                 dns.dnssec.validate(denial, sigs, {self.anchor.zone: keys})
-            return Verdict("secure", "signed denial of existence (NSEC/NSEC3 signatures verified; "
-                           "whether they cover this exact name is not checked)")
+            return Verdict(
+                "secure",
+                "signed denial of existence (NSEC/NSEC3 signatures verified; "
+                "whether they cover this exact name is not checked)",
+            )
         except dns.dnssec.ValidationFailure as exc:
             return Verdict("bogus", f"signature check failed: {exc}")

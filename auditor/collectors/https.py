@@ -79,8 +79,12 @@ def fetch(
             content_type = response.headers.get("Content-Type")
             if response.is_redirect or 300 <= response.status_code < 400:
                 return HttpFetch(
-                    url=url, ok=False, http_status=response.status_code, content_type=content_type,
-                    error_kind="redirect", peer_address=address,
+                    url=url,
+                    ok=False,
+                    http_status=response.status_code,
+                    content_type=content_type,
+                    error_kind="redirect",
+                    peer_address=address,
                     redirect_to=(response.headers.get("Location") or "")[:500],
                     error=f"HTTP {response.status_code} redirect (not followed)",
                 )
@@ -89,39 +93,68 @@ def fetch(
                 body.extend(chunk)
                 if len(body) > max_bytes:
                     return HttpFetch(
-                        url=url, ok=False, http_status=response.status_code, content_type=content_type,
-                        error_kind="too-large", peer_address=address,
+                        url=url,
+                        ok=False,
+                        http_status=response.status_code,
+                        content_type=content_type,
+                        error_kind="too-large",
+                        peer_address=address,
                         error=f"response larger than {max_bytes} bytes; not read further",
                     )
                 if time.monotonic() - started > timeout:
                     return HttpFetch(
-                        url=url, ok=False, http_status=response.status_code, error_kind="timeout",
-                        peer_address=address, error=f"body not complete within {timeout:g} s",
+                        url=url,
+                        ok=False,
+                        http_status=response.status_code,
+                        error_kind="timeout",
+                        peer_address=address,
+                        error=f"body not complete within {timeout:g} s",
                     )
             text = body.decode("utf-8", "replace")
             if response.status_code != 200:
                 return HttpFetch(
-                    url=url, ok=False, http_status=response.status_code, content_type=content_type,
-                    error_kind="http-status", peer_address=address, body=text[:2000],
+                    url=url,
+                    ok=False,
+                    http_status=response.status_code,
+                    content_type=content_type,
+                    error_kind="http-status",
+                    peer_address=address,
+                    body=text[:2000],
                     error=f"HTTP status {response.status_code}",
                 )
             if expect_content_type and (content_type or "").split(";")[0].strip().lower() != expect_content_type:
                 return HttpFetch(
-                    url=url, ok=False, http_status=200, content_type=content_type, body=text,
-                    error_kind="content-type", peer_address=address,
+                    url=url,
+                    ok=False,
+                    http_status=200,
+                    content_type=content_type,
+                    body=text,
+                    error_kind="content-type",
+                    peer_address=address,
                     error=f"Content-Type is {content_type!r}, expected {expect_content_type}",
                 )
-            return HttpFetch(url=url, ok=True, http_status=200, content_type=content_type, body=text,
-                             peer_address=address)
+            return HttpFetch(
+                url=url, ok=True, http_status=200, content_type=content_type, body=text, peer_address=address
+            )
     except requests.exceptions.SSLError as exc:
         kind, reason = classify_tls_error(exc)
         return HttpFetch(url=url, ok=False, error_kind=kind, error=reason, peer_address=address)
     except requests.exceptions.Timeout:
-        return HttpFetch(url=url, ok=False, error_kind="timeout", peer_address=address,
-                         error=f"no answer from {address} within {timeout:g} s")
+        return HttpFetch(
+            url=url,
+            ok=False,
+            error_kind="timeout",
+            peer_address=address,
+            error=f"no answer from {address} within {timeout:g} s",
+        )
     except requests.exceptions.ConnectionError as exc:
-        return HttpFetch(url=url, ok=False, error_kind="connect", peer_address=address,
-                         error=f"cannot connect to {address}:{parts.port or 443}: {_root_message(exc)}")
+        return HttpFetch(
+            url=url,
+            ok=False,
+            error_kind="connect",
+            peer_address=address,
+            error=f"cannot connect to {address}:{parts.port or 443}: {_root_message(exc)}",
+        )
     except requests.exceptions.RequestException as exc:
         return HttpFetch(url=url, ok=False, error_kind="connect", peer_address=address, error=_root_message(exc))
     finally:
@@ -136,8 +169,16 @@ def classify_tls_error(exc: BaseException) -> tuple[str, str]:
         return "cert-expired", f"certificate not valid now: {message}"
     if "hostname" in lowered and ("match" in lowered or "mismatch" in lowered):
         return "cert-hostname", f"certificate does not match the host name: {message}"
-    if any(s in lowered for s in ("unable to get local issuer", "self-signed", "self signed", "unknown ca",
-                                   "unable to verify the first certificate")):
+    if any(
+        s in lowered
+        for s in (
+            "unable to get local issuer",
+            "self-signed",
+            "self signed",
+            "unknown ca",
+            "unable to verify the first certificate",
+        )
+    ):
         return "cert-untrusted", f"certificate not issued by a trusted CA: {message}"
     if "certificate verify failed" in lowered:
         return "cert", message

@@ -39,8 +39,14 @@ def collect_mail_dns(
     policy = None
     if mta_sts.ok and any(r.strip().startswith("v=STSv1") for r in mta_sts.records):
         # RFC 8461 §3.3: fetched over HTTPS with a valid certificate, redirects not followed.
-        policy = fetch(policy_url(domain), dns, ca_file=ca_file, timeout=timeout, max_bytes=POLICY_MAX_BYTES,
-                       expect_content_type="text/plain")
+        policy = fetch(
+            policy_url(domain),
+            dns,
+            ca_file=ca_file,
+            timeout=timeout,
+            max_bytes=POLICY_MAX_BYTES,
+            expect_content_type="text/plain",
+        )
     return MailDns(
         mta_sts_record=mta_sts,
         tlsrpt_record=answers["tlsrpt"],
@@ -57,6 +63,7 @@ def _only_spf(answer: DnsAnswer) -> DnsAnswer:
         return answer
     spf = tuple(r for r in answer.records if r.lower().startswith("v=spf1"))
     if not spf:
-        return DnsAnswer(answer.name, "TXT", "nodata", error=f"{answer.name} has no v=spf1 TXT record",
-                         dnssec=answer.dnssec)
+        return DnsAnswer(
+            answer.name, "TXT", "nodata", error=f"{answer.name} has no v=spf1 TXT record", dnssec=answer.dnssec
+        )
     return DnsAnswer(answer.name, "TXT", "ok", records=spf, ttl=answer.ttl, dnssec=answer.dnssec)

@@ -28,8 +28,14 @@ def txt(name: str, *records: str) -> DnsAnswer:
 
 
 def policy_fetch(body: str = GOOD_POLICY, **changes: Any) -> HttpFetch:
-    fetched = HttpFetch(url=f"https://mta-sts.{DOMAIN}/.well-known/mta-sts.txt", ok=True, http_status=200,
-                        content_type="text/plain", body=body, peer_address="192.0.2.80")
+    fetched = HttpFetch(
+        url=f"https://mta-sts.{DOMAIN}/.well-known/mta-sts.txt",
+        ok=True,
+        http_status=200,
+        content_type="text/plain",
+        body=body,
+        peer_address="192.0.2.80",
+    )
     return replace(fetched, **changes)
 
 

@@ -29,9 +29,16 @@ def _cert(name: str, issuer_key: ec.EllipticCurvePrivateKey | None = None) -> tu
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + dt.timedelta(days=30))
-            .sign(issuer_key or key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(issuer_key or key, hashes.SHA256())
+    )
     return cert.public_bytes(Encoding.DER), key
 
 
@@ -40,14 +47,20 @@ CA, _ = _cert("Example CA")
 
 
 def spki_sha256(der: bytes) -> str:
-    spki = x509.load_der_x509_certificate(der).public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    spki = (
+        x509.load_der_x509_certificate(der).public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    )
     return hashlib.sha256(spki).hexdigest()
 
 
 def scan(host: str, chain: list[bytes]) -> TlsScan:
-    observation = CertificateObservation(hostname=host, chain=(), chain_der_b64=tuple(base64.b64encode(c).decode()
-                                                                                    for c in chain),
-                                         trust_store="system", trusted=False)
+    observation = CertificateObservation(
+        hostname=host,
+        chain=(),
+        chain_der_b64=tuple(base64.b64encode(c).decode() for c in chain),
+        trust_store="system",
+        trusted=False,
+    )
     return TlsScan(host=host, ip="192.0.2.25", port=25, proto="smtp", tls_mode="starttls", certificate=observation)
 
 
@@ -58,8 +71,9 @@ def lookup(host: str, *records: str, dnssec: str = "secure", status: str = "ok")
 
 
 def run(*lookups: DaneLookup, chain: list[bytes] | None = None):  # type: ignore[no-untyped-def]
-    ev = evidence(discovery=discovery("mx1.example.org"), dane=lookups,
-                  tls=(scan("mx1.example.org", chain or [LEAF, CA]),))
+    ev = evidence(
+        discovery=discovery("mx1.example.org"), dane=lookups, tls=(scan("mx1.example.org", chain or [LEAF, CA]),)
+    )
     return evaluate(DANE, ev)
 
 
@@ -88,17 +102,21 @@ def test_wrong_pin_fails_high() -> None:
 
 @pytest.mark.parametrize(
     ("record_lookup", "status"),
-    [(lookup("mx1.example.org", "3 1 1 " + "ab" * 32, dnssec="insecure"), Status.FAIL),
-     (lookup("mx1.example.org", "3 1 1 " + "ab" * 32, dnssec="bogus"), Status.FAIL),
-     (lookup("mx1.example.org"), Status.WARN),
-     (lookup("mx1.example.org", "1 1 1 " + "ab" * 32), Status.WARN),
-     (lookup("mx1.example.org", status="timeout"), Status.ERROR)],
+    [
+        (lookup("mx1.example.org", "3 1 1 " + "ab" * 32, dnssec="insecure"), Status.FAIL),
+        (lookup("mx1.example.org", "3 1 1 " + "ab" * 32, dnssec="bogus"), Status.FAIL),
+        (lookup("mx1.example.org"), Status.WARN),
+        (lookup("mx1.example.org", "1 1 1 " + "ab" * 32), Status.WARN),
+        (lookup("mx1.example.org", status="timeout"), Status.ERROR),
+    ],
 )
 def test_dnssec_and_absence_cases(record_lookup: DaneLookup, status: Status) -> None:
     assert [f.status for f in run(record_lookup)] == [status]
 
 
 def test_no_chain_is_error_never_pass() -> None:
-    ev = evidence(discovery=discovery("mx1.example.org"), dane=(lookup("mx1.example.org", f"3 1 1 {spki_sha256(LEAF)}"),))
+    ev = evidence(
+        discovery=discovery("mx1.example.org"), dane=(lookup("mx1.example.org", f"3 1 1 {spki_sha256(LEAF)}"),)
+    )
     [finding] = evaluate(DANE, ev)
     assert finding.status == Status.ERROR and "chain" in finding.detail

@@ -9,9 +9,8 @@ import pytest
 from auditor.evidence import DnsAnswer, PreviousPolicy
 from auditor.metadata import packaged_metadata
 from auditor.models import Severity, Status
-from auditor.registry import CheckContext
+from auditor.registry import CheckContext, load_checks
 from auditor.runner import evaluate
-from auditor.registry import load_checks
 from tests.checks.evidence_factory import GOOD_POLICY, evidence, mail_dns, policy_fetch, txt
 
 CHECKS = {c.meta.id: c for c in load_checks(packaged_metadata())}
@@ -27,8 +26,16 @@ def statuses(check_id: str, ev) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_clean_domain_passes_every_dns_check() -> None:
     ev = evidence()
-    for check_id in ("mta-sts.record", "mta-sts.policy", "mta-sts.mode", "mta-sts.mx-coverage",
-                     "mta-sts.max-age", "tls-rpt.record", "spf.record", "dmarc.policy"):
+    for check_id in (
+        "mta-sts.record",
+        "mta-sts.policy",
+        "mta-sts.mode",
+        "mta-sts.mx-coverage",
+        "mta-sts.max-age",
+        "tls-rpt.record",
+        "spf.record",
+        "dmarc.policy",
+    ):
         assert set(statuses(check_id, ev)) == {"pass"}, check_id
 
 
@@ -62,8 +69,12 @@ def test_mx_not_in_policy_fails_for_that_mx_only() -> None:
 
 @pytest.mark.parametrize(
     ("pattern", "host", "expected"),
-    [("*.example.org", "mx2.example.org", True), ("*.example.org", "a.b.example.org", False),
-     ("*.example.org", "example.org", False), ("MX1.Example.org.", "mx1.example.org", True)],
+    [
+        ("*.example.org", "mx2.example.org", True),
+        ("*.example.org", "a.b.example.org", False),
+        ("*.example.org", "example.org", False),
+        ("MX1.Example.org.", "mx1.example.org", True),
+    ],
 )
 def test_wildcard_matches_exactly_one_label(pattern: str, host: str, expected: bool) -> None:
     from auditor.dnspolicy import mx_matches
@@ -73,8 +84,13 @@ def test_wildcard_matches_exactly_one_label(pattern: str, host: str, expected: b
 
 @pytest.mark.parametrize(
     ("kind", "severity"),
-    [("cert-expired", Severity.HIGH), ("cert-untrusted", Severity.HIGH), ("cert-hostname", Severity.HIGH),
-     ("redirect", Severity.MEDIUM), ("content-type", Severity.MEDIUM)],
+    [
+        ("cert-expired", Severity.HIGH),
+        ("cert-untrusted", Severity.HIGH),
+        ("cert-hostname", Severity.HIGH),
+        ("redirect", Severity.MEDIUM),
+        ("content-type", Severity.MEDIUM),
+    ],
 )
 def test_policy_served_badly_fails(kind: str, severity: Severity) -> None:
     fetched = policy_fetch(ok=False, body=None, error_kind=kind, error=f"{kind} problem")
@@ -113,15 +129,22 @@ def test_policy_id_unchanged_while_policy_changed_fails() -> None:
 
 def test_tlsrpt_missing_fails_and_https_only_warns() -> None:
     assert statuses("tls-rpt.record", evidence(mail_dns=mail_dns(tlsrpt_record=txt("_smtp._tls.example.org")))) == [
-        "fail"]
+        "fail"
+    ]
     https_only = txt("_smtp._tls.example.org", "v=TLSRPTv1; rua=https://reports.example.org/tlsrpt")
     assert statuses("tls-rpt.record", evidence(mail_dns=mail_dns(tlsrpt_record=https_only))) == ["warn"]
 
 
 @pytest.mark.parametrize(
     ("records", "status"),
-    [(("v=spf1 mx -all",), "pass"), (("v=spf1 mx ~all",), "warn"), (("v=spf1 +all",), "fail"),
-     (("v=spf1 mx",), "fail"), (("v=spf1 mx -all", "v=spf1 a -all"), "fail"), ((), "fail")],
+    [
+        (("v=spf1 mx -all",), "pass"),
+        (("v=spf1 mx ~all",), "warn"),
+        (("v=spf1 +all",), "fail"),
+        (("v=spf1 mx",), "fail"),
+        (("v=spf1 mx -all", "v=spf1 a -all"), "fail"),
+        ((), "fail"),
+    ],
 )
 def test_spf(records: tuple[str, ...], status: str) -> None:
     assert statuses("spf.record", evidence(mail_dns=mail_dns(spf_record=txt("example.org", *records)))) == [status]
@@ -129,12 +152,18 @@ def test_spf(records: tuple[str, ...], status: str) -> None:
 
 @pytest.mark.parametrize(
     ("records", "status"),
-    [(("v=DMARC1; p=reject",), "pass"), (("v=DMARC1; p=quarantine; pct=50",), "warn"),
-     (("v=DMARC1; p=none",), "warn"), (("v=DMARC1; p=bogus",), "fail"), ((), "fail")],
+    [
+        (("v=DMARC1; p=reject",), "pass"),
+        (("v=DMARC1; p=quarantine; pct=50",), "warn"),
+        (("v=DMARC1; p=none",), "warn"),
+        (("v=DMARC1; p=bogus",), "fail"),
+        ((), "fail"),
+    ],
 )
 def test_dmarc(records: tuple[str, ...], status: str) -> None:
     assert statuses("dmarc.policy", evidence(mail_dns=mail_dns(dmarc_record=txt("_dmarc.example.org", *records)))) == [
-        status]
+        status
+    ]
 
 
 def test_dns_timeout_is_error_never_pass() -> None:

@@ -25,8 +25,9 @@ def test_signed_tlsa_is_secure_with_the_anchor_and_insecure_without(lab) -> None
 def test_wrong_anchor_makes_answers_bogus(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     wrong = tmp_path / "wrong.ds"
     wrong.write_text("lab.test. 300 IN DS 4444 13 2 " + "00" * 32 + "\n")
-    [clean] = collect_dane([MxHost("mx.clean.lab.test", 10)], DnsClient(ResolverSpec.parse(lab.resolver)),
-                           trust_anchor=wrong)
+    [clean] = collect_dane(
+        [MxHost("mx.clean.lab.test", 10)], DnsClient(ResolverSpec.parse(lab.resolver)), trust_anchor=wrong
+    )
     assert clean.dnssec == "bogus" and "matches the trust anchor" in clean.validation
 
 

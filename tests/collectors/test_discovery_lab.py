@@ -17,8 +17,15 @@ def test_mx_in_preference_order_with_addresses_and_srv_endpoints(lab) -> None:  
     assert [(h.preference, h.name) for h in found.mx_hosts] == [(10, "mx1.good.lab.test"), (20, "mx2.good.lab.test")]
     assert all(h.addresses == ("127.0.25.1",) for h in found.mx_hosts)
     by_proto = {(e.proto, e.port): e for e in found.endpoints}
-    assert {("smtp", 25), ("submission", 587), ("submissions", 465), ("imap", 143), ("imaps", 993),
-            ("pop3", 110), ("pop3s", 995)} <= set(by_proto)
+    assert {
+        ("smtp", 25),
+        ("submission", 587),
+        ("submissions", 465),
+        ("imap", 143),
+        ("imaps", 993),
+        ("pop3", 110),
+        ("pop3s", 995),
+    } <= set(by_proto)
     assert by_proto[("submissions", 465)].tls == "implicit" and by_proto[("imap", 143)].tls == "starttls"
     assert found.fatal is None and not found.null_mx and not found.implicit_mx
 
@@ -39,7 +46,8 @@ def test_user_service_is_added(lab) -> None:  # type: ignore[no-untyped-def]
     found = discover("good.lab.test", client(lab), ["mail.good.lab.test:8443/https"])
     extra = [e for e in found.endpoints if e.source == "user"]
     assert [(e.host, e.port, e.proto, e.addresses) for e in extra] == [
-        ("mail.good.lab.test", 8443, "https", ("127.0.25.1",))]
+        ("mail.good.lab.test", 8443, "https", ("127.0.25.1",))
+    ]
 
 
 def test_policy_fetch_uses_our_resolver_and_validates_certificates(lab) -> None:  # type: ignore[no-untyped-def]

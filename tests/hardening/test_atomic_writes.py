@@ -50,9 +50,23 @@ def test_cli_interrupted_keeps_previous_report(tmp_path: Path) -> None:
     """SIGINT during a scan (here: one waiting on a dead resolver) exits 130 and the old report stays."""
     out = tmp_path / "report.json"
     out.write_text('{"previous": true}')
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "auditor"), "scan", "example.test", "--resolver",
-                             "127.0.53.253", "--timeout", "60", "-o", str(out), "-q"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "auditor"),
+            "scan",
+            "example.test",
+            "--resolver",
+            "127.0.53.253",
+            "--timeout",
+            "60",
+            "-o",
+            str(out),
+            "-q",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(2.0)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)

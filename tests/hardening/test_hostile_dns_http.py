@@ -38,9 +38,28 @@ def audit(tmp_path: Path, *extra: str, timeout: float = 20) -> tuple[int, dict, 
     out = tmp_path / "r.json"
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.monotonic()
-    proc = subprocess.run([AUDITOR, "scan", DOMAIN, "--resolver", DNS_IP, "--timeout", str(timeout), "-o", str(out),
-                           "-q", "--only", "mta-sts.*", "--only", "dmarc.*", *extra],
-                          capture_output=True, text=True, timeout=timeout + 60)
+    proc = subprocess.run(
+        [
+            AUDITOR,
+            "scan",
+            DOMAIN,
+            "--resolver",
+            DNS_IP,
+            "--timeout",
+            str(timeout),
+            "-o",
+            str(out),
+            "-q",
+            "--only",
+            "mta-sts.*",
+            "--only",
+            "dmarc.*",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout + 60,
+    )
     wall = time.monotonic() - started
     peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) // 1024
     assert proc.returncode in (0, 1, 3, 4), proc.stderr

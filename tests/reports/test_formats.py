@@ -8,14 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
+from auditor.reports.junit import render_junit
+from auditor.reports.markdown import render_markdown
+from auditor.reports.sarif import render_sarif
 
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Location, Observation, Severity, Status
 from auditor.registry import load_checks
 from auditor.report import build_report
-from auditor.reports.junit import render_junit
-from auditor.reports.markdown import render_markdown
-from auditor.reports.sarif import render_sarif
 from auditor.runner import evaluate
 from tests.checks.evidence_factory import evidence, mail_dns, txt
 
@@ -27,12 +27,20 @@ def _report():  # type: ignore[no-untyped-def]
     ev = evidence(mail_dns=mail_dns(spf_record=txt("example.org", f"v=spf1 {HOSTILE} +all")))
     findings = evaluate(load_checks(packaged_metadata()), ev)
     host_finding = Finding(
-        id="config.transport:/etc/postfix/master.cf", check_id="config.transport", status=Status.FAIL,
-        severity=Severity.HIGH, title="Submission requires TLS", subject="/etc/postfix/master.cf",
+        id="config.transport:/etc/postfix/master.cf",
+        check_id="config.transport",
+        status=Status.FAIL,
+        severity=Severity.HIGH,
+        title="Submission requires TLS",
+        subject="/etc/postfix/master.cf",
         detail=f"smtpd_tls_security_level=may on submission {HOSTILE}",
-        observations=(Observation("setting", "smtpd_tls_security_level=may", Location(path="/etc/postfix/master.cf",
-                                                                                      line=17)),),
-        clauses=("GDPR-32-1-a",), remediation="set encrypt", area="host")
+        observations=(
+            Observation("setting", "smtpd_tls_security_level=may", Location(path="/etc/postfix/master.cf", line=17)),
+        ),
+        clauses=("GDPR-32-1-a",),
+        remediation="set encrypt",
+        area="host",
+    )
     waived = replace(findings[0], id="waived:x", status=Status.WAIVED, waiver="until 2027-01-01: accepted")
     return build_report(ev, [*findings, host_finding, waived], profile="bsi-tr-02102-2", lang="en")
 

@@ -9,12 +9,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from auditor.reports.html import render_html
 
 from auditor.cli import main
 from auditor.metadata import packaged_metadata
 from auditor.registry import load_checks
 from auditor.report import build_report
-from auditor.reports.html import render_html
 from auditor.runner import evaluate
 from tests.checks.evidence_factory import evidence, mail_dns, txt
 
@@ -73,19 +73,44 @@ def _chromium() -> str:
 def test_browser_renders_lab_report_without_any_network_request(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     report = tmp_path / "report.html"
     with pytest.raises(SystemExit):
-        main(["scan", "xss.lab.test", "--resolver", lab.resolver, "--ca-file", str(lab.ca_file), "-o", str(report),
-              "-o", str(tmp_path / "report.json"), "-q"])
+        main(
+            [
+                "scan",
+                "xss.lab.test",
+                "--resolver",
+                lab.resolver,
+                "--ca-file",
+                str(lab.ca_file),
+                "-o",
+                str(report),
+                "-o",
+                str(tmp_path / "report.json"),
+                "-q",
+            ]
+        )
     html = report.read_text()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     shot, netlog = tmp_path / "shot.png", tmp_path / "netlog.json"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-             "--disable-component-update", "--disable-sync", "--disable-default-apps",
-             f"--user-data-dir={tmp_path / 'profile'}", f"--log-net-log={netlog}", "--window-size=1280,2200"]
-    subprocess.run([_chromium(), *flags, f"--screenshot={shot}", report.as_uri()], check=True, timeout=120,
-                   capture_output=True)
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--log-net-log={netlog}",
+        "--window-size=1280,2200",
+    ]
+    subprocess.run(
+        [_chromium(), *flags, f"--screenshot={shot}", report.as_uri()], check=True, timeout=120, capture_output=True
+    )
     assert shot.stat().st_size > 10_000
-    dom = subprocess.run([_chromium(), *flags, "--dump-dom", report.as_uri()], check=True, timeout=120,
-                         capture_output=True, text=True).stdout
+    dom = subprocess.run(
+        [_chromium(), *flags, "--dump-dom", report.as_uri()], check=True, timeout=120, capture_output=True, text=True
+    ).stdout
     assert "xss.lab.test" in dom and "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
     assert "<script>alert(1)" not in dom
     # The net-log lists every URL request Chromium made; a file:// page must cause none.

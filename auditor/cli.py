@@ -50,6 +50,12 @@ def _add_evaluation_options(parser: argparse.ArgumentParser) -> None:
         help="override check severities/clauses (check.id: {severity: ..., clauses: [...]})",
     )
     parser.add_argument(
+        "--clauses",
+        type=Path,
+        metavar="YAML",
+        help="your own clause catalogue entries, added to or overriding the packaged ones",
+    )
+    parser.add_argument(
         "--waivers", type=Path, metavar="YAML", help="accepted risks: check, target glob, reason, expires (YYYY-MM-DD)"
     )
     parser.add_argument(
@@ -103,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="time budget for the whole collection (default: %(default)s)",
     )
+    scan.add_argument("--per-ip-budget", type=int, default=40, metavar="N",
+                      help="at most N TLS connections per IP address (default: %(default)s)")
+    scan.add_argument("--per-ip-concurrency", type=int, default=2, metavar="N",
+                      help="at most N simultaneous connections per IP address (default: %(default)s)")
     scan.add_argument("--no-network", action="store_true", help="host/statement only: probe nothing")
     scan.add_argument("--state-dir", type=Path, metavar="DIR", help="remember facts between runs here")
     scan.add_argument("--evidence-out", type=Path, metavar="JSON", help="save the evidence bundle")

@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor.collectors.dane import collect_dane
+from auditor.collectors.dialogs import collect_dialogs
 from auditor.collectors.discovery import discover
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
 from auditor.collectors.mail_dns import collect_mail_dns
+from auditor.collectors.tls import collect_tls
 from auditor.dnspolicy import parse_sts_record
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, PreviousPolicy, Target
 from auditor.models import InputFile
@@ -100,6 +102,18 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
     if discovery.mx_hosts:
         step("DANE TLSA")
         evidence = replace(evidence, dane=collect_dane(discovery.mx_hosts, dns, trust_anchor=options.trust_anchor))
+    endpoints = [e for e in discovery.endpoints if e.addresses]
+    if endpoints:
+        # Dialogs first, then TLS: both talk to the same IPs, and running them one after
+        # the other keeps the per-IP concurrency at the polite limit.
+        step(f"STARTTLS dialogs ({len(endpoints)} endpoints)")
+        dialogs = collect_dialogs(endpoints, deadline=deadline, ca_file=options.ca_file,
+                                  per_ip_concurrency=options.per_ip_concurrency)
+        evidence = replace(evidence, dialogs=dialogs)
+        step(f"TLS ({len(endpoints)} endpoints)")
+        tls = collect_tls(endpoints, ca_file=options.ca_file, deadline=deadline, per_ip_budget=options.per_ip_budget,
+                          per_ip_concurrency=options.per_ip_concurrency)
+        evidence = replace(evidence, tls=tls)
     if store is not None:
         _remember_policy(store, discovery.domain, evidence)
     return evidence

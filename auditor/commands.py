@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from auditor.clauses import CatalogueError, load_catalogue
 from auditor.collect import ScanOptions, collect
 from auditor.collectors.discovery import ServiceSpecError, is_hostname, parse_service
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
@@ -66,11 +67,14 @@ def _load_checks(args: argparse.Namespace, console: Console) -> list[Check]:
     return checks
 
 
-def clause_info(lang: str) -> dict[str, dict[str, str]]:
+def clause_info(lang: str, override: Path | None = None) -> dict[str, dict[str, str]]:
     """Titles and links of every catalogued clause, so reports are self-contained."""
-    from auditor.clauses import load_catalogue
-
-    catalogue = load_catalogue()
+    try:
+        catalogue = load_catalogue()
+        if override is not None:
+            catalogue = catalogue.with_override(override)
+    except CatalogueError as exc:
+        raise UsageError(str(exc)) from None
     info = {}
     for cid in catalogue.ids():
         clause = catalogue.get(cid)
@@ -113,7 +117,7 @@ def _report(evidence: Evidence, args: argparse.Namespace, console: Console, star
         findings,
         profile=args.profile,
         lang=args.lang,
-        clause_info=clause_info(args.lang),
+        clause_info=clause_info(args.lang, args.clauses),
         started=started,
         run_id=str(uuid.uuid4()),
         notes=notes,
@@ -226,6 +230,8 @@ def cmd_scan(args: argparse.Namespace, console: Console, parser: argparse.Argume
         network=not args.no_network,
         state_dir=args.state_dir,
         trust_anchor=args.trust_anchor,
+        per_ip_budget=args.per_ip_budget,
+        per_ip_concurrency=args.per_ip_concurrency,
     )
     t0 = time.monotonic()
     if console.is_terminal and not args.quiet:

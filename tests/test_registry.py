@@ -34,6 +34,14 @@ def test_every_builtin_check_has_metadata_and_every_metadata_entry_a_check() -> 
         assert item.meta.description, f"{item.meta.id} has no docstring saying when it passes and fails"
 
 
+def test_every_clause_a_check_names_is_in_the_catalogue() -> None:
+    from auditor.clauses import load_catalogue
+
+    catalogue = load_catalogue()
+    for item in load_checks(packaged_metadata()):
+        assert catalogue.unknown_ids(item.meta.clauses) == [], item.meta.id
+
+
 def test_select_by_glob_and_skip() -> None:
     checks = load_checks(packaged_metadata())
     chosen = {c.meta.id for c in select(checks, only=["mta-sts.*"], skip=["mta-sts.policy-id"])}

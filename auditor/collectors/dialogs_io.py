@@ -1,0 +1,213 @@
+"""Bounded line I/O and TLS upgrade for the protocol dialogs.
+
+Why not ``smtplib``/``imaplib``/``poplib``: they read lines without a bound on the
+number of lines or the total size, apply one socket timeout per ``recv`` (a server
+dripping one byte per second never times out) and have no overall deadline. A
+scanner talking to untrusted servers needs all three bounds, so every read here is
+limited to ``MAX_LINE`` bytes per line, ``MAX_TOTAL`` bytes per connection, a
+per-step deadline and the dialog's overall deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import time
+import warnings
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.x509 import verification as x509v
+
+from auditor.collectors.dialogs_types import TlsSession
+
+MAX_LINE = 4096
+MAX_TOTAL = 64 * 1024
+_SHOWN = 200  # characters of one transcript line kept in evidence
+_MAX_TRANSCRIPT = 60
+
+
+class DialogError(Exception):
+    """Ends a dialog: ``outcome`` is one of the ``OUTCOME_*`` values, ``reason`` says why."""
+
+    def __init__(self, outcome: str, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+        self.reason = reason
+
+
+def clip(text: str, limit: int = _SHOWN) -> str:
+    """Printable, bounded form of untrusted server text."""
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+class Conn:
+    """One TCP (later TLS) connection with bounded, deadline-aware line reads."""
+
+    def __init__(self, ip: str, port: int, *, step_timeout: float, deadline: float) -> None:
+        self.step_timeout = step_timeout
+        self.deadline = deadline
+        self.transcript: list[str] = []
+        self._buf = bytearray()
+        self._total = 0
+        self.sock: socket.socket | ssl.SSLSocket = socket.create_connection(
+            (ip, port), timeout=self._remaining(step_timeout)
+        )
+
+    def _remaining(self, step: float) -> float:
+        left = min(step, self.deadline - time.monotonic())
+        if left <= 0:
+            raise DialogError("timeout", "overall deadline reached")
+        return left
+
+    def note(self, line: str) -> None:
+        if len(self.transcript) < _MAX_TRANSCRIPT:
+            self.transcript.append(clip(line))
+
+    def send(self, data: str, shown: str | None = None) -> None:
+        self.note("C: " + (shown if shown is not None else data))
+        self.sock.settimeout(self._remaining(self.step_timeout))
+        self.sock.sendall(data.encode("ascii", "replace") + b"\r\n")
+
+    def read_line(self) -> str:
+        """One line without its CRLF; raises DialogError on bounds, EOF or timeout."""
+        step_end = time.monotonic() + self.step_timeout
+        while True:
+            newline = self._buf.find(b"\n")
+            if newline >= 0:
+                raw = bytes(self._buf[:newline])
+                del self._buf[: newline + 1]
+                line = raw.rstrip(b"\r").decode("utf-8", "replace")
+                self.note("S: " + line)
+                return line
+            if len(self._buf) > MAX_LINE:
+                raise DialogError("garbage", f"line longer than {MAX_LINE} bytes")
+            self.sock.settimeout(self._remaining(step_end - time.monotonic()))
+            try:
+                chunk = self.sock.recv(4096)
+            except TimeoutError:
+                raise DialogError("timeout", f"no complete line within {self.step_timeout:g} s") from None
+            if not chunk:
+                if self._buf:
+                    self.note("S: " + bytes(self._buf[:MAX_LINE]).decode("utf-8", "replace"))
+                raise DialogError("closed", "connection closed by the server")
+            self._total += len(chunk)
+            if self._total > MAX_TOTAL:
+                raise DialogError("garbage", f"more than {MAX_TOTAL} bytes received")
+            self._buf.extend(chunk)
+
+    def starttls(self, server_name: str, ca_file: str | None) -> TlsSession:
+        """Upgrade to TLS (or wrap for implicit TLS) without enforcing the certificate."""
+        if self._buf:
+            # Bytes sent before the handshake would be injected into the TLS session
+            # (CVE-2011-0411 style); a correct server never does that.
+            raise DialogError("garbage", "server sent data before the TLS handshake")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE  # recorded below, graded by the TLS collector
+        ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        ctx.set_ciphers("ALL:@SECLEVEL=0")
+        self.sock.settimeout(self._remaining(self.step_timeout))
+        try:
+            self.sock = ctx.wrap_socket(self.sock, server_hostname=server_name)
+        except TimeoutError:
+            raise DialogError("timeout", "TLS handshake timed out") from None
+        except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError):
+            raise DialogError("closed", "connection closed during the TLS handshake") from None
+        except ssl.SSLError as exc:
+            raise DialogError("tls-failed", f"TLS handshake failed: {clip(str(exc))}") from None
+        except OSError as exc:
+            raise DialogError("closed", f"connection lost during the TLS handshake: {exc}") from None
+        self._total = 0
+        session = tls_facts(self.sock, server_name, ca_file)
+        self.note(f"-- TLS {session.version} {session.cipher}")
+        return session
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+def tls_facts(sock: ssl.SSLSocket, server_name: str, ca_file: str | None) -> TlsSession:
+    """Version, cipher and leaf-certificate facts of an established TLS socket."""
+    cipher = sock.cipher()
+    version = sock.version() or "unknown"
+    der = sock.getpeercert(binary_form=True)
+    if not der:
+        return TlsSession(version=version, cipher=cipher[0] if cipher else "unknown")
+    try:
+        leaf = x509.load_der_x509_certificate(der)
+    except ValueError as exc:
+        return TlsSession(version, cipher[0] if cipher else "unknown", cert_verify_error=f"unparsable: {exc}")
+    names = _dns_names(leaf)
+    now = datetime.now(UTC)
+    return TlsSession(
+        version=version,
+        cipher=cipher[0] if cipher else "unknown",
+        cert_subject=clip(leaf.subject.rfc4514_string()),
+        cert_names=tuple(clip(n, 255) for n in names[:20]),
+        cert_not_after=leaf.not_valid_after_utc.isoformat(),
+        cert_name_match=any(_name_matches(server_name, n) for n in names),
+        cert_expired=now > leaf.not_valid_after_utc,
+        cert_verify_error=_verify_chain(sock, leaf, server_name, ca_file, now),
+    )
+
+
+def _dns_names(cert: x509.Certificate) -> list[str]:
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return []
+    return [str(n) for n in ext.value.get_values_for_type(x509.DNSName)]
+
+
+def _name_matches(host: str, pattern: str) -> bool:
+    host, pattern = host.lower().rstrip("."), pattern.lower().rstrip(".")
+    if pattern.startswith("*."):
+        head, _, rest = host.partition(".")
+        return bool(head) and rest == pattern[2:]
+    return host == pattern
+
+
+def _verify_chain(
+    sock: ssl.SSLSocket, leaf: x509.Certificate, server_name: str, ca_file: str | None, now: datetime
+) -> str | None:
+    """Chain + name check with cryptography's verifier; the message, or None if valid.
+
+    The served intermediates come from ``_sslobj.get_unverified_chain`` (public only
+    from Python 3.13); without it, verification uses the leaf alone.
+    """
+    try:
+        roots = _load_roots(ca_file)
+        if not roots:
+            return "no trust anchors available"
+        served: list[x509.Certificate] = []
+        getter = getattr(getattr(sock, "_sslobj", None), "get_unverified_chain", None)
+        if callable(getter):
+            for item in (getter() or [])[1:]:
+                served.append(x509.load_der_x509_certificate(item.public_bytes(ssl._ssl.ENCODING_DER)))  # type: ignore[attr-defined]
+        verifier = (
+            x509v.PolicyBuilder()
+            .store(x509v.Store(roots))
+            .time(now)
+            .build_server_verifier(x509.DNSName(server_name))
+        )
+        verifier.verify(leaf, served)
+        return None
+    except Exception as exc:  # any failure is a recorded fact, never a crash
+        return clip(str(exc) or type(exc).__name__)
+
+
+_ROOT_CACHE: dict[str, list[x509.Certificate]] = {}
+
+
+def _load_roots(ca_file: str | None) -> list[x509.Certificate]:
+    path = ca_file or ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt"
+    if path not in _ROOT_CACHE:
+        with open(path, "rb") as handle, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # system stores hold a few non-RFC-5280 roots
+            _ROOT_CACHE[path] = x509.load_pem_x509_certificates(handle.read())
+    return _ROOT_CACHE[path]
+

@@ -1,0 +1,90 @@
+"""Run every host reader once over a host root and bundle the results as plain values.
+
+Each reader is independent: a missing or malformed file in one becomes an error string
+in that reader's result (and in ``HostConfig.errors``), never a crash of the others.
+Readers whose software is absent (no ``/etc/dovecot``) are ``None`` rather than errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.host.readers.backups import BackupConfig, read_backups
+from auditor.host.readers.dovecot import DOVECOT_CONF, DovecotConfig, read_dovecot
+from auditor.host.readers.journald import JournaldConfig, read_journald
+from auditor.host.readers.logrotate import LOGROTATE_CONF, LOGROTATE_D, LogrotateConfig, read_logrotate
+from auditor.host.readers.postfix import MAIN_CF, PostfixConfig, read_postfix, sql_map_paths
+from auditor.host.readers.rsyslog import RSYSLOG_CONF, RsyslogConfig, read_rsyslog
+from auditor.host.readers.sqlconf import DOVECOT_SQL, SqlLookup, postfix_sql_files, read_sql_lookup
+from auditor.host.readers.webapps import PhpConfig, read_nextcloud, read_roundcube
+from auditor.host.readers.weblogs import APACHE_CONFS, NGINX_CONF, WebLogConfig, read_apache, read_nginx
+from auditor.host.root import HostRoot
+
+
+@dataclass(frozen=True, slots=True)
+class HostConfig:
+    """Everything the host readers found (``None``: that software is not on this host)."""
+
+    root: str
+    postfix: PostfixConfig | None
+    dovecot: DovecotConfig | None
+    sql_lookups: tuple[SqlLookup, ...]
+    logrotate: LogrotateConfig | None
+    rsyslog: RsyslogConfig | None
+    journald: JournaldConfig
+    nginx: WebLogConfig | None
+    apache: WebLogConfig | None
+    roundcube: PhpConfig | None
+    nextcloud: PhpConfig | None
+    backups: BackupConfig
+    errors: tuple[str, ...] = ()
+
+
+def _dovecot_sql_paths(dovecot: DovecotConfig | None) -> list[str]:
+    paths: list[str] = []
+    if dovecot is not None:
+        for db in dovecot.passdbs + dovecot.userdbs:
+            arg = db.args.split()[-1] if db.args.split() else ""
+            if db.driver == "sql" and arg.startswith("/") and arg not in paths:
+                paths.append(arg)
+    return paths
+
+
+def read_host(root: Path | str | HostRoot) -> HostConfig:
+    host = root if isinstance(root, HostRoot) else HostRoot(root)
+    postfix = read_postfix(host) if host.lexists(MAIN_CF) else None
+    dovecot = read_dovecot(host) if host.lexists(DOVECOT_CONF) else None
+    sql: list[SqlLookup] = []
+    dovecot_sql = _dovecot_sql_paths(dovecot)
+    if not dovecot_sql and host.exists(DOVECOT_SQL):
+        dovecot_sql = [DOVECOT_SQL]
+    sql += [read_sql_lookup(host, p, "dovecot") for p in dovecot_sql]
+    if postfix is not None:
+        sql += [read_sql_lookup(host, p, "postfix") for p in postfix_sql_files(host, sql_map_paths(postfix))]
+    logrotate = read_logrotate(host) if host.lexists(LOGROTATE_CONF) or host.is_dir(LOGROTATE_D) else None
+    rsyslog = read_rsyslog(host) if host.lexists(RSYSLOG_CONF) else None
+    journald = read_journald(host)
+    nginx = read_nginx(host) if host.lexists(NGINX_CONF) else None
+    apache = read_apache(host) if any(host.lexists(c) for c in APACHE_CONFS) else None
+    roundcube = read_roundcube(host)
+    nextcloud = read_nextcloud(host)
+    backups = read_backups(host)
+    parts: list[object] = [postfix, dovecot, *sql, logrotate, rsyslog, journald, nginx, apache, roundcube,
+                           nextcloud, backups]  # fmt: skip
+    errors = tuple(e for p in parts if p is not None for e in getattr(p, "errors", ()))
+    return HostConfig(
+        str(host.root),
+        postfix,
+        dovecot,
+        tuple(sql),
+        logrotate,
+        rsyslog,
+        journald,
+        nginx,
+        apache,
+        roundcube if roundcube.files else None,
+        nextcloud if nextcloud.files else None,
+        backups,
+        errors,
+    )

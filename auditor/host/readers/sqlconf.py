@@ -1,0 +1,164 @@
+"""SQL lookup files: Dovecot ``dovecot-sql.conf.ext`` and Postfix ``*sql*.cf``.
+
+They tell the data-inventory step where the user database is (driver, host, database,
+user), which table and columns hold passwords, and which hash scheme is the default.
+The password in ``connect =``/``password =`` is dropped while reading, never kept.
+Hand-written: both are simple ``key = value`` files with no Python library.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+from auditor.host.model import Setting, err
+from auditor.host.root import HostRoot
+from auditor.host.secrets import is_secret_name, scrub
+
+DOVECOT_SQL = "/etc/dovecot/dovecot-sql.conf.ext"
+_QUERY_KEYS = ("password_query", "user_query", "iterate_query", "query")
+
+
+@dataclass(frozen=True, slots=True)
+class QueryShape:
+    """Tables and columns a SQL query reads (best effort; aliases and functions dropped)."""
+
+    tables: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SqlLookup:
+    """One SQL lookup file, with the connection target but never the password."""
+
+    path: str
+    kind: str  # dovecot | postfix
+    driver: str | None
+    hosts: tuple[str, ...]
+    dbname: str | None
+    user: str | None
+    port: str | None
+    default_pass_scheme: Setting | None
+    settings: tuple[Setting, ...]
+    queries: dict[str, QueryShape]
+    errors: tuple[str, ...] = ()
+
+
+def _kv_lines(path: str, text: str) -> tuple[list[Setting], list[str]]:
+    """``key = value`` lines; a trailing backslash or (Postfix) leading whitespace continues a line."""
+    settings: list[Setting] = []
+    errors: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        number, line = i + 1, lines[i]
+        i += 1
+        while i < len(lines) and (line.rstrip().endswith("\\") or (lines[i][:1].isspace() and lines[i].strip())):
+            line = line.rstrip().removesuffix("\\") + " " + lines[i].strip()
+            i += 1
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, sep, value = stripped.partition("=")
+        key = key.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_.-]+", key):
+            errors.append(err(path, number, f"not a 'key = value' line: {stripped[:80]!r}"))
+            continue
+        if is_secret_name(key):
+            continue  # the password is dropped, not stored
+        settings.append(Setting(key, scrub(value.strip()), path, number))
+    return settings, errors
+
+
+def _connect_fields(connect: str) -> dict[str, str]:
+    """Parse ``host=... dbname=... user=... password=...`` (quoted values allowed); password dropped."""
+    try:
+        words = shlex.split(connect)
+    except ValueError:
+        words = connect.split()
+    out: dict[str, str] = {}
+    for word in words:
+        key, sep, value = word.partition("=")
+        if sep and not is_secret_name(key):
+            out[key.lower()] = value
+    return out
+
+
+_SELECT = re.compile(r"\bselect\b(.*?)\bfrom\b(.*?)(?:\bwhere\b|\bgroup\b|\border\b|\blimit\b|$)", re.I | re.S)
+
+
+def query_shape(query: str) -> QueryShape:
+    """Columns and tables of the first ``SELECT ... FROM ...`` in a query."""
+    m = _SELECT.search(query)
+    if m is None:
+        return QueryShape((), ())
+    columns: list[str] = []
+    for part in _top_level_split(m.group(1)):
+        expr = re.split(r"\s+as\s+", part.strip(), flags=re.I)[0].strip()
+        expr = re.sub(r"'[^']*'|\"[^\"]*\"", "", expr)
+        for ident in re.findall(r"(?<![%\w])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)\b(?!\s*\()", expr):
+            name = ident.split(".")[-1]
+            if name.upper() not in ("LOWER", "CONCAT", "NULL", "AS", "DISTINCT") and name not in columns:
+                columns.append(name)
+    tables: list[str] = []
+    from_part = re.split(r"\bjoin\b", m.group(2), flags=re.I)
+    for chunk in from_part:
+        for item in _top_level_split(chunk):
+            words = item.replace("`", "").split()
+            if words and re.fullmatch(r"[A-Za-z_][\w.]*", words[0]) and words[0].lower() not in ("on",):
+                tables.append(words[0])
+    return QueryShape(tuple(dict.fromkeys(tables)), tuple(columns))
+
+
+def _top_level_split(text: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return [p for p in parts if p.strip()]
+
+
+def read_sql_lookup(root: HostRoot, path: str, kind: str) -> SqlLookup:
+    """Read a Dovecot (``kind="dovecot"``) or Postfix (``kind="postfix"``) SQL lookup file."""
+    got = root.read_text(path)
+    if got.text is None:
+        return SqlLookup(got.path, kind, None, (), None, None, None, None, (), {}, (got.error or path,))
+    settings, errors = _kv_lines(got.path, got.text)
+    values = {s.name: s for s in settings}
+    hosts: tuple[str, ...] = ()
+    dbname = user = port = driver = None
+    if kind == "dovecot":
+        driver = values["driver"].value if "driver" in values else None
+        conn = _connect_fields(values["connect"].value) if "connect" in values else {}
+        hosts = tuple(conn["host"].split()) if "host" in conn else ()
+        dbname, user, port = conn.get("dbname"), conn.get("user"), conn.get("port")
+        if driver == "sqlite" and "connect" in values:
+            dbname = values["connect"].value.strip()
+    else:
+        driver = next((d for d in ("mysql", "pgsql", "sqlite") if d in got.path.rsplit("/", 1)[-1]), None)
+        hosts = tuple(h for h in re.split(r"[\s,]+", values["hosts"].value) if h) if "hosts" in values else ()
+        dbname = values["dbname"].value if "dbname" in values else None
+        user = values["user"].value if "user" in values else None
+    scheme = values.get("default_pass_scheme") or values.get("default_password_scheme")
+    queries = {k: query_shape(values[k].value) for k in _QUERY_KEYS if k in values}
+    if kind == "postfix" and "query" not in values and "table" in values:
+        cols = tuple(v.value for k, v in values.items() if k in ("select_field", "where_field"))
+        queries["query"] = QueryShape((values["table"].value,), cols)
+    return SqlLookup(got.path, kind, driver, hosts, dbname, user, port, scheme, tuple(settings), queries, tuple(errors))
+
+
+def postfix_sql_files(root: HostRoot, referenced: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Postfix SQL map files: those main.cf/master.cf reference plus ``/etc/postfix/**/*sql*.cf``."""
+    found = list(referenced)
+    for pattern in ("/etc/postfix/*sql*.cf", "/etc/postfix/*/*sql*.cf", "/etc/postfix/sql/*.cf"):
+        found += [p for p in root.glob(pattern) if p not in found]
+    return tuple(found)

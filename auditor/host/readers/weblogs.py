@@ -1,0 +1,273 @@
+"""nginx and Apache access logging: which files, which personal fields, IP masking.
+
+A statement that says "we do not store IP addresses" is contradicted by a
+``$remote_addr``/``%h`` in an active access-log format, and upheld by an anonymising
+``map`` or an ``anonip`` pipe. Hand-written tokenizers: no maintained Python library
+parses these configs without pulling in a whole web stack.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+from auditor.host.model import SourceRef, err
+from auditor.host.root import HostRoot, norm
+
+NGINX_CONF = "/etc/nginx/nginx.conf"
+APACHE_CONFS = ("/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf")
+NGINX_COMBINED = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'  # noqa: E501
+)
+MAX_FILES = 1000
+_MAX_DEPTH = 8
+
+_NGINX_FIELDS = {
+    "remote_addr": "ip-address", "binary_remote_addr": "ip-address", "http_x_forwarded_for": "ip-address",
+    "proxy_add_x_forwarded_for": "ip-address", "realip_remote_addr": "ip-address", "http_x_real_ip": "ip-address",
+    "http_user_agent": "user-agent", "request": "url", "request_uri": "url", "uri": "url", "args": "url",
+    "query_string": "url", "http_referer": "referer", "remote_user": "user-name", "http_cookie": "cookie",
+}  # fmt: skip
+_APACHE_FIELDS = {"h": "ip-address", "a": "ip-address", "r": "url", "U": "url", "q": "url", "u": "user-name",
+                  "{user-agent}i": "user-agent", "{referer}i": "referer", "{x-forwarded-for}i": "ip-address",
+                  "{cookie}i": "cookie"}  # fmt: skip
+_APACHE_DEFAULT_FORMATS = {"common": '%h %l %u %t "%r" %>s %b',
+                           "combined": '%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"'}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class AccessLog:
+    """One access-log destination and the personal fields its format writes.
+
+    ``ip_masked``: the client address is written only through an anonymising map/pipe.
+    """
+
+    server: str  # nginx | apache
+    target: str
+    format_name: str
+    fields: tuple[str, ...]
+    ip_masked: bool
+    source: SourceRef
+    scope: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WebLogConfig:
+    access_logs: tuple[AccessLog, ...]
+    formats: dict[str, str]
+    files: tuple[str, ...]
+    disabled: tuple[SourceRef, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+def nginx_fields(fmt: str, masked_vars: frozenset[str] = frozenset()) -> tuple[tuple[str, ...], bool]:
+    fields: list[str] = []
+    masked = False
+    for var in re.findall(r"\$\{?([a-z_0-9]+)\}?", fmt):
+        if var in masked_vars:
+            masked = True
+            cat = "ip-address (masked)"
+        else:
+            cat = _NGINX_FIELDS.get(var, "")
+        if cat and cat not in fields:
+            fields.append(cat)
+    return tuple(fields), masked and "ip-address" not in fields
+
+
+def apache_fields(fmt: str) -> tuple[str, ...]:
+    fields: list[str] = []
+    for m in re.finditer(r"%[<>!,\d]*(\{[^}]*\}[a-zA-Z]|[a-zA-Z])", fmt):
+        key = m.group(1)
+        cat = _APACHE_FIELDS.get(key.lower() if key.startswith("{") else key, "")
+        if cat and cat not in fields:
+            fields.append(cat)
+    return tuple(fields)
+
+
+def _nginx_tokens(text: str) -> list[tuple[str, int]]:
+    tokens: list[tuple[str, int]] = []
+    for m in re.finditer(r"#[^\n]*|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|[{};]|[^\s{};\"'#]+", text):
+        tok = m.group()
+        if not tok.startswith("#"):
+            tokens.append((tok, text.count("\n", 0, m.start()) + 1))
+    return tokens
+
+
+class _Nginx:
+    def __init__(self, root: HostRoot) -> None:
+        self.root = root
+        self.formats: dict[str, str] = {"combined": NGINX_COMBINED}
+        self.masked: set[str] = set()
+        self.raw_logs: list[tuple[str, str, SourceRef, tuple[str, ...]]] = []
+        self.disabled: list[SourceRef] = []
+        self.files: list[str] = []
+        self.truncated = False
+        self.errors: list[str] = []
+
+    def read(self, path: str, scope: list[str], depth: int) -> None:
+        if len(self.files) >= MAX_FILES:
+            if not self.truncated:
+                self.errors.append(err(path, None, f"more than {MAX_FILES} config files; rest skipped"))
+            self.truncated = True
+            return
+        got = self.root.read_text(path)
+        if got.text is None:
+            self.errors.append(got.error or path)
+            return
+        self.files.append(got.path)
+        words: list[str] = []
+        line = 0
+        for tok, number in _nginx_tokens(got.text):
+            if tok in (";", "{", "}"):
+                if tok == "{":
+                    ip_source = len(words) >= 3 and any(v in words[1] for v in ("remote_addr", "forwarded", "real_ip"))
+                    if words and words[0] == "map" and ip_source:
+                        self.masked.add(words[2].lstrip("$"))
+                    scope.append(" ".join(words))
+                elif tok == "}":
+                    if scope:
+                        scope.pop()
+                    else:
+                        self.errors.append(err(got.path, number, "unbalanced '}'"))
+                elif words:
+                    self._directive(got.path, line, words, scope, depth)
+                words = []
+                continue
+            if not words:
+                line = number
+            words.append(tok[1:-1] if tok[:1] in "\"'" else tok)
+
+    def _directive(self, path: str, line: int, words: list[str], scope: list[str], depth: int) -> None:
+        name, args = words[0], words[1:]
+        if scope and scope[-1].startswith("map "):
+            return
+        if name == "include" and args:
+            if depth >= _MAX_DEPTH:
+                self.errors.append(err(path, line, "includes nested too deeply"))
+                return
+            pattern = args[0] if args[0].startswith("/") else posixpath.join("/etc/nginx", args[0])
+            targets = self.root.glob(pattern) if any(c in pattern for c in "*?[") else [norm(pattern)]
+            for target in targets:
+                self.read(target, scope, depth + 1)
+        elif name == "log_format" and len(args) >= 2:
+            parts = [a for a in args[1:] if not a.startswith("escape=")]
+            self.formats[args[0]] = "".join(parts)
+        elif name == "access_log" and args:
+            if args[0] == "off":
+                self.disabled.append(SourceRef(path, line))
+            else:
+                fmt = args[1] if len(args) > 1 and "=" not in args[1] else "combined"
+                self.raw_logs.append((args[0], fmt, SourceRef(path, line), tuple(scope)))
+
+
+def read_nginx(root: HostRoot, conf: str = NGINX_CONF) -> WebLogConfig:
+    reader = _Nginx(root)
+    reader.read(conf, [], 0)
+    logs: list[AccessLog] = []
+    for target, fmt_name, ref, scope in reader.raw_logs:
+        fmt = reader.formats.get(fmt_name)
+        if fmt is None:
+            reader.errors.append(err(ref.file, ref.line, f"access_log uses unknown log_format {fmt_name!r}"))
+            fmt = ""
+        fields, masked = nginx_fields(fmt, frozenset(reader.masked))
+        logs.append(AccessLog("nginx", target, fmt_name, fields, masked, ref, scope))
+    return WebLogConfig(tuple(logs), dict(reader.formats), tuple(reader.files), tuple(reader.disabled),
+                        tuple(reader.errors))  # fmt: skip
+
+
+class _Apache:
+    def __init__(self, root: HostRoot, server_root: str) -> None:
+        self.root = root
+        self.server_root = server_root
+        self.formats = dict(_APACHE_DEFAULT_FORMATS)
+        self.raw_logs: list[tuple[str, str, SourceRef, tuple[str, ...]]] = []
+        self.files: list[str] = []
+        self.truncated = False
+        self.errors: list[str] = []
+
+    def read(self, path: str, scope: list[str], depth: int) -> None:
+        if len(self.files) >= MAX_FILES:
+            if not self.truncated:
+                self.errors.append(err(path, None, f"more than {MAX_FILES} config files; rest skipped"))
+            self.truncated = True
+            return
+        got = self.root.read_text(path)
+        if got.text is None:
+            self.errors.append(got.error or path)
+            return
+        self.files.append(got.path)
+        lines = got.text.splitlines()
+        i = 0
+        while i < len(lines):
+            number, line = i + 1, lines[i]
+            i += 1
+            while line.rstrip().endswith("\\") and i < len(lines):
+                line = line.rstrip()[:-1] + " " + lines[i].strip()
+                i += 1
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("</"):
+                if scope:
+                    scope.pop()
+                continue
+            if line.startswith("<"):
+                scope.append(line.strip("<>"))
+                continue
+            words = re.findall(r"\"(?:\\.|[^\"\\])*\"|\S+", line)
+            words = [w[1:-1] if w.startswith('"') else w for w in words]
+            self._directive(got.path, number, words, scope, depth)
+
+    def _directive(self, path: str, line: int, words: list[str], scope: list[str], depth: int) -> None:
+        name = words[0].lower()
+        if name in ("include", "includeoptional") and len(words) > 1:
+            if depth >= _MAX_DEPTH:
+                self.errors.append(err(path, line, "includes nested too deeply"))
+                return
+            pattern = words[1] if words[1].startswith("/") else posixpath.join(self.server_root, words[1])
+            targets = self.root.glob(pattern) if any(c in pattern for c in "*?[") else [norm(pattern)]
+            if self.root.is_dir(pattern):
+                targets = self.root.glob(pattern.rstrip("/") + "/*")
+            for target in targets:
+                self.read(target, scope, depth + 1)
+        elif name == "logformat" and len(words) >= 2:
+            self.formats[words[2] if len(words) > 2 else "default"] = words[1]
+        elif name in ("customlog", "transferlog") and len(words) >= 2:
+            fmt = words[2] if name == "customlog" and len(words) > 2 else "default"
+            self.raw_logs.append((words[1], fmt, SourceRef(path, line), tuple(scope)))
+
+
+def read_apache(root: HostRoot, conf: str | None = None) -> WebLogConfig:
+    conf = conf or next((c for c in APACHE_CONFS if root.exists(c)), APACHE_CONFS[0])
+    reader = _Apache(root, posixpath.dirname(conf) if "apache2" in conf else "/etc/httpd")
+    reader.read(conf, [], 0)
+    env = _apache_envvars(root, posixpath.dirname(conf) + "/envvars")
+    logs: list[AccessLog] = []
+    for raw_target, fmt_ref, ref, scope in reader.raw_logs:
+        target = re.sub(r"\$\{(\w+)\}", lambda m: env.get(m.group(1), m.group(0)), raw_target)
+        fmt = reader.formats.get(fmt_ref, fmt_ref if "%" in fmt_ref else None)
+        if fmt is None:
+            reader.errors.append(err(ref.file, ref.line, f"CustomLog uses unknown LogFormat {fmt_ref!r}"))
+            fmt = ""
+        fields = apache_fields(fmt)
+        masked = target.startswith("|") and "anonip" in target
+        if masked:
+            fields = tuple("ip-address (masked)" if f == "ip-address" else f for f in fields)
+        logs.append(AccessLog("apache", target, fmt_ref, fields, masked, ref, scope))
+    return WebLogConfig(tuple(logs), dict(reader.formats), tuple(reader.files), (), tuple(reader.errors))
+
+
+def _apache_envvars(root: HostRoot, path: str) -> dict[str, str]:
+    """``export NAME=value`` lines of Debian's ``envvars`` (``$SUFFIX`` is empty for the default instance).
+
+    Read as data, never run: it is a shell script.
+    """
+    got = root.read_text(path)
+    env: dict[str, str] = {}
+    for line in (got.text or "").splitlines():
+        m = re.match(r"^\s*export\s+(\w+)=(.*)$", line)
+        if m:
+            value = m.group(2).strip().strip("\"'")
+            env[m.group(1)] = re.sub(r"\$\{?SUFFIX\}?", "", value)
+    return env

@@ -1,0 +1,26 @@
+"""Shared fixtures: the project's own Debian-like host root and the shared corpus of real configs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor.host.root import HostRoot
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO / ".." / "shared" / "corpus"
+FIXTURE_ROOT = REPO / "tests" / "fixtures" / "hostroot"
+
+
+@pytest.fixture
+def hostroot() -> HostRoot:
+    return HostRoot(FIXTURE_ROOT)
+
+
+@pytest.fixture
+def corpus() -> HostRoot:
+    """The corpus directory as a host root; corpus paths are ``/<project>/<original path>``."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus of real configs not present at {CORPUS.resolve()}")
+    return HostRoot(CORPUS)

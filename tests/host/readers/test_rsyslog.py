@@ -1,0 +1,61 @@
+"""rsyslog: which files receive facility mail (and whether syslog does too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from auditor.host.readers.rsyslog import read_rsyslog, selector_severities
+from auditor.host.root import HostRoot
+
+
+def test_fixture_mail_goes_to_syslog_and_mail_log(hostroot: HostRoot) -> None:
+    cfg = read_rsyslog(hostroot)
+    assert cfg.errors == ()
+    assert cfg.files == ("/etc/rsyslog.conf", "/etc/rsyslog.d/30-webmail.conf")
+    routes = cfg.files_for_facility("mail")
+    assert [(r.target, str(r.source)) for r in routes] == [
+        ("/var/log/syslog", "/etc/rsyslog.conf:13"),
+        ("/var/log/mail.log", "/etc/rsyslog.conf:16"),
+    ]
+    assert [r.sync for r in routes] == [False, False]  # "-/var/log/..." buffered writes
+    assert [(r.target, r.sync) for r in cfg.files_for_facility("auth")] == [("/var/log/auth.log", True)]
+
+
+def test_rainerscript_action_and_stop(hostroot: HostRoot) -> None:
+    cfg = read_rsyslog(hostroot)
+    assert [r.target for r in cfg.files_for_facility("local5")] == ["/var/log/roundcube/syslog.log"]
+
+
+def test_selector_semantics() -> None:
+    assert selector_severities("*.*;auth,authpriv.none", "mail") == set(selector_severities("*.*", "mail"))
+    assert selector_severities("*.=info;*.=notice;mail,news.none", "mail") == set()
+    assert selector_severities("mail.warn", "mail") == {"emerg", "alert", "crit", "err", "warning"}
+    assert selector_severities("mail.*;mail.!=debug", "mail") == {
+        "emerg", "alert", "crit", "err", "warning", "notice", "info"}  # fmt: skip
+    assert selector_severities("if $syslogfacility-text == 'mail' then", "mail") != set()
+
+
+def test_include_directive_and_trailing_backslash(tmp_path: Path) -> None:
+    (tmp_path / "etc" / "rsyslog.d").mkdir(parents=True)
+    (tmp_path / "etc" / "rsyslog.conf").write_text('include(file="/etc/rsyslog.d/*.conf")\n\\\n')
+    (tmp_path / "etc" / "rsyslog.d" / "mail.conf").write_text("mail.info\t/var/log/mail.info\n")
+    cfg = read_rsyslog(HostRoot(tmp_path))
+    assert [r.target for r in cfg.files_for_facility("mail")] == ["/var/log/mail.info"]
+
+
+def test_corpus_debian_classic(corpus: HostRoot) -> None:
+    cfg = read_rsyslog(corpus, "/debian-rsyslog/ouvrages-rsyslog/debian/rsyslog.conf")
+    routes = cfg.files_for_facility("mail")
+    expected = ["/var/log/syslog", "/var/log/mail.log", "/var/log/mail.info", "/var/log/mail.warn", "/var/log/mail.err"]
+    assert [r.target for r in routes] == expected
+    assert routes[0].selector == "*.*;auth,authpriv.none" and routes[0].source.line == 31
+    # the multi-line "*.=debug;... mail.none -/var/log/debug" selector excludes mail
+    assert "/var/log/debug" not in {r.target for r in routes}
+    assert "/var/log/messages" not in {r.target for r in routes}
+
+
+def test_corpus_iredmail_placeholder_facility(corpus: HostRoot) -> None:
+    cfg = read_rsyslog(corpus, "/iRedMail/samples/rsyslog.d/1-iredmail-dovecot.conf")
+    assert cfg.errors == ()
+    assert len(cfg.rules) == 6 and all(r.stops for r in cfg.rules)
+    assert cfg.files_for_facility("mail") == ()  # facility is a PH_ placeholder: unknown, not mail

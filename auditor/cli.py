@@ -36,7 +36,13 @@ def _add_evaluation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", action="append", default=[], metavar="GLOB", help="run only checks matching GLOB")
     parser.add_argument("--skip", action="append", default=[], metavar="GLOB", help="skip checks matching GLOB")
     parser.add_argument("--profile", default="bsi-tr-02102-2", help="TLS grading profile (default: %(default)s)")
-    parser.add_argument("--lang", choices=["en", "de"], default="en", help="report language (default: %(default)s)")
+    parser.add_argument(
+        "--lang",
+        choices=["auto", "en", "de"],
+        default="auto",
+        help="report language; auto: German for a German statement, else English (default: %(default)s)",
+    )
+
     parser.add_argument(
         "--fail-on",
         choices=FAIL_ON_CHOICES,
@@ -114,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--per-ip-concurrency", type=int, default=2, metavar="N",
                       help="at most N simultaneous connections per IP address (default: %(default)s)")
     scan.add_argument("--no-network", action="store_true", help="host/statement only: probe nothing")
+    scan.add_argument("--statement", metavar="FILE|URL", help="privacy statement to extract claims from")
+    scan.add_argument("--claims", type=Path, metavar="YAML", help="reviewed claims file (authoritative)")
+    scan.add_argument("--host-root", type=Path, metavar="DIR", help="root of the mail host to read (/ or a snapshot)")
+    scan.add_argument("--db", metavar="DSN", help="user database: sqlite:///path, postgresql://..., mysql://...")
     scan.add_argument("--state-dir", type=Path, metavar="DIR", help="remember facts between runs here")
     scan.add_argument("--evidence-out", type=Path, metavar="JSON", help="save the evidence bundle")
     _add_evaluation_options(scan)
@@ -122,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="re-run the checks on a saved evidence bundle, offline")
     ev.add_argument("bundle", type=Path)
     _add_evaluation_options(ev)
+
+    claims = sub.add_parser("claims", help="extract the claims of a privacy statement into a YAML file to review")
+    claims.add_argument("statement", metavar="FILE|URL")
+    claims.add_argument("-o", "--output", type=Path, metavar="YAML", help="write the claims file here")
+    claims.add_argument("--ca-file", metavar="PEM", help="trust these CA certificates for an https statement")
 
     run = sub.add_parser("run", help="run the audit described by a TOML config file")
     run.add_argument("config", type=Path)

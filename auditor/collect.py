@@ -13,9 +13,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from auditor.claims import StatementError, extract_claims, load_statement, read_claims_yaml, statement_from_bytes
 from auditor.collectors.dane import collect_dane
 from auditor.collectors.dialogs import collect_dialogs
 from auditor.collectors.discovery import discover
+from auditor.collectors.https import fetch
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
 from auditor.collectors.mail_dns import collect_mail_dns
 from auditor.collectors.tls import collect_tls
@@ -40,6 +42,7 @@ class ScanOptions:
     statement: str | None = None
     claims_file: Path | None = None
     trust_anchor: Path | None = None
+    db: str | None = None
     per_ip_budget: int = 40
     per_ip_concurrency: int = 2
     extra_inputs: tuple[InputFile, ...] = field(default=())
@@ -76,9 +79,37 @@ def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Eviden
         network=bool(options.network and options.domain),
         inputs=options.extra_inputs,
     )
+    if options.claims_file is not None or options.statement:
+        step("privacy statement")
+        evidence = _collect_claims(evidence, options)
     if evidence.network and options.domain:
         evidence = _collect_network(evidence, options, deadline, step)
     return evidence
+
+
+def _collect_claims(evidence: Evidence, options: ScanOptions) -> Evidence:
+    """A reviewed claims file is authoritative; otherwise claims are extracted on the fly."""
+    inputs = list(evidence.inputs)
+    if options.claims_file is not None:
+        claims = read_claims_yaml(options.claims_file)  # validated by the CLI before collection
+        inputs.append(file_input("claims", options.claims_file))
+        return replace(evidence, claims=claims, inputs=tuple(inputs))
+    assert options.statement is not None
+    try:
+        if options.resolver and options.statement.lower().startswith("https://"):
+            fetched = fetch(options.statement, DnsClient(ResolverSpec.parse(options.resolver)),
+                            ca_file=options.ca_file, max_bytes=5_000_000)
+            if not fetched.ok:
+                raise StatementError(f"{options.statement}: {fetched.error}")
+            text = statement_from_bytes((fetched.body or "").encode(), options.statement, fetched.content_type)
+        else:
+            text = load_statement(options.statement, ca_file=options.ca_file)
+    except StatementError as exc:
+        return replace(evidence, input_errors=(*evidence.input_errors, f"privacy statement not used: {exc}"))
+    claims = extract_claims(text)
+    inputs.append(InputFile(kind="statement", name=options.statement, sha256=claims.sha256,
+                            size=len(text.text.encode())))
+    return replace(evidence, claims=claims, inputs=tuple(inputs))
 
 
 def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, step: StepCallback) -> Evidence:

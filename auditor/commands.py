@@ -16,6 +16,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from auditor.claims import (
+    ClaimsFileError,
+    StatementError,
+    extract_claims,
+    load_statement,
+    read_claims_yaml,
+    write_claims_yaml,
+)
 from auditor.clauses import CatalogueError, load_catalogue
 from auditor.collect import ScanOptions, collect
 from auditor.collectors.discovery import ServiceSpecError, is_hostname, parse_service
@@ -96,10 +104,19 @@ def _validate_outputs(args: argparse.Namespace) -> None:
         raise UsageError(str(exc)) from None
 
 
+def _language(args: argparse.Namespace, evidence: Evidence) -> str:
+    """``--lang auto``: a German statement gets a German report (the DPO who signs reads it)."""
+    if args.lang != "auto":
+        return str(args.lang)
+    claims = getattr(evidence, "claims", None)
+    return "de" if claims is not None and claims.language == "de" else "en"
+
+
 def _report(evidence: Evidence, args: argparse.Namespace, console: Console, started: str) -> Report:
+    args.lang = _language(args, evidence)
     checks = _load_checks(args, console)
     findings = evaluate(checks, evidence, profile=args.profile, lang=args.lang)
-    notes: list[str] = []
+    notes: list[str] = list(evidence.input_errors)
     try:
         if args.waivers:
             findings, waiver_notes = apply_waivers(findings, load_waivers(args.waivers), evidence.now.date())
@@ -128,6 +145,8 @@ def _exit_code(report: Report, args: argparse.Namespace) -> ExitCode:
     if args.fail_on != "none" and failing(report.findings, Severity(args.fail_on)):
         return ExitCode.FINDINGS
     if any(f.status == Status.ERROR and not f.in_baseline for f in report.findings):
+        return ExitCode.INCOMPLETE
+    if any(note.startswith("privacy statement not used") for note in report.notes):
         return ExitCode.INCOMPLETE
     return ExitCode.OK
 
@@ -219,6 +238,15 @@ def cmd_scan(args: argparse.Namespace, console: Console, parser: argparse.Argume
             TrustAnchor.load(args.trust_anchor)
         except TrustAnchorError as exc:
             raise UsageError(str(exc)) from None
+    if not args.domain and not (args.host_root or args.statement or args.claims):
+        raise UsageError("nothing to audit: give a DOMAIN, --host-root, --statement or --claims")
+    if args.claims is not None:
+        try:
+            read_claims_yaml(args.claims)
+        except ClaimsFileError as exc:
+            raise UsageError(str(exc)) from None
+    if args.host_root is not None and not args.host_root.is_dir():
+        raise UsageError(f"--host-root {args.host_root}: not a directory")
     mail = _mail_settings(args)
     started = _now()
     options = ScanOptions(
@@ -232,6 +260,10 @@ def cmd_scan(args: argparse.Namespace, console: Console, parser: argparse.Argume
         trust_anchor=args.trust_anchor,
         per_ip_budget=args.per_ip_budget,
         per_ip_concurrency=args.per_ip_concurrency,
+        statement=args.statement,
+        claims_file=args.claims,
+        host_root=args.host_root,
+        db=args.db,
     )
     t0 = time.monotonic()
     if console.is_terminal and not args.quiet:
@@ -265,6 +297,33 @@ def cmd_evaluate(args: argparse.Namespace, console: Console, parser: argparse.Ar
     report = _report(evidence, args, console, _now())
     _publish(report, args, console)
     return _exit_code(report, args)
+
+
+def cmd_claims(args: argparse.Namespace, console: Console, parser: argparse.ArgumentParser) -> ExitCode:
+    from rich.table import Table
+
+    try:
+        text = load_statement(args.statement, ca_file=args.ca_file)
+    except StatementError as exc:
+        raise UsageError(str(exc)) from None
+    claims = extract_claims(text)
+    if args.output:
+        write_claims_yaml(claims, args.output)
+    table = Table(title=f"claims in {escape(args.statement)} ({claims.language})", expand=True)
+    for column in ("id", "kind", "subject", "period", "value", "fields", "quote"):
+        table.add_column(column, overflow="fold")
+    for claim in claims.claims:
+        table.add_row(escape(claim.id), claim.kind, escape(claim.subject or ""), claim.period or "",
+                      escape(claim.value or ""), escape(", ".join(claim.fields)), escape(claim.quote[:160]))
+    console.print(table)
+    console.print(f"{len(claims.claims)} claims; {len(claims.not_understood)} privacy-relevant sentence(s) not "
+                  f"understood (review them by hand); cited law: "
+                  f"{escape(', '.join(c.text for c in claims.cited_law)) or '-'}")
+    for span in claims.not_understood:
+        console.print(f"  not understood: {escape(span.text[:200])}")
+    if args.output:
+        console.print(f"wrote {escape(str(args.output))}: review it, then pass it with --claims")
+    return ExitCode.OK
 
 
 def cmd_run(args: argparse.Namespace, console: Console, parser: argparse.ArgumentParser) -> ExitCode:
@@ -321,6 +380,6 @@ def cmd_checks(args: argparse.Namespace, console: Console, parser: argparse.Argu
     return ExitCode.OK
 
 
-COMMANDS = {"scan": cmd_scan, "evaluate": cmd_evaluate, "run": cmd_run, "diff": cmd_diff, "checks": cmd_checks}
+COMMANDS = {"claims": cmd_claims, "scan": cmd_scan, "evaluate": cmd_evaluate, "run": cmd_run, "diff": cmd_diff, "checks": cmd_checks}
 
 __all__ = ["COMMANDS", "UsageError"]

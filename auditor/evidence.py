@@ -16,7 +16,9 @@ from datetime import datetime
 
 from pydantic import TypeAdapter
 
+from auditor.claims.model import ClaimSet
 from auditor.collectors.dialogs_types import DialogResult
+from auditor.collectors.host_model import HostEvidence
 from auditor.collectors.tls.model import TlsScan
 from auditor.models import InputFile
 
@@ -154,12 +156,16 @@ class Evidence:
     target: Target
     network: bool
     inputs: tuple[InputFile, ...] = ()
+    # Inputs that could not be used (unreadable statement, ...): the audit goes on without them.
+    input_errors: tuple[str, ...] = ()
     discovery: Discovery | None = None
     mail_dns: MailDns | None = None
     dane: tuple[DaneLookup, ...] = ()
     # Sections owned by other collector families are added below, one line each.
     dialogs: tuple[DialogResult, ...] = ()
     tls: tuple[TlsScan, ...] = ()
+    claims: ClaimSet | None = None
+    host: HostEvidence | None = None
 
     @property
     def now(self) -> datetime:

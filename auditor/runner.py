@@ -37,6 +37,10 @@ _NEED_REASON = {
 }
 
 
+def evidence_errors(evidence: Evidence, prefix: str) -> list[str]:
+    return [e for e in evidence.input_errors if e.startswith(prefix)]
+
+
 def evaluate(
     checks: Sequence[Check],
     evidence: Evidence,
@@ -63,7 +67,11 @@ def evaluate(
 def _run_one(item: Check, ctx: CheckContext, have: frozenset[Need], lang: str) -> list[Finding]:
     missing = sorted(item.meta.needs - have)
     if missing:
-        reason = "; ".join(_NEED_REASON[n] for n in missing)
+        reasons = [_NEED_REASON[n] for n in missing]
+        if Need.STATEMENT in missing and evidence_errors(ctx.evidence, "privacy statement"):
+            reasons = [evidence_errors(ctx.evidence, "privacy statement")[0] if n == Need.STATEMENT else _NEED_REASON[n]
+                       for n in missing]
+        reason = "; ".join(reasons)
         return [_finding(item, Outcome(Status.SKIPPED, ctx.evidence.target.domain or "-", reason), lang)]
     try:
         outcomes = list(item.func(ctx))

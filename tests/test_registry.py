@@ -122,7 +122,7 @@ def test_third_party_plugin_is_listed_and_runs(installed_plugin: Path, tmp_path:
     assert "broken" in listing.stdout + listing.stderr and "could not be loaded" in listing.stdout + listing.stderr
     out = tmp_path / "r.json"
     run = subprocess.run(
-        [auditor, "scan", "--no-network", "--only", "acme.*", "-o", str(out), "-q"],
+        [auditor, "scan", "--no-network", "--host-root", str(tmp_path), "--only", "acme.*", "-o", str(out), "-q"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -70,6 +70,26 @@ def _chromium() -> str:
     return path
 
 
+# Chromium labels every request with a traffic annotation; the one below marks requests a
+# page's own resources make (Blink's resource loader). Browser-internal traffic (update
+# checks, time sync) carries other annotations and is not the report's doing.
+_PAGE_ANNOTATION = 101845102
+
+
+def _flags(tmp_path: Path, name: str) -> list[str]:
+    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+            "--disable-component-update", "--disable-sync", "--disable-default-apps",
+            f"--user-data-dir={tmp_path / ('profile-' + name)}", "--window-size=1280,2200"]
+
+
+def _page_requests(tmp_path: Path, page: Path, name: str) -> list[str]:
+    netlog = tmp_path / f"netlog-{name}.json"
+    subprocess.run([_chromium(), *_flags(tmp_path, name), f"--log-net-log={netlog}", "--dump-dom", page.as_uri()],
+                   check=True, timeout=120, capture_output=True)
+    found = re.findall(r'"traffic_annotation":(\d+),"url":"([^"]+)"', netlog.read_text())
+    return sorted({url for annotation, url in found if int(annotation) == _PAGE_ANNOTATION})
+
+
 def test_browser_renders_lab_report_without_any_network_request(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     report = tmp_path / "report.html"
     with pytest.raises(SystemExit):
@@ -90,29 +110,17 @@ def test_browser_renders_lab_report_without_any_network_request(lab, tmp_path: P
         )
     html = report.read_text()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
-    shot, netlog = tmp_path / "shot.png", tmp_path / "netlog.json"
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-default-apps",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        f"--log-net-log={netlog}",
-        "--window-size=1280,2200",
-    ]
-    subprocess.run(
-        [_chromium(), *flags, f"--screenshot={shot}", report.as_uri()], check=True, timeout=120, capture_output=True
-    )
+    shot = tmp_path / "shot.png"
+    subprocess.run([_chromium(), *_flags(tmp_path, "a"), f"--screenshot={shot}", report.as_uri()], check=True,
+                   timeout=120, capture_output=True)
     assert shot.stat().st_size > 10_000
-    dom = subprocess.run(
-        [_chromium(), *flags, "--dump-dom", report.as_uri()], check=True, timeout=120, capture_output=True, text=True
-    ).stdout
+    dom = subprocess.run([_chromium(), *_flags(tmp_path, "b"), "--dump-dom", report.as_uri()], check=True,
+                         timeout=120, capture_output=True, text=True).stdout
     assert "xss.lab.test" in dom and "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
     assert "<script>alert(1)" not in dom
-    # The net-log lists every URL request Chromium made; a file:// page must cause none.
-    external = sorted(set(re.findall(r'"url":"((?:https?|wss?)://[^"]+)"', netlog.read_text())))
+    # Positive control: the detector must see a page's external request when there is one.
+    control = tmp_path / "control.html"
+    control.write_text('<html><body><img src="http://198.51.100.7/x.png">control</body></html>')
+    assert _page_requests(tmp_path, control, "c") == ["http://198.51.100.7/x.png"]
+    external = _page_requests(tmp_path, report, "d")
     assert external == [], f"the report made network requests: {external}"

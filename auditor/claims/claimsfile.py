@@ -1,0 +1,174 @@
+"""The reviewed claims file (YAML): written atomically, read back with validation.
+
+A DPO edits this file and commits it; a hand-edited file is authoritative over the
+statement. So reading validates at the boundary (shipped JSON Schema, then the
+controlled vocabularies) and every error names the file and the line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from auditor.claims.model import Citation, Claim, ClaimSet, Span, valid_period
+from auditor.claims.vocab import vocabulary
+
+SCHEMA_ID = "auditor-claims/1"
+MAX_FILE_BYTES = 5_000_000
+
+_HEADER = """\
+# auditor claims file ({schema}); JSON Schema: auditor/claims/claims.schema.json
+# Review every claim against the quoted sentence; edit, add or delete claims as needed.
+# Sentences listed under not_understood gave no claim: read them and add claims by hand.
+# This file, once reviewed, is authoritative: `auditor scan --claims FILE`.
+"""
+
+
+class ClaimsFileError(Exception):
+    """The claims file is unreadable or invalid; the message names file and line."""
+
+
+def claims_schema() -> dict[str, Any]:
+    """The shipped JSON Schema of the claims file."""
+    text = resources.files("auditor.claims").joinpath("claims.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def claimset_to_data(claims: ClaimSet) -> dict[str, Any]:
+    data = asdict(claims)
+    return {"schema": SCHEMA_ID, **data}
+
+
+def write_claims_yaml(claims: ClaimSet, path: str | os.PathLike[str]) -> None:
+    """Write the claims file atomically (temp file in the same directory, then rename)."""
+    target = Path(path)
+    body = yaml.safe_dump(claimset_to_data(claims), sort_keys=False, allow_unicode=True, width=110)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(_HEADER.format(schema=SCHEMA_ID))
+            handle.write(body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _check_no_aliases(node: yaml.Node, seen: set[int], name: str) -> None:
+    """Aliases could expand exponentially when validated; a claims file never needs them."""
+    if id(node) in seen:
+        raise ClaimsFileError(f"{name}:{node.start_mark.line + 1}: YAML anchors/aliases are not allowed")
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _check_no_aliases(key, seen, name)
+            _check_no_aliases(value, seen, name)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_no_aliases(item, seen, name)
+
+
+def _line_of(root: yaml.Node, path: list[str | int]) -> int:
+    """1-based line of the node at a JSON path (the deepest one that exists)."""
+    node = root
+    for step in path:
+        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+            nxt = next((v for k, v in node.value if k.value == step), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            nxt = node.value[step]
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node = nxt
+    return int(node.start_mark.line) + 1
+
+
+def _load(path: Path) -> tuple[Any, yaml.Node | None]:
+    name = str(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ClaimsFileError(f"{name}: larger than {MAX_FILE_BYTES} bytes")
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ClaimsFileError(f"{name}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ClaimsFileError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is not None:
+            _check_no_aliases(root, set(), name)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise ClaimsFileError(f"{name}:{line}: not valid YAML: {exc.problem}") from exc
+    except yaml.YAMLError as exc:
+        raise ClaimsFileError(f"{name}: not valid YAML: {exc}") from exc
+    return data, root
+
+
+def _semantic_errors(data: dict[str, Any]) -> list[tuple[list[str | int], str]]:
+    vocab = vocabulary()
+    errors: list[tuple[list[str | int], str]] = []
+    ids: set[str] = set()
+    for index, claim in enumerate(data.get("claims", [])):
+        where: list[str | int] = ["claims", index]
+        if claim["id"] in ids:
+            errors.append(([*where, "id"], f"duplicate claim id {claim['id']!r}"))
+        ids.add(claim["id"])
+        if claim["subject"] not in vocab.subject_ids:
+            errors.append(([*where, "subject"], f"unknown subject {claim['subject']!r}; known: "
+                           + ", ".join(sorted(vocab.subject_ids))))
+        for n, field in enumerate(claim.get("fields") or []):
+            if field not in vocab.field_ids:
+                errors.append(([*where, "fields", n], f"unknown field {field!r}; known: "
+                               + ", ".join(sorted(vocab.field_ids))))
+        period = claim.get("period")
+        if period is not None and not valid_period(period):
+            errors.append(([*where, "period"], f"period {period!r} is not an ISO 8601 duration or event"))
+    return errors
+
+
+def read_claims_yaml(path: str | os.PathLike[str]) -> ClaimSet:
+    """Read and validate a claims file; raises :class:`ClaimsFileError` naming file and line."""
+    file = Path(path)
+    data, root = _load(file)
+    if not isinstance(data, dict) or root is None:
+        raise ClaimsFileError(f"{file}:1: expected a mapping with schema, source, language and claims")
+    validator = jsonschema.Draft202012Validator(claims_schema())
+    problems = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if problems:
+        first = problems[0]
+        where = "/".join(map(str, first.absolute_path)) or "top level"
+        raise ClaimsFileError(f"{file}:{_line_of(root, list(first.absolute_path))}: {where}: {first.message}"
+                              + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""))
+    semantic = _semantic_errors(data)
+    if semantic:
+        path_, message = semantic[0]
+        raise ClaimsFileError(f"{file}:{_line_of(root, path_)}: {message}")
+    return ClaimSet(
+        source=data["source"],
+        sha256=data.get("sha256", ""),
+        language=data["language"],
+        claims=tuple(Claim(
+            id=c["id"], kind=c["kind"], subject=c["subject"], fields=tuple(c.get("fields") or ()),
+            period=c.get("period"), bound=c.get("bound", "exact"), value=c.get("value"),
+            quote=c.get("quote", ""), start=c.get("start", 0), end=c.get("end", 0),
+            language=c.get("language", data["language"]),
+        ) for c in data["claims"]),
+        understood=tuple(Span(**s) for s in data.get("understood") or ()),
+        not_understood=tuple(Span(**s) for s in data.get("not_understood") or ()),
+        cited_law=tuple(Citation(**{"start": 0, "end": 0, **c, "current": tuple(c.get("current") or ())})
+                        for c in data.get("cited_law") or ()),
+    )

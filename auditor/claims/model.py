@@ -1,0 +1,137 @@
+"""The claims model: what a privacy statement promises, as plain frozen values.
+
+Claims are compared with evidence by later checks, written to a YAML file a DPO
+reviews, and carried in the evidence bundle; so every type here is a frozen
+dataclass of plain values that pydantic round-trips through JSON unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+KINDS: tuple[str, ...] = (
+    "retention",
+    "inventory",
+    "hash-scheme",
+    "transport-encryption",
+    "location",
+    "backup",
+    "role",
+    "transfer",
+    "subject-rights",
+    "logging",
+)
+
+Bound = Literal["exact", "upper"]
+
+#: Periods that are events rather than durations.
+EVENT_PERIODS: tuple[str, ...] = ("until-deleted", "until-account-deleted")
+
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(\d+)H)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A stretch of the normalised statement text (character offsets, end exclusive)."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A law the statement cites, with the matched text and where it stands.
+
+    ``law``/``section`` are normalised (``BDSG``/``9``); ``clause`` is the catalogue id
+    when one is known (``BDSG-ALT-9``); ``repealed`` says whether the cited provision is
+    no longer in force and ``current`` names its successors (catalogue ids).
+    """
+
+    text: str
+    start: int
+    end: int
+    law: str
+    section: str | None = None
+    clause: str | None = None
+    repealed: bool = False
+    current: tuple[str, ...] = ()
+    current_label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One promise of the statement, with the sentence it was read from.
+
+    ``id`` is derived from kind, subject and value (never from the position) so a
+    reviewed claims file keeps matching the statement after edits elsewhere.
+    ``period`` is an ISO 8601 duration (``P7D``) or one of :data:`EVENT_PERIODS`;
+    ``bound`` is ``upper`` for "bis zu"/"up to"/"maximal"/"within".
+    """
+
+    id: str
+    kind: str
+    subject: str
+    fields: tuple[str, ...] = ()
+    period: str | None = None
+    bound: Bound = "exact"
+    value: str | None = None
+    quote: str = ""
+    start: int = 0
+    end: int = 0
+    language: str = "de"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimSet:
+    """Everything read from one statement: claims, and which sentences were (not) understood.
+
+    ``not_understood`` lists sentences that look privacy-relevant (storage, periods,
+    encryption, transfers ...) but gave no claim, so a reviewer knows what to read by hand.
+    """
+
+    source: str
+    sha256: str
+    language: str
+    claims: tuple[Claim, ...] = ()
+    understood: tuple[Span, ...] = ()
+    not_understood: tuple[Span, ...] = ()
+    cited_law: tuple[Citation, ...] = ()
+
+    def by_kind(self, kind: str) -> tuple[Claim, ...]:
+        return tuple(c for c in self.claims if c.kind == kind)
+
+
+def claim_id(kind: str, subject: str, value: str | None = None) -> str:
+    """Stable id: ``kind.subject`` plus the value slug where the value tells claims apart."""
+    base = f"{kind}.{subject}"
+    if value:
+        slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+        if slug:
+            base = f"{base}.{slug}"
+    return base
+
+
+def valid_period(period: str) -> bool:
+    """True for ``P<n>Y<n>M<n>W<n>DT<n>H`` durations (at least one part) and event periods."""
+    if period in EVENT_PERIODS:
+        return True
+    match = _DURATION.match(period)
+    return match is not None and any(match.groups())
+
+
+def period_days(claim: Claim) -> float | None:
+    """The claim's period in days (months 30.44, years 365.25), ``None`` for events or none.
+
+    Used by reconciliation to compare a promised period with a rotation setting or the
+    age of the oldest log entry; event periods have no fixed length.
+    """
+    if claim.period is None or claim.period in EVENT_PERIODS:
+        return None
+    match = _DURATION.match(claim.period)
+    if not match:
+        return None
+    years, months, weeks, days, hours = (int(g) if g else 0 for g in match.groups())
+    return years * 365.25 + months * 30.44 + weeks * 7 + days + hours / 24

@@ -1,0 +1,131 @@
+"""Statement-only checks on claim fixtures: pass, fail, error and skipped cases."""
+
+from __future__ import annotations
+
+import auditor.checks.statement as statement_checks
+
+from auditor.claims import ClaimSet, extract_claims, statement_from_bytes
+from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target
+from auditor.metadata import packaged_metadata
+from auditor.models import Finding, Outcome, Severity, Status
+from auditor.registry import CheckContext, checks_in_module
+from auditor.runner import evaluate
+from tests.claims import paraphrases
+
+CHECKS = {c.meta.id: c for c in checks_in_module(statement_checks, packaged_metadata())}
+
+
+def _claims(text: str) -> ClaimSet:
+    return extract_claims(statement_from_bytes(text.encode(), "statement.txt"))
+
+
+def _evidence(claims: ClaimSet | None) -> Evidence:
+    return Evidence(schema_version=EVIDENCE_SCHEMA_VERSION, collected_at="2026-01-01T00:00:00+00:00",
+                    target=Target(domain="example.org"), network=True, claims=claims)
+
+
+def _run(check_id: str, claims: ClaimSet | None) -> list[Finding]:
+    return [f for f in evaluate([CHECKS[check_id]], _evidence(claims)) if f.check_id == check_id]
+
+
+def _finding(check_id: str, status: Status) -> Finding:
+    return Finding(id=f"{check_id}:mx.example.org:25", check_id=check_id, status=status, severity=Severity.HIGH,
+                   title=check_id, subject="mx.example.org:25", detail=f"{check_id} {status.value}")
+
+
+def _with_findings(claims: ClaimSet, findings: list[Finding]) -> list[Outcome]:
+    """Run the phase-two check with the given first-phase findings, as the runner hands them over."""
+    ctx = CheckContext(evidence=_evidence(claims), findings=tuple(findings))
+    return list(CHECKS["statement.transport-claim"].func(ctx))
+
+
+def test_metadata_is_packaged_for_every_statement_check() -> None:
+    assert set(CHECKS) == {"statement.retention-declared", "statement.outdated-law", "statement.transport-claim"}
+    assert CHECKS["statement.retention-declared"].meta.clauses[0] == "GDPR-13-2-a"
+    assert CHECKS["statement.transport-claim"].meta.uses_findings
+    assert CHECKS["statement.transport-claim"].meta.severity == Severity.HIGH
+    assert CHECKS["statement.outdated-law"].meta.severity == Severity.INFO
+
+
+def test_retention_declared_on_juli() -> None:
+    findings = {f.subject: f for f in _run("statement.retention-declared", _claims(paraphrases.JULI_DE))}
+    assert findings["mail-metadata-logs"].status == Status.PASS
+    assert findings["webmail-logs"].status == Status.PASS
+    # account data is listed with its fields but no period: Art. 13(2)(a) gap
+    assert findings["account-data"].status == Status.FAIL
+    assert "name" in findings["account-data"].detail
+    assert findings["account-data"].claim is not None
+    assert findings["account-data"].claim.claim_id == "inventory.account-data"
+    assert "GDPR-13-2-a" in findings["account-data"].clauses
+
+
+def test_retention_declared_on_mailgun() -> None:
+    findings = {f.subject: f.status for f in _run("statement.retention-declared", _claims(paraphrases.MAILGUN_EN))}
+    assert findings == {
+        "message-bodies": Status.PASS,
+        "message-metadata": Status.PASS,
+        "suppression-lists": Status.PASS,
+        "recipient-activity": Status.FAIL,
+    }
+
+
+def test_retention_declared_errors_when_nothing_was_recognised() -> None:
+    [finding] = _run("statement.retention-declared", _claims("Wir speichern Ihre Daten nur so lange wie nötig."))
+    assert finding.status == Status.ERROR
+    assert "1 privacy-relevant sentences were not understood" in finding.detail
+
+
+def test_statement_checks_are_skipped_without_a_statement() -> None:
+    for check_id in CHECKS:
+        [finding] = _run(check_id, None)
+        assert finding.status == Status.SKIPPED
+
+
+def test_outdated_law_names_the_current_provisions() -> None:
+    findings = _run("statement.outdated-law", _claims(paraphrases.JULI_EN))
+    assert [f.status for f in findings] == [Status.FAIL, Status.FAIL]
+    assert all(f.severity == Severity.INFO for f in findings)
+    bdsg, tkg = findings
+    assert "§ 9 BDSG" in bdsg.detail and "Art. 32 DSGVO / § 64 BDSG" in bdsg.detail
+    assert "GDPR-32" in bdsg.clauses and "BDSG-64" in bdsg.clauses
+    assert "§ 3 TDDDG" in tkg.detail and "TDDDG-3" in tkg.clauses
+
+
+def test_outdated_law_flags_ttdsg_and_passes_current_citations() -> None:
+    [ttdsg] = _run("statement.outdated-law", _claims("Wir verarbeiten Cookies nach dem TTDSG."))
+    assert ttdsg.status == Status.FAIL and "TDDDG" in ttdsg.detail
+    [current] = _run("statement.outdated-law", _claims("Wir schützen Daten nach Art. 32 DSGVO und § 3 TDDDG."))
+    assert current.status == Status.PASS
+    assert "Art. 32 DSGVO" in current.detail
+
+
+def test_transport_claim_fails_on_a_failed_network_finding() -> None:
+    claims = _claims(paraphrases.JULI_DE)
+    findings = [_finding("tls.protocols", Status.PASS), _finding("starttls.submission-auth", Status.FAIL),
+                _finding("dmarc.policy", Status.FAIL)]
+    [result] = _with_findings(claims, findings)
+    assert result.status == Status.FAIL and result.severity == Severity.HIGH
+    assert "starttls.submission-auth" in result.detail and "dmarc" not in result.detail
+    assert result.claim is not None and result.claim.claim_id == "transport-encryption.client-access.enforced"
+    assert [o.label for o in result.observations] == ["statement", "starttls.submission-auth"]
+
+
+def test_transport_claim_passes_only_with_network_evidence() -> None:
+    claims = _claims(paraphrases.JULI_EN)
+    [ok] = _with_findings(claims, [_finding("tls.protocols", Status.PASS), _finding("mta-sts.mode", Status.WARN)])
+    assert ok.status == Status.PASS
+    [none] = _with_findings(claims, [_finding("dmarc.policy", Status.PASS)])
+    assert none.status == Status.ERROR and "no network evidence to compare" in none.detail
+    [errors_only] = _with_findings(claims, [_finding("tls.protocols", Status.ERROR)])
+    assert errors_only.status == Status.ERROR
+
+
+def test_transport_claim_skipped_without_an_encryption_promise() -> None:
+    [result] = _with_findings(_claims(paraphrases.MAILGUN_EN), [_finding("tls.protocols", Status.FAIL)])
+    assert result.status == Status.SKIPPED
+
+
+def test_transport_claim_through_the_runner_sees_phase_one_findings() -> None:
+    findings = _run("statement.transport-claim", _claims(paraphrases.JULI_DE))
+    # only statement checks ran: no TLS/STARTTLS/MTA-STS finding to compare with
+    assert [f.status for f in findings] == [Status.ERROR]

@@ -1,0 +1,89 @@
+"""Session-wide fixtures.
+
+``lab`` starts the local lab (tests/lab/up.sh: Knot DNS, nginx, test CA and the
+mail servers) once per session and describes it. Lab tests must run in CI, so a
+lab that does not come up is a test failure carrying up.sh's output, never a skip.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+
+LAB_ROOT = Path(__file__).resolve().parent / "lab"
+# The first run installs Debian packages and generates keys; later runs take ~1 s.
+UP_TIMEOUT_S = 900
+
+
+@dataclass(frozen=True)
+class LabInfo:
+    """Where the lab's servers are and what to trust, read from run/lab.json."""
+
+    resolver: str  # "127.0.53.1:53", the authoritative server for lab.test and plain.test
+    ca_file: Path  # root of the trusted test CA (the "untrusted" CA is not in it)
+    trust_anchor: Path  # DS records of lab.test in presentation format
+    web_ip: str  # nginx serving the mta-sts.<domain> policy hosts
+    root: Path  # tests/lab; generated state is under root / "run"
+    domains: Mapping[str, str] = field(default_factory=dict)  # variant name -> domain
+    data: Mapping[str, Any] = field(default_factory=dict)  # all of lab.json, incl. component keys
+
+    def domain(self, variant: str) -> str:
+        """The domain of a variant ("good" -> "good.lab.test"); KeyError names the known ones."""
+        try:
+            return self.domains[variant]
+        except KeyError:
+            raise KeyError(f"no lab variant {variant!r}; known: {', '.join(sorted(self.domains))}") from None
+
+    @property
+    def resolver_host(self) -> str:
+        return self.resolver.rsplit(":", 1)[0]
+
+    @property
+    def resolver_port(self) -> int:
+        return int(self.resolver.rsplit(":", 1)[1])
+
+
+def load_lab_info(lab_json: Path, root: Path) -> LabInfo:
+    """Build LabInfo from lab.json, naming the file when a key is missing."""
+    data = json.loads(lab_json.read_text(encoding="utf-8"))
+    try:
+        return LabInfo(
+            resolver=str(data["resolver"]),
+            ca_file=Path(data["ca_file"]),
+            trust_anchor=Path(data["trust_anchor"]),
+            web_ip=str(data["web_ip"]),
+            root=root,
+            domains=MappingProxyType(dict(data["domains"])),
+            data=MappingProxyType(data),
+        )
+    except KeyError as exc:
+        raise ValueError(f"{lab_json}: missing key {exc}") from None
+
+
+@pytest.fixture(scope="session")
+def lab() -> LabInfo:
+    """Bring the lab up (idempotent, serialised by up.sh's lock) and describe it."""
+    try:
+        proc = subprocess.run(
+            ["bash", str(LAB_ROOT / "up.sh")],
+            capture_output=True,
+            text=True,
+            timeout=UP_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+        pytest.fail(f"tests/lab/up.sh did not finish in {UP_TIMEOUT_S} s:\n{err}", pytrace=False)
+    if proc.returncode != 0:
+        pytest.fail(
+            f"tests/lab/up.sh failed (exit {proc.returncode}):\n{proc.stderr}\n{proc.stdout}",
+            pytrace=False,
+        )
+    return load_lab_info(LAB_ROOT / "run" / "lab.json", LAB_ROOT)

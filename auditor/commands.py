@@ -6,7 +6,6 @@ Each returns an :class:`ExitCode`; bad input raises :class:`UsageError` (exit 2)
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import time
 import uuid
 from dataclasses import replace
@@ -26,7 +25,7 @@ from auditor.claims import (
 )
 from auditor.clauses import CatalogueError, load_catalogue
 from auditor.collect import ScanOptions, collect
-from auditor.collectors.discovery import ServiceSpecError, is_hostname, parse_service
+from auditor.collectors.discovery import ServiceSpecError, is_hostname, is_ip, parse_service
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
 from auditor.collectors.dnssec import TrustAnchor, TrustAnchorError
 from auditor.config import ConfigError, load_config
@@ -189,7 +188,7 @@ def _deliver(report: Report, args: argparse.Namespace, settings: MailSettings, c
     """Mail the report; the previous run's counts (state dir) go into the subject."""
     store = StateStore(args.state_dir) if getattr(args, "state_dir", None) else None
     key = f"report-{report.target}"
-    if getattr(args, "resolver", None) and not _is_ip(settings.server):
+    if getattr(args, "resolver", None) and not is_ip(settings.server):
         # --resolver governs every connection of the run, the mail delivery included.
         addresses, problems = DnsClient(ResolverSpec.parse(args.resolver)).addresses(settings.server)
         if not addresses:
@@ -208,14 +207,6 @@ def _deliver(report: Report, args: argparse.Namespace, settings: MailSettings, c
         store.save(key, {"by_status": report.summary.by_status, "run_id": report.run_id, "finished": report.finished})
     if not args.quiet:
         console.print(f"mailed report to {escape(', '.join(settings.recipients))} ({escape(message_id)})")
-    return True
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
     return True
 
 

@@ -47,6 +47,16 @@ def _lookup_failed(domain: str, answer: DnsAnswer) -> Outcome | None:
     )
 
 
+def _record(ctx: CheckContext, field: str) -> tuple[str, DnsAnswer | None, Outcome | None]:
+    """The DNS answer a check grades, or the outcome to report when there is none to grade:
+    not collected, or a lookup that failed (timeouts are errors, NXDOMAIN/NODATA are answers)."""
+    domain, mail = _mail_dns(ctx)
+    if mail is None:
+        return domain, None, _not_collected(domain, ctx)
+    answer: DnsAnswer = getattr(mail, field)
+    return domain, answer, _lookup_failed(domain, answer)
+
+
 def _policy_obs(fetch: HttpFetch) -> tuple[Observation, ...]:
     where = Location(url=fetch.url)
     obs = [Observation("fetch", "ok" if fetch.ok else f"{fetch.error_kind}: {fetch.error}", where)]
@@ -62,13 +72,9 @@ def mta_sts_record(ctx: CheckContext) -> Iterator[Outcome]:
     """Pass: exactly one valid ``v=STSv1`` TXT record at ``_mta-sts.<domain>`` with an id.
     Fail: no record (senders cannot know TLS is required) or a malformed one.
     Error: the lookup timed out or failed."""
-    domain, mail = _mail_dns(ctx)
-    if mail is None:
-        yield _not_collected(domain, ctx)
-        return
-    answer = mail.mta_sts_record
-    if (failed := _lookup_failed(domain, answer)) is not None:
-        yield failed
+    domain, answer, gate = _record(ctx, "mta_sts_record")
+    if gate is not None or answer is None:
+        yield gate or _not_collected(domain, ctx)
         return
     if not answer.ok:
         yield Outcome(
@@ -242,7 +248,7 @@ def mta_sts_policy_id(ctx: CheckContext) -> Iterator[Outcome]:
     record = parse_sts_record(mail.mta_sts_record.records)
     body_hash = hashlib.sha256((mail.mta_sts_policy.body or "").encode()).hexdigest()
     previous = mail.previous_policy
-    obs = (
+    obs: tuple[Observation, ...] = (
         Observation("policy id now", record.policy_id or "-", Location(dns_name=f"_mta-sts.{domain} TXT")),
         Observation("policy sha256 now", body_hash),
     )
@@ -273,13 +279,9 @@ def tlsrpt_record(ctx: CheckContext) -> Iterator[Outcome]:
     """Pass: ``_smtp._tls`` has a ``v=TLSRPTv1`` record with a ``mailto:`` rua (BSI TR-03108
     requires mailto). Warn: only https rua. Fail: missing or malformed — nobody learns that
     senders could not deliver securely. Error: lookup failed."""
-    domain, mail = _mail_dns(ctx)
-    if mail is None:
-        yield _not_collected(domain, ctx)
-        return
-    answer = mail.tlsrpt_record
-    if (failed := _lookup_failed(domain, answer)) is not None:
-        yield failed
+    domain, answer, gate = _record(ctx, "tlsrpt_record")
+    if gate is not None or answer is None:
+        yield gate or _not_collected(domain, ctx)
         return
     records = [r for r in answer.records if r.strip().startswith("v=TLSRPTv1")] if answer.ok else []
     if not records:
@@ -304,13 +306,9 @@ def tlsrpt_record(ctx: CheckContext) -> Iterator[Outcome]:
 def spf_record(ctx: CheckContext) -> Iterator[Outcome]:
     """Pass: one SPF record ending in ``-all``. Warn: ``~all`` (soft fail). Fail: none,
     several (permerror), or ``+all``/``?all``/no ``all`` (anyone may send as the domain)."""
-    domain, mail = _mail_dns(ctx)
-    if mail is None:
-        yield _not_collected(domain, ctx)
-        return
-    answer = mail.spf_record
-    if (failed := _lookup_failed(domain, answer)) is not None:
-        yield failed
+    domain, answer, gate = _record(ctx, "spf_record")
+    if gate is not None or answer is None:
+        yield gate or _not_collected(domain, ctx)
         return
     if not answer.ok:
         yield Outcome(
@@ -339,13 +337,9 @@ def spf_record(ctx: CheckContext) -> Iterator[Outcome]:
 def dmarc_policy(ctx: CheckContext) -> Iterator[Outcome]:
     """Pass: ``p=reject`` or ``p=quarantine`` at 100 %. Warn: ``p=none`` or pct < 100
     (monitoring only). Fail: no DMARC record or an invalid one. Error: lookup failed."""
-    domain, mail = _mail_dns(ctx)
-    if mail is None:
-        yield _not_collected(domain, ctx)
-        return
-    answer = mail.dmarc_record
-    if (failed := _lookup_failed(domain, answer)) is not None:
-        yield failed
+    domain, answer, gate = _record(ctx, "dmarc_record")
+    if gate is not None or answer is None:
+        yield gate or _not_collected(domain, ctx)
         return
     if not answer.ok:
         yield Outcome(Status.FAIL, domain, f"no DMARC record at _dmarc.{domain}", _record_obs(answer))

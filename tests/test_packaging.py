@@ -28,6 +28,8 @@ def test_wheel_has_exactly_one_top_level_package(tmp_path: Path) -> None:
         "auditor/checks/mail_dns.py",
         "auditor/reports/templates/report.html.j2",
         "auditor/data/checks/mail_dns.yaml",
+        "auditor/data/checks/starttls.yaml",
+        "auditor/data/clauses.yaml",
         "auditor/data/schema/report-1.json",
         "auditor/py.typed",
     ):

@@ -33,7 +33,7 @@ def _server(dns_client: DnsClient) -> tuple[str, int] | None:
         system = dns.resolver.Resolver(configure=True)
     except (dns.resolver.NoResolverConfiguration, OSError):
         return None
-    return (system.nameservers[0], system.port) if system.nameservers else None
+    return (str(system.nameservers[0]), system.port) if system.nameservers else None
 
 
 def collect_dane(

@@ -121,9 +121,9 @@ def discover(domain: str, dns: DnsClient, services: Sequence[str] = ()) -> Disco
             addresses, _ = dns.addresses(target)
             endpoints.append(Endpoint(target, port, proto, tls, "srv", addresses))
     for spec in services:
-        host, port, proto = parse_service(spec)
-        addresses = (host,) if _is_ip(host) else dns.addresses(host)[0]
-        endpoints.append(Endpoint(host, port, proto, PROTO_TLS[proto], "user", addresses))
+        name, port, proto = parse_service(spec)
+        addresses = (name,) if is_ip(name) else dns.addresses(name)[0]
+        endpoints.append(Endpoint(name, port, proto, PROTO_TLS[proto], "user", addresses))
     return Discovery(
         domain=domain,
         resolver=str(dns.spec),
@@ -148,7 +148,7 @@ def _parse_mx(answer: DnsAnswer) -> list[tuple[int, str]]:
 
 def _parse_srv(answer: DnsAnswer) -> list[tuple[str, int]]:
     """SRV ``priority weight port target``; target ``.`` means "not offered" (RFC 2782)."""
-    found = []
+    found: list[tuple[str, int]] = []
     if not answer.ok:
         return found
     for record in answer.records:
@@ -160,7 +160,7 @@ def _parse_srv(answer: DnsAnswer) -> list[tuple[str, int]]:
     return found
 
 
-def _is_ip(text: str) -> bool:
+def is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
     except ValueError:

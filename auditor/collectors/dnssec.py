@@ -130,7 +130,7 @@ class Validator:
         anchor_set = dns.rrset.from_rdata_list(zone, keys.ttl, trusted)
         try:
             dns.dnssec.validate(keys, sigs, {zone: anchor_set})
-        except dns.dnssec.ValidationFailure as exc:
+        except dns.exception.ValidationFailure as exc:
             self._key_error = f"DNSKEY set of {zone} not signed by the anchored key: {exc}"
             return None
         self._keys = keys
@@ -164,5 +164,5 @@ class Validator:
                 "signed denial of existence (NSEC/NSEC3 signatures verified; "
                 "whether they cover this exact name is not checked)",
             )
-        except dns.dnssec.ValidationFailure as exc:
+        except dns.exception.ValidationFailure as exc:
             return Verdict("bogus", f"signature check failed: {exc}")

@@ -32,10 +32,11 @@ class _PinnedAddressAdapter(HTTPAdapter):
     def build_connection_pool_key_attributes(  # type: ignore[override]
         self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        host_params = dict(host_params, host=self._address)
+        base_host, base_pool = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params: dict[str, Any] = dict(base_host, host=self._address)
+        pool_kwargs: dict[str, Any] = dict(base_pool)
         if host_params.get("scheme") == "https":
-            pool_kwargs = dict(pool_kwargs, server_hostname=self._hostname, assert_hostname=self._hostname)
+            pool_kwargs.update(server_hostname=self._hostname, assert_hostname=self._hostname)
         return host_params, pool_kwargs
 
 

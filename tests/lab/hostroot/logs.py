@@ -35,13 +35,22 @@ def local_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day).astimezone()
 
 
-def segments(now: datetime, span: timedelta, period_days: int) -> list[tuple[datetime, datetime]]:
-    """(start, end) per file, newest first; rotation at local midnight every period_days."""
-    start = now - span
-    bounds, k = [], 1
-    while (edge := local_midnight(now.astimezone().date() - timedelta(days=k * period_days))) > start:
-        bounds.append(edge)
-        k += 1
+def segments(now: datetime, span: timedelta, period_days: int, rotate: int) -> list[tuple[datetime, datetime]]:
+    """(start, end) of the current file and ROTATE rotated ones, newest first.
+
+    Rotations happen at local midnight every period_days; their phase is chosen so that
+    exactly ROTATE rotated files exist and the oldest one starts at ``now - span``.
+    """
+    start, period = now - span, timedelta(days=period_days)
+    bounds: list[datetime] = []
+    if rotate:
+        latest = start + rotate * period  # the newest rotation must lie just before this
+        edge = local_midnight(latest.astimezone().date())
+        if edge >= latest:
+            edge = local_midnight(latest.astimezone().date() - timedelta(days=1))
+        bounds = [edge - k * period for k in range(rotate)]
+        if not start < bounds[-1] or bounds[0] > now:
+            raise ValueError(f"a span of {span} does not fit {rotate} rotations every {period_days} days")
     edges = [now, *bounds, start]
     return [(edges[i + 1], edges[i]) for i in range(len(edges) - 1)]
 
@@ -183,10 +192,11 @@ def auth_events(rng: random.Random, times: list[datetime]) -> Lines:
     return out
 
 
-def syslog_files(root: Path, now: datetime, span: timedelta, period: int, dateext: bool, weak: bool) -> None:
+def syslog_files(root: Path, now: datetime, span: timedelta, period: int, rotate: int, dateext: bool,
+                 weak: bool) -> None:
     """mail.log, syslog (with the mail lines when mail is not excluded) and auth.log."""
     rng = random.Random(f"syslog-{weak}")
-    segs = segments(now, span, period)
+    segs = segments(now, span, period, rotate)
     stamp = rfc3164 if weak else rfc3339  # compliant: Debian 13's high-precision default format
     fmt = lambda lines: [(t, f"{stamp(t)} {HOST} {msg}") for t, msg in lines]  # noqa: E731
     mail, syslog, auth = [], [], []
@@ -206,9 +216,9 @@ def _nginx_time(t: datetime) -> str:
     return f"{lt.day:02d}/{MON[lt.month - 1]}/{lt.year}:{lt:%H:%M:%S %z}"
 
 
-def nginx_files(root: Path, now: datetime, span: timedelta, with_agent: bool) -> None:
+def nginx_files(root: Path, now: datetime, span: timedelta, rotate: int, with_agent: bool) -> None:
     rng = random.Random(f"nginx-{with_agent}")
-    segs = segments(now, span, 1)
+    segs = segments(now, span, 1, rotate)
     pages = (("GET", "/?_task=mail&_mbox=INBOX", 200), ("POST", "/?_task=login", 302), ("GET", "/", 200),
              ("GET", "/?_task=mail&_action=refresh&_mbox=INBOX&_remote=1", 200),
              ("GET", "/skins/elastic/deps/bootstrap.min.css?s=1717000000", 200),
@@ -221,7 +231,7 @@ def nginx_files(root: Path, now: datetime, span: timedelta, with_agent: bool) ->
             bot = url == "/robots.txt"
             ip = rng.choice(SCANNERS) if bot else rng.choice(CLIENTS)
             line = f'{ip} - - [{_nginx_time(t)}] "{method} {url} HTTP/{"1.1" if bot else "2.0"}" {status} ' \
-                   f"{0 if status == 302 else rng.randint(150, 60000)}"  # fmt: skip
+                   f"{ {302: 0, 404: 153}.get(status, rng.randint(150, 60000))}"  # fmt: skip
             if with_agent:
                 ref = "-" if bot else "https://webmail.good.lab.test/?_task=mail&_mbox=INBOX"
                 line += f' "{ref}" "{BOT if bot else rng.choice(UA)}"'
@@ -240,8 +250,8 @@ def roundcube_files(root: Path, now: datetime, drifted: bool) -> None:
     rng = random.Random(f"roundcube-{drifted}")
     sid = lambda: "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(26))  # noqa: E731
 
-    def family(base: str, span_days: int, period: int, per_day: float, line: Callable[[datetime], str]) -> None:
-        segs = segments(now, timedelta(days=span_days), period)
+    def family(base: str, span_days: int, rotate: int, per_day: float, line: Callable[[datetime], str]) -> None:
+        segs = segments(now, timedelta(days=span_days), 1, rotate)
         chunks = [[(t, line(t)) for t in event_times(rng, s, e, per_day, i == len(segs) - 1)]
                   for i, (s, e) in enumerate(segs)]  # fmt: skip
         write_family(root / "var/log/roundcube", rotated_names(base, segs, False), segs, chunks)
@@ -264,7 +274,7 @@ def roundcube_files(root: Path, now: datetime, drifted: bool) -> None:
                 "/usr/share/roundcube/program/lib/Roundcube/rcube_imap.php on line 211 (POST /?_task=login&_action=login)")
 
     if drifted:
-        family("userlogins.log", 60, 10_000, 3, login)
-        family("sendmail.log", 60, 10_000, 2, sent)
+        family("userlogins.log", 60, 0, 3, login)
+        family("sendmail.log", 60, 0, 2, sent)
     else:
-        family("errors.log", 6, 1, 1, error)
+        family("errors.log", 6, 6, 1, error)

@@ -133,7 +133,7 @@ def postfix_main(source: str, variant: str) -> str:
                 continue
             value = new
         seen.add(key)
-        lines.append(f"{key} = {value}")
+        lines.append(f"{key} = {value}".rstrip())
     lines.append("")
     lines += [f"{key} = {value}" for key, value in _MAIN_APPEND if key not in seen]
     return _check_clean("main.cf", "\n".join(lines) + "\n")

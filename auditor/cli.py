@@ -115,10 +115,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="time budget for the whole collection (default: %(default)s)",
     )
-    scan.add_argument("--per-ip-budget", type=int, default=40, metavar="N",
-                      help="at most N TLS connections per IP address (default: %(default)s)")
-    scan.add_argument("--per-ip-concurrency", type=int, default=2, metavar="N",
-                      help="at most N simultaneous connections per IP address (default: %(default)s)")
+    scan.add_argument(
+        "--per-ip-budget",
+        type=int,
+        default=40,
+        metavar="N",
+        help="at most N TLS connections per IP address (default: %(default)s)",
+    )
+    scan.add_argument(
+        "--per-ip-concurrency",
+        type=int,
+        default=2,
+        metavar="N",
+        help="at most N simultaneous connections per IP address (default: %(default)s)",
+    )
     scan.add_argument("--no-network", action="store_true", help="host/statement only: probe nothing")
     scan.add_argument("--statement", metavar="FILE|URL", help="privacy statement to extract claims from")
     scan.add_argument("--claims", type=Path, metavar="YAML", help="reviewed claims file (authoritative)")

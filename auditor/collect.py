@@ -97,8 +97,12 @@ def _collect_claims(evidence: Evidence, options: ScanOptions) -> Evidence:
     assert options.statement is not None
     try:
         if options.resolver and options.statement.lower().startswith("https://"):
-            fetched = fetch(options.statement, DnsClient(ResolverSpec.parse(options.resolver)),
-                            ca_file=options.ca_file, max_bytes=5_000_000)
+            fetched = fetch(
+                options.statement,
+                DnsClient(ResolverSpec.parse(options.resolver)),
+                ca_file=options.ca_file,
+                max_bytes=5_000_000,
+            )
             if not fetched.ok:
                 raise StatementError(f"{options.statement}: {fetched.error}")
             text = statement_from_bytes((fetched.body or "").encode(), options.statement, fetched.content_type)
@@ -107,8 +111,9 @@ def _collect_claims(evidence: Evidence, options: ScanOptions) -> Evidence:
     except StatementError as exc:
         return replace(evidence, input_errors=(*evidence.input_errors, f"privacy statement not used: {exc}"))
     claims = extract_claims(text)
-    inputs.append(InputFile(kind="statement", name=options.statement, sha256=claims.sha256,
-                            size=len(text.text.encode())))
+    inputs.append(
+        InputFile(kind="statement", name=options.statement, sha256=claims.sha256, size=len(text.text.encode()))
+    )
     return replace(evidence, claims=claims, inputs=tuple(inputs))
 
 
@@ -138,12 +143,18 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
         # Dialogs first, then TLS: both talk to the same IPs, and running them one after
         # the other keeps the per-IP concurrency at the polite limit.
         step(f"STARTTLS dialogs ({len(endpoints)} endpoints)")
-        dialogs = collect_dialogs(endpoints, deadline=deadline, ca_file=options.ca_file,
-                                  per_ip_concurrency=options.per_ip_concurrency)
+        dialogs = collect_dialogs(
+            endpoints, deadline=deadline, ca_file=options.ca_file, per_ip_concurrency=options.per_ip_concurrency
+        )
         evidence = replace(evidence, dialogs=dialogs)
         step(f"TLS ({len(endpoints)} endpoints)")
-        tls = collect_tls(endpoints, ca_file=options.ca_file, deadline=deadline, per_ip_budget=options.per_ip_budget,
-                          per_ip_concurrency=options.per_ip_concurrency)
+        tls = collect_tls(
+            endpoints,
+            ca_file=options.ca_file,
+            deadline=deadline,
+            per_ip_budget=options.per_ip_budget,
+            per_ip_concurrency=options.per_ip_concurrency,
+        )
         evidence = replace(evidence, tls=tls)
     if store is not None:
         _remember_policy(store, discovery.domain, evidence)

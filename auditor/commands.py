@@ -304,12 +304,21 @@ def cmd_claims(args: argparse.Namespace, console: Console, parser: argparse.Argu
     for column in ("id", "kind", "subject", "period", "value", "fields", "quote"):
         table.add_column(column, overflow="fold")
     for claim in claims.claims:
-        table.add_row(escape(claim.id), claim.kind, escape(claim.subject or ""), claim.period or "",
-                      escape(claim.value or ""), escape(", ".join(claim.fields)), escape(claim.quote[:160]))
+        table.add_row(
+            escape(claim.id),
+            claim.kind,
+            escape(claim.subject or ""),
+            claim.period or "",
+            escape(claim.value or ""),
+            escape(", ".join(claim.fields)),
+            escape(claim.quote[:160]),
+        )
     console.print(table)
-    console.print(f"{len(claims.claims)} claims; {len(claims.not_understood)} privacy-relevant sentence(s) not "
-                  f"understood (review them by hand); cited law: "
-                  f"{escape(', '.join(c.text for c in claims.cited_law)) or '-'}")
+    console.print(
+        f"{len(claims.claims)} claims; {len(claims.not_understood)} privacy-relevant sentence(s) not "
+        f"understood (review them by hand); cited law: "
+        f"{escape(', '.join(c.text for c in claims.cited_law)) or '-'}"
+    )
     for span in claims.not_understood:
         console.print(f"  not understood: {escape(span.text[:200])}")
     if args.output:
@@ -371,6 +380,13 @@ def cmd_checks(args: argparse.Namespace, console: Console, parser: argparse.Argu
     return ExitCode.OK
 
 
-COMMANDS = {"claims": cmd_claims, "scan": cmd_scan, "evaluate": cmd_evaluate, "run": cmd_run, "diff": cmd_diff, "checks": cmd_checks}
+COMMANDS = {
+    "claims": cmd_claims,
+    "scan": cmd_scan,
+    "evaluate": cmd_evaluate,
+    "run": cmd_run,
+    "diff": cmd_diff,
+    "checks": cmd_checks,
+}
 
 __all__ = ["COMMANDS", "UsageError"]

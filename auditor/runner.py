@@ -69,8 +69,10 @@ def _run_one(item: Check, ctx: CheckContext, have: frozenset[Need], lang: str) -
     if missing:
         reasons = [_NEED_REASON[n] for n in missing]
         if Need.STATEMENT in missing and evidence_errors(ctx.evidence, "privacy statement"):
-            reasons = [evidence_errors(ctx.evidence, "privacy statement")[0] if n == Need.STATEMENT else _NEED_REASON[n]
-                       for n in missing]
+            reasons = [
+                evidence_errors(ctx.evidence, "privacy statement")[0] if n == Need.STATEMENT else _NEED_REASON[n]
+                for n in missing
+            ]
         reason = "; ".join(reasons)
         return [_finding(item, Outcome(Status.SKIPPED, ctx.evidence.target.domain or "-", reason), lang)]
     try:

@@ -77,15 +77,28 @@ _PAGE_ANNOTATION = 101845102
 
 
 def _flags(tmp_path: Path, name: str) -> list[str]:
-    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-            "--disable-component-update", "--disable-sync", "--disable-default-apps",
-            f"--user-data-dir={tmp_path / ('profile-' + name)}", "--window-size=1280,2200"]
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        f"--user-data-dir={tmp_path / ('profile-' + name)}",
+        "--window-size=1280,2200",
+    ]
 
 
 def _page_requests(tmp_path: Path, page: Path, name: str) -> list[str]:
     netlog = tmp_path / f"netlog-{name}.json"
-    subprocess.run([_chromium(), *_flags(tmp_path, name), f"--log-net-log={netlog}", "--dump-dom", page.as_uri()],
-                   check=True, timeout=120, capture_output=True)
+    subprocess.run(
+        [_chromium(), *_flags(tmp_path, name), f"--log-net-log={netlog}", "--dump-dom", page.as_uri()],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
     found = re.findall(r'"traffic_annotation":(\d+),"url":"([^"]+)"', netlog.read_text())
     return sorted({url for annotation, url in found if int(annotation) == _PAGE_ANNOTATION})
 
@@ -111,11 +124,20 @@ def test_browser_renders_lab_report_without_any_network_request(lab, tmp_path: P
     html = report.read_text()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     shot = tmp_path / "shot.png"
-    subprocess.run([_chromium(), *_flags(tmp_path, "a"), f"--screenshot={shot}", report.as_uri()], check=True,
-                   timeout=120, capture_output=True)
+    subprocess.run(
+        [_chromium(), *_flags(tmp_path, "a"), f"--screenshot={shot}", report.as_uri()],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
     assert shot.stat().st_size > 10_000
-    dom = subprocess.run([_chromium(), *_flags(tmp_path, "b"), "--dump-dom", report.as_uri()], check=True,
-                         timeout=120, capture_output=True, text=True).stdout
+    dom = subprocess.run(
+        [_chromium(), *_flags(tmp_path, "b"), "--dump-dom", report.as_uri()],
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert "xss.lab.test" in dom and "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
     assert "<script>alert(1)" not in dom
     # Positive control: the detector must see a page's external request when there is one.

@@ -17,8 +17,8 @@ from auditor.claims import StatementError, extract_claims, load_statement, read_
 from auditor.collectors.dane import collect_dane
 from auditor.collectors.dialogs import collect_dialogs
 from auditor.collectors.discovery import discover
-from auditor.collectors.https import fetch
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
+from auditor.collectors.https import fetch
 from auditor.collectors.mail_dns import collect_mail_dns
 from auditor.collectors.tls import collect_tls
 from auditor.dnspolicy import parse_sts_record

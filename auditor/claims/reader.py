@@ -167,10 +167,13 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skipping: list[str] = []
+        self._open_pre: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "body" and "head" in self._skipping:
             self._skipping.clear()  # an unclosed <head> must not swallow the page
+        if tag == "pre":
+            self._open_pre.append(tag)
         if tag in self._SKIP:
             self._skipping.append(tag)
         elif tag == "li" and not self._skipping:
@@ -183,6 +186,8 @@ class _TextExtractor(HTMLParser):
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "pre" and self._open_pre:
+            self._open_pre.pop()
         if self._skipping:
             if tag == self._skipping[-1]:
                 self._skipping.pop()
@@ -192,7 +197,9 @@ class _TextExtractor(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:
-            self.parts.append(data)
+            # In HTML a line break inside a paragraph is only white space; block
+            # boundaries come from the tags. Inside <pre> the breaks are meant.
+            self.parts.append(data if "pre" in self._open_pre else data.replace("\n", " "))
 
 
 def html_to_text(html: str) -> str:

@@ -160,3 +160,22 @@ def test_cp1252_text_is_decoded() -> None:
     statement = statement_from_bytes("Die Logdateien des Webservers werden für 7 Tage gespeichert.".encode("cp1252"),
                                      "legacy.txt")
     assert "für" in statement.text
+
+
+def test_soft_wrapped_markdown_and_html_paragraphs_are_one_sentence() -> None:
+    """Editors wrap Markdown at ~80 columns and HTML source has line breaks inside <p>:
+    neither is a sentence boundary, so the claim must be the same as for one long line."""
+    sentence = ("Die Verbindungsdaten gesendeter und empfangener E-Mails speichern unsere Mailserver sieben Tage "
+                "lang in Logdateien; danach werden sie automatisch gelöscht.")
+    one_line = sentence
+    wrapped = sentence.replace(" speichern unsere", "\nspeichern unsere").replace(" lang in", "\nlang in")
+    wrapped_md = f"# Protokolle\n\n{wrapped}\n"
+    wrapped_html = f"<html><body><p>{wrapped}</p></body></html>"
+    expected = extract_claims(statement_from_bytes(one_line.encode(), "a.txt"))
+    assert [c.period for c in expected.claims] == ["P7D"]
+    for name, data in (("b.md", wrapped_md), ("c.html", wrapped_html)):
+        got = extract_claims(statement_from_bytes(data.encode(), name))
+        assert [(c.kind, c.subject, c.period) for c in got.claims] == [
+            (c.kind, c.subject, c.period) for c in expected.claims
+        ], name
+        assert "\n" not in got.claims[0].quote

@@ -66,31 +66,59 @@ _MAIN_APPEND = (
 # Dovecot settings the host keeps, by the conf.d file they belong in.
 _DOVECOT_AUTH = ("disable_plaintext_auth", "auth_mechanisms")
 _DOVECOT_SSL = ("ssl", "ssl_min_protocol", "ssl_cipher_list", "ssl_prefer_server_ciphers")
-_DOVECOT_LAB_ONLY = ("instance_name", "base_dir", "state_dir", "log_path", "info_log_path", "listen",
-                     "shutdown_clients", "mail_location", "first_valid_uid", "ssl_cert", "ssl_key", "ssl_dh")  # fmt: skip
+_DOVECOT_LAB_ONLY = (
+    "instance_name",
+    "base_dir",
+    "state_dir",
+    "log_path",
+    "info_log_path",
+    "listen",
+    "shutdown_clients",
+    "mail_location",
+    "first_valid_uid",
+    "ssl_cert",
+    "ssl_key",
+    "ssl_dh",
+)
 
 
 def _template_vars(host: str) -> dict[str, str]:
     """Stand-ins for the mail component's ${VARS} when only the templates exist."""
     base = f"/srv/lab/{host}"
-    return {"LAB_HOST": host, "MAIL_RUN": "/srv/lab", "MAILDIR_BASE": "/srv/lab/maildir", "HOST_DIR": base,
-            "PF_DIR": f"{base}/postfix", "DV_DIR": f"{base}/dovecot", "MAIL_IP": "127.0.25.9",
-            "MAIL_NAME": f"mx.{host}.lab.test", "VMAIL_UID": "5000", "VMAIL_GID": "5000",
-            "SASL_PATH": f"{base}/queue/private/auth", "SMTP_CERT": f"{base}/smtp.pem",
-            "SMTP_KEY": f"{base}/smtp.key", "IMAP_CERT": f"{base}/imap.pem", "IMAP_KEY": f"{base}/imap.key"}  # fmt: skip
+    return {
+        "LAB_HOST": host,
+        "MAIL_RUN": "/srv/lab",
+        "MAILDIR_BASE": "/srv/lab/maildir",
+        "HOST_DIR": base,
+        "PF_DIR": f"{base}/postfix",
+        "DV_DIR": f"{base}/dovecot",
+        "MAIL_IP": "127.0.25.9",
+        "MAIL_NAME": f"mx.{host}.lab.test",
+        "VMAIL_UID": "5000",
+        "VMAIL_GID": "5000",
+        "SASL_PATH": f"{base}/queue/private/auth",
+        "SMTP_CERT": f"{base}/smtp.pem",
+        "SMTP_KEY": f"{base}/smtp.key",
+        "IMAP_CERT": f"{base}/imap.pem",
+        "IMAP_KEY": f"{base}/imap.key",
+    }
 
 
 def lab_sources(lab_dir: Path, lab_run: Path, host: str) -> dict[str, str]:
     """main.cf, master.cf and dovecot.conf of the lab's HOST instance: rendered, else templates."""
-    rendered = {"main.cf": lab_run / "mail" / host / "postfix" / "main.cf",
-                "master.cf": lab_run / "mail" / host / "postfix" / "master.cf",
-                "dovecot.conf": lab_run / "mail" / host / "dovecot" / "dovecot.conf"}  # fmt: skip
+    rendered = {
+        "main.cf": lab_run / "mail" / host / "postfix" / "main.cf",
+        "master.cf": lab_run / "mail" / host / "postfix" / "master.cf",
+        "dovecot.conf": lab_run / "mail" / host / "dovecot" / "dovecot.conf",
+    }
     if all(p.is_file() for p in rendered.values()):
         return {name: p.read_text(encoding="utf-8") for name, p in rendered.items()}
     tpl = lab_dir / "mail"
-    parts = {"main.cf": ("postfix-main.cf.in", f"postfix-main-{host}.cf.in"),
-             "master.cf": ("postfix-master.cf.in", f"postfix-master-{host}.cf.in"),
-             "dovecot.conf": ("dovecot.conf.in", f"dovecot-{host}.conf.in")}  # fmt: skip
+    parts = {
+        "main.cf": ("postfix-main.cf.in", f"postfix-main-{host}.cf.in"),
+        "master.cf": ("postfix-master.cf.in", f"postfix-master-{host}.cf.in"),
+        "dovecot.conf": ("dovecot.conf.in", f"dovecot-{host}.conf.in"),
+    }
     values = _template_vars(host)
     out = {}
     for name, files in parts.items():
@@ -123,8 +151,11 @@ def _check_clean(name: str, text: str) -> str:
 
 
 def postfix_main(source: str, variant: str) -> str:
-    lines = [f"# /etc/postfix/main.cf on {HOSTNAME} ({variant}): see postconf(5).",
-             "# Virtual mailboxes for good.lab.test come from the SQLite user database.", ""]  # fmt: skip
+    lines = [
+        f"# /etc/postfix/main.cf on {HOSTNAME} ({variant}): see postconf(5).",
+        "# Virtual mailboxes for good.lab.test come from the SQLite user database.",
+        "",
+    ]
     seen = set()
     for key, value in _settings(source):
         if key in _MAIN_OVERRIDES:
@@ -140,9 +171,14 @@ def postfix_main(source: str, variant: str) -> str:
 
 
 def postfix_master(source: str, variant: str) -> str:
-    head = ["#", f"# /etc/postfix/master.cf on {HOSTNAME} ({variant}): see master(5).", "#",
-            "# service type  private unpriv  chroot  wakeup  maxproc command + args",
-            "#               (yes)   (yes)   (no)    (never) (100)", "#"]  # fmt: skip
+    head = [
+        "#",
+        f"# /etc/postfix/master.cf on {HOSTNAME} ({variant}): see master(5).",
+        "#",
+        "# service type  private unpriv  chroot  wakeup  maxproc command + args",
+        "#               (yes)   (yes)   (no)    (never) (100)",
+        "#",
+    ]
     body = [line.rstrip() for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     return _check_clean("master.cf", "\n".join(head + body) + "\n")
 
@@ -182,7 +218,7 @@ auth_username_format = %Lu
 #!include auth-system.conf.ext
 !include auth-sql.conf.ext
 """,
-        "etc/dovecot/conf.d/auth-sql.conf.ext": """# Authentication for SQL users; see dovecot-sql.conf.ext for the queries.
+        "etc/dovecot/conf.d/auth-sql.conf.ext": """# SQL users; dovecot-sql.conf.ext holds the queries.
 passdb {
   driver = sql
   args = /etc/dovecot/dovecot-sql.conf.ext
@@ -211,7 +247,7 @@ namespace inbox {
   inbox = yes
 }
 """,
-        "etc/dovecot/conf.d/10-master.conf": """# Listeners of the login processes and the auth socket Postfix's SASL uses.
+        "etc/dovecot/conf.d/10-master.conf": """# Login listeners, and the auth socket for Postfix's SASL.
 service imap-login {
   inet_listener imap {
     port = 143
@@ -245,7 +281,7 @@ service auth {
 syslog_facility = mail
 auth_verbose = no
 """,
-        "etc/dovecot/dovecot-sql.conf.ext": """# SQL passdb/userdb for the PostfixAdmin-style database (see auth-sql.conf.ext).
+        "etc/dovecot/dovecot-sql.conf.ext": """# SQL passdb/userdb: the PostfixAdmin-style user database.
 driver = sqlite
 connect = /var/lib/mail/users.sqlite
 default_pass_scheme = SHA512-CRYPT

@@ -14,10 +14,29 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 _ITOA64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_SHA512_ORDER = ((0, 21, 42), (22, 43, 1), (44, 2, 23), (3, 24, 45), (25, 46, 4), (47, 5, 26), (6, 27, 48),
-                 (28, 49, 7), (50, 8, 29), (9, 30, 51), (31, 52, 10), (53, 11, 32), (12, 33, 54), (34, 55, 13),
-                 (56, 14, 35), (15, 36, 57), (37, 58, 16), (59, 17, 38), (18, 39, 60), (40, 61, 19),
-                 (62, 20, 41))  # fmt: skip
+_SHA512_ORDER = (
+    (0, 21, 42),
+    (22, 43, 1),
+    (44, 2, 23),
+    (3, 24, 45),
+    (25, 46, 4),
+    (47, 5, 26),
+    (6, 27, 48),
+    (28, 49, 7),
+    (50, 8, 29),
+    (9, 30, 51),
+    (31, 52, 10),
+    (53, 11, 32),
+    (12, 33, 54),
+    (34, 55, 13),
+    (56, 14, 35),
+    (15, 36, 57),
+    (37, 58, 16),
+    (59, 17, 38),
+    (18, 39, 60),
+    (40, 61, 19),
+    (62, 20, 41),
+)
 _MD5_ORDER = ((0, 6, 12), (1, 7, 13), (2, 8, 14), (3, 9, 15), (4, 10, 5))
 
 
@@ -62,8 +81,8 @@ def sha512_crypt(password: str, salt: str) -> str:
 def md5_crypt(password: str, salt: str) -> str:
     """The FreeBSD/glibc ``$1$`` scheme (MD5-CRYPT): the weak legacy one."""
     pw, s = password.encode(), salt.encode()[:8]
-    final = hashlib.md5(pw + s + pw).digest()
-    ctx = hashlib.md5(pw + b"$1$" + s)
+    final = hashlib.md5(pw + s + pw).digest()  # noqa: S324
+    ctx = hashlib.md5(pw + b"$1$" + s)  # noqa: S324
     for left in range(len(pw), 0, -16):
         ctx.update(final[: min(left, 16)])
     i = len(pw)
@@ -72,7 +91,7 @@ def md5_crypt(password: str, salt: str) -> str:
         i >>= 1
     final = ctx.digest()
     for r in range(1000):
-        h = hashlib.md5(pw if r & 1 else final)
+        h = hashlib.md5(pw if r & 1 else final)  # noqa: S324
         if r % 3:
             h.update(s)
         if r % 7:
@@ -83,11 +102,12 @@ def md5_crypt(password: str, salt: str) -> str:
     return f"$1${s.decode()}${body}"
 
 
-# username, full name, quota MiB, phone (drifted only), alternative address, days since creation, legacy hash
+# username, full name, quota MiB, phone (drifted only; from the number ranges Germany reserves for
+# film and fiction), alternative address, days since creation, legacy hash (MD5-CRYPT in drifted)
 USERS = (
-    ("alice", "Alice Amsel", 2048, "+49 30 5550 1234", "alice.amsel@example.org", 912, False),
+    ("alice", "Alice Amsel", 2048, "+49 30 23125 123", "alice.amsel@example.org", 912, False),
     ("bob", "Bob Buchfink", 1024, None, None, 640, True),
-    ("carol", "Carol Cormoran", 1024, "+49 89 5550 9876", "carol@example.net", 455, False),
+    ("carol", "Carol Cormoran", 1024, "+49 89 99998 456", "carol@example.net", 455, False),
     ("dave", "Dave Dohle", 512, None, None, 1210, True),
     ("erin", "Erin Elster", 1024, None, "erin.elster@example.com", 120, False),
     ("frank", "Frank Fink", 512, None, None, 33, False),
@@ -142,13 +162,18 @@ def build_userdb(path: Path, now: datetime, compliant: bool) -> None:
     rng = random.Random(f"userdb-{compliant}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    stamp = lambda days: (now - timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")  # noqa: E731
+
+    def stamp(days: int) -> str:
+        return (now - timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
+
     con = sqlite3.connect(path)
     try:
         con.executescript(_schema(with_phone=not compliant))
-        con.execute("INSERT INTO domain (domain, description, aliases, mailboxes, maxquota, quota, created, modified)"
-                    " VALUES (?, ?, 20, 50, 4096, 51200, ?, ?)",
-                    (DOMAIN, "Mail for the lab association", stamp(1400), stamp(30)))  # fmt: skip
+        con.execute(
+            "INSERT INTO domain (domain, description, aliases, mailboxes, maxquota, quota, created, modified)"
+            " VALUES (?, ?, 20, 50, 4096, 51200, ?, ?)",
+            (DOMAIN, "Mail for the lab association", stamp(1400), stamp(30)),
+        )
         for local, name, quota, phone, other, age, legacy in USERS:
             secret = "".join(rng.choice(_ITOA64[2:]) for _ in range(20))
             salt = "".join(rng.choice(_ITOA64) for _ in range(16))
@@ -156,22 +181,35 @@ def build_userdb(path: Path, now: datetime, compliant: bool) -> None:
                 hashed = "{MD5-CRYPT}" + md5_crypt(secret, salt[:8])
             else:
                 hashed = "{SHA512-CRYPT}" + sha512_crypt(secret, salt)
-            row = {"username": f"{local}@{DOMAIN}", "password": hashed, "name": name,
-                   "maildir": f"{DOMAIN}/{local}/", "quota": quota * 1024 * 1024, "local_part": local,
-                   "domain": DOMAIN, "created": stamp(age), "modified": stamp(min(age, 21 if legacy else 5)),
-                   "active": 1, "email_other": other or ""}  # fmt: skip
+            row = {
+                "username": f"{local}@{DOMAIN}",
+                "password": hashed,
+                "name": name,
+                "maildir": f"{DOMAIN}/{local}/",
+                "quota": quota * 1024 * 1024,
+                "local_part": local,
+                "domain": DOMAIN,
+                "created": stamp(age),
+                "modified": stamp(min(age, 21 if legacy else 5)),
+                "active": 1,
+                "email_other": other or "",
+            }
             if not compliant:
                 row["phone"] = phone or ""
-            cols = ", ".join(row)
-            con.execute(f"INSERT INTO mailbox ({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+            cols, marks = ", ".join(row), ", ".join("?" * len(row))  # fixed column names, values bound
+            con.execute(f"INSERT INTO mailbox ({cols}) VALUES ({marks})", tuple(row.values()))  # noqa: S608
         for local, targets in ALIASES:
             goto = ",".join(f"{t}@{DOMAIN}" for t in targets.split(","))
-            con.execute("INSERT INTO alias (address, goto, domain, created, modified) VALUES (?, ?, ?, ?, ?)",
-                        (f"{local}@{DOMAIN}", goto, DOMAIN, stamp(1400), stamp(200)))  # fmt: skip
+            con.execute(
+                "INSERT INTO alias (address, goto, domain, created, modified) VALUES (?, ?, ?, ?, ?)",
+                (f"{local}@{DOMAIN}", goto, DOMAIN, stamp(1400), stamp(200)),
+            )
         for local, *_ in USERS:  # PostfixAdmin keeps a self-alias per mailbox
             addr = f"{local}@{DOMAIN}"
-            con.execute("INSERT INTO alias (address, goto, domain, created, modified) VALUES (?, ?, ?, ?, ?)",
-                        (addr, addr, DOMAIN, stamp(400), stamp(400)))  # fmt: skip
+            con.execute(
+                "INSERT INTO alias (address, goto, domain, created, modified) VALUES (?, ?, ?, ?, ?)",
+                (addr, addr, DOMAIN, stamp(400), stamp(400)),
+            )
         con.commit()
     finally:
         con.close()

@@ -18,6 +18,7 @@ from auditor.collectors.dane import collect_dane
 from auditor.collectors.dialogs import collect_dialogs
 from auditor.collectors.discovery import discover
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
+from auditor.collectors.host import collect_host
 from auditor.collectors.https import fetch
 from auditor.collectors.mail_dns import collect_mail_dns
 from auditor.collectors.tls import collect_tls
@@ -82,6 +83,12 @@ def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Eviden
     if options.claims_file is not None or options.statement:
         step("privacy statement")
         evidence = _collect_claims(evidence, options)
+    if options.host_root is not None:
+        step("host configuration, logs and user database")
+        remaining = max(5.0, deadline - time.monotonic())
+        host = collect_host(options.host_root, db=options.db, collected_at=datetime.fromisoformat(collected_at),
+                            timeout=min(remaining, options.timeout))
+        evidence = replace(evidence, host=host)
     if evidence.network and options.domain:
         evidence = _collect_network(evidence, options, deadline, step)
     return evidence

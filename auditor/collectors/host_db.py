@@ -1,0 +1,132 @@
+"""Find the user database through the host's configuration (or ``--db``) and inventory it read-only.
+
+Dovecot's and Postfix's SQL lookup files and Roundcube's ``db_dsnw`` name the database.
+A SQLite file inside the host root can be opened without credentials. For PostgreSQL or
+MySQL the readers dropped the password while reading (it must never reach a report), so
+the collector does not guess one: it records ``credentials needed: pass --db`` as an
+error value and the inventory and hashing checks report "could not verify".
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from auditor.collectors.host_model import UserDatabase
+from auditor.host.host import HostConfig
+from auditor.host.model import Setting, SourceRef
+from auditor.host.readers.dovecot import effective as dovecot_effective
+from auditor.host.readers.postfix import sql_map_paths
+from auditor.host.readers.sqlconf import SqlLookup
+from auditor.host.root import HostRoot
+from auditor.hostdata.dsn import DsnError, parse_dsn
+from auditor.hostdata.inventory import collect_inventory
+
+_ENGINES = {"sqlite": "sqlite", "sqlite3": "sqlite", "mysql": "mysql", "mysqli": "mysql", "pgsql": "postgresql",
+            "postgresql": "postgresql", "postgres": "postgresql"}  # fmt: skip
+CREDENTIALS_NEEDED = "credentials needed: the configuration's password is not read; pass --db DSN"
+
+
+def _lookup_ref(lookup: SqlLookup) -> SourceRef:
+    for name in ("connect", "hosts", "dbname", "driver"):
+        found = next((s for s in lookup.settings if s.name == name), None)
+        if found is not None:
+            return found.source
+    return SourceRef(lookup.path, 0)
+
+
+def _from_lookup(lookup: SqlLookup) -> tuple[tuple[str, str, str], UserDatabase] | None:
+    engine = _ENGINES.get((lookup.driver or "").lower())
+    if engine is None:
+        return None
+    ref = _lookup_ref(lookup)
+    if engine == "sqlite":
+        dbpath = next((s.value for s in lookup.settings if s.name == "dbpath"), None)  # Postfix sqlite_table(5)
+        path = (lookup.dbname or dbpath or "").strip()
+        if not path.startswith("/"):
+            return None
+        return (engine, "", path), UserDatabase(f"sqlite://{path}", engine, (ref,), purpose="mail-users")
+    host = ",".join(lookup.hosts) or "localhost"
+    user = f"{lookup.user}@" if lookup.user else ""
+    shown = f"{engine}://{user}{host}/{lookup.dbname or ''}"
+    db = UserDatabase(shown, engine, (ref,), purpose="mail-users", error=CREDENTIALS_NEEDED)
+    return (engine, host, lookup.dbname or ""), db
+
+
+def _from_roundcube(config: HostConfig) -> tuple[tuple[str, str, str], UserDatabase] | None:
+    setting = config.roundcube.settings.get("db_dsnw") if config.roundcube is not None else None
+    if setting is None:
+        return None
+    try:
+        parsed = parse_dsn(setting.value)
+    except DsnError as exc:
+        return ("?", "", setting.value), UserDatabase("<unparsable>", "unknown", (setting.source,), purpose="webmail",
+                                                      error=f"db_dsnw cannot be used: {exc}")  # fmt: skip
+    if parsed.engine == "sqlite":
+        path = parsed.path or ""
+        return (parsed.engine, "", path), UserDatabase(f"sqlite://{path}", "sqlite", (setting.source,),
+                                                       purpose="webmail")  # fmt: skip
+    shown = replace(parsed, password=None).redacted()  # the reader already replaced it by "<redacted>"
+    db = UserDatabase(shown, parsed.engine, (setting.source,), purpose="webmail", error=CREDENTIALS_NEEDED)
+    return (parsed.engine, parsed.host or "localhost", parsed.database or ""), db
+
+
+def _in_use(lookup: SqlLookup, config: HostConfig) -> bool:
+    """Dovecot's lookup is named by its passdb; a Postfix map file counts only if main.cf/master.cf use it."""
+    return lookup.kind != "postfix" or config.postfix is None or lookup.path in sql_map_paths(config.postfix)
+
+
+def find_databases(config: HostConfig) -> tuple[UserDatabase, ...]:
+    """Databases the configuration names, deduplicated by engine, host and database (file).
+
+    Postfix map files lying around unused (left over from an old setup) are ignored.
+    """
+    found: dict[tuple[str, str, str], UserDatabase] = {}
+    lookups = [lk for lk in config.sql_lookups if _in_use(lk, config)]
+    candidates = [_from_lookup(lk) for lk in lookups] + [_from_roundcube(config)]
+    for item in candidates:
+        if item is None:
+            continue
+        key, db = item
+        if key in found:
+            prev = found[key]
+            found[key] = UserDatabase(prev.dsn_redacted, prev.engine, prev.found_in + db.found_in, prev.given,
+                                      prev.inventory, prev.error, prev.purpose)  # fmt: skip
+        else:
+            found[key] = db
+    return tuple(found.values())
+
+
+def collect_databases(
+    config: HostConfig, host: HostRoot, *, db: str | None, timeout: float
+) -> tuple[UserDatabase, ...]:
+    """Inventory the given DSN, else every SQLite database the configuration names.
+
+    A DSN given by the user is a path on the auditing machine for SQLite (it is the
+    user's own input); SQLite paths read from the host's configuration are resolved inside
+    the host root, so a hostile snapshot cannot point the reader elsewhere.
+    """
+    if db is not None:
+        inventory = collect_inventory(db, timeout=timeout)
+        return (UserDatabase(inventory.dsn_redacted, inventory.engine, (), True, inventory, None, "given"),)
+    out: list[UserDatabase] = []
+    for item in find_databases(config):
+        if item.error is None and item.engine == "sqlite":
+            inventory = collect_inventory(item.dsn_redacted, host_root=host, timeout=timeout)
+            item = UserDatabase(item.dsn_redacted, item.engine, item.found_in, False, inventory, None, item.purpose)
+        out.append(item)
+    return tuple(out)
+
+
+def pass_schemes(config: HostConfig) -> tuple[Setting, ...]:
+    """Configured default password schemes (SQL lookup files, Dovecot 2.4 passdb settings)."""
+    found: dict[tuple[str, int], Setting] = {}
+    for lookup in config.sql_lookups:
+        if lookup.default_pass_scheme is not None:
+            found[(lookup.default_pass_scheme.file, lookup.default_pass_scheme.line)] = lookup.default_pass_scheme
+    if config.dovecot is not None:
+        eff = dovecot_effective(config.dovecot)
+        for name in ("default_pass_scheme", "default_password_scheme"):
+            s = eff.get(name)
+            if s is not None and not s.default:
+                found.setdefault((s.file, s.line), s)
+    return tuple(found.values())

@@ -1,0 +1,221 @@
+"""Per log family: the files the configuration writes to, their configured retention, and what is on disk.
+
+"Mail metadata is kept 7 days" is about every file mail lines land in (``mail.log`` *and*
+``syslog`` when rsyslog's catch-all copies them), each with its own logrotate rule. So the
+targets of a family come from the configuration (rsyslog routes, nginx/Apache
+``access_log``, Roundcube ``log_dir``/syslog facility, Nextcloud ``logfile``, journald),
+completed by the usual paths found on disk, and the oldest entry still present is read
+from the rotated files with :mod:`auditor.hostdata`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+
+from auditor.collectors.host_model import LogFamily, LoggedField, LogTarget
+from auditor.host.host import HostConfig
+from auditor.host.model import SourceRef
+from auditor.host.readers.journald import JournaldConfig
+from auditor.host.readers.logrotate import LogrotateConfig
+from auditor.host.readers.rsyslog import RsyslogConfig
+from auditor.host.readers.webapps import PhpConfig, roundcube_effective
+from auditor.host.root import HostRoot, norm
+from auditor.hostdata.logs import DEFAULT_FAMILIES, collect_log_family, host_timezone
+from auditor.hostdata.model import LogFamilyEvidence
+
+#: Our family name -> the hostdata family whose default on-disk paths complete the configured ones.
+_DISK_FAMILY = {"mail": "mail", "web-access": "web-access", "webmail": "webmail-app", "cloud": "cloud-app",
+                "auth": "auth", "journal": "journal"}  # fmt: skip
+#: What Nextcloud/ownCloud writes into every JSON log line (remoteAddr, user, url, userAgent).
+_CLOUD_LOG_FIELDS = ("ip-address", "user-name", "url", "user-agent")
+_ROTATED = re.compile(r"(?:[.-](?:\d{1,5}|\d{8}|\d{4}-\d{2}-\d{2}))?(?:\.(?:gz|xz|bz2|zst|lz4))?$")
+#: Personal fields taken from an access-log *format*. ``$remote_user``/``%u`` (HTTP basic-auth
+#: user) is left to the sampled lines: the default formats carry it, webmail never fills it.
+_PERSONAL_ACCESS_FIELDS = {"ip-address", "user-agent", "url", "referer", "cookie"}
+
+
+def _file_target(path: str, logrotate: LogrotateConfig | None, refs: Iterable[SourceRef], route: str) -> LogTarget:
+    """A log file with its configured retention: its logrotate policy, or unbounded when none matches."""
+    path = norm(path)
+    if logrotate is None:
+        basis = f"logrotate is not configured on this host: nothing removes old lines of {path}"
+        return LogTarget(path, tuple(refs), route, None, True, basis)
+    policy = logrotate.policy_for(path)
+    if policy is None:
+        basis = f"no logrotate rule matches {path}: nothing removes old lines"
+        return LogTarget(path, tuple(refs), route, None, True, basis)
+    d = policy.block.directives
+    sources = tuple(s for s in (policy.frequency, policy.rotate, policy.maxage, d.get("size"), d.get("minsize")) if s)
+    return LogTarget(path, tuple(refs), route, policy.max_retention_days, policy.unbounded, policy.basis, sources,
+                     policy.caveats)  # fmt: skip
+
+
+def _syslog_targets(
+    rsyslog: RsyslogConfig | None, facilities: Iterable[str], logrotate: LogrotateConfig | None
+) -> list[LogTarget]:
+    if rsyslog is None:
+        return []
+    targets: dict[str, LogTarget] = {}
+    for facility in facilities:
+        for route in rsyslog.files_for_facility(facility):
+            if route.target not in targets:
+                text = f"{route.selector} -> {route.target}"
+                targets[route.target] = _file_target(route.target, logrotate, (route.source,), text)
+    return list(targets.values())
+
+
+def _facility(value: str | None, default: str) -> str:
+    """``LOG_LOCAL5`` / ``<expr: LOG_LOCAL5>`` / ``local5`` -> ``local5``."""
+    m = re.search(r"LOG_([A-Z0-9]+)", value or "")
+    if m:
+        return m.group(1).lower()
+    return value.strip().lower() if value and re.fullmatch(r"[a-z0-9]+", value.strip()) else default
+
+
+def _plain_path(value: str | None) -> str | None:
+    return value if value and value.startswith("/") and "<expr" not in value else None
+
+
+def _webmail(config: HostConfig, host: HostRoot) -> tuple[list[LogTarget], list[LoggedField], list[str]]:
+    rc: PhpConfig | None = config.roundcube
+    if rc is None:
+        return [], [], []
+    eff = roundcube_effective(rc)
+    notes: list[str] = []
+    fields: list[LoggedField] = []
+    logins = eff["log_logins"]
+    if logins.value.lower() in ("true", "1"):
+        fields += [LoggedField(f, "configured", logins.source) for f in ("ip-address", "user-name")]
+    driver = eff["log_driver"]
+    if driver.value == "syslog":
+        facility = _facility(rc.get("syslog_facility"), "user")
+        targets = _syslog_targets(config.rsyslog, (facility,), config.logrotate)
+        notes.append(f"Roundcube logs to syslog facility {facility} ({driver.source})")
+        return targets, fields, notes
+    if driver.value == "stdout":
+        notes.append(f"Roundcube logs to the web server's error log ({driver.source})")
+        return [], fields, notes
+    log_dir = _plain_path(rc.get("log_dir"))
+    if log_dir is None:
+        notes.append("Roundcube log_dir is relative to its install path; its usual locations were searched instead")
+        return [], fields, notes
+    ref = rc.settings["log_dir"].source
+    files = host.glob(f"{log_dir.rstrip('/')}/*.log") or [f"{log_dir.rstrip('/')}/userlogins.log"]
+    return [_file_target(p, config.logrotate, (ref,), f"log_dir {log_dir}") for p in files], fields, notes
+
+
+def _cloud(config: HostConfig) -> tuple[list[LogTarget], list[LoggedField], list[str]]:
+    nc = config.nextcloud
+    if nc is None:
+        return [], [], []
+    log_type = (nc.get("log_type") or "file").strip()
+    if log_type == "syslog":
+        targets = _syslog_targets(config.rsyslog, ("user",), config.logrotate)
+        ref = nc.settings["log_type"].source
+    elif log_type == "file":
+        datadir = _plain_path(nc.get("datadirectory"))
+        path = _plain_path(nc.get("logfile")) or (f"{datadir.rstrip('/')}/nextcloud.log" if datadir else None)
+        if path is None:
+            return [], [], ["Nextcloud log file location unknown (no logfile or datadirectory); usual paths searched"]
+        setting = nc.settings.get("logfile") or nc.settings["datadirectory"]
+        ref = setting.source
+        target = _file_target(path, config.logrotate, (ref,), f"logfile {path}")
+        size = nc.settings.get("log_rotate_size")
+        if size is not None and target.unbounded and not target.retention_sources:
+            target = LogTarget(target.path, target.routed_by, target.route, None, True,
+                               f"no logrotate rule; Nextcloud rotates by size only (log_rotate_size {size.value}), "
+                               "keeping one old file: time in the log is unbounded", (size,))  # fmt: skip
+        targets = [target]
+    else:
+        return [], [], [f"Nextcloud logs to {log_type!r} ({nc.settings['log_type'].source})"]
+    return targets, [LoggedField(f, "log format", ref) for f in _CLOUD_LOG_FIELDS], []
+
+
+def _web_access(config: HostConfig) -> tuple[list[LogTarget], list[LoggedField]]:
+    targets: dict[str, LogTarget] = {}
+    fields: list[LoggedField] = []
+    for web in (config.nginx, config.apache):
+        for log in web.access_logs if web is not None else ():
+            fields += [LoggedField(f, "log format", log.source) for f in log.fields if f in _PERSONAL_ACCESS_FIELDS]
+            if log.target.startswith("/") and log.target not in targets:
+                route = f"{log.server} access log {log.target} ({log.format_name})"
+                targets[log.target] = _file_target(log.target, config.logrotate, (log.source,), route)
+    return list(targets.values()), fields
+
+
+def _journal(journald: JournaldConfig) -> tuple[list[LogTarget], list[str]]:
+    s = journald.settings
+    sources = tuple(v for k, v in s.items() if k in ("Storage", "MaxRetentionSec", "MaxFileSec") and not v.default)
+    if journald.storage == "none":
+        return [], ["journald Storage=none: the journal keeps nothing"]
+    if not journald.files and journald.persistent is not True:
+        return [], ["no journald configuration and no persistent journal in this host root"]
+    if journald.persistent is False:
+        basis = "Storage=volatile (or auto without /var/log/journal): kept in RAM until reboot or size limits"
+        return [LogTarget("/run/log/journal", (), "journald", None, False, basis, sources, journald.caveats)], []
+    if journald.retention_days is None:
+        basis = "no MaxRetentionSec: entries are removed only when size limits are reached"
+        return [LogTarget("/var/log/journal", (), "journald", None, True, basis, sources, journald.caveats)], []
+    extra = journald.max_file_days or 0.0
+    days = journald.retention_days + extra
+    basis = f"MaxRetentionSec {journald.retention_days:g} d + one journal file (MaxFileSec {extra:g} d)"
+    return [LogTarget("/var/log/journal", (), "journald", days, False, basis, sources, journald.caveats)], []
+
+
+def _stream_base(path: str) -> str:
+    return _ROTATED.sub("", path) or path
+
+
+def _disk_targets(
+    observed: LogFamilyEvidence, known: list[LogTarget], logrotate: LogrotateConfig | None
+) -> list[LogTarget]:
+    """Files of the family found on disk that no configuration read here routes to."""
+    have = {t.path for t in known}
+    extra: dict[str, LogTarget] = {}
+    for info in observed.files:
+        base = _stream_base(info.path)
+        if base not in have and base not in extra:
+            extra[base] = _file_target(base, logrotate, (), "found on disk")
+    return list(extra.values())
+
+
+def collect_log_families(config: HostConfig, host: HostRoot, *, budget_s: float) -> tuple[LogFamily, ...]:
+    """Targets, configured retention, observed oldest entry and logged fields of every log family."""
+    deadline = time.monotonic() + budget_s
+    zone, zone_note = host_timezone(host)
+    web_targets, web_fields = _web_access(config)
+    mail_targets = _syslog_targets(config.rsyslog, ("mail",), config.logrotate)
+    mail_notes: list[str] = []
+    if config.postfix is not None:
+        maillog = next((s for s in config.postfix.main if s.name == "maillog_file" and s.value.startswith("/")), None)
+        if maillog is not None:
+            mail_targets.append(_file_target(maillog.value, config.logrotate, (maillog.source,), "postlog"))
+            mail_notes.append(f"Postfix writes its own log ({maillog})")
+    webmail_targets, webmail_fields, webmail_notes = _webmail(config, host)
+    cloud_targets, cloud_fields, cloud_notes = _cloud(config)
+    journal_targets, journal_notes = _journal(config.journald)
+    plan: dict[str, tuple[list[LogTarget], list[LoggedField], list[str]]] = {
+        "mail": (mail_targets, [], mail_notes),
+        "web-access": (web_targets, web_fields, []),
+        "webmail": (webmail_targets, webmail_fields, webmail_notes),
+        "cloud": (cloud_targets, cloud_fields, cloud_notes),
+        "auth": (_syslog_targets(config.rsyslog, ("auth", "authpriv"), config.logrotate), [], []),
+        "journal": (journal_targets, [], journal_notes),
+    }
+    families: list[LogFamily] = []
+    for name, (targets, fields, notes) in plan.items():
+        patterns = list(DEFAULT_FAMILIES[_DISK_FAMILY[name]])
+        if name != "journal":
+            patterns = [f"{t.path}*" for t in targets] + patterns
+        observed = collect_log_family(host, name, dict.fromkeys(patterns), local=zone, zone_note=zone_note,
+                                      deadline=deadline)  # fmt: skip
+        if name != "journal":
+            targets = targets + _disk_targets(observed, targets, config.logrotate)
+        sample_at = SourceRef(observed.oldest_file or (observed.files[-1].path if observed.files else ""), 0)
+        fields = list(dict.fromkeys(fields + [LoggedField(f, "sampled lines", sample_at) for f in observed.fields]))
+        present = bool(targets or observed.files)
+        errors = tuple(str(e) for e in observed.errors)
+        families.append(LogFamily(name, present, tuple(targets), observed, tuple(fields), tuple(notes), errors))
+    return tuple(families)

@@ -1,0 +1,88 @@
+"""Backup retention: how long borgmatic/restic/borg/rsnapshot keep data vs the statement's backup promises.
+
+"Deleted mails are removed from the backup one day later" is a promise about erasure
+(GDPR Art. 17) and storage limitation (Art. 5(1)(e)); a backup kept for weeks breaks it.
+The longest period any configured backup keeps (count rules read as N periods back,
+``keep_within`` as its span) is compared with each backup claim's period. A dry-run prune
+(``-n``/``--dry-run``) deletes nothing, so it counts as unbounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.claims.model import Claim, period_days
+from auditor.host.readers.backups import BackupRetention
+from auditor.models import Need, Observation, Outcome, Severity, Status
+from auditor.registry import CheckContext, check
+
+from .host_common import claim_obs, claim_ref, claims_of, days, host_of, location, no_host
+
+
+def _kept(r: BackupRetention) -> str:
+    if not r.effective:
+        return "unbounded (dry run: nothing is pruned)"
+    if r.unbounded:
+        return "unbounded"
+    return days(r.longest_days) if r.longest_days is not None else "unknown (count rules without a period)"
+
+
+def _obs(r: BackupRetention) -> list[Observation]:
+    obs = [Observation("keep rule", f"{r.tool}: {rule.name} {rule.value}", location(rule)) for rule in r.rules]
+    obs.append(Observation("backup retention", f"{r.tool} ({r.file}): {_kept(r)}" +
+                           (f"; {'; '.join(r.caveats)}" if r.caveats else ""), location(r.rules[0]) if r.rules
+                           else location(None)))  # fmt: skip
+    return obs
+
+
+def _compare(claim: Claim, limit: float, retentions: tuple[BackupRetention, ...]) -> tuple[Status, str]:
+    over = [r for r in retentions if not r.effective or r.unbounded or (r.longest_days or 0.0) > limit]
+    unknown = [r for r in retentions if r not in over and r.longest_days is None]
+    promise = f"the statement promises {claim.subject} leave the backups after {claim.period} ({days(limit)})"
+    listing = "; ".join(f"{r.tool} {r.file}:{r.line} keeps {_kept(r)}" for r in retentions)
+    if over:
+        return Status.FAIL, f"contradicted: {promise}; {listing}"
+    if unknown:
+        return Status.ERROR, f"unverifiable: {promise}; {listing}"
+    return Status.PASS, f"consistent: {promise}; {listing}"
+
+
+@check("backup.retention", needs=[Need.HOST, Need.STATEMENT], area="host")
+def backup_retention(ctx: CheckContext) -> Iterator[Outcome]:
+    """Per backup claim with a period (e.g. "deleted mail leaves the backup after one day",
+    "suppressions up to 30 days in backups"): Fail (high) when any effective backup keeps
+    longer (or forever: no keep rule, a ``-1`` count, a dry-run prune). Pass: all within.
+    Error: no backup configuration was found, a backup config could not be read, or its
+    count rules give no period. Fail (medium): backups exist but the statement states no period."""
+    host = host_of(ctx)
+    if host is None:
+        yield no_host()
+        return
+    claims = claims_of(ctx)
+    backups = host.backups
+    for error in host.errors_in("backup"):
+        yield Outcome(Status.ERROR, "backups", f"could not read: {error}", key=error[:80])
+    timed = [c for c in (claims.by_kind("backup") if claims else ()) if period_days(c) is not None]
+    retentions = backups.retentions if backups is not None else ()
+    obs = tuple(o for r in retentions for o in _obs(r))
+    if not retentions:
+        if timed:
+            for claim in timed:
+                yield Outcome(Status.ERROR, claim.subject, "unverifiable: no backup configuration (borgmatic, restic "
+                              "forget, borg prune, rsnapshot) was found under the host root", claim_obs(claims, claim),
+                              claim=claim_ref(claim), key=claim.id)  # fmt: skip
+        else:
+            yield Outcome(Status.SKIPPED, "backups", "no backup configuration found and no backup period stated")
+        return
+    if not timed:
+        longest = ", ".join(f"{r.tool}: {_kept(r)}" for r in retentions)
+        yield Outcome(Status.FAIL, "backups", f"backup retention not declared: backups are kept ({longest}) but the "
+                      "statement states no period after which data leaves them", obs, severity=Severity.MEDIUM,
+                      key="undeclared")  # fmt: skip
+        return
+    for claim in timed:
+        limit = period_days(claim) or 0.0
+        status, detail = _compare(claim, limit, retentions)
+        sev = Severity.HIGH if status == Status.FAIL else None
+        yield Outcome(status, claim.subject, detail, obs + claim_obs(claims, claim), severity=sev,
+                      claim=claim_ref(claim), key=claim.id)  # fmt: skip

@@ -1,0 +1,192 @@
+"""Transport encryption in the configuration: Postfix and Dovecot settings that allow plaintext or old TLS.
+
+The offline twin of the ``starttls.*`` and ``tls.*`` network checks: it reads the same
+promises from ``main.cf``/``master.cf`` and the Dovecot config, so CI on a configuration
+repository fails before a weak setting is deployed. Credentials or mail on the client hop
+without TLS, or with TLS 1.0/1.1, fall below GDPR Art. 32(1)(a)/5(1)(f), the DSK
+orientation guide on e-mail and BSI TR-02102-2 (TLS 1.2 minimum). Loopback-only
+re-injection services (content filters) and ``remote 127.0.0.1 { }`` exceptions are
+internal hops, not findings. Public MX port 25 may accept plaintext (RFC 3207); old
+protocols there are graded medium.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+
+from auditor.claims.model import Claim
+from auditor.collectors.host_model import DovecotTransport, PostfixService
+from auditor.host.model import Setting
+from auditor.models import Location, Need, Observation, Outcome, Severity, Status
+from auditor.registry import CheckContext, check
+
+from .host_common import claim_obs, claim_ref, claims_of, host_of, location, no_host, setting_text
+
+PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+OLD = frozenset({"SSLv2", "SSLv3", "TLSv1", "TLSv1.1"})
+_DOVECOT_OLD_MIN = frozenset({"ANY", "SSLV3", "TLSV1", "TLSV1.1"})
+
+
+def allowed_protocols(spec: str) -> set[str]:
+    """Protocols a Postfix ``*_tls_protocols`` value permits (``>=TLSv1.2``, ``!SSLv3, !TLSv1``, ``TLSv1.3``)."""
+    tokens = [t for t in re.split(r"[\s,:]+", spec) if t]
+    includes = [t for t in tokens if not t.startswith(("!", ">=", "<=")) and t in PROTOCOLS]
+    allowed = set(includes) if includes else set(PROTOCOLS)
+    for tok in tokens:
+        name = tok.lstrip("!<>=")
+        if name not in PROTOCOLS:
+            continue
+        idx = PROTOCOLS.index(name)
+        if tok.startswith("!"):
+            allowed.discard(name)
+        elif tok.startswith(">="):
+            allowed -= set(PROTOCOLS[:idx])
+        elif tok.startswith("<="):
+            allowed -= set(PROTOCOLS[idx + 1 :])
+    return allowed
+
+
+def _value(svc: PostfixService, name: str) -> str:
+    s = svc.get(name)
+    return s.value.strip().lower() if s is not None else ""
+
+
+def _level(svc: PostfixService) -> tuple[str, Setting | None]:
+    """Effective smtpd TLS level, honouring the legacy ``smtpd_enforce_tls``/``smtpd_use_tls``."""
+    s = svc.get("smtpd_tls_security_level")
+    if s is not None and s.value.strip():
+        return s.value.strip().lower(), s
+    if _value(svc, "smtpd_enforce_tls") == "yes":
+        return "encrypt", svc.get("smtpd_enforce_tls")
+    if _value(svc, "smtpd_use_tls") == "yes":
+        return "may", svc.get("smtpd_use_tls")
+    return "none", s
+
+
+def _where(svc: PostfixService, s: Setting | None) -> Location:
+    """The setting's line, or the service's master.cf line when a built-in default applies."""
+    return location(s) or Location(path=svc.file, line=svc.line)
+
+
+def _postfix(svc: PostfixService, claim: Claim | None) -> Iterator[Outcome]:
+    subject = f"postfix {svc.name} ({svc.role}, port {svc.port})"
+    service_obs = Observation("service", f"{svc.name} ({svc.role})", Location(path=svc.file, line=svc.line))
+    level, level_setting = _level(svc)
+    wrapper = _value(svc, "smtpd_tls_wrappermode") == "yes"
+    enforced = wrapper or level == "encrypt"
+    sasl = _value(svc, "smtpd_sasl_auth_enable") == "yes"
+    client = svc.role in ("submission", "submissions")
+    bad = False
+    if svc.role == "submission" and not enforced:
+        bad = True
+        shown = setting_text(level_setting) if level_setting else "smtpd_tls_security_level not set"
+        yield Outcome(Status.FAIL, subject, f"submission accepts mail and logins without TLS ({shown}); "
+                      "set -o smtpd_tls_security_level=encrypt", (Observation("setting", shown,
+                      _where(svc, level_setting)), service_obs), severity=Severity.HIGH, claim=claim_ref(claim),
+                      key="not-encrypt")  # fmt: skip
+    auth_only = svc.get("smtpd_tls_auth_only")
+    if sasl and not enforced and _value(svc, "smtpd_tls_auth_only") != "yes":
+        bad = True
+        shown = setting_text(auth_only) if auth_only else "smtpd_tls_auth_only not set"
+        yield Outcome(Status.FAIL, subject, f"SASL AUTH is offered before STARTTLS ({shown}): passwords can cross "
+                      "the network in plaintext", (Observation("setting", shown, _where(svc, auth_only)), service_obs),
+                      severity=Severity.HIGH, claim=claim_ref(claim), key="auth-only")  # fmt: skip
+    if level != "none" or wrapper:
+        param = "smtpd_tls_mandatory_protocols" if enforced else "smtpd_tls_protocols"
+        proto = svc.get(param)
+        old = sorted(allowed_protocols(proto.value if proto else "") & OLD, key=PROTOCOLS.index)
+        if proto is not None and old:
+            bad = True
+            sev = Severity.HIGH if client else Severity.MEDIUM
+            yield Outcome(Status.FAIL, subject, f"{', '.join(old)} still permitted ({setting_text(proto)}); "
+                          f"set {param} = >=TLSv1.2 (unless the system OpenSSL policy already forbids them)",
+                          (Observation("setting", setting_text(proto), _where(svc, proto)), service_obs),
+                          severity=sev, claim=claim_ref(claim), key="protocols")  # fmt: skip
+    if not bad:
+        mode = "implicit TLS" if wrapper else f"TLS level {level}"
+        yield Outcome(Status.PASS, subject, f"{mode}; no plaintext AUTH; no TLS below 1.2", (service_obs,),
+                      claim=claim_ref(claim))  # fmt: skip
+
+
+def _loopback_scope(scope: tuple[str, ...]) -> bool:
+    """``remote 127.0.0.1 ::1`` / ``local 127.0.0.0/8``: an exception for the host's own connections."""
+    if not scope:
+        return False
+    words = scope[0].split()
+    if words[0] not in ("remote", "local") or len(words) < 2:
+        return False
+    try:
+        return all(ipaddress.ip_network(w.strip(","), strict=False).is_loopback for w in words[1:])
+    except ValueError:
+        return False
+
+
+def _dovecot_problem(s: Setting) -> str | None:
+    value = s.value.strip().lower()
+    if s.name == "ssl" and value == "no":
+        return "ssl = no: IMAP/POP3 offer no TLS at all"
+    if s.name == "disable_plaintext_auth" and value == "no":
+        return "disable_plaintext_auth = no: passwords are accepted over unencrypted connections"
+    if s.name == "auth_allow_cleartext" and value == "yes":
+        return "auth_allow_cleartext = yes: passwords are accepted over unencrypted connections"
+    if s.name == "ssl_min_protocol" and value.upper() in _DOVECOT_OLD_MIN:
+        return f"ssl_min_protocol = {s.value}: TLS below 1.2 is accepted"
+    return None
+
+
+def _dovecot(dc: DovecotTransport, claim: Claim | None) -> Iterator[Outcome]:
+    bad = False
+    seen: set[tuple[str, int]] = set()
+    for s in dc.settings:
+        problem = _dovecot_problem(s)
+        if problem and (s.file, s.line) not in seen:  # 2.3 and 2.4 names of one line are reported once
+            seen.add((s.file, s.line))
+            bad = True
+            where = location(s)
+            yield Outcome(Status.FAIL, "dovecot", problem + ("" if where else " (built-in default)"),
+                          (Observation("setting", setting_text(s), where),), severity=Severity.HIGH,
+                          claim=claim_ref(claim), key=f"{s.name}@{s.file}:{s.line}")  # fmt: skip
+    for s in dc.scoped:
+        problem = _dovecot_problem(s)
+        if problem and not _loopback_scope(s.scope):
+            bad = True
+            yield Outcome(Status.FAIL, "dovecot", f"{problem} (inside '{s.scope[0]} {{ }}')",
+                          (Observation("setting", setting_text(s), location(s)),), severity=Severity.HIGH,
+                          claim=claim_ref(claim), key=f"{s.name}@{s.file}:{s.line}")  # fmt: skip
+    if not bad:
+        exceptions = [f"{s.scope[0]}: {s.name} = {s.value}" for s in dc.scoped if _dovecot_problem(s)]
+        note = f"; loopback-only exceptions are internal: {'; '.join(exceptions)}" if exceptions else ""
+        yield Outcome(Status.PASS, "dovecot", f"TLS on, no plaintext authentication, TLS 1.2 minimum{note}",
+                      tuple(Observation("setting", setting_text(s), location(s)) for s in dc.settings),
+                      claim=claim_ref(claim))  # fmt: skip
+
+
+@check("config.transport", needs=[Need.HOST], area="host")
+def config_transport(ctx: CheckContext) -> Iterator[Outcome]:
+    """Per public Postfix smtpd service (smtp/25, submission/587, submissions/465; loopback
+    re-injection excluded) and for Dovecot. Fail (high): submission without
+    ``smtpd_tls_security_level = encrypt``; SASL AUTH before STARTTLS (``smtpd_tls_auth_only =
+    no``); Dovecot ``ssl = no``, global ``disable_plaintext_auth = no`` / ``auth_allow_cleartext
+    = yes`` (a loopback-scoped exception is fine), ``ssl_min_protocol`` below TLSv1.2; TLS 1.0/1.1
+    permitted on a client port (medium on port 25). Pass: none of these. Error: a config file
+    could not be read, or neither Postfix nor Dovecot is configured under the host root."""
+    host = host_of(ctx)
+    if host is None:
+        yield no_host()
+        return
+    claims = claims_of(ctx)
+    claim = next((c for c in (claims.by_kind("transport-encryption") if claims else ()) if c.value == "enforced"),
+                 None)  # fmt: skip
+    for error in host.errors_in("transport"):
+        yield Outcome(Status.ERROR, "configuration", f"could not read: {error}", claim_obs(claims, claim),
+                      key=error[:80])  # fmt: skip
+    if host.postfix is None and host.dovecot is None:
+        yield Outcome(Status.ERROR, "configuration", "unverifiable: no Postfix (/etc/postfix/main.cf) or Dovecot "
+                      "(/etc/dovecot/dovecot.conf) configuration under the host root")  # fmt: skip
+        return
+    for svc in host.postfix or ():
+        yield from _postfix(svc, claim)
+    if host.dovecot is not None:
+        yield from _dovecot(host.dovecot, claim)

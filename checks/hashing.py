@@ -1,0 +1,143 @@
+"""Password hashing: the claimed scheme vs the configured default vs the schemes stored in the database.
+
+GDPR Art. 32(1)(a) and 5(1)(f) require protection appropriate to the risk; passwords
+stored in cleartext, with unsalted digests or with MD5-based crypt are cracked at scale
+after a leak (the Knuddels fine, LfDI BW 2018, concerned cleartext storage). Dovecot
+keeps old hashes until a user changes the password, so a configured strong default says
+little about the stored reality: the database counts by scheme prefix decide (never a
+hash is shown, only scheme names and counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.claims.model import Claim
+from auditor.collectors.host_model import UserDatabase
+from auditor.host.model import Setting
+from auditor.hostdata.hashes import WEAK_SCHEMES, scheme_of
+from auditor.models import Location, Need, Observation, Outcome, Severity, Status
+from auditor.registry import CheckContext, check
+
+from .host_common import claim_obs, claim_ref, claims_of, host_of, location, no_host, setting_text
+
+_ALIASES = {"BCRYPT": "BLF-CRYPT", "BLOWFISH": "BLF-CRYPT", "ARGON2": "ARGON2ID", "SHA-512-CRYPT": "SHA512-CRYPT",
+            "SHA512CRYPT": "SHA512-CRYPT", "SHA-256-CRYPT": "SHA256-CRYPT", "MD5CRYPT": "MD5-CRYPT",
+            "CLEARTEXT": "PLAIN", "KLARTEXT": "PLAIN"}  # fmt: skip
+_IGNORED = frozenset({"EMPTY"})  # accounts without a password (disabled, or authenticated elsewhere)
+
+
+def canonical(name: str) -> str:
+    """A scheme name as :func:`scheme_of` spells it (``bcrypt`` -> ``BLF-CRYPT``, ``{MD5}`` -> ``MD5-CRYPT``)."""
+    upper = name.strip().strip("{}").upper().replace("_", "-")
+    upper = _ALIASES.get(upper, upper)
+    known = scheme_of("{" + upper + "}")
+    return upper if known == "UNKNOWN-PREFIX" else known
+
+
+def _matches(found: str, claimed: str) -> bool:
+    return found == claimed or (claimed.startswith("ARGON2") and found.startswith("ARGON2"))
+
+
+def _severity(schemes: set[str]) -> Severity:
+    return Severity.CRITICAL if "PLAIN" in schemes else Severity.HIGH
+
+
+def _claim(ctx: CheckContext) -> Claim | None:
+    claims = claims_of(ctx)
+    found = claims.by_kind("hash-scheme") if claims is not None else ()
+    return next((c for c in found if c.value), None)
+
+
+def _default_outcome(s: Setting, claim: Claim | None, claimed: str | None, extra: tuple[Observation, ...]) -> Outcome:
+    scheme = canonical(s.value)
+    obs = (Observation("configured default", setting_text(s), location(s)), *extra)
+    subject = f"{s.file}:{s.line}"
+    if scheme in WEAK_SCHEMES:
+        return Outcome(Status.FAIL, subject, f"new passwords are hashed with the weak scheme {scheme} ({s.name})",
+                       obs, severity=_severity({scheme}), claim=claim_ref(claim))  # fmt: skip
+    if claimed is not None and not _matches(scheme, claimed):
+        return Outcome(Status.FAIL, subject, f"configured default {scheme} contradicts the statement's {claimed}",
+                       obs, severity=Severity.HIGH, claim=claim_ref(claim))  # fmt: skip
+    return Outcome(Status.PASS, subject, f"configured default scheme {scheme}" +
+                   (f" matches the statement's {claimed}" if claimed else ""), obs, claim=claim_ref(claim))  # fmt: skip
+
+
+def _db_location(db: UserDatabase) -> Location:
+    if db.engine == "sqlite":
+        return Location(path=db.dsn_redacted.removeprefix("sqlite://"))
+    return Location(url=db.dsn_redacted)
+
+
+def _db_outcome(db: UserDatabase, claim: Claim | None, claimed: str | None, extra: tuple[Observation, ...]) -> Outcome:
+    subject = db.dsn_redacted
+    named = tuple(Observation("named in", db.dsn_redacted, location(r)) for r in db.found_in)
+    inv = db.inventory
+    if db.error is not None or inv is None:
+        return Outcome(Status.ERROR, subject, f"stored hashes not counted: {db.error or 'not collected'}", named,
+                       claim=claim_ref(claim))  # fmt: skip
+    if not inv.hash_columns:
+        why = "; ".join(str(e) for e in inv.errors[:3]) or "no password column recognised"
+        return Outcome(Status.ERROR, subject, f"stored hashes not counted: {why}", named, claim=claim_ref(claim))
+    counts = {k: v for k, v in inv.hash_schemes.items() if k not in _IGNORED and v > 0}
+    total = sum(counts.values())
+    where = _db_location(db)
+    obs = named + tuple(Observation("password column", c, where) for c in inv.hash_columns)
+    obs += tuple(Observation("scheme count", f"{k}: {v}", where) for k, v in sorted(counts.items())) + extra
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+    partial = " (row budget reached: counts are a sample)" if inv.truncated else ""
+    if total == 0:
+        return Outcome(Status.ERROR, subject, f"no password values to count in {', '.join(inv.hash_columns)}", obs,
+                       claim=claim_ref(claim))  # fmt: skip
+    weak = {k for k in counts if k in WEAK_SCHEMES}
+    if weak:
+        n = sum(counts[k] for k in weak)
+        return Outcome(Status.FAIL, subject, f"{n} of {total} stored passwords use weak schemes ({shown}){partial}",
+                       obs, severity=_severity(weak), claim=claim_ref(claim))  # fmt: skip
+    if claimed is not None:
+        other = {k: v for k, v in counts.items() if not _matches(k, claimed)}
+        if other:
+            n = sum(other.values())
+            return Outcome(Status.FAIL, subject, f"{n} of {total} stored passwords do not use the statement's "
+                           f"{claimed} ({shown}){partial}", obs, severity=Severity.HIGH,
+                           claim=claim_ref(claim))  # fmt: skip
+    unknown = {k for k in counts if k.startswith("UNKNOWN")}
+    if unknown:
+        return Outcome(Status.WARN, subject, f"unrecognised scheme prefixes among stored passwords ({shown})", obs,
+                       severity=Severity.MEDIUM, claim=claim_ref(claim))  # fmt: skip
+    agree = f", as the statement says ({claimed})" if claimed else ""
+    return Outcome(Status.PASS, subject, f"all {total} stored passwords use strong schemes{agree}: {shown}{partial}",
+                   obs, claim=claim_ref(claim))  # fmt: skip
+
+
+@check("hashing.scheme", needs=[Need.HOST], area="host")
+def hashing_scheme(ctx: CheckContext) -> Iterator[Outcome]:
+    """Per configured default scheme (Dovecot ``default_pass_scheme``) and per user database:
+    Fail (high; critical for cleartext): a weak scheme (PLAIN/CLEARTEXT, MD5-CRYPT, SHA1/SHA,
+    unsalted digests, DES-CRYPT) is configured or counted among stored passwords, or, when the
+    statement names a scheme, a different one is configured or stored (the counts are named,
+    never a hash). Pass: all strong and matching the claim. Warn: unrecognised prefixes.
+    Error: the database could not be examined (e.g. credentials needed: pass --db), or Dovecot
+    is configured but no scheme or database could be read. Skipped: no password store at all
+    (a Postfix-only configuration repository). Needs no statement: weak hashes are a finding by
+    themselves."""
+    host = host_of(ctx)
+    if host is None:
+        yield no_host()
+        return
+    claim = _claim(ctx)
+    claimed = canonical(claim.value) if claim is not None and claim.value else None
+    extra = claim_obs(claims_of(ctx), claim)
+    databases = [db for db in host.databases if db.purpose in ("mail-users", "given")]
+    for s in host.pass_schemes:
+        yield _default_outcome(s, claim, claimed, extra)
+    for db in databases:
+        yield _db_outcome(db, claim, claimed, extra)
+    if not host.pass_schemes and not databases and host.dovecot is None:
+        yield Outcome(Status.SKIPPED, "password hashing", "no Dovecot, SQL lookup or user database under the host "
+                      "root: no password store to examine (a Postfix-only configuration)", extra,
+                      claim=claim_ref(claim))  # fmt: skip
+    elif not host.pass_schemes and not databases:
+        yield Outcome(Status.ERROR, "password hashing", "unverifiable: no default password scheme is configured in "
+                      "a Dovecot SQL lookup and no user database was found (pass --db DSN)",
+                      extra, claim=claim_ref(claim))  # fmt: skip

@@ -1,0 +1,93 @@
+"""Helpers shared by the host reconciliation checks (retention, inventory, hashing, transport, backup).
+
+Pure functions over evidence values: file:line locations for observations, the quoted
+claim, which statement subjects speak about which log family.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from auditor.claims.model import Claim, ClaimSet, period_days
+from auditor.collectors.host_model import HostEvidence
+from auditor.host.model import Setting, SourceRef
+from auditor.models import ClaimRef, Location, Observation, Outcome, Status
+from auditor.registry import CheckContext
+
+#: Statement subjects that promise something about a log family, most specific first.
+#: The journal holds the same mail.* lines as mail.log, so the mail promise covers it too; on a
+#: mail host the auth log records the mail users' logins (PAM for Dovecot/saslauthd) with
+#: client IPs, i.e. the mail servers' connection data the same promise speaks about.
+FAMILY_SUBJECTS: dict[str, tuple[str, ...]] = {
+    "mail": ("mail-metadata-logs",),
+    "journal": ("mail-metadata-logs",),
+    "web-access": ("web-access-logs", "webmail-logs"),
+    "webmail": ("webmail-logs",),
+    "cloud": ("cloud-logs",),
+    "auth": ("mail-metadata-logs",),
+}
+
+
+def location(ref: SourceRef | Setting | None) -> Location | None:
+    """``file:line`` of a setting or source; ``None`` for built-in defaults (they have no line to cite)."""
+    if ref is None or not ref.file or ref.file.startswith("<"):
+        return None
+    return Location(path=ref.file, line=ref.line or None)
+
+
+def setting_text(s: Setting) -> str:
+    where = "built-in default" if s.default else f"{s.file}:{s.line}"
+    return f"{s.name} = {s.value} ({where})"
+
+
+def claim_ref(claim: Claim | None) -> ClaimRef | None:
+    if claim is None:
+        return None
+    return ClaimRef(claim_id=claim.id, kind=claim.kind, quote=claim.quote, subject=claim.subject)
+
+
+def claim_obs(claims: ClaimSet | None, claim: Claim | None) -> tuple[Observation, ...]:
+    """The statement sentence as an observation (path/URL of the statement, character offsets)."""
+    if claims is None or claim is None:
+        return ()
+    src = claims.source or "statement"
+    where = Location(url=src) if "://" in src else Location(path=src)
+    return (Observation("statement", f"chars {claim.start}-{claim.end}: {claim.quote[:300]}", where),)
+
+
+def host_of(ctx: CheckContext) -> HostEvidence | None:
+    host: HostEvidence | None = ctx.evidence.host
+    return host
+
+
+def no_host() -> Outcome:
+    return Outcome(Status.ERROR, "host", "no host evidence was collected in this run (use --host-root)")
+
+
+def claims_of(ctx: CheckContext) -> ClaimSet | None:
+    claims: ClaimSet | None = ctx.evidence.claims
+    return claims
+
+
+def shortest(claims: Iterable[Claim]) -> Claim | None:
+    """The strictest of several claims: the shortest duration, else the first event-period claim."""
+    items = list(claims)
+    timed = [c for c in items if period_days(c) is not None]
+    if timed:
+        return min(timed, key=lambda c: period_days(c) or 0.0)
+    return items[0] if items else None
+
+
+def retention_claim(claims: ClaimSet | None, family: str) -> Claim | None:
+    """The statement's retention promise for a log family (first subject in priority order that has one)."""
+    if claims is None:
+        return None
+    for subject in FAMILY_SUBJECTS.get(family, ()):
+        found = shortest(c for c in claims.by_kind("retention") if c.subject == subject)
+        if found is not None:
+            return found
+    return None
+
+
+def days(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".") + " d"

@@ -1,0 +1,200 @@
+"""Log retention: the statement's promised period against configuration and the evidence on disk.
+
+GDPR Art. 5(1)(e) (storage limitation) and Art. 13(2)(a) (the period must be stated, and
+truthfully) are broken when a log family is kept longer than the statement says. Two
+independent witnesses are compared with the promise: the configured retention ((rotate +
+1) × period or ``maxage`` from logrotate, journald's ``MaxRetentionSec``; unbounded where
+nothing limits age) over *every* file the family is written to, and the oldest entry
+still on disk. Either exceeding the promise contradicts it; a distribution default that
+keeps logs longer than promised is also an Art. 25 (privacy by default) matter.
+
+One day of tolerance is allowed on both: logrotate runs once a day from cron, so a period
+stated in days cannot be met to the hour (``daily`` + ``rotate 6`` is a 7-day promise kept).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.claims.model import period_days
+from auditor.collectors.host_model import LogFamily, LogTarget
+from auditor.models import Location, Need, Observation, Outcome, Severity, Status
+from auditor.registry import CheckContext, check
+
+from .host_common import claim_obs, claim_ref, claims_of, days, host_of, location, no_host, retention_claim
+
+TOLERANCE_DAYS = 1.0
+#: Undeclared logs carrying IP addresses kept longer than this (or without limit) are graded high
+#: (supervisory practice: IP logs beyond 30 days need a stated reason; see clause AUTH-BAYLDA-30D).
+UNDECLARED_HIGH_DAYS = 30.0
+#: Which configuration files feed which family, to file read errors under the checks they spoil.
+_ERROR_PREFIXES: dict[str, tuple[str, ...]] = {
+    "mail": ("/etc/rsyslog", "/etc/logrotate", "/etc/postfix"),
+    "auth": ("/etc/rsyslog", "/etc/logrotate"),
+    "web-access": ("/etc/nginx", "/etc/apache2", "/etc/httpd", "/etc/logrotate"),
+    "webmail": ("/etc/roundcube", "/usr/share/roundcube", "/var/www", "/etc/rsyslog", "/etc/logrotate"),
+    "cloud": ("/var/www", "/usr/share/webapps", "/etc/rsyslog", "/etc/logrotate"),
+    "journal": ("/etc/systemd", "/run/systemd", "/usr/lib/systemd", "/usr/local/lib/systemd"),
+}
+
+
+def _target_obs(t: LogTarget) -> list[Observation]:
+    obs = [Observation("written to", f"{t.path} ({t.route})", location(ref)) for ref in t.routed_by]
+    if not t.routed_by:
+        obs.append(Observation("written to", f"{t.path} ({t.route})", Location(path=t.path)))
+    for s in t.retention_sources:
+        text = s.value if s.name == "frequency" else f"{s.name} {s.value}"
+        obs.append(Observation("retention setting", f"{text} (for {t.path})", location(s)))
+    kept = "unbounded" if t.unbounded else (days(t.retention_days) if t.retention_days is not None else "unknown")
+    first = location(t.retention_sources[0]) if t.retention_sources else None
+    obs.append(Observation("configured retention", f"{t.path}: {kept}; {t.basis}", first))
+    return obs
+
+
+def _observed(fam: LogFamily, ctx: CheckContext) -> tuple[float | None, str, list[Observation]]:
+    o = fam.observed
+    if o is None or o.oldest_entry is None:
+        why = "no entries found on disk" if o is None or not o.files else "no readable timestamp in the oldest files"
+        return None, why, []
+    age = o.age_days_at(ctx.evidence.now)
+    approx = " (file time, approximate)" if o.oldest_method == "mtime" else ""
+    lower = "" if o.complete else "; some files unreadable, so at least this old"
+    text = f"{o.oldest_entry} in {o.oldest_file}, {days(age or 0.0)} old at collection{approx}{lower}"
+    return age, f"oldest entry {text}", [Observation("oldest entry", text, Location(path=o.oldest_file))]
+
+
+def _configured(fam: LogFamily) -> tuple[float | None, bool, str]:
+    if fam.unbounded:
+        which = ", ".join(t.path for t in fam.targets if t.unbounded)
+        return None, True, f"configured retention unbounded ({which})"
+    value = fam.configured_days
+    if value is None:
+        return None, False, "configured retention unknown"
+    longest = max(fam.targets, key=lambda t: t.retention_days or 0.0)
+    return value, False, f"configured retention up to {days(value)} ({longest.path}: {longest.basis})"
+
+
+def _read_errors(ctx: CheckContext, fam: LogFamily | None, family: str) -> list[str]:
+    host = host_of(ctx)
+    found = list(fam.errors) if fam is not None else []
+    if host is not None:
+        prefixes = _ERROR_PREFIXES.get(family, ())
+        found += [e for e in host.errors_in("logs") if e.startswith(prefixes)]
+    return found
+
+
+def _evaluate(ctx: CheckContext, family: str) -> Iterator[Outcome]:
+    host = host_of(ctx)
+    if host is None:
+        yield no_host()
+        return
+    fam = host.family(family)
+    errors = _read_errors(ctx, fam, family)
+    if errors:
+        yield Outcome(Status.ERROR, family, "could not read everything: " + "; ".join(errors[:10]),
+                      tuple(Observation("read error", e) for e in errors[:20]), key="read-errors")  # fmt: skip
+    claims = claims_of(ctx)
+    claim = retention_claim(claims, family)
+    if fam is None or not fam.present:
+        yield Outcome(Status.SKIPPED, family, f"no {family} logs are configured or kept on this host",
+                      claim=claim_ref(claim))  # fmt: skip
+        return
+    obs = [o for t in fam.targets for o in _target_obs(t)]
+    age, observed_text, observed_obs = _observed(fam, ctx)
+    configured, unbounded, configured_text = _configured(fam)
+    obs += observed_obs
+    if claim is None:
+        yield _undeclared(fam, family, configured, unbounded, age, configured_text, observed_text, obs)
+        return
+    obs += claim_obs(claims, claim)
+    limit = period_days(claim)
+    promise = f"the statement keeps {claim.subject} for {'up to ' if claim.bound == 'upper' else ''}{claim.period}"
+    if limit is None:
+        yield Outcome(Status.ERROR, family, f"unverifiable: {promise}, an event rather than a duration; "
+                      f"{configured_text}; {observed_text}", tuple(obs), claim=claim_ref(claim))  # fmt: skip
+        return
+    config_over = unbounded or (configured is not None and configured > limit + TOLERANCE_DAYS)
+    disk_over = age is not None and age > limit + TOLERANCE_DAYS
+    summary = f"{promise} ({days(limit)}); {configured_text}; {observed_text}"
+    if config_over or disk_over:
+        witnesses = [w for w, hit in (("configuration", config_over), ("logs on disk", disk_over)) if hit]
+        yield Outcome(Status.FAIL, family, f"contradicted by the {' and the '.join(witnesses)}: {summary}",
+                      tuple(obs), severity=Severity.HIGH, claim=claim_ref(claim))  # fmt: skip
+    elif configured is None and age is None:
+        yield Outcome(Status.ERROR, family, f"unverifiable: {summary}", tuple(obs), claim=claim_ref(claim))
+    else:
+        yield Outcome(Status.PASS, family, f"consistent: {summary}", tuple(obs), claim=claim_ref(claim))
+
+
+def _undeclared(
+    fam: LogFamily,
+    family: str,
+    configured: float | None,
+    unbounded: bool,
+    age: float | None,
+    configured_text: str,
+    observed_text: str,
+    obs: list[Observation],
+) -> Outcome:
+    """A kept log family whose period the statement does not state (Art. 13(2)(a)).
+
+    Fail (medium) rather than warn: a missing period is an omission the law names, not a
+    matter of taste; high when the family logs IP addresses and keeps them more than 30
+    days or without limit (the case supervisory authorities single out).
+    """
+    ips = any(f.field == "ip-address" for f in fam.fields)
+    long_kept = unbounded or max(configured or 0.0, age or 0.0) > UNDECLARED_HIGH_DAYS
+    severity = Severity.HIGH if ips and long_kept else Severity.MEDIUM
+    carried = ", ".join(sorted({f.field for f in fam.fields})) or "no personal fields recognised"
+    detail = (f"retention not declared: the statement gives no period for {family} logs ({carried}); "
+              f"{configured_text}; {observed_text}")  # fmt: skip
+    return Outcome(Status.FAIL, family, detail, tuple(obs), severity=severity, key="undeclared")
+
+
+_NEEDS = [Need.HOST, Need.STATEMENT]
+
+
+@check("retention.mail", needs=_NEEDS, area="host")
+def retention_mail(ctx: CheckContext) -> Iterator[Outcome]:
+    """Mail logs (every file rsyslog routes facility ``mail`` to, e.g. mail.log and syslog, or
+    Postfix's ``maillog_file``) against the statement's mail-metadata log period.
+    Pass: configured retention and oldest entry on disk both within the period (+1 day).
+    Fail (high): either exceeds it; (medium/high) a statement that states no period.
+    Error: neither could be determined, or a configuration/log file could not be read."""
+    yield from _evaluate(ctx, "mail")
+
+
+@check("retention.web-access", needs=_NEEDS, area="host")
+def retention_web_access(ctx: CheckContext) -> Iterator[Outcome]:
+    """nginx/Apache access logs against the statement's web-server (or webmail) log period.
+    Pass/fail/error as for ``retention.mail``."""
+    yield from _evaluate(ctx, "web-access")
+
+
+@check("retention.webmail", needs=_NEEDS, area="host")
+def retention_webmail(ctx: CheckContext) -> Iterator[Outcome]:
+    """Roundcube's own logs (``log_dir`` files or its syslog facility's files) against the
+    webmail log period. Pass/fail/error as for ``retention.mail``."""
+    yield from _evaluate(ctx, "webmail")
+
+
+@check("retention.cloud", needs=_NEEDS, area="host")
+def retention_cloud(ctx: CheckContext) -> Iterator[Outcome]:
+    """Nextcloud/ownCloud ``logfile`` (size-rotated by the app itself: unbounded in time unless
+    logrotate limits it) against the cloud log period. Pass/fail/error as for ``retention.mail``."""
+    yield from _evaluate(ctx, "cloud")
+
+
+@check("retention.auth", needs=_NEEDS, area="host")
+def retention_auth(ctx: CheckContext) -> Iterator[Outcome]:
+    """auth/authpriv logs (logins with user names and client IPs) against the mail servers'
+    log period (they hold the mail users' PAM logins). Pass/fail/error as for ``retention.mail``."""
+    yield from _evaluate(ctx, "auth")
+
+
+@check("retention.journal", needs=_NEEDS, area="host")
+def retention_journal(ctx: CheckContext) -> Iterator[Outcome]:
+    """The systemd journal, which holds the same mail lines as mail.log, against the mail log
+    period: ``MaxRetentionSec`` plus one journal file (``MaxFileSec``); persistent without
+    ``MaxRetentionSec`` is unbounded. Pass/fail/error as for ``retention.mail``."""
+    yield from _evaluate(ctx, "journal")

@@ -1,0 +1,98 @@
+"""inventory.undeclared and inventory.not-found on evidence fixtures."""
+
+from __future__ import annotations
+
+import auditor.checks.inventory as inventory_checks
+
+from auditor.claims.model import Claim
+from auditor.collectors.host_model import HostEvidence, UserDatabase
+from auditor.metadata import packaged_metadata
+from auditor.models import Finding, Location, Severity, Status
+from auditor.registry import checks_in_module
+from auditor.runner import evaluate
+from tests.checks import host_factory as hf
+
+CHECKS = {c.meta.id: c for c in checks_in_module(inventory_checks, packaged_metadata())}
+ACCOUNT = hf.claim("inventory", "account-data", quote="Name, E-Mail-Adresse, Passwort-Hash, Erstellungsdatum.",
+                   fields=("name", "e-mail-address", "password-hash", "creation-date"))  # fmt: skip
+WITH_PHONE = {"mailbox": [*hf.POSTFIXADMIN["mailbox"], "phone:phone"]}
+
+
+def _run(check_id: str, host: HostEvidence, *claims: Claim) -> list[Finding]:
+    return evaluate([CHECKS[check_id]], hf.evidence(host, hf.claims(*claims)))
+
+
+def test_metadata() -> None:
+    assert CHECKS["inventory.undeclared"].meta.severity == Severity.MEDIUM
+    assert {"GDPR-13-1-c", "GDPR-5-1-a", "GDPR-30"} <= set(CHECKS["inventory.undeclared"].meta.clauses)
+    assert CHECKS["inventory.not-found"].meta.severity == Severity.INFO
+
+
+def test_undeclared_phone_column_is_medium_with_the_column_and_the_claim() -> None:
+    findings = _run("inventory.undeclared", hf.host(databases=(hf.sqlite_db(WITH_PHONE),)), ACCOUNT)
+    fails = [f for f in findings if f.status == Status.FAIL]
+    assert [f.id.rsplit("#", 1)[1] for f in fails] == ["phone"]
+    phone = fails[0]
+    assert phone.severity == Severity.MEDIUM and "mailbox.phone" in phone.detail
+    assert any(o.value == "mailbox.phone" and o.location == Location(path="/var/lib/mail/users.sqlite")
+               for o in phone.observations)  # fmt: skip
+    assert phone.claim is not None and phone.claim.claim_id == "inventory.account-data"
+
+
+def test_all_columns_declared_passes_and_quota_is_operational() -> None:
+    findings = _run("inventory.undeclared", hf.host(databases=(hf.sqlite_db(hf.POSTFIXADMIN),)), ACCOUNT)
+    assert [f.status for f in findings] == [Status.PASS]
+    assert "quota" not in findings[0].detail
+
+
+def test_undeclared_message_content_is_high() -> None:
+    db = hf.sqlite_db({"vacation": ["body:message-content", "email:e-mail-address"]})
+    findings = _run("inventory.undeclared", hf.host(databases=(db,)), ACCOUNT)
+    assert [(f.status, f.severity) for f in findings] == [(Status.FAIL, Severity.HIGH)]
+
+
+def test_database_needing_credentials_is_an_error_not_a_pass() -> None:
+    db = UserDatabase("mysql://postfix@127.0.0.1/postfix", "mysql", error="credentials needed: pass --db DSN")
+    findings = _run("inventory.undeclared", hf.host(databases=(db,)), ACCOUNT)
+    assert [f.status for f in findings] == [Status.ERROR] and "pass --db" in findings[0].detail
+
+
+def test_no_database_found_is_an_error() -> None:
+    findings = _run("inventory.undeclared", hf.host(), ACCOUNT)
+    assert [f.status for f in findings] == [Status.ERROR] and "--db" in findings[0].detail
+
+
+def test_logged_user_agent_not_declared_is_a_finding() -> None:
+    fam = hf.family("web-access", hf.daily_target("/var/log/nginx/access.log"), fields=("ip-address", "user-agent"))
+    webmail = hf.claim("retention", "webmail-logs", period="P7D", fields=("ip-address",), quote="IP sieben Tage.")
+    findings = _run("inventory.undeclared", hf.host(logs=(fam,), databases=(hf.sqlite_db(hf.POSTFIXADMIN),)),
+                    ACCOUNT, webmail)  # fmt: skip
+    fails = [f for f in findings if f.status == Status.FAIL]
+    assert [f.subject for f in fails] == ["web-access logs"] and "user-agent" in fails[0].detail
+    assert fails[0].claim is not None and fails[0].claim.subject == "webmail-logs"
+
+
+def test_mail_log_addresses_are_declared_by_sender_and_recipient() -> None:
+    fam = hf.family("mail", hf.debian_mail_target(), fields=("ip-address", "e-mail-address", "message-id"))
+    mail = hf.claim("retention", "mail-metadata-logs", period="P7D", fields=("ip-address", "sender", "recipient"))
+    findings = _run("inventory.undeclared", hf.host(logs=(fam,), databases=(hf.sqlite_db(hf.POSTFIXADMIN),)),
+                    ACCOUNT, mail)  # fmt: skip
+    assert {f.status for f in findings} == {Status.PASS}
+
+
+def test_declared_forwards_not_found_is_info() -> None:
+    claim = hf.claim("inventory", "account-data", fields=("name", "forwards"), quote="Name und Weiterleitungen.")
+    findings = _run("inventory.not-found", hf.host(databases=(hf.sqlite_db(hf.POSTFIXADMIN),)), claim)
+    assert [(f.status, f.severity) for f in findings] == [(Status.WARN, Severity.INFO)]
+    assert "forwards" in findings[0].detail and "name" not in findings[0].detail.split(":")[-1]
+
+
+def test_declared_fields_found_pass() -> None:
+    findings = _run("inventory.not-found", hf.host(databases=(hf.sqlite_db(hf.POSTFIXADMIN),)), ACCOUNT)
+    assert [f.status for f in findings] == [Status.PASS]
+
+
+def test_not_found_without_an_examined_database_is_unverifiable() -> None:
+    db = UserDatabase("mysql://postfix@127.0.0.1/postfix", "mysql", error="credentials needed: pass --db DSN")
+    findings = _run("inventory.not-found", hf.host(databases=(db,)), ACCOUNT)
+    assert [f.status for f in findings] == [Status.ERROR]

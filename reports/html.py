@@ -38,6 +38,11 @@ def render_html(report: Report) -> str:
     for finding in report.findings:
         if finding.claim is not None:
             claim_findings.setdefault(finding.claim.claim_id, []).append(finding)
+    # A claim's verdict is its worst finding: one contradiction outweighs any confirmation.
+    order = [Status.FAIL, Status.ERROR, Status.WARN, Status.WAIVED, Status.PASS, Status.SKIPPED]
+    claim_verdicts = {
+        claim_id: min((f.status for f in related), key=order.index).value for claim_id, related in claim_findings.items()
+    }
     examined = {row.clause_id for row in report.clause_coverage}
     not_examined = [
         cid for cid, info in report.clauses.items() if cid not in examined and info.get("law") in _LAWS and "-" in cid
@@ -51,4 +56,5 @@ def render_html(report: Report) -> str:
         others=others,
         claim_findings=claim_findings,
         not_examined=not_examined,
+        claim_verdicts=claim_verdicts,
     )

@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Peers and tools the tests drive: testssl.sh (agreement test), Chromium (report screenshots).
-( source tests/lab/lib.sh && lab_apt_install testssl.sh chromium )
+( source tests/lab/lib.sh && lab_apt_install testssl.sh chromium poppler-utils )
 bash tests/lab/up.sh
 exec .venv/bin/pytest -q -p no:cacheprovider "$@"

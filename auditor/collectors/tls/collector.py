@@ -1,0 +1,105 @@
+"""Entry point: scan every IP of every TLS endpoint, in parallel, politely, in time.
+
+Parallel across IPs and endpoints (one thread pool), but at most ``per_ip_concurrency``
+open connections to any one IP address at any moment, whatever port they go to: mail
+servers count connections per client IP, not per port. The connection budget applies
+to each (IP, port) scan, since every service on a host is a separate daemon with its own
+rate limits (Postfix anvil per smtpd service, Dovecot per login process).
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from auditor.collectors.tls.model import TlsScan
+from auditor.collectors.tls.scan import ScanTarget, scan_target
+from auditor.evidence import Endpoint
+
+DEFAULT_EHLO = "auditor.invalid"
+_FALLBACK_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def system_trust_store() -> Path:
+    """The platform's CA bundle (what a mail client on this machine would trust)."""
+    cafile = ssl.get_default_verify_paths().cafile
+    return Path(cafile) if cafile else _FALLBACK_BUNDLE
+
+
+def targets_of(endpoints: Sequence[Endpoint]) -> list[ScanTarget]:
+    """One target per (endpoint, address); endpoints without TLS are not scanned here."""
+    seen: set[tuple[str, str, int]] = set()
+    targets: list[ScanTarget] = []
+    for ep in endpoints:
+        if ep.tls not in ("starttls", "implicit"):
+            continue
+        for ip in ep.addresses:
+            key = (ep.host.lower(), ip, ep.port)
+            if key in seen:
+                continue
+            seen.add(key)
+            targets.append(ScanTarget(ep.host, ip, ep.port, ep.proto, ep.tls))
+    return targets
+
+
+def _unreachable(target: ScanTarget, reason: str) -> TlsScan:
+    return TlsScan(
+        host=target.host,
+        ip=target.ip,
+        port=target.port,
+        proto=target.proto,
+        tls_mode=target.tls_mode,
+        errors=(reason,),
+        incomplete=("all",),
+    )
+
+
+def collect_tls(
+    endpoints: Sequence[Endpoint],
+    *,
+    ca_file: str | None,
+    deadline: float,
+    per_ip_budget: int = 40,
+    per_ip_concurrency: int = 2,
+    ehlo_hostname: str = DEFAULT_EHLO,
+    network_timeout: int = 10,
+    max_workers: int = 16,
+) -> tuple[TlsScan, ...]:
+    """Scan all TLS endpoints; ``deadline`` is an absolute ``time.monotonic()`` value.
+
+    Returns one :class:`TlsScan` per (endpoint, IP) in input order. Nothing raises for
+    network trouble: unreachable, throttled or cut-short scans say so in their fields.
+    """
+    targets = targets_of(endpoints)
+    store = Path(ca_file) if ca_file else system_trust_store()
+    label = f"ca-file:{ca_file}" if ca_file else "system"
+    gates: dict[str, threading.BoundedSemaphore] = {
+        t.ip: threading.BoundedSemaphore(max(per_ip_concurrency, 1)) for t in targets
+    }
+
+    def one(target: ScanTarget) -> TlsScan:
+        if time.monotonic() >= deadline:
+            return _unreachable(target, "deadline reached before the scan started")
+        try:
+            return scan_target(
+                target,
+                trust_store=store,
+                trust_label=label,
+                deadline=deadline,
+                budget=per_ip_budget,
+                gate=gates[target.ip],
+                concurrency=max(per_ip_concurrency, 1),
+                ehlo=ehlo_hostname,
+                timeout=network_timeout,
+            )
+        except Exception as exc:  # a bug or an unexpected library error: report, go on
+            return _unreachable(target, f"scanner error: {type(exc).__name__}: {exc}")
+
+    if not targets:
+        return ()
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(targets)), thread_name_prefix="tls") as pool:
+        return tuple(pool.map(one, targets))

@@ -1,0 +1,285 @@
+"""TLS grading: versions, suites, key exchange, certificate and known vulnerabilities.
+
+Each check reads the TLS scans of the evidence (one per endpoint and IP) and grades them
+with the selected profile (``--profile``, default BSI TR-02102-2, see
+``auditor.profiles``). Transport encryption is the measure GDPR Art. 32(1)(a) names and
+the DSK e-mail guidance expects "as TR-02102-2 recommends"; a scan that was throttled,
+cut short or could not connect proves nothing, so it yields ``error``, never ``pass`` —
+unless what *was* seen already shows a defect, which is then reported as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from auditor.collectors.tls.model import VERSIONS, TlsScan
+from auditor.models import Location, Need, Observation, Outcome, Severity, Status
+from auditor.profiles import Profile, ProfileError, Rating, load_profile, rate, rate_key
+from auditor.registry import CheckContext, check
+
+EXPIRY_WARNING = timedelta(days=30)
+
+
+def _where(scan: TlsScan) -> Location:
+    return Location(host=scan.ip, port=scan.port)
+
+
+def _setup(ctx: CheckContext) -> tuple[Profile | None, list[TlsScan], Outcome | None]:
+    """Profile and scans, or the single error outcome explaining why there are none."""
+    subject = ctx.evidence.target.domain or "-"
+    try:
+        profile = load_profile(ctx.profile)
+    except ProfileError as exc:
+        return None, [], Outcome(Status.ERROR, subject, str(exc))
+    scans = list(ctx.evidence.tls)
+    if not scans:
+        discovery = ctx.evidence.discovery
+        if discovery is not None and any(e.tls != "none" for e in discovery.endpoints):
+            return profile, [], Outcome(Status.ERROR, subject, "no TLS scan results in the evidence")
+    return profile, scans, None
+
+
+def _unverifiable(scan: TlsScan) -> Outcome | None:
+    """ERROR for scans that never completed a handshake (closed, refused, throttled)."""
+    if scan.reachable:
+        return None
+    reason = scan.errors[0] if scan.errors else "no TLS handshake completed"
+    if scan.throttled_after is not None:
+        reason = f"throttled after {scan.throttled_after} connections: {reason}"
+    seen = Observation("connections", str(scan.connections), _where(scan))
+    return Outcome(Status.ERROR, scan.subject, reason, (seen,))
+
+
+def _gap(scan: TlsScan, prefix: str) -> str | None:
+    """Why the part ``prefix`` of a scan is incomplete, or None when it is complete."""
+    parts = [i for i in scan.incomplete if i.startswith(prefix) or i == "all"]
+    if not parts:
+        return None
+    if scan.throttled_after is not None:
+        why = f"throttled after {scan.throttled_after} connections"
+    else:
+        why = next((e for e in scan.errors if "budget" in e or "deadline" in e), None) or (
+            scan.errors[-1] if scan.errors else "scan incomplete"
+        )
+    return f"{why} ({', '.join(parts)} not established)"
+
+
+def _grade(
+    scan: TlsScan,
+    rated: list[tuple[str, Rating]],
+    gap: str | None,
+    what: str,
+    fail_severity: Severity = Severity.HIGH,
+) -> Outcome:
+    """Worst class decides; a gap without a defect is an error, never a pass."""
+    where = _where(scan)
+    obs = tuple(Observation(name, rating.describe(), where) for name, rating in rated)
+    bad = [n for n, r in rated if r.cls == "insufficient"]
+    weak = [n for n, r in rated if r.cls == "phase-out"]
+    tail = f"; note: {gap}" if gap else ""
+    if bad:
+        return Outcome(Status.FAIL, scan.subject, f"insufficient {what}: {', '.join(bad)}{tail}", obs, fail_severity)
+    if gap:
+        return Outcome(Status.ERROR, scan.subject, f"could not establish all {what}: {gap}", obs)
+    if weak:
+        return Outcome(Status.WARN, scan.subject, f"{what} to phase out: {', '.join(weak)}", obs, Severity.MEDIUM)
+    if not rated:
+        return Outcome(Status.ERROR, scan.subject, f"no {what} observed", obs)
+    return Outcome(Status.PASS, scan.subject, f"all {len(rated)} {what} are recommended or acceptable", obs)
+
+
+@check("tls.protocols", needs=[Need.NETWORK], area="transport")
+def tls_protocols(ctx: CheckContext) -> Iterator[Outcome]:
+    """Per endpoint and IP. Pass: every accepted protocol version is recommended or
+    acceptable in the profile. Warn: a version to phase out is accepted. Fail: an
+    insufficient version (SSLv3, TLS 1.0/1.1 under BSI and NCSC) is accepted. Error: no
+    handshake, or a version's support is unknown (throttled, budget, deadline). Old
+    versions have known attacks and no modern AEAD suites (BSI TR-02102-2 §3.2)."""
+    profile, scans, problem = _setup(ctx)
+    if problem or profile is None:
+        yield from [problem] if problem else []
+        return
+    year = ctx.evidence.now.year
+    for scan in scans:
+        if (err := _unverifiable(scan)) is not None:
+            yield err
+            continue
+        rated = [(v, rate(profile, "protocols", v, year=year)) for v in VERSIONS if scan.protocols.get(v)]
+        yield _grade(scan, rated, _gap(scan, "protocol:"), f"protocol versions ({profile.label})")
+
+
+@check("tls.cipher-suites", needs=[Need.NETWORK], area="transport")
+def tls_cipher_suites(ctx: CheckContext) -> Iterator[Outcome]:
+    """Per endpoint and IP. Pass: every accepted suite (all versions, enumerated by
+    elimination) is recommended or acceptable in the profile. Warn: suites to phase out.
+    Fail: insufficient suites (no forward secrecy, CBC with SHA-1, 3DES, RC4, ...). Error:
+    enumeration incomplete and no defect seen. Weak suites let an attacker who records
+    traffic today decrypt it later, which Art. 32 GDPR's state of the art excludes."""
+    profile, scans, problem = _setup(ctx)
+    if problem or profile is None:
+        yield from [problem] if problem else []
+        return
+    year = ctx.evidence.now.year
+    for scan in scans:
+        if (err := _unverifiable(scan)) is not None:
+            yield err
+            continue
+        rated: dict[str, Rating] = {}
+        for version in VERSIONS:
+            for suite in scan.suites.get(version, ()):
+                rated.setdefault(suite.name, rate(profile, "suites", suite.name, year=year))
+        gap = _gap(scan, "suites:") or _gap(scan, "protocol:")
+        yield _grade(scan, sorted(rated.items()), gap, f"cipher suites ({profile.label})")
+
+
+@check("tls.key-exchange", needs=[Need.NETWORK], area="transport")
+def tls_key_exchange(ctx: CheckContext) -> Iterator[Outcome]:
+    """Per endpoint and IP. Grades the named groups the server accepts (by elimination)
+    and the sizes of the ephemeral keys seen: DH group size of DHE suites, ECDH size.
+    Pass: all recommended or acceptable. Warn: phase-out. Fail: insufficient (e.g. a
+    1024-bit DH group, Logjam-class). Error: groups not established and no defect seen.
+    Forward secrecy is only as strong as its key exchange (TR-02102-2 Tables 5 and 13)."""
+    profile, scans, problem = _setup(ctx)
+    if problem or profile is None:
+        yield from [problem] if problem else []
+        return
+    year = ctx.evidence.now.year
+    for scan in scans:
+        if (err := _unverifiable(scan)) is not None:
+            yield err
+            continue
+        rated: dict[str, Rating] = {}
+        for group in scan.groups:
+            rated[f"group {group}"] = rate(profile, "groups", group, year=year)
+        for version in VERSIONS:
+            for suite in scan.suites.get(version, ()):
+                share = suite.key_share
+                if share is None:
+                    continue
+                label = f"{share.kind} {share.bits} bit" + (f" ({share.group})" if share.group else "")
+                rated.setdefault(label, rate_key(profile, share.kind, share.bits, year=year))
+        yield _grade(scan, sorted(rated.items()), _gap(scan, "groups"), f"key exchange parameters ({profile.label})")
+
+
+def _cert_outcomes(scan: TlsScan, profile: Profile, now: datetime) -> Iterator[Outcome]:
+    cert = scan.certificate
+    assert cert is not None
+    where = _where(scan)
+    leaf = cert.chain[0]
+    mx = scan.port == 25
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    ident = Observation("leaf", f"{leaf.subject}; SAN {', '.join(leaf.san_dns) or '-'}; issuer {leaf.issuer}", where)
+    not_after = datetime.fromisoformat(leaf.not_after)
+    not_before = datetime.fromisoformat(leaf.not_before)
+    dates = Observation("validity", f"{leaf.not_before} .. {leaf.not_after}", where)
+    if now > not_after:
+        yield Outcome(Status.FAIL, scan.subject, f"certificate expired on {leaf.not_after}", (ident, dates),
+                      Severity.HIGH, key="validity")
+    elif now < not_before:
+        yield Outcome(Status.FAIL, scan.subject, f"certificate not valid before {leaf.not_before}", (ident, dates),
+                      Severity.HIGH, key="validity")
+    elif not_after - now <= EXPIRY_WARNING:
+        days = (not_after - now).days
+        yield Outcome(Status.WARN, scan.subject, f"certificate expires in {days} days ({leaf.not_after})",
+                      (ident, dates), Severity.MEDIUM, key="validity")
+    else:
+        yield Outcome(Status.PASS, scan.subject, f"certificate valid until {leaf.not_after}", (ident, dates),
+                      key="validity")
+
+    trust = Observation("trust store", cert.trust_store, where)
+    mx_note = " (port 25: opportunistic TLS; DANE decides, see dane.tlsa)" if mx else ""
+    if cert.trusted is None:
+        yield Outcome(Status.ERROR, scan.subject, f"chain trust not established: {cert.trust_error}", (ident, trust),
+                      key="trust")
+    elif cert.trusted:
+        yield Outcome(Status.PASS, scan.subject, "chain validates against the trust store", (ident, trust),
+                      key="trust")
+    else:
+        yield Outcome(Status.WARN if mx else Status.FAIL, scan.subject,
+                      f"chain does not validate: {cert.trust_error}{mx_note}", (ident, trust),
+                      Severity.MEDIUM if mx else Severity.HIGH, key="trust")
+
+    name = Observation("expected name", cert.hostname, where)
+    if cert.hostname_matches is None:
+        yield Outcome(Status.ERROR, scan.subject, "host name could not be compared", (ident, name), key="hostname")
+    elif cert.hostname_matches:
+        yield Outcome(Status.PASS, scan.subject, f"certificate names {cert.hostname}", (ident, name), key="hostname")
+    else:
+        yield Outcome(Status.WARN if mx else Status.FAIL, scan.subject,
+                      f"certificate does not name {cert.hostname}{mx_note}", (ident, name),
+                      Severity.MEDIUM if mx else Severity.HIGH, key="hostname")
+
+    year = now.year
+    rated: list[tuple[str, Rating]] = [
+        (f"leaf key {leaf.key_type} {leaf.key_bits} bit", rate_key(profile, leaf.key_type, leaf.key_bits, year=year))
+    ]
+    for index, item in enumerate(cert.chain):
+        if item.self_issued and index > 0:
+            continue  # a trust anchor's own signature protects nothing
+        rated.append((f"signature #{index} {item.signature_algorithm}",
+                      rate(profile, "signatures", item.signature_algorithm, year=year)))
+    graded = _grade(scan, rated, None, f"certificate key and signatures ({profile.label})")
+    yield Outcome(graded.status, graded.subject, graded.detail, graded.observations, graded.severity, key="crypto")
+
+
+@check("tls.certificate", needs=[Need.NETWORK], area="transport")
+def tls_certificate(ctx: CheckContext) -> Iterator[Outcome]:
+    """Per endpoint and IP, four separate outcomes: validity (fail when expired or not
+    yet valid, warn within 30 days of expiry, relative to the collection time), chain
+    trust (system store or --ca-file), host name match, and key size plus signature
+    algorithms graded by the profile. On port 25 an untrusted or wrongly named
+    certificate is a warning: SMTP between MTAs is opportunistic and DANE, not the
+    WebPKI, authenticates the MX (RFC 7672). Error: no certificate was obtained."""
+    profile, scans, problem = _setup(ctx)
+    if problem or profile is None:
+        yield from [problem] if problem else []
+        return
+    for scan in scans:
+        if (err := _unverifiable(scan)) is not None:
+            yield err
+        elif scan.certificate is None or not scan.certificate.chain:
+            yield Outcome(Status.ERROR, scan.subject, "no certificate chain was recorded", key="validity")
+        else:
+            yield from _cert_outcomes(scan, profile, ctx.evidence.now)
+
+
+_VULN_SEVERITY = {
+    "heartbleed": Severity.CRITICAL,
+    "robot": Severity.HIGH,
+    "compression": Severity.MEDIUM,
+    "secure-renegotiation": Severity.MEDIUM,
+    "client-renegotiation": Severity.LOW,
+    "fallback-scsv": Severity.LOW,
+}
+
+
+@check("tls.vulnerabilities", needs=[Need.NETWORK], area="transport")
+def tls_vulnerabilities(ctx: CheckContext) -> Iterator[Outcome]:
+    """Per endpoint and IP: Heartbleed, ROBOT, TLS compression (CRIME), missing RFC 5746
+    secure renegotiation, client-initiated renegotiation, missing TLS_FALLBACK_SCSV.
+    Fail: any of them found (severity of the worst). Error: a probe could not run.
+    Pass: all probes ran (or were not applicable, e.g. no RSA key transport for ROBOT).
+    These are the attacks the BayLDA's 2014 mail-server sweep and TR-02102-2 §3.3.4 name."""
+    _, scans, problem = _setup(ctx)
+    if problem:
+        yield problem
+        return
+    for scan in scans:
+        if (err := _unverifiable(scan)) is not None:
+            yield err
+            continue
+        where = _where(scan)
+        obs = tuple(Observation(v.name, f"{v.status}: {v.detail}", where) for v in scan.vulnerabilities)
+        found = [v for v in scan.vulnerabilities if v.status == "vulnerable"]
+        missing = [v for v in scan.vulnerabilities if v.status in ("error", "not-run")]
+        gap = _gap(scan, "vulnerabilit")
+        if found:
+            worst = max((_VULN_SEVERITY.get(v.name, Severity.MEDIUM) for v in found), key=lambda s: s.rank)
+            names = ", ".join(f"{v.name} ({v.detail})" for v in found)
+            yield Outcome(Status.FAIL, scan.subject, f"vulnerable: {names}", obs, worst)
+        elif missing or gap or not scan.vulnerabilities:
+            why = "; ".join(f"{v.name}: {v.detail}" for v in missing) or gap or "probes did not run"
+            yield Outcome(Status.ERROR, scan.subject, f"could not test all vulnerabilities: {why}", obs)
+        else:
+            yield Outcome(Status.PASS, scan.subject, f"none of {len(obs)} probed weaknesses found", obs)

@@ -101,3 +101,27 @@ lab_wait_tcp() {
   done
   return 1
 }
+
+# A lab started from another checkout of this repository (an earlier CI clone, a
+# developer's second clone) holds the same 127.x addresses. Its daemons are recognised
+# by a tests/lab path of another checkout in their command line or working directory,
+# and stopped so that this checkout's lab can start. Nothing else is ever touched.
+lab_evict_foreign() {
+  local pid info evicted=0
+  for pid in $(ss -Hltnup 2>/dev/null | awk '$5 ~ /^127\.0\.(25|53|80)\./' \
+               | grep -oE 'pid=[0-9]+' | cut -d= -f2 | sort -u); do
+    info="$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null) $(readlink /proc/"$pid"/cwd 2>/dev/null)"
+    case "$info" in
+      *"$LAB_DIR/"*) ;;  # ours
+      */tests/lab/run/*|*/tests/lab/delay_proxy.py*)
+        echo "lab: stopping pid $pid of another checkout's lab: ${info:0:120}" >&2
+        kill "$pid" 2>/dev/null || true
+        evicted=1 ;;
+    esac
+  done
+  [ "$evicted" = 1 ] || return 0
+  for _ in $(seq 50); do
+    ss -Hltnu 2>/dev/null | awk '$5 ~ /^127\.0\.(25|53|80)\./' | grep -q . || return 0
+    sleep 0.1
+  done
+}

@@ -10,6 +10,7 @@ exec 8>"$LAB_RUN/.lock"
 flock 8
 
 lab_apt_install knot knot-dnsutils nginx openssl curl jq perl iproute2
+lab_evict_foreign
 
 mkdir -p "$LAB_RUN/lab.d"
 for comp in "$LAB_DIR"/components/[0-9][0-9]-*.sh; do

@@ -8,7 +8,7 @@ source tests/lab/lib.sh
 # Python with venv support (Debian splits venv/ensurepip into python3-venv).
 if ! command -v python3 >/dev/null 2>&1; then lab_apt_install python3 python3-venv; fi
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then lab_apt_install python3-venv; fi
-lab_apt_install ca-certificates openssl iproute2 procps
+lab_apt_install ca-certificates openssl iproute2 procps tzdata git
 # The lab's servers (knot, nginx, postfix, dovecot) are installed by tests/lab/up.sh itself.
 
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi

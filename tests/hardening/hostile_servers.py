@@ -147,3 +147,69 @@ def https_server(address: str, cert: Path, key: Path, handler: type[BaseHTTPRequ
 def port_is_free(address: str, port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex((address, port)) != 0
+
+
+def make_ca_and_certs(
+    directory: Path, certs: dict[str, tuple[str, list[str]]]
+) -> tuple[Path, dict[str, tuple[Path, Path]]]:
+    """One throw-away CA issuing several server certificates.
+
+    ``certs``: stem -> (subject common name, DNS SAN entries); either may be arbitrary text
+    (e.g. a markup payload). Returns (ca.pem, {stem: (cert.pem, key.pem)}).
+    """
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hardening test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=7))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_path = directory / "ca.pem"
+    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    issued: dict[str, tuple[Path, Path]] = {}
+    for stem, (common_name, names) in certs.items():
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+            .issuer_name(ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=7))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        cert_path, key_path = directory / f"{stem}.pem", directory / f"{stem}.key"
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption())
+        )
+        issued[stem] = (cert_path, key_path)
+    return ca_path, issued
+
+
+@contextmanager
+def https_server_at(address: str, port: int, cert: Path, key: Path,
+                    handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """Like :func:`https_server`, on any port."""
+    server = ThreadingHTTPServer((address, port), handler)
+    server.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield port
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -80,6 +80,8 @@ def read_catalogue_file(path: Path) -> tuple[Raw, tuple[yaml.Node, Any] | None]:
         raise CatalogueError(f"{name}:{line}: invalid YAML: {exc.problem or exc}") from exc
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{name}:1: invalid YAML: {exc}") from exc
+    except RecursionError:
+        raise CatalogueError(f"{name}:1: invalid YAML: nested too deeply to read safely") from None
     finally:
         loader.dispose()
 

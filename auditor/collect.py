@@ -23,8 +23,8 @@ from auditor.collectors.https import fetch
 from auditor.collectors.mail_dns import collect_mail_dns
 from auditor.collectors.tls import collect_tls
 from auditor.dnspolicy import parse_sts_record
-from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, PreviousPolicy, Target
-from auditor.models import InputFile
+from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Discovery, DnsAnswer, Evidence, PreviousPolicy, Target
+from auditor.models import InputFile, Need
 from auditor.state import StateStore
 
 StepCallback = Callable[[str], None]
@@ -82,16 +82,45 @@ def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Eviden
     )
     if options.claims_file is not None or options.statement:
         step("privacy statement")
-        evidence = _collect_claims(evidence, options)
+        evidence = _guarded(Need.STATEMENT, "statement", evidence, lambda: _collect_claims(evidence, options))
     if options.host_root is not None:
         step("host configuration, logs and user database")
         remaining = max(5.0, deadline - time.monotonic())
-        host = collect_host(options.host_root, db=options.db, collected_at=datetime.fromisoformat(collected_at),
-                            timeout=min(remaining, options.timeout))
-        evidence = replace(evidence, host=host)
+        root = options.host_root
+
+        def host() -> Evidence:
+            return replace(
+                evidence,
+                host=collect_host(
+                    root,
+                    db=options.db,
+                    collected_at=datetime.fromisoformat(collected_at),
+                    timeout=min(remaining, options.timeout),
+                ),
+            )
+
+        evidence = _guarded(Need.HOST, "host", evidence, host)
     if evidence.network and options.domain:
         evidence = _collect_network(evidence, options, deadline, step)
     return evidence
+
+
+def failed_input(need: Need, reason: str) -> str:
+    """How an input that was asked for but could not be used is recorded in the evidence."""
+    return f"{need.value}: {reason}"
+
+
+def _guarded(need: Need, name: str, evidence: Evidence, run: Callable[[], Evidence]) -> Evidence:
+    """Run one collector; an exception becomes an error value for the input it serves.
+
+    Collectors return errors as values already; this is the last line of defence so
+    that a bug in one of them costs that section, never the whole audit.
+    """
+    try:
+        return run()
+    except Exception as exc:  # errors as values: the rest of the audit goes on
+        reason = f"the {name} collector failed: {type(exc).__name__}: {str(exc)[:300]}"
+        return replace(evidence, input_errors=(*evidence.input_errors, failed_input(need, reason)))
 
 
 def _collect_claims(evidence: Evidence, options: ScanOptions) -> Evidence:
@@ -116,7 +145,8 @@ def _collect_claims(evidence: Evidence, options: ScanOptions) -> Evidence:
         else:
             text = load_statement(options.statement, ca_file=options.ca_file)
     except StatementError as exc:
-        return replace(evidence, input_errors=(*evidence.input_errors, f"privacy statement not used: {exc}"))
+        reason = f"privacy statement not used: {exc}"
+        return replace(evidence, input_errors=(*evidence.input_errors, failed_input(Need.STATEMENT, reason)))
     claims = extract_claims(text)
     inputs.append(
         InputFile(kind="statement", name=options.statement, sha256=claims.sha256, size=len(text.text.encode()))
@@ -128,7 +158,13 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
     assert options.domain is not None
     dns = DnsClient(ResolverSpec.parse(options.resolver))
     step("discovery")
-    discovery = discover(options.domain, dns, options.services)
+    domain = options.domain
+    try:
+        discovery = discover(domain, dns, options.services)
+    except Exception as exc:  # errors as values: recorded as a failed MX lookup
+        reason = f"discovery failed: {type(exc).__name__}: {str(exc)[:300]}"
+        failed = DnsAnswer(domain, "MX", "error", error=reason)
+        return replace(evidence, discovery=Discovery(domain=domain, resolver=str(dns.spec), mx=failed, fatal=reason))
     evidence = replace(evidence, discovery=discovery)
     if discovery.fatal and discovery.mx.status not in ("ok", "nodata"):
         # The domain does not exist or DNS is unusable: asking for its TXT records would
@@ -138,31 +174,64 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
     store = StateStore(options.state_dir) if options.state_dir else None
     previous = _previous_policy(store, discovery.domain) if store else None
     remaining = max(1.0, deadline - time.monotonic())
-    mail_dns = collect_mail_dns(
-        discovery.domain, dns, ca_file=options.ca_file, timeout=min(15.0, remaining), previous=previous
+    evidence = _guarded(
+        Need.NETWORK,
+        "MTA-STS/TLS-RPT/SPF/DMARC",
+        evidence,
+        lambda: replace(
+            evidence,
+            mail_dns=(
+                collect_mail_dns(
+                    discovery.domain, dns, ca_file=options.ca_file, timeout=min(15.0, remaining), previous=previous
+                )
+            ),
+        ),
     )
-    evidence = replace(evidence, mail_dns=mail_dns)
     if discovery.mx_hosts:
         step("DANE TLSA")
-        evidence = replace(evidence, dane=collect_dane(discovery.mx_hosts, dns, trust_anchor=options.trust_anchor))
+        evidence = _guarded(
+            Need.NETWORK,
+            "DANE",
+            evidence,
+            lambda: replace(evidence, dane=collect_dane(discovery.mx_hosts, dns, trust_anchor=options.trust_anchor)),
+        )
     endpoints = [e for e in discovery.endpoints if e.addresses]
     if endpoints:
         # Dialogs first, then TLS: both talk to the same IPs, and running them one after
         # the other keeps the per-IP concurrency at the polite limit.
         step(f"STARTTLS dialogs ({len(endpoints)} endpoints)")
-        dialogs = collect_dialogs(
-            endpoints, deadline=deadline, ca_file=options.ca_file, per_ip_concurrency=options.per_ip_concurrency
+        evidence = _guarded(
+            Need.NETWORK,
+            "STARTTLS dialogue",
+            evidence,
+            lambda: replace(
+                evidence,
+                dialogs=(
+                    collect_dialogs(
+                        endpoints,
+                        deadline=deadline,
+                        ca_file=options.ca_file,
+                        per_ip_concurrency=options.per_ip_concurrency,
+                    )
+                ),
+            ),
         )
-        evidence = replace(evidence, dialogs=dialogs)
         step(f"TLS ({len(endpoints)} endpoints)")
-        tls = collect_tls(
-            endpoints,
-            ca_file=options.ca_file,
-            deadline=deadline,
-            per_ip_budget=options.per_ip_budget,
-            per_ip_concurrency=options.per_ip_concurrency,
+        evidence = _guarded(
+            Need.NETWORK,
+            "TLS",
+            evidence,
+            lambda: replace(
+                evidence,
+                tls=collect_tls(
+                    endpoints,
+                    ca_file=options.ca_file,
+                    deadline=deadline,
+                    per_ip_budget=options.per_ip_budget,
+                    per_ip_concurrency=options.per_ip_concurrency,
+                ),
+            ),
         )
-        evidence = replace(evidence, tls=tls)
     if store is not None:
         _remember_policy(store, discovery.domain, evidence)
     return evidence

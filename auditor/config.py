@@ -77,6 +77,10 @@ def load_config(path: Path) -> tuple[list[str], MailSettings | None]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}:1: nested too deeply to read safely") from None
     base = path.resolve().parent
     unknown_tables = set(data) - {"audit", "mail"}
     if unknown_tables:

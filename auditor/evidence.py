@@ -156,7 +156,8 @@ class Evidence:
     target: Target
     network: bool
     inputs: tuple[InputFile, ...] = ()
-    # Inputs that could not be used (unreadable statement, ...): the audit goes on without them.
+    # Inputs asked for but not usable, as "<need>: <reason>" (e.g. "statement: ...",
+    # "host: the host collector failed: ..."): checks needing them report ``error``.
     input_errors: tuple[str, ...] = ()
     discovery: Discovery | None = None
     mail_dns: MailDns | None = None

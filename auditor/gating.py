@@ -41,6 +41,10 @@ def load_waivers(path: Path) -> list[Waiver]:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except OSError as exc:
         raise GatingFileError(f"{path}: cannot read waivers: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise GatingFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except RecursionError:
+        raise GatingFileError(f"{path}:1: not valid YAML: nested too deeply to read safely") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise GatingFileError(f"{path}:{mark.line + 1 if mark else 1}: not valid YAML") from None
@@ -57,7 +61,10 @@ def load_waivers(path: Path) -> list[Waiver]:
         where = f"{path}:{line}"
         if not isinstance(node, yaml.MappingNode):
             raise GatingFileError(f"{where}: a waiver must be a mapping with check, target, reason, expires")
-        entry: dict[str, Any] = yaml.safe_load(yaml.serialize(node))
+        try:
+            entry: dict[str, Any] = yaml.safe_load(yaml.serialize(node))
+        except RecursionError:
+            raise GatingFileError(f"{where}: nested too deeply to read safely") from None
         missing = [k for k in ("check", "reason", "expires") if not entry.get(k)]
         if missing:
             raise GatingFileError(f"{where}: waiver lacks {', '.join(missing)}")

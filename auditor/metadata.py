@@ -35,6 +35,8 @@ def load_mapping_text(text: str, source: str) -> dict[str, dict[str, Any]]:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise MetadataError(f"{source}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    except RecursionError:
+        raise MetadataError(f"{source}:1: not valid YAML (nested too deeply to read safely)") from None
     if data is None:
         return {}
     if not isinstance(data, dict) or not isinstance(root, yaml.MappingNode):

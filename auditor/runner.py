@@ -37,8 +37,10 @@ _NEED_REASON = {
 }
 
 
-def evidence_errors(evidence: Evidence, prefix: str) -> list[str]:
-    return [e for e in evidence.input_errors if e.startswith(prefix)]
+def failed_inputs(evidence: Evidence, need: Need) -> list[str]:
+    """Reasons why an input of this kind was asked for but could not be used."""
+    prefix = f"{need.value}: "
+    return [e[len(prefix) :] for e in evidence.input_errors if e.startswith(prefix)]
 
 
 def evaluate(
@@ -67,13 +69,11 @@ def evaluate(
 def _run_one(item: Check, ctx: CheckContext, have: frozenset[Need], lang: str) -> list[Finding]:
     missing = sorted(item.meta.needs - have)
     if missing:
-        reasons = [_NEED_REASON[n] for n in missing]
-        if Need.STATEMENT in missing and evidence_errors(ctx.evidence, "privacy statement"):
-            reasons = [
-                evidence_errors(ctx.evidence, "privacy statement")[0] if n == Need.STATEMENT else _NEED_REASON[n]
-                for n in missing
-            ]
-        reason = "; ".join(reasons)
+        failures = [reason for need in missing for reason in failed_inputs(ctx.evidence, need)]
+        if failures:
+            # The input was asked for but could not be used: that is "could not verify".
+            return [_finding(item, Outcome(Status.ERROR, ctx.evidence.target.domain or "-", "; ".join(failures)), lang)]
+        reason = "; ".join(_NEED_REASON[n] for n in missing)
         return [_finding(item, Outcome(Status.SKIPPED, ctx.evidence.target.domain or "-", reason), lang)]
     try:
         outcomes = list(item.func(ctx))

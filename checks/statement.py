@@ -18,7 +18,7 @@ from auditor.registry import CheckContext, check
 #: Claim kinds that declare a data category the operator keeps.
 _DECLARING = ("retention", "inventory", "logging")
 #: Check-id prefixes of network findings that can contradict an encryption promise.
-_NETWORK_PREFIXES = ("tls.", "starttls.", "mta-sts.")
+_NETWORK_PREFIXES = ("tls.", "starttls.", "mta-sts.", "config.transport")
 
 
 def _claims(ctx: CheckContext) -> ClaimSet | None:
@@ -112,10 +112,10 @@ def outdated_law(ctx: CheckContext) -> Iterator[Outcome]:
 
 @check("statement.transport-claim", needs=[Need.STATEMENT], area="statement", uses_findings=True)
 def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
-    """Fail (high): the statement claims enforced transport encryption and a TLS, STARTTLS
-    or MTA-STS check of the same run failed. Pass: such network findings were examined and
-    none failed. Error: the claim exists but no network finding (pass/warn/fail) is there to
-    compare it with. Skipped: the statement makes no enforced-encryption claim.
+    """Fail (high): the statement claims enforced transport encryption and a TLS, STARTTLS,
+    MTA-STS or host ``config.transport`` check of the same run failed. Pass: such findings
+    were examined, none failed and none was left unverified. Error: no such finding could be
+    examined, or some could not verify. Skipped: the statement makes no such claim.
     Why: a security promise contradicted by the servers misleads users (GDPR Art. 5(1)(a),
     Art. 12) and signals an Art. 32(1)(a) gap."""
     claims = _claims(ctx)
@@ -129,6 +129,7 @@ def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
     network = [f for f in ctx.findings if f.check_id.startswith(_NETWORK_PREFIXES)]
     examined = [f for f in network if f.status in (Status.PASS, Status.WARN, Status.FAIL)]
     failed = [f for f in examined if f.status == Status.FAIL]
+    unverified = [f for f in network if f.status == Status.ERROR]
     for claim in promises:
         subject = claim.subject
         quote = _quote_obs(claims, claim)
@@ -142,7 +143,14 @@ def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(Status.FAIL, subject,
                           f"the statement claims enforced encryption but {len(failed)} network findings failed ({ids})",
                           (quote, *listed), severity=Severity.HIGH, claim=_ref(claim), key=subject)
+        elif unverified:
+            # Silence is not consent: where some endpoints could not be examined the claim
+            # cannot be confirmed for them.
+            listed = tuple(Observation(f.check_id, f"{f.subject}: {f.detail}"[:500]) for f in unverified[:20])
+            yield Outcome(Status.ERROR, subject,
+                          f"{len(unverified)} of {len(network)} TLS/STARTTLS/MTA-STS/configuration findings could not "
+                          "verify, so the claim cannot be confirmed", (quote, *listed), claim=_ref(claim), key=subject)
         else:
             yield Outcome(Status.PASS, subject,
-                          f"{len(examined)} TLS/STARTTLS/MTA-STS findings examined, none contradicts the claim",
-                          (quote,), claim=_ref(claim), key=subject)
+                          f"{len(examined)} TLS/STARTTLS/MTA-STS/configuration findings examined, none contradicts "
+                          "the claim", (quote,), claim=_ref(claim), key=subject)

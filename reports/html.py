@@ -7,6 +7,7 @@ Content-Security-Policy that forbids scripts and any external fetch.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jinja2
@@ -19,8 +20,18 @@ _SEVERITIES = ["critical", "high", "medium", "low", "info"]
 _LAWS = {"GDPR", "BDSG", "TDDDG"}
 
 
+# C0/C1 control characters (bar tab and newline) from banners or TXT records render as
+# garbage or, in some viewers, as terminal escapes; every printed value is cleaned.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _clean(value: Any) -> Any:
+    return _CONTROL.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
+        finalize=_clean,
         loader=jinja2.PackageLoader("auditor.reports", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -41,7 +52,8 @@ def render_html(report: Report) -> str:
     # A claim's verdict is its worst finding: one contradiction outweighs any confirmation.
     order = [Status.FAIL, Status.ERROR, Status.WARN, Status.WAIVED, Status.PASS, Status.SKIPPED]
     claim_verdicts = {
-        claim_id: min((f.status for f in related), key=order.index).value for claim_id, related in claim_findings.items()
+        claim_id: min((f.status for f in related), key=order.index).value
+        for claim_id, related in claim_findings.items()
     }
     examined = {row.clause_id for row in report.clause_coverage}
     not_examined = [

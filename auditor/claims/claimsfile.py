@@ -115,6 +115,8 @@ def _load(path: Path) -> tuple[Any, yaml.Node | None]:
         raise ClaimsFileError(f"{name}:{line}: not valid YAML: {exc.problem}") from exc
     except yaml.YAMLError as exc:
         raise ClaimsFileError(f"{name}: not valid YAML: {exc}") from exc
+    except RecursionError:
+        raise ClaimsFileError(f"{name}: not valid YAML: nested too deeply to read safely") from None
     return data, root
 
 

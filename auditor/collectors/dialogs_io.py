@@ -46,15 +46,29 @@ def clip(text: str, limit: int = _SHOWN) -> str:
 class Conn:
     """One TCP (later TLS) connection with bounded, deadline-aware line reads."""
 
-    def __init__(self, ip: str, port: int, *, step_timeout: float, deadline: float) -> None:
+    def __init__(
+        self,
+        ip: str,
+        port: int,
+        *,
+        step_timeout: float,
+        deadline: float,
+        sock: socket.socket | None = None,
+    ) -> None:
+        """Connect to ``ip:port``, or take over an already connected ``sock``."""
         self.step_timeout = step_timeout
         self.deadline = deadline
         self.transcript: list[str] = []
         self._buf = bytearray()
         self._total = 0
-        self.sock: socket.socket | ssl.SSLSocket = socket.create_connection(
+        self.sock: socket.socket | ssl.SSLSocket = sock or socket.create_connection(
             (ip, port), timeout=self._remaining(step_timeout)
         )
+
+    @property
+    def pending(self) -> bool:
+        """Bytes received but not read yet (must be none before a TLS handshake)."""
+        return bool(self._buf)
 
     def _remaining(self, step: float) -> float:
         left = min(step, self.deadline - time.monotonic())

@@ -47,7 +47,7 @@ class Rec:
 # ---------------------------------------------------------------- SMTP
 
 
-def _smtp_reply(conn: Conn) -> tuple[int, list[str]]:
+def smtp_reply(conn: Conn) -> tuple[int, list[str]]:
     """A (multi-line) SMTP reply; 421 anywhere ends the dialog as throttling."""
     lines: list[str] = []
     while True:
@@ -63,7 +63,7 @@ def _smtp_reply(conn: Conn) -> tuple[int, list[str]]:
             return code, lines
 
 
-def _smtp_caps(lines: list[str]) -> tuple[str, ...]:
+def smtp_caps(lines: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(line.strip().upper() for line in lines[1:] if line.strip()))
 
 
@@ -81,20 +81,20 @@ def _smtp_auth_probe(conn: Conn, mechs: tuple[str, ...]) -> Probe:
         token = base64.b64encode(f"\0{BOGUS_USER}\0{BOGUS_PASS}".encode()).decode()
         command = "AUTH PLAIN <bogus>"
         conn.send(f"AUTH PLAIN {token}", command)
-        code, lines = _smtp_reply(conn)
+        code, lines = smtp_reply(conn)
         if code == 334:  # wants the credential in a second step: it is processing AUTH
             conn.send("*")
-            _smtp_reply(conn)
+            smtp_reply(conn)
             return Probe("auth", command, VERDICT_PROCESSED, f"334 {clip(' '.join(lines))}")
     else:
         command = "AUTH LOGIN <bogus>"
         conn.send("AUTH LOGIN", "AUTH LOGIN")
-        code, lines = _smtp_reply(conn)
+        code, lines = smtp_reply(conn)
         for secret in (BOGUS_USER, BOGUS_PASS):
             if code != 334:
                 break
             conn.send(base64.b64encode(secret.encode()).decode(), "<bogus>")
-            code, lines = _smtp_reply(conn)
+            code, lines = smtp_reply(conn)
     reply = f"{code} {clip(' '.join(lines))}"
     if code == 235:
         verdict = VERDICT_ACCEPTED
@@ -110,11 +110,11 @@ def _smtp_auth_probe(conn: Conn, mechs: tuple[str, ...]) -> Probe:
 def _smtp_mail_from_probe(conn: Conn, helo: str) -> Probe:
     command = f"MAIL FROM:<{BOGUS_USER}@{helo}>"
     conn.send(command)
-    code, lines = _smtp_reply(conn)
+    code, lines = smtp_reply(conn)
     reply = f"{code} {clip(' '.join(lines))}"
     if code == 250:
         conn.send("RSET")
-        _smtp_reply(conn)
+        smtp_reply(conn)
         return Probe("mail-from", command, VERDICT_ACCEPTED, reply)
     if code in (450, 451):
         raise DialogError("throttled", f"greylisted or deferred: {reply}")
@@ -122,16 +122,16 @@ def _smtp_mail_from_probe(conn: Conn, helo: str) -> Probe:
 
 
 def smtp_banner_and_ehlo(conn: Conn, rec: Rec, helo: str) -> tuple[str, ...]:
-    code, lines = _smtp_reply(conn)
+    code, lines = smtp_reply(conn)
     rec.banner = clip(" ".join(lines))
     if code != 220:
         outcome = "throttled" if code in (450, 451) or _THROTTLE_TEXT.search(rec.banner) else "rejected"
         raise DialogError(outcome, f"greeting {code} {rec.banner}")
     conn.send(f"EHLO {helo}")
-    code, lines = _smtp_reply(conn)
+    code, lines = smtp_reply(conn)
     if code != 250:
         raise DialogError("rejected", f"EHLO answered {code} {clip(' '.join(lines))}")
-    return _smtp_caps(lines)
+    return smtp_caps(lines)
 
 
 def smtp_dialog(conn: Conn, rec: Rec, *, host: str, helo: str, submission: bool, ca_file: str | None) -> None:
@@ -148,7 +148,7 @@ def smtp_dialog(conn: Conn, rec: Rec, *, host: str, helo: str, submission: bool,
         _quit(conn, "QUIT")
         return
     conn.send("STARTTLS")
-    code, lines = _smtp_reply(conn)
+    code, lines = smtp_reply(conn)
     if code != 220:
         rec.starttls = "refused"
         _quit(conn, "QUIT")
@@ -156,13 +156,13 @@ def smtp_dialog(conn: Conn, rec: Rec, *, host: str, helo: str, submission: bool,
     rec.tls = _upgrade(conn, rec, host, ca_file)
     conn.send(f"EHLO {helo}")
     try:
-        code, lines = _smtp_reply(conn)
+        code, lines = smtp_reply(conn)
     except DialogError as exc:
         if exc.outcome == "closed":
             rec.starttls = "closed"
             raise DialogError("closed", "connection closed after STARTTLS") from None
         raise
-    rec.tls_caps = _smtp_caps(lines) if code == 250 else ()
+    rec.tls_caps = smtp_caps(lines) if code == 250 else ()
     _quit(conn, "QUIT")
 
 
@@ -190,7 +190,7 @@ def _quit(conn: Conn, command: str) -> None:
 # ---------------------------------------------------------------- IMAP
 
 
-def _imap_tagged(conn: Conn, tag: str) -> tuple[str, list[str]]:
+def imap_tagged(conn: Conn, tag: str) -> tuple[str, list[str]]:
     """Lines up to the tagged completion; returns (completion text, untagged lines)."""
     untagged: list[str] = []
     while True:
@@ -210,7 +210,7 @@ def _imap_caps(text: str) -> tuple[str, ...]:
 
 def _imap_capability(conn: Conn, tag: str) -> tuple[str, ...]:
     conn.send(f"{tag} CAPABILITY")
-    done, untagged = _imap_tagged(conn, tag)
+    done, untagged = imap_tagged(conn, tag)
     caps: tuple[str, ...] = ()
     for line in untagged:
         caps += _imap_caps(line)
@@ -234,7 +234,7 @@ def imap_dialog(conn: Conn, rec: Rec, *, host: str, ca_file: str | None) -> None
     rec.starttls_offered = "STARTTLS" in rec.plain_caps
     command = f'a2 LOGIN "{BOGUS_USER}" <bogus>'
     conn.send(f'a2 LOGIN "{BOGUS_USER}" "{BOGUS_PASS}"', command)
-    done, _ = _imap_tagged(conn, "a2")
+    done, _ = imap_tagged(conn, "a2")
     status = done.split(" ", 1)[0].upper()
     if status == "OK":
         verdict = VERDICT_ACCEPTED
@@ -252,7 +252,7 @@ def imap_dialog(conn: Conn, rec: Rec, *, host: str, ca_file: str | None) -> None
         _quit(conn, "a9 LOGOUT")
         return
     conn.send("a3 STARTTLS")
-    done, _ = _imap_tagged(conn, "a3")
+    done, _ = imap_tagged(conn, "a3")
     if not done.upper().startswith("OK"):
         rec.starttls = "refused"
         _quit(conn, "a9 LOGOUT")
@@ -271,7 +271,7 @@ def imap_dialog(conn: Conn, rec: Rec, *, host: str, ca_file: str | None) -> None
 # ---------------------------------------------------------------- POP3
 
 
-def _pop_status(conn: Conn) -> tuple[bool, str]:
+def pop_status(conn: Conn) -> tuple[bool, str]:
     line = conn.read_line()
     if line.startswith("+OK"):
         return True, line
@@ -282,7 +282,7 @@ def _pop_status(conn: Conn) -> tuple[bool, str]:
 
 def _pop_capa(conn: Conn) -> tuple[str, ...]:
     conn.send("CAPA")
-    ok, _ = _pop_status(conn)
+    ok, _ = pop_status(conn)
     if not ok:
         return ()
     caps: list[str] = []
@@ -292,7 +292,7 @@ def _pop_capa(conn: Conn) -> tuple[str, ...]:
 
 
 def pop3_greeting(conn: Conn, rec: Rec) -> None:
-    ok, line = _pop_status(conn)
+    ok, line = pop_status(conn)
     rec.banner = clip(line)
     if not ok:
         raise DialogError("throttled" if _THROTTLE_TEXT.search(line) else "rejected", f"greeting {rec.banner}")
@@ -304,12 +304,12 @@ def pop3_dialog(conn: Conn, rec: Rec, *, host: str, ca_file: str | None) -> None
     rec.plain_caps = _pop_capa(conn)
     rec.starttls_offered = "STLS" in rec.plain_caps
     conn.send(f"USER {BOGUS_USER}")
-    ok, line = _pop_status(conn)
+    ok, line = pop_status(conn)
     user_verdict = VERDICT_ACCEPTED if ok else (VERDICT_REFUSED if _TLS_DEMAND.search(line) else VERDICT_UNCLEAR)
     rec.probes.append(Probe("user", f"USER {BOGUS_USER}", user_verdict, clip(line)))
     if ok:
         conn.send(f"PASS {BOGUS_PASS}", "PASS <bogus>")
-        ok, line = _pop_status(conn)
+        ok, line = pop_status(conn)
         verdict = VERDICT_ACCEPTED if ok else VERDICT_REFUSED if _TLS_DEMAND.search(line) else VERDICT_PROCESSED
         rec.probes.append(Probe("pass", "PASS <bogus>", verdict, clip(line)))
     if not rec.starttls_offered:
@@ -317,7 +317,7 @@ def pop3_dialog(conn: Conn, rec: Rec, *, host: str, ca_file: str | None) -> None
         _quit(conn, "QUIT")
         return
     conn.send("STLS")
-    ok, line = _pop_status(conn)
+    ok, line = pop_status(conn)
     if not ok:
         rec.starttls = "refused"
         _quit(conn, "QUIT")

@@ -120,6 +120,16 @@ def test_transport_claim_passes_only_with_network_evidence() -> None:
     assert errors_only.status == Status.ERROR
 
 
+def test_transport_claim_is_not_confirmed_while_some_endpoints_could_not_be_verified() -> None:
+    claims = _claims(paraphrases.JULI_DE)
+    partly = [_finding("tls.protocols", Status.PASS), _finding("starttls.imap", Status.ERROR)]
+    [result] = _with_findings(claims, partly)
+    assert result.status == Status.ERROR and "1 of 2" in result.detail
+    # The host configuration counts too: a config.transport failure contradicts the promise.
+    [offline] = _with_findings(claims, [_finding("config.transport", Status.FAIL)])
+    assert offline.status == Status.FAIL
+
+
 def test_transport_claim_skipped_without_an_encryption_promise() -> None:
     [result] = _with_findings(_claims(paraphrases.MAILGUN_EN), [_finding("tls.protocols", Status.FAIL)])
     assert result.status == Status.SKIPPED

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from sslyze.errors import (
     TlsHandshakeTimedOut,
 )
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum
+
+from auditor.collectors.tls.preamble import PreambleError, starttls_preamble
 
 # An SMTP/IMAP/POP3 reply that means "not now" rather than "no": 4xx codes, IMAP BYE,
 # POP3 -ERR [SYS/TEMP] or [IN-USE] (RFC 3206), or words servers use for rate limits.
@@ -156,6 +159,41 @@ def _instrument(connection: SslConnection, state: ScanState) -> None:
 
     connection.connect = connect  # type: ignore[method-assign]
     connection.close = close  # type: ignore[method-assign]
+    connection._do_pre_handshake = _bounded_pre_handshake(connection, state)  # type: ignore[method-assign]
+
+
+def _bounded_pre_handshake(connection: SslConnection, state: ScanState) -> Any:
+    """sslyze's socket set-up with our deadline and our bounded STARTTLS dialogue.
+
+    sslyze waits ``network_timeout`` per read without an overall bound and reads SMTP
+    replies without a size limit; a dripping or flooding server could hold the scan far
+    past ``--timeout`` (see :mod:`auditor.collectors.tls.preamble`).
+    """
+    location = connection._server_location
+    config = connection._network_configuration
+
+    def pre_handshake() -> None:
+        remaining = state.deadline - time.monotonic()
+        if remaining <= 0:
+            raise StopProbing("deadline reached")
+        step = max(0.5, min(float(config.network_timeout), remaining))
+        assert location.ip_address is not None  # always set by our targets
+        sock = socket.create_connection((location.ip_address, location.port), timeout=step)
+        protocol = config.tls_opportunistic_encryption
+        if protocol is not None:
+            try:
+                starttls_preamble(sock, protocol, ehlo_hostname=config.smtp_ehlo_hostname or "auditor.invalid",
+                                  step_timeout=step, deadline=state.deadline)
+            except PreambleError as exc:
+                sock.close()
+                raise ServerRejectedOpportunisticTlsNegotiation(
+                    server_location=location, network_configuration=config, error_message=exc.reason
+                ) from None
+        # The TLS handshake's reads also end at the deadline.
+        sock.settimeout(max(0.5, min(float(config.network_timeout), state.deadline - time.monotonic())))
+        connection.ssl_client.set_underlying_socket(sock)
+
+    return pre_handshake
 
 
 @dataclass(frozen=True)

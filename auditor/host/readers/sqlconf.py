@@ -90,7 +90,7 @@ _SELECT = re.compile(r"\bselect\b(.*?)\bfrom\b(.*?)(?:\bwhere\b|\bgroup\b|\borde
 
 def query_shape(query: str) -> QueryShape:
     """Columns and tables of the first ``SELECT ... FROM ...`` in a query."""
-    m = _SELECT.search(query)
+    m = _SELECT.search(query[:4096])  # real queries are short; the lazy pattern is quadratic
     if m is None:
         return QueryShape((), ())
     columns: list[str] = []

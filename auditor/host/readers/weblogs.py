@@ -87,10 +87,13 @@ def apache_fields(fmt: str) -> tuple[str, ...]:
 
 def _nginx_tokens(text: str) -> list[tuple[str, int]]:
     tokens: list[tuple[str, int]] = []
+    line, counted_to = 1, 0  # line numbers counted incrementally: linear in the file size
     for m in re.finditer(r"#[^\n]*|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|[{};]|[^\s{};\"'#]+", text):
+        line += text.count("\n", counted_to, m.start())
+        counted_to = m.start()
         tok = m.group()
         if not tok.startswith("#"):
-            tokens.append((tok, text.count("\n", 0, m.start()) + 1))
+            tokens.append((tok, line))
     return tokens
 
 

@@ -35,6 +35,27 @@ def _plaintext(ctx: CheckContext, protos: Iterable[str]) -> list[DialogResult]:
     return [d for d in _dialogs(ctx, protos) if d.tls_mode != "implicit"]
 
 
+def _uncollected(ctx: CheckContext, protos: Iterable[str]) -> Iterator[Outcome]:
+    """Endpoints discovery found but no dialog result covers (collector failed or never ran):
+    each is an ``error``, so a missing dialog can never let a check, or a statement claim
+    built on the checks, look clean."""
+    wanted = set(protos)
+    seen = {(d.host, d.port, d.ip) for d in ctx.evidence.dialogs}
+    discovery = ctx.evidence.discovery
+    reasons = "; ".join(e for e in ctx.evidence.input_errors if e.startswith("network: ")) or "not collected"
+    for endpoint in discovery.endpoints if discovery is not None else ():
+        if endpoint.proto not in wanted:
+            continue
+        for ip in endpoint.addresses:
+            if (endpoint.host, endpoint.port, ip) not in seen:
+                yield Outcome(
+                    Status.ERROR,
+                    f"{endpoint.host}[{ip}]:{endpoint.port}",
+                    f"no protocol dialogue result for this endpoint ({reasons})",
+                    severity=Severity.INFO,
+                )
+
+
 def _where(d: DialogResult) -> Location:
     return Location(host=d.host, port=d.port)
 
@@ -73,6 +94,7 @@ def starttls_offered(ctx: CheckContext) -> Iterator[Outcome]:
     On port 25 of an MX, plaintext acceptance besides STARTTLS is allowed (RFC 3207);
     only the offer is graded there.
     """
+    yield from _uncollected(ctx, _PLAINTEXT_PROTOS)
     for d in _plaintext(ctx, _PLAINTEXT_PROTOS):
         verb = "STLS" if d.proto == "pop3" else "STARTTLS"
         mx_note = (
@@ -83,14 +105,18 @@ def starttls_offered(ctx: CheckContext) -> Iterator[Outcome]:
         if d.starttls_offered is None:
             yield _error(d, f"whether {verb} is offered")
         elif not d.starttls_offered:
-            yield Outcome(Status.FAIL, d.subject, f"{verb} is not offered: everything on this port is plaintext",
-                          _obs(d))
+            yield Outcome(
+                Status.FAIL, d.subject, f"{verb} is not offered: everything on this port is plaintext", _obs(d)
+            )
         elif d.starttls == "ok" and d.tls is not None:
-            yield Outcome(Status.PASS, d.subject,
-                          f"{verb} offered and completed with {d.tls.version} {d.tls.cipher}{mx_note}", _obs(d))
+            yield Outcome(
+                Status.PASS,
+                d.subject,
+                f"{verb} offered and completed with {d.tls.version} {d.tls.cipher}{mx_note}",
+                _obs(d),
+            )
         elif d.starttls == "refused":
-            yield Outcome(Status.FAIL, d.subject, f"{verb} is advertised but the server refused the command",
-                          _obs(d))
+            yield Outcome(Status.FAIL, d.subject, f"{verb} is advertised but the server refused the command", _obs(d))
         else:
             yield _error(d, f"that {verb} completes ({d.starttls or 'not attempted'})")
 
@@ -106,26 +132,37 @@ def auth_before_tls(ctx: CheckContext) -> Iterator[Outcome]:
     passwords in the clear before failing). Passes when AUTH is neither advertised
     nor processed. Errors when the dialog ended before this was learnt.
     """
+    yield from _uncollected(ctx, ("smtp", "submission"))
     for d in _plaintext(ctx, ("smtp", "submission")):
         probe = d.probe("auth")
         advertised = [c for c in d.plain_caps if c.startswith(("AUTH ", "AUTH="))]
         if probe is not None and probe.verdict in ("processed", "accepted"):
-            yield Outcome(Status.FAIL, d.subject,
-                          f"AUTH with a bogus credential was {probe.verdict} before TLS: {probe.reply}",
-                          _obs(d, probe), severity=Severity.CRITICAL)
+            yield Outcome(
+                Status.FAIL,
+                d.subject,
+                f"AUTH with a bogus credential was {probe.verdict} before TLS: {probe.reply}",
+                _obs(d, probe),
+                severity=Severity.CRITICAL,
+            )
         elif not d.plain_caps or (d.proto == "submission" and probe is None):
             yield _error(d, "AUTH before TLS")
         elif probe is not None and probe.verdict not in ("refused",):
             yield _error(d, f"AUTH before TLS (reply {probe.reply!r} is not conclusive)")
         elif advertised:
-            yield Outcome(Status.FAIL, d.subject,
-                          f"AUTH is advertised before TLS ({advertised[0]}), although attempts are refused",
-                          _obs(d, probe), severity=Severity.MEDIUM)
+            yield Outcome(
+                Status.FAIL,
+                d.subject,
+                f"AUTH is advertised before TLS ({advertised[0]}), although attempts are refused",
+                _obs(d, probe),
+                severity=Severity.MEDIUM,
+            )
         else:
-            yield Outcome(Status.PASS, d.subject,
-                          "AUTH is not advertised before TLS" + (f"; an attempt was refused: {probe.reply}"
-                                                                  if probe else ""),
-                          _obs(d, probe))
+            yield Outcome(
+                Status.PASS,
+                d.subject,
+                "AUTH is not advertised before TLS" + (f"; an attempt was refused: {probe.reply}" if probe else ""),
+                _obs(d, probe),
+            )
 
 
 @check("starttls.submission-requires-tls", needs=[Need.NETWORK], area="transport")
@@ -137,16 +174,15 @@ def submission_requires_tls(ctx: CheckContext) -> Iterator[Outcome]:
     could follow in plaintext. Passes when refused (e.g. 530 "Must issue a STARTTLS
     command first"). Errors when the dialog ended before the probe.
     """
+    yield from _uncollected(ctx, ("submission",))
     for d in _plaintext(ctx, ("submission",)):
         probe = d.probe("mail-from")
         if probe is None:
             yield _error(d, "whether mail is accepted without TLS")
         elif probe.verdict == "accepted":
-            yield Outcome(Status.FAIL, d.subject, f"MAIL FROM was accepted without TLS: {probe.reply}",
-                          _obs(d, probe))
+            yield Outcome(Status.FAIL, d.subject, f"MAIL FROM was accepted without TLS: {probe.reply}", _obs(d, probe))
         elif probe.verdict == "refused":
-            yield Outcome(Status.PASS, d.subject, f"MAIL FROM without TLS was refused: {probe.reply}",
-                          _obs(d, probe))
+            yield Outcome(Status.PASS, d.subject, f"MAIL FROM without TLS was refused: {probe.reply}", _obs(d, probe))
         else:
             yield _error(d, f"whether mail is accepted without TLS (reply {probe.reply!r})")
 
@@ -161,14 +197,20 @@ def starttls_imap(ctx: CheckContext) -> Iterator[Outcome]:
     ``LOGINDISABLED`` or offers ``AUTH=PLAIN`` before TLS (RFC 3501 6.2.3, RFC 8314).
     Passes otherwise. Errors when the dialog ended before the probe.
     """
+    yield from _uncollected(ctx, ("imap",))
     for d in _plaintext(ctx, ("imap",)):
         probe = d.probe("login")
         if probe is None or not d.plain_caps:
             yield _error(d, "LOGIN before TLS")
             continue
         if probe.verdict in ("processed", "accepted"):
-            yield Outcome(Status.FAIL, d.subject, f"LOGIN with a bogus credential was {probe.verdict} before TLS: "
-                          f"{probe.reply}", _obs(d, probe), severity=Severity.CRITICAL)
+            yield Outcome(
+                Status.FAIL,
+                d.subject,
+                f"LOGIN with a bogus credential was {probe.verdict} before TLS: {probe.reply}",
+                _obs(d, probe),
+                severity=Severity.CRITICAL,
+            )
             continue
         if probe.verdict != "refused":
             yield _error(d, f"LOGIN before TLS (reply {probe.reply!r} is not conclusive)")
@@ -179,11 +221,17 @@ def starttls_imap(ctx: CheckContext) -> Iterator[Outcome]:
         if "AUTH=PLAIN" in d.plain_caps or "AUTH=LOGIN" in d.plain_caps:
             gaps.append("AUTH=PLAIN/LOGIN is offered")
         if gaps:
-            yield Outcome(Status.FAIL, d.subject, f"before TLS {' and '.join(gaps)}, although LOGIN was refused",
-                          _obs(d, probe), severity=Severity.MEDIUM)
+            yield Outcome(
+                Status.FAIL,
+                d.subject,
+                f"before TLS {' and '.join(gaps)}, although LOGIN was refused",
+                _obs(d, probe),
+                severity=Severity.MEDIUM,
+            )
         else:
-            yield Outcome(Status.PASS, d.subject, f"LOGINDISABLED before TLS and LOGIN refused: {probe.reply}",
-                          _obs(d, probe))
+            yield Outcome(
+                Status.PASS, d.subject, f"LOGINDISABLED before TLS and LOGIN refused: {probe.reply}", _obs(d, probe)
+            )
 
 
 @check("starttls.pop3", needs=[Need.NETWORK], area="transport")
@@ -195,18 +243,29 @@ def starttls_pop3(ctx: CheckContext) -> Iterator[Outcome]:
     advertised in CAPA before TLS but the password is refused. Passes when USER is
     refused and not advertised. Errors when the dialog ended before the probe.
     """
+    yield from _uncollected(ctx, ("pop3",))
     for d in _plaintext(ctx, ("pop3",)):
         user, password = d.probe("user"), d.probe("pass")
         if user is None:
             yield _error(d, "USER/PASS before STLS")
         elif password is not None and password.verdict in ("processed", "accepted"):
-            yield Outcome(Status.FAIL, d.subject, f"USER/PASS with a bogus credential was {password.verdict} "
-                          f"before STLS: {password.reply}", _obs(d, user, password), severity=Severity.CRITICAL)
+            yield Outcome(
+                Status.FAIL,
+                d.subject,
+                f"USER/PASS with a bogus credential was {password.verdict} before STLS: {password.reply}",
+                _obs(d, user, password),
+                severity=Severity.CRITICAL,
+            )
         elif user.verdict == "accepted" and password is None:
             yield _error(d, "USER/PASS before STLS (the dialog ended after USER)")
         elif user.verdict == "accepted" or "USER" in d.plain_caps:
-            yield Outcome(Status.FAIL, d.subject, "USER is accepted or advertised before STLS, although the "
-                          "password is refused", _obs(d, user, password), severity=Severity.MEDIUM)
+            yield Outcome(
+                Status.FAIL,
+                d.subject,
+                "USER is accepted or advertised before STLS, although the password is refused",
+                _obs(d, user, password),
+                severity=Severity.MEDIUM,
+            )
         elif user.verdict == "refused":
             yield Outcome(Status.PASS, d.subject, f"USER before STLS was refused: {user.reply}", _obs(d, user))
         else:
@@ -221,6 +280,7 @@ def implicit_ports(ctx: CheckContext) -> Iterator[Outcome]:
     answers in plaintext instead of TLS. Errors when it cannot be verified (connection
     refused, timeout, throttled, another handshake failure), with the reason.
     """
+    yield from _uncollected(ctx, _IMPLICIT_PROTOS)
     for d in _dialogs(ctx, _IMPLICIT_PROTOS):
         if d.tls is not None and d.outcome == "ok":
             yield Outcome(Status.PASS, d.subject, f"implicit TLS works: {d.tls.version} {d.tls.cipher}", _obs(d))
@@ -239,14 +299,18 @@ def https_webmail(ctx: CheckContext) -> Iterator[Outcome]:
     the HTTPS answer carries no Strict-Transport-Security header with max-age > 0.
     Either errors when its side could not be fetched.
     """
+    yield from _uncollected(ctx, ("https",))
     for d in _dialogs(ctx, ("https",)):
         http = d.http
         if http is None:
             yield _error(d, "the webmail transport")
             continue
         where = Location(host=d.host, port=d.port)
-        plain = (f"{http.http_status} {http.http_location or ''}".strip() if http.http_status is not None
-                 else f"error: {http.http_error}")
+        plain = (
+            f"{http.http_status} {http.http_location or ''}".strip()
+            if http.http_status is not None
+            else f"error: {http.http_error}"
+        )
         obs = _obs(d) + (
             Observation("http://", plain, Location(host=d.host, port=80)),
             Observation("Strict-Transport-Security", http.hsts or "(absent)", where),
@@ -254,22 +318,47 @@ def https_webmail(ctx: CheckContext) -> Iterator[Outcome]:
         if http.redirects_to_https:
             yield Outcome(Status.PASS, d.subject, f"HTTP redirects to {http.http_location}", obs, key="redirect")
         elif http.http_status is not None:
-            yield Outcome(Status.FAIL, d.subject, f"plain HTTP answers {http.http_status} without redirecting to "
-                          "HTTPS", obs, severity=Severity.HIGH, key="redirect")
+            yield Outcome(
+                Status.FAIL,
+                d.subject,
+                f"plain HTTP answers {http.http_status} without redirecting to HTTPS",
+                obs,
+                severity=Severity.HIGH,
+                key="redirect",
+            )
         elif http.http_error and "refused" in http.http_error:
-            yield Outcome(Status.PASS, d.subject, "nothing is served over plain HTTP (port 80 refused)", obs,
-                          key="redirect")
+            yield Outcome(
+                Status.PASS, d.subject, "nothing is served over plain HTTP (port 80 refused)", obs, key="redirect"
+            )
         else:
-            yield Outcome(Status.ERROR, d.subject, f"could not verify the HTTP redirect: {http.http_error}", obs,
-                          severity=Severity.INFO, key="redirect")
+            yield Outcome(
+                Status.ERROR,
+                d.subject,
+                f"could not verify the HTTP redirect: {http.http_error}",
+                obs,
+                severity=Severity.INFO,
+                key="redirect",
+            )
         if http.https_status is None:
-            yield Outcome(Status.ERROR, d.subject, f"could not verify HSTS: {http.https_error}", obs,
-                          severity=Severity.INFO, key="hsts")
+            yield Outcome(
+                Status.ERROR,
+                d.subject,
+                f"could not verify HSTS: {http.https_error}",
+                obs,
+                severity=Severity.INFO,
+                key="hsts",
+            )
         elif _hsts_max_age(http.hsts) > 0:
             yield Outcome(Status.PASS, d.subject, f"HSTS sent: {http.hsts}", obs, key="hsts")
         else:
-            yield Outcome(Status.FAIL, d.subject, "HTTPS answer carries no HSTS header with max-age > 0"
-                          + (f" ({http.hsts})" if http.hsts else ""), obs, severity=Severity.LOW, key="hsts")
+            yield Outcome(
+                Status.FAIL,
+                d.subject,
+                "HTTPS answer carries no HSTS header with max-age > 0" + (f" ({http.hsts})" if http.hsts else ""),
+                obs,
+                severity=Severity.LOW,
+                key="hsts",
+            )
 
 
 def _hsts_max_age(value: str | None) -> int:

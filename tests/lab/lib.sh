@@ -110,7 +110,9 @@ lab_evict_foreign() {
   local pid info evicted=0
   for pid in $(ss -Hltnup 2>/dev/null | awk '$5 ~ /^127\.0\.(25|53|80)\./' \
                | grep -oE 'pid=[0-9]+' | cut -d= -f2 | sort -u); do
-    info="$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null) $(readlink /proc/"$pid"/cwd 2>/dev/null)"
+    # A process may be gone by now (a worker of a master stopped a moment ago).
+    [ -r "/proc/$pid/cmdline" ] || continue
+    info="$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null || true) $(readlink "/proc/$pid/cwd" 2>/dev/null || true)"
     case "$info" in
       *"$LAB_DIR/"*) ;;  # ours
       */tests/lab/run/*|*/tests/lab/delay_proxy.py*)

@@ -3,7 +3,33 @@
 set -euo pipefail
 
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-LAB_RUN="${LAB_RUN:-$LAB_DIR/run}"   # runtime state: keys, pid files, generated configs
+
+# Every directory above PATH lets "others" through (o+x)?
+lab_world_traversable() {
+  local dir="$1"
+  while [ "$dir" != "/" ] && [ -n "$dir" ]; do
+    [ "$(( 0$(stat -c '%a' "$dir") & 1 ))" = 1 ] || return 1
+    dir="$(dirname "$dir")"
+  done
+}
+
+# Runtime state: keys, pid files, generated configs, queues, mailboxes. Postfix, Dovecot
+# and nginx workers drop root and must reach their files, so a checkout below a private
+# directory (mktemp -d makes 0700) keeps the state in /var/tmp instead, with
+# tests/lab/run as a link to it for people and tests.
+if [ -z "${LAB_RUN:-}" ]; then
+  if lab_world_traversable "$LAB_DIR"; then
+    LAB_RUN="$LAB_DIR/run"
+  else
+    LAB_RUN="/var/tmp/auditor-lab-$(printf %s "$LAB_DIR" | sha256sum | cut -c1-12)"
+    mkdir -p "$LAB_RUN" && chmod 755 "$LAB_RUN"
+    if [ ! -L "$LAB_DIR/run" ]; then
+      rm -rf "$LAB_DIR/run"
+      ln -s "$LAB_RUN" "$LAB_DIR/run"
+    fi
+  fi
+fi
+export LAB_RUN
 mkdir -p "$LAB_RUN"
 
 # Install Debian packages without letting their maintainer scripts start
@@ -114,8 +140,8 @@ lab_evict_foreign() {
     [ -r "/proc/$pid/cmdline" ] || continue
     info="$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null || true) $(readlink "/proc/$pid/cwd" 2>/dev/null || true)"
     case "$info" in
-      *"$LAB_DIR/"*) ;;  # ours
-      */tests/lab/run/*|*/tests/lab/delay_proxy.py*)
+      *"$LAB_DIR/"*|*"$LAB_RUN/"*) ;;  # ours
+      */tests/lab/run/*|*/tests/lab/delay_proxy.py*|*/auditor-lab-*)
         echo "lab: stopping pid $pid of another checkout's lab: ${info:0:120}" >&2
         kill "$pid" 2>/dev/null || true
         evicted=1 ;;

@@ -227,7 +227,7 @@ def test_planted_secrets_and_symlinks(roots: dict[str, Path]) -> None:
         assert (root / "etc/timezone").read_text() == "Etc/UTC\n"
     info = json.loads((RUN / "lab.d" / "hostroot.json").read_text())["hostroot"]
     assert info["planted_secrets"] == [DB_PASSWORD, DES_KEY]
-    assert Path(info["drifted"]) == roots["drifted"]
+    assert Path(info["drifted"]).resolve() == roots["drifted"].resolve()
 
 
 def test_configs_drifted_vs_compliant(roots: dict[str, Path]) -> None:

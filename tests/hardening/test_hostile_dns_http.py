@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import dns.message
+import dns.rcode
 import pytest
 
 from tests.hardening.hostile_servers import dns_server, https_server, make_ca_and_cert, zone_behaviour
@@ -76,6 +77,19 @@ def test_dns_server_that_never_answers(tmp_path: Path) -> None:
         code, report, wall, _ = audit(tmp_path, timeout=15)
     assert code == 3 and wall < 30
     assert all(status == "error" and "timeout" in detail.lower() for status, detail in details(report, "dmarc.policy"))
+
+
+def test_servfail_is_an_error_with_the_reason(tmp_path: Path) -> None:
+    def servfail(query: dns.message.Message) -> dns.message.Message:
+        response = dns.message.make_response(query)
+        response.set_rcode(dns.rcode.SERVFAIL)
+        return response
+
+    with dns_server(DNS_IP, servfail):
+        code, report, wall, _ = audit(tmp_path, timeout=15)
+    assert code == 3 and wall < 30
+    [(status, detail)] = details(report, "dmarc.policy")
+    assert status == "error" and "SERVFAIL" in detail
 
 
 def test_truncated_answers_without_tcp_fallback(tmp_path: Path) -> None:

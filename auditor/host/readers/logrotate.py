@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.host.model import Setting, err
+from auditor.host.readers.includes import IncludingReader
 from auditor.host.root import HostRoot, as_root, norm, path_match
 
 LOGROTATE_CONF = "/etc/logrotate.conf"
@@ -22,7 +23,6 @@ PERIOD_DAYS = {"hourly": 1 / 24, "daily": 1.0, "weekly": 7.0, "monthly": 31.0, "
 _SCRIPTS = ("postrotate", "prerotate", "firstaction", "lastaction", "preremove")
 _TABOO = (".rpmorig", ".rpmsave", ",v", ".swp", ".rpmnew", "~", ".cfsaved", ".dpkg-dist", ".dpkg-old", ".dpkg-new",
           ".disabled", ".ucf-old", ".ucf-new", ".ucf-dist")  # fmt: skip
-MAX_FILES = 1000
 _MAX_DEPTH = 5
 
 
@@ -81,33 +81,24 @@ def parse_size(text: str) -> int | None:
     return int(m.group(1)) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()]
 
 
-class _Reader:
+class _Reader(IncludingReader):
     def __init__(self, root: HostRoot) -> None:
-        self.root = root
+        super().__init__(root)
         self.blocks: list[RotateBlock] = []
-        self.files: list[str] = []
-        self.truncated = False
         self.active: set[str] = set()
-        self.errors: list[str] = []
 
     def read(self, path: str, globals_: dict[str, Setting], depth: int) -> None:
-        if len(self.files) >= MAX_FILES:
-            if not self.truncated:
-                self.errors.append(err(path, None, f"more than {MAX_FILES} config files; rest skipped"))
-            self.truncated = True
+        got = self.open_config(path)
+        if got is None:
             return
-        got = self.root.read_text(path)
-        if got.text is None:
-            self.errors.append(got.error or path)
-            return
-        self.files.append(got.path)
+        text = got.text or ""
         pending: list[str] = []
         pending_line = 0
         current: dict[str, Setting] | None = None
         block_start = 0
         block_patterns: tuple[str, ...] = ()
         in_script = False
-        for number, raw in enumerate(got.text.splitlines(), 1):
+        for number, raw in enumerate(text.splitlines(), 1):
             line = raw.strip()
             if in_script:
                 in_script = line != "endscript"

@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass
 
 from auditor.host.model import SourceRef, err
+from auditor.host.readers.includes import IncludingReader
 from auditor.host.root import HostRoot
 
 RSYSLOG_CONF = "/etc/rsyslog.conf"
 SEVERITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 _ALIASES = {"panic": "emerg", "error": "err", "warn": "warning"}
-MAX_FILES = 1000
 _MAX_DEPTH = 5
 
 
@@ -111,26 +111,17 @@ def _target(action: str) -> str | None:
     return candidate.split(";")[0] if candidate.startswith("/") else None
 
 
-class _Reader:
+class _Reader(IncludingReader):
     def __init__(self, root: HostRoot) -> None:
-        self.root = root
+        super().__init__(root)
         self.rules: list[RsyslogRule] = []
-        self.files: list[str] = []
-        self.truncated = False
-        self.errors: list[str] = []
 
     def read(self, path: str, depth: int) -> None:
-        if len(self.files) >= MAX_FILES:
-            if not self.truncated:
-                self.errors.append(err(path, None, f"more than {MAX_FILES} config files; rest skipped"))
-            self.truncated = True
+        got = self.open_config(path)
+        if got is None:
             return
-        got = self.root.read_text(path)
-        if got.text is None:
-            self.errors.append(got.error or path)
-            return
-        self.files.append(got.path)
-        lines = got.text.splitlines()
+        text = got.text or ""
+        lines = text.splitlines()
         i = 0
         while i < len(lines):
             number, line = i + 1, lines[i]

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from auditor.host.model import SourceRef, err
+from auditor.host.readers.includes import IncludingReader
 from auditor.host.root import HostRoot, norm
 
 NGINX_CONF = "/etc/nginx/nginx.conf"
@@ -20,7 +21,6 @@ APACHE_CONFS = ("/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf")
 NGINX_COMBINED = (
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'  # noqa: E501
 )
-MAX_FILES = 1000
 _MAX_DEPTH = 8
 
 _NGINX_FIELDS = {
@@ -97,31 +97,22 @@ def _nginx_tokens(text: str) -> list[tuple[str, int]]:
     return tokens
 
 
-class _Nginx:
+class _Nginx(IncludingReader):
     def __init__(self, root: HostRoot) -> None:
-        self.root = root
+        super().__init__(root)
         self.formats: dict[str, str] = {"combined": NGINX_COMBINED}
         self.masked: set[str] = set()
         self.raw_logs: list[tuple[str, str, SourceRef, tuple[str, ...]]] = []
         self.disabled: list[SourceRef] = []
-        self.files: list[str] = []
-        self.truncated = False
-        self.errors: list[str] = []
 
     def read(self, path: str, scope: list[str], depth: int) -> None:
-        if len(self.files) >= MAX_FILES:
-            if not self.truncated:
-                self.errors.append(err(path, None, f"more than {MAX_FILES} config files; rest skipped"))
-            self.truncated = True
+        got = self.open_config(path)
+        if got is None:
             return
-        got = self.root.read_text(path)
-        if got.text is None:
-            self.errors.append(got.error or path)
-            return
-        self.files.append(got.path)
+        text = got.text or ""
         words: list[str] = []
         line = 0
-        for tok, number in _nginx_tokens(got.text):
+        for tok, number in _nginx_tokens(text):
             if tok in (";", "{", "}"):
                 if tok == "{":
                     ip_source = len(words) >= 3 and any(v in words[1] for v in ("remote_addr", "forwarded", "real_ip"))
@@ -179,28 +170,19 @@ def read_nginx(root: HostRoot, conf: str = NGINX_CONF) -> WebLogConfig:
                         tuple(reader.errors))  # fmt: skip
 
 
-class _Apache:
+class _Apache(IncludingReader):
     def __init__(self, root: HostRoot, server_root: str) -> None:
-        self.root = root
+        super().__init__(root)
         self.server_root = server_root
         self.formats = dict(_APACHE_DEFAULT_FORMATS)
         self.raw_logs: list[tuple[str, str, SourceRef, tuple[str, ...]]] = []
-        self.files: list[str] = []
-        self.truncated = False
-        self.errors: list[str] = []
 
     def read(self, path: str, scope: list[str], depth: int) -> None:
-        if len(self.files) >= MAX_FILES:
-            if not self.truncated:
-                self.errors.append(err(path, None, f"more than {MAX_FILES} config files; rest skipped"))
-            self.truncated = True
+        got = self.open_config(path)
+        if got is None:
             return
-        got = self.root.read_text(path)
-        if got.text is None:
-            self.errors.append(got.error or path)
-            return
-        self.files.append(got.path)
-        lines = got.text.splitlines()
+        text = got.text or ""
+        lines = text.splitlines()
         i = 0
         while i < len(lines):
             number, line = i + 1, lines[i]

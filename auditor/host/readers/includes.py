@@ -1,0 +1,37 @@
+"""Reading a configuration spread over included files, with a bound on their number.
+
+rsyslog, logrotate, nginx and Apache all pull in whole directories (``include``,
+``$IncludeConfig``, ``IncludeOptional``); a loop or a glob over a huge directory must
+not make a reader run away, so every such reader opens its files through this class.
+"""
+
+from __future__ import annotations
+
+from auditor.host.model import err
+from auditor.host.root import FileText, HostRoot
+
+MAX_FILES = 1000
+
+
+class IncludingReader:
+    """Base of the readers that follow includes: the files read, the errors, the bound."""
+
+    def __init__(self, root: HostRoot) -> None:
+        self.root = root
+        self.files: list[str] = []
+        self.truncated = False
+        self.errors: list[str] = []
+
+    def open_config(self, path: str) -> FileText | None:
+        """``path`` read inside the root, or ``None`` (error recorded, or bound reached)."""
+        if len(self.files) >= MAX_FILES:
+            if not self.truncated:
+                self.errors.append(err(path, None, f"more than {MAX_FILES} config files; rest skipped"))
+            self.truncated = True
+            return None
+        got = self.root.read_text(path)
+        if got.text is None:
+            self.errors.append(got.error or path)
+            return None
+        self.files.append(got.path)
+        return got

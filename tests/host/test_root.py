@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -84,15 +85,28 @@ def test_device_node_is_refused(root: Path) -> None:
     assert HostRoot(root).read_text("/etc/zero").error == "/etc/zero: not a regular file (device)"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read mode-000 files")
-def test_unreadable_file_is_an_error(root: Path) -> None:
-    secret = root / "etc" / "shadow"
-    secret.write_text("x")
-    secret.chmod(0)
-    try:
-        assert HostRoot(root).read_text("/etc/shadow").error == "/etc/shadow: permission denied"
-    finally:
-        secret.chmod(0o600)
+def test_unreadable_file_is_an_error() -> None:
+    # As root the read runs with the effective uid of "nobody": root bypasses mode 000,
+    # an auditor reading a mounted snapshot often does not. /var/tmp (not pytest's
+    # private tmp_path) so that "nobody" can traverse to the snapshot.
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as snapshot:
+        base = Path(snapshot)
+        base.chmod(0o755)
+        (base / "etc").mkdir(mode=0o755)
+        secret = base / "etc" / "shadow"
+        secret.write_text("x")
+        secret.chmod(0)
+        dropped = os.geteuid() == 0
+        try:
+            if dropped:
+                os.seteuid(65534)
+            got = HostRoot(base).read_text("/etc/shadow")
+        finally:
+            if dropped:
+                os.seteuid(0)
+            secret.chmod(0o600)
+    assert got.text is None
+    assert got.error == "/etc/shadow: permission denied"
 
 
 def test_oversized_file_is_an_error(root: Path) -> None:

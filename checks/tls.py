@@ -51,6 +51,18 @@ def _unverifiable(scan: TlsScan) -> Outcome | None:
     return Outcome(Status.ERROR, scan.subject, reason, (seen,))
 
 
+def _reachable_scans(ctx: CheckContext) -> Iterator[Outcome | tuple[Profile, TlsScan]]:
+    """Every scan that completed a handshake, with the profile; an error outcome in place
+    of each scan that did not, or the single error explaining why there are none."""
+    profile, scans, problem = _setup(ctx)
+    if problem is not None or profile is None:
+        yield from [problem] if problem else []
+        return
+    for scan in scans:
+        err = _unverifiable(scan)
+        yield err if err is not None else (profile, scan)
+
+
 def _gap(scan: TlsScan, prefix: str) -> str | None:
     """Why the part ``prefix`` of a scan is incomplete, or None when it is complete."""
     parts = [i for i in scan.incomplete if i.startswith(prefix) or i == "all"]
@@ -96,15 +108,12 @@ def tls_protocols(ctx: CheckContext) -> Iterator[Outcome]:
     insufficient version (SSLv3, TLS 1.0/1.1 under BSI and NCSC) is accepted. Error: no
     handshake, or a version's support is unknown (throttled, budget, deadline). Old
     versions have known attacks and no modern AEAD suites (BSI TR-02102-2 §3.2)."""
-    profile, scans, problem = _setup(ctx)
-    if problem or profile is None:
-        yield from [problem] if problem else []
-        return
     year = ctx.evidence.now.year
-    for scan in scans:
-        if (err := _unverifiable(scan)) is not None:
-            yield err
+    for item in _reachable_scans(ctx):
+        if isinstance(item, Outcome):
+            yield item
             continue
+        profile, scan = item
         rated = [(v, rate(profile, "protocols", v, year=year)) for v in VERSIONS if scan.protocols.get(v)]
         yield _grade(scan, rated, _gap(scan, "protocol:"), f"protocol versions ({profile.label})")
 
@@ -116,15 +125,12 @@ def tls_cipher_suites(ctx: CheckContext) -> Iterator[Outcome]:
     Fail: insufficient suites (no forward secrecy, CBC with SHA-1, 3DES, RC4, ...). Error:
     enumeration incomplete and no defect seen. Weak suites let an attacker who records
     traffic today decrypt it later, which Art. 32 GDPR's state of the art excludes."""
-    profile, scans, problem = _setup(ctx)
-    if problem or profile is None:
-        yield from [problem] if problem else []
-        return
     year = ctx.evidence.now.year
-    for scan in scans:
-        if (err := _unverifiable(scan)) is not None:
-            yield err
+    for item in _reachable_scans(ctx):
+        if isinstance(item, Outcome):
+            yield item
             continue
+        profile, scan = item
         rated: dict[str, Rating] = {}
         for version in VERSIONS:
             for suite in scan.suites.get(version, ()):
@@ -140,15 +146,12 @@ def tls_key_exchange(ctx: CheckContext) -> Iterator[Outcome]:
     Pass: all recommended or acceptable. Warn: phase-out. Fail: insufficient (e.g. a
     1024-bit DH group, Logjam-class). Error: groups not established and no defect seen.
     Forward secrecy is only as strong as its key exchange (TR-02102-2 Tables 5 and 13)."""
-    profile, scans, problem = _setup(ctx)
-    if problem or profile is None:
-        yield from [problem] if problem else []
-        return
     year = ctx.evidence.now.year
-    for scan in scans:
-        if (err := _unverifiable(scan)) is not None:
-            yield err
+    for item in _reachable_scans(ctx):
+        if isinstance(item, Outcome):
+            yield item
             continue
+        profile, scan = item
         rated: dict[str, Rating] = {}
         for group in scan.groups:
             rated[f"group {group}"] = rate(profile, "groups", group, year=year)
@@ -231,14 +234,12 @@ def tls_certificate(ctx: CheckContext) -> Iterator[Outcome]:
     algorithms graded by the profile. On port 25 an untrusted or wrongly named
     certificate is a warning: SMTP between MTAs is opportunistic and DANE, not the
     WebPKI, authenticates the MX (RFC 7672). Error: no certificate was obtained."""
-    profile, scans, problem = _setup(ctx)
-    if problem or profile is None:
-        yield from [problem] if problem else []
-        return
-    for scan in scans:
-        if (err := _unverifiable(scan)) is not None:
-            yield err
-        elif scan.certificate is None or not scan.certificate.chain:
+    for item in _reachable_scans(ctx):
+        if isinstance(item, Outcome):
+            yield item
+            continue
+        profile, scan = item
+        if scan.certificate is None or not scan.certificate.chain:
             yield Outcome(Status.ERROR, scan.subject, "no certificate chain was recorded", key="validity")
         else:
             yield from _cert_outcomes(scan, profile, ctx.evidence.now)
@@ -261,14 +262,11 @@ def tls_vulnerabilities(ctx: CheckContext) -> Iterator[Outcome]:
     Fail: any of them found (severity of the worst). Error: a probe could not run.
     Pass: all probes ran (or were not applicable, e.g. no RSA key transport for ROBOT).
     These are the attacks the BayLDA's 2014 mail-server sweep and TR-02102-2 §3.3.4 name."""
-    _, scans, problem = _setup(ctx)
-    if problem:
-        yield problem
-        return
-    for scan in scans:
-        if (err := _unverifiable(scan)) is not None:
-            yield err
+    for item in _reachable_scans(ctx):
+        if isinstance(item, Outcome):
+            yield item
             continue
+        _, scan = item
         where = _where(scan)
         obs = tuple(Observation(v.name, f"{v.status}: {v.detail}", where) for v in scan.vulnerabilities)
         found = [v for v in scan.vulnerabilities if v.status == "vulnerable"]

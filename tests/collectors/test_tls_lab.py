@@ -17,18 +17,11 @@ from auditor.evidence import Endpoint, Evidence, Target
 from auditor.models import Outcome, Status
 from auditor.registry import CheckContext
 from checks import tls as tls_checks
+from tests.lab_ports import MAIL_PORTS
 
 pytestmark = pytest.mark.lab
 
-PORTS = (
-    (25, "smtp", "starttls"),
-    (587, "submission", "starttls"),
-    (465, "submissions", "implicit"),
-    (143, "imap", "starttls"),
-    (993, "imaps", "implicit"),
-    (110, "pop3", "starttls"),
-    (995, "pop3s", "implicit"),
-)
+PORTS = MAIL_PORTS
 CLEAN_TLS13 = {"TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"}
 CLEAN_TLS12 = {
     "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",

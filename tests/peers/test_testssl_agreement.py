@@ -35,19 +35,12 @@ import pytest
 
 from auditor.collectors.tls import collect_tls
 from auditor.evidence import Endpoint
+from tests.lab_ports import MAIL_PORTS
 
 pytestmark = pytest.mark.lab
 
 HOSTS = (("mx.clean.lab.test", "127.0.25.1"), ("mx.weak.lab.test", "127.0.25.2"))
-PORTS = (
-    (25, "smtp", "starttls"),
-    (587, "submission", "starttls"),
-    (465, "submissions", "implicit"),
-    (143, "imap", "starttls"),
-    (993, "imaps", "implicit"),
-    (110, "pop3", "starttls"),
-    (995, "pop3s", "implicit"),
-)
+PORTS = MAIL_PORTS
 TESTSSL_STARTTLS = {"smtp": "smtp", "submission": "smtp", "imap": "imap", "pop3": "pop3"}
 VERSION_IDS = {"SSLv3": "SSLv3", "TLS1": "TLSv1.0", "TLS1_1": "TLSv1.1", "TLS1_2": "TLSv1.2", "TLS1_3": "TLSv1.3"}
 CIPHER_PREFIX = {"tls1": "TLSv1.0", "tls1_1": "TLSv1.1", "tls1_2": "TLSv1.2", "tls1_3": "TLSv1.3", "ssl3": "SSLv3"}

@@ -7,6 +7,8 @@ not make a reader run away, so every such reader opens its files through this cl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from auditor.host.model import err
 from auditor.host.root import FileText, HostRoot
 
@@ -35,3 +37,22 @@ class IncludingReader:
             return None
         self.files.append(got.path)
         return got
+
+
+def logical_lines(text: str, joiner: str = "") -> Iterator[tuple[int, str]]:
+    """(first line number, stripped line) of every non-blank, non-comment logical line.
+
+    A trailing backslash continues a line onto the next (rsyslog, Apache); ``joiner``
+    is what replaces it: nothing for rsyslog, a space for Apache.
+    """
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        number, line = i + 1, lines[i]
+        i += 1
+        while line.rstrip().endswith("\\") and i < len(lines):
+            line = line.rstrip()[:-1] + joiner + lines[i].strip()
+            i += 1
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield number, line

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from auditor.host.model import SourceRef, err
-from auditor.host.readers.includes import IncludingReader
+from auditor.host.readers.includes import IncludingReader, logical_lines
 from auditor.host.root import HostRoot
 
 RSYSLOG_CONF = "/etc/rsyslog.conf"
@@ -120,18 +120,7 @@ class _Reader(IncludingReader):
         got = self.open_config(path)
         if got is None:
             return
-        text = got.text or ""
-        lines = text.splitlines()
-        i = 0
-        while i < len(lines):
-            number, line = i + 1, lines[i]
-            i += 1
-            while line.rstrip().endswith("\\") and i < len(lines):
-                line = line.rstrip()[:-1] + lines[i].strip()
-                i += 1
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
+        for number, line in logical_lines(got.text or ""):
             self._line(got.path, number, line, depth)
 
     def _line(self, path: str, number: int, line: str, depth: int) -> None:

@@ -25,10 +25,10 @@ class DialogServer:
     It counts the connections it accepted, so tests can assert how many were made.
     """
 
-    def __init__(self, handler: DialogHandler) -> None:
+    def __init__(self, handler: DialogHandler, ip: str = "127.0.0.1") -> None:
         self.handler = handler
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((ip, 0))
         self.sock.listen(16)
         self.ip, self.port = self.sock.getsockname()
         self.connections = 0

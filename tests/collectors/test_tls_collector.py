@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import itertools
 import shutil
 import socket
 import ssl
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +28,7 @@ from cryptography.x509.oid import NameOID
 
 from auditor.collectors.tls import TlsScan, collect_tls
 from auditor.evidence import Endpoint, Evidence, Target, evidence_from_json, evidence_to_json
+from tests.collectors.conftest import DialogServer
 
 HOST = "mx.tls.test"
 
@@ -88,57 +89,33 @@ def s_server(ip: str, port: int, cert: tuple[Path, Path], *args: str) -> Iterato
         proc.wait(timeout=5)
 
 
-class SmtpStub:
+class SmtpStub(DialogServer):
     """STARTTLS SMTP server (one thread per connection) that can throttle with 421."""
 
     def __init__(self, ip: str, context: ssl.SSLContext, throttle_after: int | None = None) -> None:
         self.context = context
         self.throttle_after = throttle_after
-        self.connections = 0
-        self.sock = socket.create_server((ip, 0))
-        self.ip, self.port = self.sock.getsockname()[:2]
-        self._lock = threading.Lock()
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._numbered = itertools.count(1)  # next() is atomic under the GIL
+        super().__init__(self._smtp, ip)
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
+    def _smtp(self, conn: socket.socket) -> None:
+        if self.throttle_after is not None and next(self._numbered) > self.throttle_after:
+            conn.sendall(b"421 4.7.0 mx.tls.test Error: too many connections from 127.0.0.1\r\n")
+            return
+        conn.sendall(b"220 mx.tls.test ESMTP stub\r\n")
+        reader = conn.makefile("rb")
+        while line := reader.readline(1024):
+            verb = line.strip().split(b" ")[0].upper()
+            if verb in (b"EHLO", b"HELO"):
+                conn.sendall(b"250-mx.tls.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
+            elif verb == b"STARTTLS":
+                conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    tls = self.context.wrap_socket(conn, server_side=True)
+                    tls.recv(1)
                 return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        with self._lock:
-            self.connections += 1
-            number = self.connections
-        conn.settimeout(10)
-        try:
-            if self.throttle_after is not None and number > self.throttle_after:
-                conn.sendall(b"421 4.7.0 mx.tls.test Error: too many connections from 127.0.0.1\r\n")
-                return
-            conn.sendall(b"220 mx.tls.test ESMTP stub\r\n")
-            reader = conn.makefile("rb")
-            while line := reader.readline(1024):
-                verb = line.strip().split(b" ")[0].upper()
-                if verb in (b"EHLO", b"HELO"):
-                    conn.sendall(b"250-mx.tls.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
-                elif verb == b"STARTTLS":
-                    conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
-                    with contextlib.suppress(OSError, ssl.SSLError):
-                        tls = self.context.wrap_socket(conn, server_side=True)
-                        tls.recv(1)
-                    return
-                else:
-                    conn.sendall(b"502 5.5.2 Error: command not recognized\r\n")
-        except OSError:
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                conn.close()
-
-    def close(self) -> None:
-        self.sock.close()
+            else:
+                conn.sendall(b"502 5.5.2 Error: command not recognized\r\n")
 
 
 def tls12_context(cert: tuple[Path, Path], ciphers: str) -> ssl.SSLContext:

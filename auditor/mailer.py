@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from typing import cast
 
 from auditor.models import Report
 from auditor.reports.html import render_html
@@ -64,7 +65,7 @@ def _pinned(base: type[smtplib.SMTP], address: str | None) -> type[smtplib.SMTP]
 
     class Pinned(base):  # type: ignore[valid-type,misc]
         def _get_socket(self, host: str, port: int, timeout: float) -> object:
-            return super()._get_socket(address, port, timeout)  # type: ignore[misc]
+            return super()._get_socket(address, port, timeout)
 
     return Pinned
 
@@ -101,9 +102,8 @@ def send_report(report: Report, settings: MailSettings, previous: dict[str, int]
     password = settings.password()
     try:
         if settings.tls == "implicit":
-            client: smtplib.SMTP = _pinned(smtplib.SMTP_SSL, settings.address)(
-                settings.server, settings.port, timeout=settings.timeout, context=context
-            )
+            implicit = cast(type[smtplib.SMTP_SSL], _pinned(smtplib.SMTP_SSL, settings.address))
+            client: smtplib.SMTP = implicit(settings.server, settings.port, timeout=settings.timeout, context=context)
         else:
             client = _pinned(smtplib.SMTP, settings.address)(settings.server, settings.port, timeout=settings.timeout)
         with client:

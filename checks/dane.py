@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from cryptography import x509
@@ -45,7 +45,7 @@ def tlsa_matches(record: str, der: bytes) -> bool:
         )
     else:
         return False
-    digest = {
+    digest: Callable[[bytes], str] | None = {
         0: lambda b: b.hex(),
         1: lambda b: hashlib.sha256(b).hexdigest(),
         2: lambda b: hashlib.sha512(b).hexdigest(),

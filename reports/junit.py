@@ -33,14 +33,10 @@ def render_junit(report: Report) -> str:
         }
         for key in totals:
             totals[key] += counts[key]
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            name=_clean(check_id),
-            tests=str(len(findings)),
-            **{k: str(v) for k, v in counts.items()},
-            timestamp=report.started,
-        )
+        attributes = {"name": _clean(check_id), "tests": str(len(findings))}
+        attributes |= {k: str(v) for k, v in counts.items()}
+        attributes["timestamp"] = report.started
+        suite = ET.SubElement(root, "testsuite", attributes)
         for finding in findings:
             case = ET.SubElement(suite, "testcase", classname=_clean(check_id), name=_clean(finding.subject))
             message = _clean(finding.detail)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import dns.dnssec
 import dns.exception
@@ -23,6 +24,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 import dns.zone
+from dns.rdtypes.ANY.DS import DS
 
 
 class TrustAnchorError(ValueError):
@@ -122,7 +124,7 @@ class Validator:
             k
             for k in keys
             if k in self.anchor.dnskey
-            or any(dns.dnssec.make_ds(zone, k, ds.digest_type) == ds for ds in self.anchor.ds)
+            or any(dns.dnssec.make_ds(zone, k, cast(DS, ds).digest_type) == ds for ds in self.anchor.ds)
         ]
         if not trusted:
             self._key_error = f"no DNSKEY of {zone} matches the trust anchor"

@@ -64,7 +64,7 @@ def test_print_rendering_keeps_verdict_claims_and_remediation(dpo_report: Path, 
     assert pages >= 2
     flat = " ".join(text.split())
     for needle in ("Mängel gefunden", "Was die Datenschutzerklärung verspricht", "Abhilfe", "Art. 5",
-                   "retention.mail", "Nachweis"):
+                   "retention.mail", "Nachweis", "Freigabe", "Name und Funktion", "Unterschrift"):
         assert needle in flat, needle
     # The print stylesheet spells out link targets so a paper copy keeps the sources.
     assert "(https://" in flat

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from auditor.reports.html import render_html
 
+from auditor.claims import extract_claims, statement_from_bytes
 from auditor.cli import main
 from auditor.metadata import packaged_metadata
 from auditor.registry import load_checks
@@ -61,6 +62,7 @@ def test_hostile_strings_are_escaped_and_nothing_is_fetched() -> None:
 def test_german_report_uses_german_labels_and_titles() -> None:
     html = report_html("de")
     assert 'lang="de"' in html and "Zusammenfassung" in html and "SPF beschränkt die zulässigen Absender" in html
+    assert "Freigabe" in html and "Unterschrift" in html
 
 
 def _chromium() -> str:
@@ -146,3 +148,16 @@ def test_browser_renders_lab_report_without_any_network_request(lab, tmp_path: P
     assert _page_requests(tmp_path, control, "c") == ["http://198.51.100.7/x.png"]
     external = _page_requests(tmp_path, report, "d")
     assert external == [], f"the report made network requests: {external}"
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en", "not checked"), ("de", "nicht geprüft")])
+def test_a_claim_no_check_examined_says_so(lang: str, label: str) -> None:
+    text = "Your data is never shared with third parties.\n\nWe store the server logs for seven days."
+    claims = extract_claims(statement_from_bytes(text.encode(), "statement.md"))
+    assert [c.kind for c in claims.claims][:1] == ["transfer"]
+    ev = evidence(claims=claims)
+    findings = evaluate(load_checks(packaged_metadata()), ev, lang=lang)
+    html = render_html(build_report(ev, findings, profile="bsi-tr-02102-2", lang=lang))
+    claims_table = html[html.index('id="claims"') : html.index('id="findings"')]
+    transfer_row = claims_table[claims_table.index("third parties") :].split("</tr>")[0]
+    assert label in transfer_row

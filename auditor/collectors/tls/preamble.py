@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import socket
 
-from sslyze import ProtocolWithOpportunisticTlsEnum
+from sslyze.connection_helpers.opportunistic_tls_helpers import ProtocolWithOpportunisticTlsEnum
 
 from auditor.collectors.dialogs_io import Conn, DialogError
 from auditor.collectors.dialogs_proto import imap_tagged, pop_status, smtp_caps, smtp_reply

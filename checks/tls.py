@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from auditor.collectors.tls.model import VERSIONS, TlsScan
+from auditor.collectors.tls.model import TLS12, VERSIONS, TlsScan
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.profiles import Profile, ProfileError, Rating, load_profile, rate, rate_key
 from auditor.registry import CheckContext, check
@@ -243,6 +243,42 @@ def tls_certificate(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(Status.ERROR, scan.subject, "no certificate chain was recorded", key="validity")
         else:
             yield from _cert_outcomes(scan, profile, ctx.evidence.now)
+
+
+@check("tls.handshake-signatures", needs=[Need.NETWORK], area="transport")
+def tls_handshake_signatures(ctx: CheckContext) -> Iterator[Outcome]:
+    """Per endpoint and IP: does the server sign its TLS 1.2 key exchange with SHA-1 when a
+    client offers only SHA-1 (one extra handshake with the server's own forward-secret
+    suites)? Warn (low) when it does: the TR-02102-2 lists no SHA-1 signature, but only a
+    client that offers nothing better gets one, so an attacker needs that client and a
+    SHA-1 collision in real time. Measured in the lab: Debian 12's Postfix 3.7 signs with
+    SHA-1 on request (also with ``@SECLEVEL=2`` in its cipher list); Dovecot refuses. Pass:
+    refused, or no TLS 1.2 key exchange is signed (TLS 1.3 forbids SHA-1 signatures).
+    Error: the probe could not run and nothing was seen."""
+    for item in _reachable_scans(ctx):
+        if isinstance(item, Outcome):
+            yield item
+            continue
+        _, scan = item
+        where = _where(scan)
+        leaf = scan.certificate.chain[0] if scan.certificate and scan.certificate.chain else None
+        algorithm = "ecdsa-with-SHA1" if leaf is not None and leaf.key_type == "EC" else "sha1WithRSAEncryption"
+        if scan.sha1_signatures:
+            seen = Observation("TLS 1.2 key exchange, client offering only SHA-1", f"signed with {algorithm}", where)
+            yield Outcome(Status.WARN, scan.subject,
+                          f"the server signs its TLS 1.2 key exchange with SHA-1 ({algorithm}) when a client "
+                          "offers nothing stronger", (seen,), Severity.LOW)  # fmt: skip
+        elif scan.sha1_signatures is False:
+            seen = Observation("TLS 1.2 key exchange, client offering only SHA-1", "handshake refused", where)
+            yield Outcome(Status.PASS, scan.subject, "SHA-1 handshake signatures are refused", (seen,))
+        elif (gap := _gap(scan, "signatures:") or _gap(scan, f"suites:{TLS12}") or _gap(scan, f"protocol:{TLS12}")):
+            yield Outcome(Status.ERROR, scan.subject, f"could not test SHA-1 handshake signatures: {gap}")
+        elif scan.protocols.get(TLS12) and not scan.suites.get(TLS12):
+            yield Outcome(Status.ERROR, scan.subject, "TLS 1.2 is accepted but its suites are unknown")
+        else:
+            why = "no forward-secret TLS 1.2 suite" if scan.protocols.get(TLS12) else "TLS 1.2 is not accepted"
+            yield Outcome(Status.PASS, scan.subject, f"no TLS 1.2 key exchange is signed ({why})",
+                          (Observation("TLS 1.2 signed key exchange", why, where),))  # fmt: skip
 
 
 _VULN_SEVERITY = {

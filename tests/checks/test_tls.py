@@ -82,6 +82,7 @@ def clean_scan(**changes: Any) -> TlsScan:
         negotiated=Negotiated("TLSv1.3", "TLS_AES_256_GCM_SHA384", X25519, True),
         compression=False,
         secure_renegotiation=True,
+        sha1_signatures=False,
         vulnerabilities=OK_VULNS,
         connections=21,
     )
@@ -117,7 +118,7 @@ def statuses(outcomes: list[Outcome]) -> list[Status]:
 
 def test_clean_scan_has_no_failure_under_the_default_profile() -> None:
     for func in (tls_checks.tls_protocols, tls_checks.tls_cipher_suites, tls_checks.tls_key_exchange,
-                 tls_checks.tls_vulnerabilities):
+                 tls_checks.tls_vulnerabilities, tls_checks.tls_handshake_signatures):
         assert statuses(run(func, clean_scan())) == [Status.PASS], func.__name__
     cert = {o.key: o for o in run(tls_checks.tls_certificate, clean_scan())}
     assert {k: o.status for k, o in cert.items()} == {
@@ -197,7 +198,7 @@ def test_unreachable_endpoint_is_an_error_in_every_check() -> None:
                    protocols={v: None for v in ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")},
                    connections=1, errors=("no TLS session could be opened: Server rejected the connection",))
     for func in (tls_checks.tls_protocols, tls_checks.tls_cipher_suites, tls_checks.tls_key_exchange,
-                 tls_checks.tls_certificate, tls_checks.tls_vulnerabilities):
+                 tls_checks.tls_certificate, tls_checks.tls_vulnerabilities, tls_checks.tls_handshake_signatures):
         (outcome,) = run(func, scan)
         assert outcome.status is Status.ERROR and "rejected the connection" in outcome.detail
 
@@ -231,3 +232,29 @@ def test_dane_check_reads_the_chain_of_port_25_scans() -> None:
     scan = clean_scan(port=25, proto="smtp")
     assert scan.certificate is not None and scan.certificate.chain_der_b64 == ("MIIB",)
     assert scan.subject == "mx.example.org[192.0.2.25]:25"
+
+
+def test_sha1_handshake_signatures_warn_low_naming_the_algorithm() -> None:
+    (rsa,) = run(tls_checks.tls_handshake_signatures, clean_scan(sha1_signatures=True))
+    assert rsa.status is Status.WARN and rsa.severity is Severity.LOW and "sha1WithRSAEncryption" in rsa.detail
+    ec = clean_scan(sha1_signatures=True, certificate=certificate(chain=(leaf(key_type="EC", key_bits=256),)))
+    (outcome,) = run(tls_checks.tls_handshake_signatures, ec)
+    assert "ecdsa-with-SHA1" in outcome.detail
+
+
+def test_sha1_handshake_signatures_unknown_is_an_error_not_applicable_a_pass() -> None:
+    throttled = clean_scan(sha1_signatures=None, throttled_after=15, incomplete=("signatures:TLSv1.2",))
+    (outcome,) = run(tls_checks.tls_handshake_signatures, throttled)
+    assert outcome.status is Status.ERROR and "throttled after 15 connections" in outcome.detail
+    unsure = clean_scan(sha1_signatures=None, throttled_after=9, incomplete=("suites:TLSv1.2",),
+                        suites={**clean_scan().suites, "TLSv1.2": ()})
+    (outcome,) = run(tls_checks.tls_handshake_signatures, unsure)
+    assert outcome.status is Status.ERROR, outcome  # suites not all known: no "not applicable" pass
+    only13 = clean_scan(sha1_signatures=None, protocols={**clean_scan().protocols, "TLSv1.2": False},
+                        suites={"TLSv1.3": clean_scan().suites["TLSv1.3"]})
+    (outcome,) = run(tls_checks.tls_handshake_signatures, only13)
+    assert outcome.status is Status.PASS and "TLS 1.2 is not accepted" in outcome.detail
+    static_rsa = clean_scan(sha1_signatures=None, suites={**clean_scan().suites, "TLSv1.2": (
+        AcceptedSuite("TLS_RSA_WITH_AES_128_GCM_SHA256", "AES128-GCM-SHA256"),)})
+    (outcome,) = run(tls_checks.tls_handshake_signatures, static_rsa)
+    assert outcome.status is Status.PASS and "no forward-secret TLS 1.2 suite" in outcome.detail

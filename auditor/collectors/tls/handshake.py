@@ -12,9 +12,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from nassl.ephemeral_key_info import DhEphemeralKeyInfo, EcDhEphemeralKeyInfo, OpenSslEcNidEnum
+from nassl.ephemeral_key_info import DhEphemeralKeyInfo, EcDhEphemeralKeyInfo, OpenSslEcNidEnum, OpenSslEvpPkeyEnum
 from nassl.legacy_ssl_client import LegacySslClient
-from nassl.ssl_client import ExtendedMasterSecretSupportEnum, OpenSslVersionEnum, SslClient
+from nassl.ssl_client import (
+    ExtendedMasterSecretSupportEnum,
+    OpenSslDigestNidEnum,
+    OpenSslVersionEnum,
+    SslClient,
+)
 from sslyze.plugins.openssl_cipher_suites.cipher_suites import _OPENSSL_TO_RFC_NAMES_MAPPING
 from sslyze.server_connectivity import TlsVersionEnum
 
@@ -42,6 +47,11 @@ TLS13_GROUPS: tuple[OpenSslEcNidEnum, ...] = (
     OpenSslEcNidEnum.X448,
 )
 _ALL = "ALL:COMPLEMENTOFALL:-PSK:-SRP"
+SigAlg = tuple[OpenSslDigestNidEnum, OpenSslEvpPkeyEnum]
+#: TLS 1.2 signature algorithms with SHA-1, for every key type a server certificate may have.
+SHA1_SIGALGS: tuple[SigAlg, ...] = tuple(
+    (OpenSslDigestNidEnum.SHA1, key) for key in (OpenSslEvpPkeyEnum.RSA, OpenSslEvpPkeyEnum.EC, OpenSslEvpPkeyEnum.DSA)
+)
 _TLS13_SUITES = (
     "TLS_AES_256_GCM_SHA384",
     "TLS_CHACHA20_POLY1305_SHA256",
@@ -93,6 +103,7 @@ class Handshake:
     ems: bool | None = None
     compression: bool | None = None
     secure_renegotiation: bool | None = None
+    signature_digest: str | None = None  # digest of the server's handshake signature (modern client)
 
     @property
     def ok(self) -> bool:
@@ -118,6 +129,7 @@ def handshake(
     legacy: bool,
     suites: tuple[str, ...] | None = None,
     groups: tuple[OpenSslEcNidEnum, ...] | None = None,
+    sigalgs: tuple[SigAlg, ...] | None = None,
 ) -> Handshake:
     """One connection with exactly this offer; never raises for network or TLS errors."""
     assert info.state is not None
@@ -139,6 +151,9 @@ def handshake(
         if groups is not None:
             assert isinstance(client, SslClient)
             client.set_groups(list(groups))
+        if sigalgs is not None:
+            assert isinstance(client, SslClient)
+            client.set_signature_algorithms(list(sigalgs))
     except Exception as exc:
         connection.close()
         return Handshake(Verdict("client-error", f"{type(exc).__name__}: {exc}"), version)
@@ -170,6 +185,12 @@ def _observe(verdict: Verdict, version: str, client: SslClient | LegacySslClient
         support = client.get_extended_master_secret_support()
         if support != ExtendedMasterSecretSupportEnum.UNKNOWN:
             ems = support == ExtendedMasterSecretSupportEnum.USED_IN_CURRENT_SESSION
+    digest: str | None = None
+    if isinstance(client, SslClient) and version in (TLS12, TLS13):
+        try:
+            digest = client.get_peer_signature_nid().name
+        except Exception:  # no signature in this handshake (RSA key transport) or an unknown NID
+            digest = None
     if isinstance(client, LegacySslClient):
         compression = bool(client.get_current_compression_method())
         reneg = client.get_secure_renegotiation_support()
@@ -182,4 +203,5 @@ def _observe(verdict: Verdict, version: str, client: SslClient | LegacySslClient
         ems=ems,
         compression=compression,
         secure_renegotiation=reneg,
+        signature_digest=digest,
     )

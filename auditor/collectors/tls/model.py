@@ -107,6 +107,9 @@ class TlsScan:
     in ``incomplete`` (as ``suites:TLSv1.2`` etc.) may accept more. ``connections`` counts
     every TCP connection opened to this IP:port, ``throttled_after`` the number of
     connections after which the server started refusing us (421, resets, timeouts).
+    ``sha1_signatures``: whether the server signs a TLS 1.2 key exchange with SHA-1 when
+    the client offers nothing else (None: not applicable, no forward-secret TLS 1.2 suite,
+    or unknown, then listed in ``incomplete`` as ``signatures:TLSv1.2``).
     """
 
     host: str
@@ -122,6 +125,7 @@ class TlsScan:
     negotiated: Negotiated | None = None
     compression: bool | None = None
     secure_renegotiation: bool | None = None
+    sha1_signatures: bool | None = None
     vulnerabilities: tuple[VulnResult, ...] = ()
     connections: int = 0
     throttled_after: int | None = None

@@ -25,6 +25,7 @@ from sslyze.server_setting import ServerNetworkConfiguration, ServerNetworkLocat
 from auditor.collectors.tls.certificate import observe_chain
 from auditor.collectors.tls.handshake import (
     GROUP_NAMES,
+    SHA1_SIGALGS,
     SSLYZE_VERSION,
     TLS13_GROUPS,
     Handshake,
@@ -167,6 +168,29 @@ def _eliminate_groups(
     return found, None
 
 
+def _sha1_signatures(
+    info: CountingServerInfo, state: ScanState, accepted12: tuple[AcceptedSuite, ...]
+) -> tuple[bool | None, str | None]:
+    """One handshake offering only SHA-1 signature algorithms with the server's own
+    forward-secret TLS 1.2 suites: (signs with SHA-1?, problem). Not applicable (None,
+    None) without such a suite: RSA key transport signs nothing, and suites only nassl's
+    legacy client knows cannot carry a signature-algorithm offer."""
+    modern = set(candidate_passes(TLS12)[0][1])
+    signed = tuple(
+        s.openssl_name for s in accepted12 if s.name.startswith(("TLS_ECDHE_", "TLS_DHE_")) and s.openssl_name in modern
+    )
+    if not signed:
+        return None, None
+    if (stopped := state.stop_reason()) is not None:
+        return None, stopped
+    result = handshake(info, TLS12, legacy=False, suites=signed, sigalgs=SHA1_SIGALGS)
+    if result.verdict.kind == "refused":
+        return False, None
+    if not result.ok:
+        return None, result.verdict.reason or result.verdict.kind
+    return result.signature_digest == "SHA1", None
+
+
 def _trust(chain_pem: tuple[str, ...], store: Path) -> tuple[bool | None, str | None]:
     """Chain validation against the trust store, without a name check (nassl/OpenSSL)."""
     try:
@@ -295,12 +319,17 @@ def scan_target(
     reneg = next((h.secure_renegotiation for h in oks if h.secure_renegotiation is not None), None)
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tls-post") as pool:
         group_future2 = pool.submit(groups12)
+        sha1_future = pool.submit(_sha1_signatures, info, state, suites.get(TLS12, ()))
         if any(protocols.values()) and state.stop_reason() is None:
             vulns, compression, reneg = _vulnerabilities(info, state, protocols, suites, compression, reneg)
             incomplete += [f"vulnerability:{v.name}" for v in vulns if v.status in ("not-run", "error")]
         elif any(protocols.values()):
             incomplete.append("vulnerabilities")
         found12, problem12, skipped12 = group_future2.result()
+        sha1_signatures, sha1_problem = sha1_future.result()
+    if sha1_problem:
+        incomplete.append(f"signatures:{TLS12}")
+        state.errors.append(f"SHA-1 signature probe ({TLS12}): {sha1_problem}")
     groups += found12
     if found12 or problem12 or (not skipped12 and any(s.name.startswith("TLS_ECDHE_") for s in suites.get(TLS12, ()))):
         group_versions.append(TLS12)
@@ -329,6 +358,7 @@ def scan_target(
         negotiated=negotiated,
         compression=compression,
         secure_renegotiation=reneg,
+        sha1_signatures=sha1_signatures,
         vulnerabilities=tuple(vulns),
         connections=state.connections,
         throttled_after=state.throttled_after,

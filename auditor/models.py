@@ -180,3 +180,5 @@ class Report:
     clauses: dict[str, dict[str, Any]] = field(default_factory=dict)
     claims: tuple[dict[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
+    #: privacy-relevant statement sentences that gave no claim: the reviewer reads them by hand
+    statement_not_understood: tuple[str, ...] = ()

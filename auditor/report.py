@@ -27,6 +27,9 @@ from auditor.models import ClauseCoverage, Finding, Report, Status, Summary
 REPORT_SCHEMA_VERSION = "1"
 _ADAPTER: TypeAdapter[Report] = TypeAdapter(Report)
 
+#: The extractor already bounds the sentences it reads; this bounds what a report repeats.
+MAX_UNREAD_SHOWN = 200
+
 
 def build_report(
     evidence: Evidence,
@@ -41,9 +44,11 @@ def build_report(
 ) -> Report:
     ordered = sorted(findings, key=_order)
     claims: tuple[dict[str, Any], ...] = ()
+    unread: tuple[str, ...] = ()
     claim_set = getattr(evidence, "claims", None)
     if claim_set is not None and is_dataclass(claim_set):
         claims = tuple(asdict(c) for c in getattr(claim_set, "claims", ()))
+        unread = tuple(span.text for span in getattr(claim_set, "not_understood", ()))[:MAX_UNREAD_SHOWN]
     referenced = {c for f in ordered for c in f.clauses}
     info = clause_info or {}
     return Report(
@@ -64,6 +69,7 @@ def build_report(
         clauses={cid: info.get(cid, {"id": cid}) for cid in sorted(referenced | set(info))},
         claims=claims,
         notes=tuple(notes),
+        statement_not_understood=unread,
     )
 
 

@@ -161,3 +161,16 @@ def test_a_claim_no_check_examined_says_so(lang: str, label: str) -> None:
     claims_table = html[html.index('id="claims"') : html.index('id="findings"')]
     transfer_row = claims_table[claims_table.index("third parties") :].split("</tr>")[0]
     assert label in transfer_row
+
+
+def test_sentences_the_reader_did_not_understand_are_listed_for_review() -> None:
+    text = "We store the server logs for seven days.\n\nBackups are rotated on a schedule agreed with the board."
+    claims = extract_claims(statement_from_bytes(text.encode(), "statement.md"))
+    assert claims.not_understood, "fixture must contain a privacy-relevant sentence the rules do not read"
+    ev = evidence(claims=claims)
+    report = build_report(ev, evaluate(load_checks(packaged_metadata()), ev), profile="bsi-tr-02102-2", lang="de")
+    assert report.statement_not_understood == tuple(s.text for s in claims.not_understood)
+    html = render_html(report)
+    listed = html[html.index('id="not-understood"') : html.index('id="findings"')]
+    assert "Datenschutzrelevante Sätze ohne erkannte Aussage" in listed
+    assert "agreed with the board" in listed

@@ -10,7 +10,7 @@ unless what *was* seen already shows a defect, which is then reported as such.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from auditor.collectors.tls.model import TLS12, VERSIONS, TlsScan
@@ -51,17 +51,19 @@ def _unverifiable(scan: TlsScan) -> Outcome | None:
     return Outcome(Status.ERROR, scan.subject, reason, (seen,))
 
 
-def _reachable_scans(ctx: CheckContext) -> Iterator[Outcome | tuple[Profile, TlsScan]]:
-    """Every scan that completed a handshake, with the profile; an error outcome in place
-    of each scan that did not, or the single error explaining why there are none."""
+def _per_scan(ctx: CheckContext, grade: Callable[[Profile, TlsScan], Iterator[Outcome]]) -> Iterator[Outcome]:
+    """``grade`` for every scan that completed a handshake, with the profile; an error
+    outcome in place of each scan that did not, or the single error why there are none."""
     profile, scans, problem = _setup(ctx)
     if problem is not None or profile is None:
         yield from [problem] if problem else []
         return
     for scan in scans:
         err = _unverifiable(scan)
-        yield err if err is not None else (profile, scan)
-
+        if err is not None:
+            yield err
+        else:
+            yield from grade(profile, scan)
 
 def _gap(scan: TlsScan, prefix: str) -> str | None:
     """Why the part ``prefix`` of a scan is incomplete, or None when it is complete."""
@@ -109,13 +111,12 @@ def tls_protocols(ctx: CheckContext) -> Iterator[Outcome]:
     handshake, or a version's support is unknown (throttled, budget, deadline). Old
     versions have known attacks and no modern AEAD suites (BSI TR-02102-2 §3.2)."""
     year = ctx.evidence.now.year
-    for item in _reachable_scans(ctx):
-        if isinstance(item, Outcome):
-            yield item
-            continue
-        profile, scan = item
+
+    def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
         rated = [(v, rate(profile, "protocols", v, year=year)) for v in VERSIONS if scan.protocols.get(v)]
         yield _grade(scan, rated, _gap(scan, "protocol:"), f"protocol versions ({profile.label})")
+
+    yield from _per_scan(ctx, grade)
 
 
 @check("tls.cipher-suites", needs=[Need.NETWORK], area="transport")
@@ -126,17 +127,16 @@ def tls_cipher_suites(ctx: CheckContext) -> Iterator[Outcome]:
     enumeration incomplete and no defect seen. Weak suites let an attacker who records
     traffic today decrypt it later, which Art. 32 GDPR's state of the art excludes."""
     year = ctx.evidence.now.year
-    for item in _reachable_scans(ctx):
-        if isinstance(item, Outcome):
-            yield item
-            continue
-        profile, scan = item
+
+    def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
         rated: dict[str, Rating] = {}
         for version in VERSIONS:
             for suite in scan.suites.get(version, ()):
                 rated.setdefault(suite.name, rate(profile, "suites", suite.name, year=year))
         gap = _gap(scan, "suites:") or _gap(scan, "protocol:")
         yield _grade(scan, sorted(rated.items()), gap, f"cipher suites ({profile.label})")
+
+    yield from _per_scan(ctx, grade)
 
 
 @check("tls.key-exchange", needs=[Need.NETWORK], area="transport")
@@ -147,11 +147,8 @@ def tls_key_exchange(ctx: CheckContext) -> Iterator[Outcome]:
     1024-bit DH group, Logjam-class). Error: groups not established and no defect seen.
     Forward secrecy is only as strong as its key exchange (TR-02102-2 Tables 5 and 13)."""
     year = ctx.evidence.now.year
-    for item in _reachable_scans(ctx):
-        if isinstance(item, Outcome):
-            yield item
-            continue
-        profile, scan = item
+
+    def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
         rated: dict[str, Rating] = {}
         for group in scan.groups:
             rated[f"group {group}"] = rate(profile, "groups", group, year=year)
@@ -163,6 +160,8 @@ def tls_key_exchange(ctx: CheckContext) -> Iterator[Outcome]:
                 label = f"{share.kind} {share.bits} bit" + (f" ({share.group})" if share.group else "")
                 rated.setdefault(label, rate_key(profile, share.kind, share.bits, year=year))
         yield _grade(scan, sorted(rated.items()), _gap(scan, "groups"), f"key exchange parameters ({profile.label})")
+
+    yield from _per_scan(ctx, grade)
 
 
 def _cert_outcomes(scan: TlsScan, profile: Profile, now: datetime) -> Iterator[Outcome]:
@@ -234,15 +233,13 @@ def tls_certificate(ctx: CheckContext) -> Iterator[Outcome]:
     algorithms graded by the profile. On port 25 an untrusted or wrongly named
     certificate is a warning: SMTP between MTAs is opportunistic and DANE, not the
     WebPKI, authenticates the MX (RFC 7672). Error: no certificate was obtained."""
-    for item in _reachable_scans(ctx):
-        if isinstance(item, Outcome):
-            yield item
-            continue
-        profile, scan = item
+    def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
         if scan.certificate is None or not scan.certificate.chain:
             yield Outcome(Status.ERROR, scan.subject, "no certificate chain was recorded", key="validity")
         else:
             yield from _cert_outcomes(scan, profile, ctx.evidence.now)
+
+    yield from _per_scan(ctx, grade)
 
 
 @check("tls.handshake-signatures", needs=[Need.NETWORK], area="transport")
@@ -255,11 +252,7 @@ def tls_handshake_signatures(ctx: CheckContext) -> Iterator[Outcome]:
     SHA-1 on request (also with ``@SECLEVEL=2`` in its cipher list); Dovecot refuses. Pass:
     refused, or no TLS 1.2 key exchange is signed (TLS 1.3 forbids SHA-1 signatures).
     Error: the probe could not run and nothing was seen."""
-    for item in _reachable_scans(ctx):
-        if isinstance(item, Outcome):
-            yield item
-            continue
-        _, scan = item
+    def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
         where = _where(scan)
         leaf = scan.certificate.chain[0] if scan.certificate and scan.certificate.chain else None
         algorithm = "ecdsa-with-SHA1" if leaf is not None and leaf.key_type == "EC" else "sha1WithRSAEncryption"
@@ -280,6 +273,8 @@ def tls_handshake_signatures(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(Status.PASS, scan.subject, f"no TLS 1.2 key exchange is signed ({why})",
                           (Observation("TLS 1.2 signed key exchange", why, where),))  # fmt: skip
 
+    yield from _per_scan(ctx, grade)
+
 
 _VULN_SEVERITY = {
     "heartbleed": Severity.CRITICAL,
@@ -298,11 +293,7 @@ def tls_vulnerabilities(ctx: CheckContext) -> Iterator[Outcome]:
     Fail: any of them found (severity of the worst). Error: a probe could not run.
     Pass: all probes ran (or were not applicable, e.g. no RSA key transport for ROBOT).
     These are the attacks the BayLDA's 2014 mail-server sweep and TR-02102-2 §3.3.4 name."""
-    for item in _reachable_scans(ctx):
-        if isinstance(item, Outcome):
-            yield item
-            continue
-        _, scan = item
+    def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
         where = _where(scan)
         obs = tuple(Observation(v.name, f"{v.status}: {v.detail}", where) for v in scan.vulnerabilities)
         found = [v for v in scan.vulnerabilities if v.status == "vulnerable"]
@@ -317,3 +308,5 @@ def tls_vulnerabilities(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(Status.ERROR, scan.subject, f"could not test all vulnerabilities: {why}", obs)
         else:
             yield Outcome(Status.PASS, scan.subject, f"none of {len(obs)} probed weaknesses found", obs)
+
+    yield from _per_scan(ctx, grade)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 DialogHandler = Callable[[socket.socket], None]
@@ -76,28 +76,39 @@ def dialog_server() -> Iterator[Callable[[DialogHandler], DialogServer]]:
         server.close()
 
 
-@pytest.fixture(scope="session")
-def dialog_tls_context(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
-    """Server-side TLS context with a fresh self-signed certificate for mx.test.example."""
-    directory: Path = tmp_path_factory.mktemp("dialog-tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mx.test.example")])
+def write_self_signed(
+    directory: Path, hostname: str, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, *, days: int, ca: bool = False
+) -> tuple[Path, Path]:
+    """A self-signed leaf for ``hostname`` (its own trust anchor when ``ca``): (cert.pem, key.pem)."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("mx.test.example")]), critical=False)
-        .sign(key, hashes.SHA256())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
     )
-    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "key.pem").write_bytes(
+    if ca:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    cert = builder.sign(key, hashes.SHA256())
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="session")
+def dialog_tls_context(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
+    """Server-side TLS context with a fresh self-signed certificate for mx.test.example."""
+    cert, key = write_self_signed(
+        tmp_path_factory.mktemp("dialog-tls"), "mx.test.example", ec.generate_private_key(ec.SECP256R1()), days=2
+    )
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    ctx.load_cert_chain(cert, key)
     return ctx

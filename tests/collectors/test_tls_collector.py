@@ -10,7 +10,6 @@ the server side.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import itertools
 import shutil
 import socket
@@ -21,14 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from auditor.collectors.tls import TlsScan, collect_tls
 from auditor.evidence import Endpoint, Evidence, Target, evidence_from_json, evidence_to_json
-from tests.collectors.conftest import DialogServer
+from tests.collectors.conftest import DialogServer, write_self_signed
 
 HOST = "mx.tls.test"
 
@@ -37,29 +33,7 @@ HOST = "mx.tls.test"
 def cert_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed RSA-2048 leaf for ``mx.tls.test`` (it is its own trust anchor)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=90))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tlscert")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
+    return write_self_signed(tmp_path_factory.mktemp("tlscert"), HOST, key, days=90, ca=True)
 
 
 @contextlib.contextmanager

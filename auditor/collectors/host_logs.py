@@ -19,9 +19,11 @@ from auditor.host.host import HostConfig
 from auditor.host.model import SourceRef
 from auditor.host.readers.journald import JournaldConfig
 from auditor.host.readers.logrotate import LogrotateConfig
+from auditor.host.readers.postfix import effective
 from auditor.host.readers.rsyslog import RsyslogConfig
 from auditor.host.readers.webapps import PhpConfig, roundcube_effective
 from auditor.host.root import HostRoot, norm
+from auditor.hostdata.logfiles import stream_of
 from auditor.hostdata.logs import DEFAULT_FAMILIES, collect_log_family, host_timezone
 from auditor.hostdata.model import LogFamilyEvidence
 
@@ -30,7 +32,6 @@ _DISK_FAMILY = {"mail": "mail", "web-access": "web-access", "webmail": "webmail-
                 "auth": "auth", "journal": "journal"}  # fmt: skip
 #: What Nextcloud/ownCloud writes into every JSON log line (remoteAddr, user, url, userAgent).
 _CLOUD_LOG_FIELDS = ("ip-address", "user-name", "url", "user-agent")
-_ROTATED = re.compile(r"(?:[.-](?:\d{1,5}|\d{8}|\d{4}-\d{2}-\d{2}))?(?:\.(?:gz|xz|bz2|zst|lz4))?$")
 #: Personal fields taken from an access-log *format*. ``$remote_user``/``%u`` (HTTP basic-auth
 #: user) is left to the sampled lines: the default formats carry it, webmail never fills it.
 _PERSONAL_ACCESS_FIELDS = {"ip-address", "user-agent", "url", "referer", "cookie"}
@@ -164,10 +165,6 @@ def _journal(journald: JournaldConfig) -> tuple[list[LogTarget], list[str]]:
     return [LogTarget("/var/log/journal", (), "journald", days, False, basis, sources, journald.caveats)], []
 
 
-def _stream_base(path: str) -> str:
-    return _ROTATED.sub("", path) or path
-
-
 def _disk_targets(
     observed: LogFamilyEvidence, known: list[LogTarget], logrotate: LogrotateConfig | None
 ) -> list[LogTarget]:
@@ -175,7 +172,7 @@ def _disk_targets(
     have = {t.path for t in known}
     extra: dict[str, LogTarget] = {}
     for info in observed.files:
-        base = _stream_base(info.path)
+        base = stream_of(info.path)
         if base not in have and base not in extra:
             extra[base] = _file_target(base, logrotate, (), "found on disk")
     return list(extra.values())
@@ -189,8 +186,9 @@ def collect_log_families(config: HostConfig, host: HostRoot, *, budget_s: float)
     mail_targets = _syslog_targets(config.rsyslog, ("mail",), config.logrotate)
     mail_notes: list[str] = []
     if config.postfix is not None:
-        maillog = next((s for s in config.postfix.main if s.name == "maillog_file" and s.value.startswith("/")), None)
-        if maillog is not None:
+        # The effective value: Postfix takes the last assignment and expands $names.
+        maillog = effective(config.postfix, None).get("maillog_file")
+        if maillog is not None and maillog.value.startswith("/"):
             mail_targets.append(_file_target(maillog.value, config.logrotate, (maillog.source,), "postlog"))
             mail_notes.append(f"Postfix writes its own log ({maillog})")
     webmail_targets, webmail_fields, webmail_notes = _webmail(config, host)

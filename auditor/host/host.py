@@ -19,7 +19,7 @@ from auditor.host.readers.rsyslog import RSYSLOG_CONF, RsyslogConfig, read_rsysl
 from auditor.host.readers.sqlconf import DOVECOT_SQL, SqlLookup, postfix_sql_files, read_sql_lookup
 from auditor.host.readers.webapps import PhpConfig, read_nextcloud, read_roundcube
 from auditor.host.readers.weblogs import APACHE_CONFS, NGINX_CONF, WebLogConfig, read_apache, read_nginx
-from auditor.host.root import HostRoot
+from auditor.host.root import HostRoot, as_root
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ def _dovecot_sql_paths(dovecot: DovecotConfig | None) -> list[str]:
 
 
 def read_host(root: Path | str | HostRoot) -> HostConfig:
-    host = root if isinstance(root, HostRoot) else HostRoot(root)
+    host = as_root(root)
     postfix = read_postfix(host) if host.lexists(MAIN_CF) else None
     dovecot = read_dovecot(host) if host.lexists(DOVECOT_CONF) else None
     sql: list[SqlLookup] = []

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from auditor.host.root import HostRoot, norm
+from auditor.host.root import HostRoot, as_root, norm
 
 from .dsn import DsnError, ParsedDsn, parse_dsn, sanitise
 from .engines import Engine, MysqlEngine, PostgresEngine, SqliteEngine
@@ -88,7 +88,7 @@ def _sqlite_path(parsed: ParsedDsn, host_root: HostRoot | Path | str | None) -> 
     if host_root is None:
         real = Path(rel)
     else:
-        root = host_root if isinstance(host_root, HostRoot) else HostRoot(host_root)
+        root = as_root(host_root)
         resolved, why = root.resolve(norm(rel))
         if resolved is None:
             return None, f"{norm(rel)}: {why}"

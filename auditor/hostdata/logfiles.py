@@ -172,9 +172,16 @@ def _stat_entry(
     return real, st
 
 
+def stream_of(path: str) -> str:
+    """The log stream a current, numbered, dated or compressed file belongs to
+    (``/var/log/mail.log.2.gz`` and ``/var/log/access-20261101.log`` -> their live names)."""
+    directory, _, name = path.rpartition("/")
+    return f"{directory}/{_split_name(name)[0]}"
+
+
 def _found(rel: str, real: Path, st: os.stat_result) -> FoundFile:
-    base, comp, index, day = _split_name(rel.rsplit("/", 1)[1])
-    stream = rel.rsplit("/", 1)[0] + "/" + base
+    _, comp, index, day = _split_name(rel.rsplit("/", 1)[1])
+    stream = stream_of(rel)
     info = LogFileInfo(
         path=rel,
         size=st.st_size,

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
-from auditor.host.root import HostRoot
+from auditor.host.root import HostRoot, as_root
 
 from .logfiles import HEAD_BYTES, HEAD_LINES, FoundFile, age_order_key, find_files, read_head
 from .model import HostDataError, LogFamilyEvidence
@@ -86,7 +86,7 @@ def collect_logs(
     budget_s: float = DEFAULT_BUDGET_S,
 ) -> tuple[LogFamilyEvidence, ...]:
     """Log evidence for every family (default: :data:`DEFAULT_FAMILIES`) within one time budget."""
-    host = root if isinstance(root, HostRoot) else HostRoot(root)
+    host = as_root(root)
     zone, zone_note = host_timezone(host)
     deadline = time.monotonic() + budget_s
     results = []
@@ -111,7 +111,7 @@ def collect_log_family(
     head_lines: int = HEAD_LINES,
 ) -> LogFamilyEvidence:
     """The oldest entry, files and logged field kinds of one log family given its root-relative globs."""
-    host = root if isinstance(root, HostRoot) else HostRoot(root)
+    host = as_root(root)
     if local is None:
         local, zone_note = host_timezone(host)
     pats = tuple(patterns)

@@ -55,10 +55,6 @@ class RotatePolicy:
     basis: str
     caveats: tuple[str, ...] = ()
 
-    @property
-    def sources(self) -> tuple[Setting, ...]:
-        return tuple(self.block.directives.values())
-
 
 @dataclass(frozen=True, slots=True)
 class LogrotateConfig:

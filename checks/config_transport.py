@@ -79,11 +79,13 @@ def _postfix(svc: PostfixService, claim: Claim | None) -> Iterator[Outcome]:
     sasl = _value(svc, "smtpd_sasl_auth_enable") == "yes"
     client = svc.role in ("submission", "submissions")
     bad = False
-    if svc.role == "submission" and not enforced:
+    if client and not enforced:
+        # Port 465 without wrapper mode speaks plaintext SMTP just like 587 without "encrypt".
         bad = True
         shown = setting_text(level_setting) if level_setting else "smtpd_tls_security_level not set"
-        yield Outcome(Status.FAIL, subject, f"submission accepts mail and logins without TLS ({shown}); "
-                      "set -o smtpd_tls_security_level=encrypt", (Observation("setting", shown,
+        fix = "-o smtpd_tls_wrappermode=yes" if svc.role == "submissions" else "-o smtpd_tls_security_level=encrypt"
+        yield Outcome(Status.FAIL, subject, f"{svc.role} accepts mail and logins without TLS ({shown}); "
+                      f"set {fix}", (Observation("setting", shown,
                       _where(svc, level_setting)), service_obs), severity=Severity.HIGH, claim=claim_ref(claim),
                       key="not-encrypt")  # fmt: skip
     auth_only = svc.get("smtpd_tls_auth_only")

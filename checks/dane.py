@@ -17,7 +17,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from auditor.evidence import DaneLookup
+from auditor.evidence import DaneLookup, MxHost
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 
@@ -119,12 +119,13 @@ def dane_tlsa(ctx: CheckContext) -> Iterator[Outcome]:
                 severity=Severity.LOW,
             )
             continue
-        yield from _match(ctx, host.name, dane_records, obs)
+        yield from _match(ctx, host, dane_records, obs)
 
 
-def _match(ctx: CheckContext, host: str, records: list[str], obs: tuple[Observation, ...]) -> Iterator[Outcome]:
-    scans = [s for s in _scans_for(ctx, host) if s.certificate is not None and s.certificate.chain_der_b64]
-    if not scans:
+def _match(ctx: CheckContext, mx: MxHost, records: list[str], obs: tuple[Observation, ...]) -> Iterator[Outcome]:
+    host = mx.name
+    chains = {s.ip: s for s in _scans_for(ctx, host) if s.certificate is not None and s.certificate.chain_der_b64}
+    if not chains:
         yield Outcome(
             Status.ERROR,
             host,
@@ -133,7 +134,15 @@ def _match(ctx: CheckContext, host: str, records: list[str], obs: tuple[Observat
             obs,
         )
         return
-    for scan in scans:
+    # Every address of the MX: a sender may reach any of them, so one without a chain is
+    # unverified, not left out.
+    for ip in mx.addresses or tuple(chains):
+        scan = chains.get(ip)
+        if scan is None:
+            yield Outcome(Status.ERROR, f"{host}[{ip}]:25", "no certificate chain from port 25 of this address to "
+                          "compare the TLSA records with", obs, key=ip)  # fmt: skip
+            continue
+        assert scan.certificate is not None
         chain = [base64.b64decode(c) for c in scan.certificate.chain_der_b64]
         matched = []
         for record in records:

@@ -106,10 +106,14 @@ def _database_outcomes(db: UserDatabase, claims: ClaimSet, declared: set[str]) -
         detail = (f"the database stores {category} ({', '.join(columns[category][:5])}) but the statement "
                   "does not declare it")  # fmt: skip
         yield Outcome(Status.FAIL, subject, detail, obs, severity=sev, claim=claim_ref(claim), key=category)
-    if not missing:
-        listed = ", ".join(sorted(columns)) or "no personal-data columns recognised"
-        yield Outcome(Status.PASS, subject, f"every stored category is declared ({listed})", found_in,
-                      claim=claim_ref(claim))  # fmt: skip
+    if missing or inv.errors:
+        return  # a partial read proves no "everything declared"; its error outcome stands
+    if not columns:
+        yield Outcome(Status.ERROR, subject, f"no personal-data column recognised in {len(inv.tables)} table(s): "
+                      "the column lexicon does not know this schema", found_in, claim=claim_ref(claim))  # fmt: skip
+        return
+    yield Outcome(Status.PASS, subject, f"every stored category is declared ({', '.join(sorted(columns))})",
+                  found_in, claim=claim_ref(claim))  # fmt: skip
 
 
 def _family_claims(claims: ClaimSet, family: str) -> list[Claim]:

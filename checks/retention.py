@@ -120,7 +120,9 @@ def _evaluate(ctx: CheckContext, family: str) -> Iterator[Outcome]:
         witnesses = [w for w, hit in (("configuration", config_over), ("logs on disk", disk_over)) if hit]
         yield Outcome(Status.FAIL, family, f"contradicted by the {' and the '.join(witnesses)}: {summary}",
                       tuple(obs), severity=Severity.HIGH, claim=claim_ref(claim))  # fmt: skip
-    elif configured is None and age is None:
+    elif configured is None:
+        # Young logs on disk do not show that anything deletes them: only a known
+        # configured limit makes the promise verifiable.
         yield Outcome(Status.ERROR, family, f"unverifiable: {summary}", tuple(obs), claim=claim_ref(claim))
     else:
         yield Outcome(Status.PASS, family, f"consistent: {summary}", tuple(obs), claim=claim_ref(claim))

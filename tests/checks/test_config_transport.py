@@ -115,3 +115,16 @@ def test_protocol_expressions() -> None:
     assert allowed("!SSLv2, !SSLv3, !TLSv1, !TLSv1.1") == {"TLSv1.2", "TLSv1.3"}
     assert allowed("TLSv1.2 TLSv1.3") == {"TLSv1.2", "TLSv1.3"}
     assert "TLSv1" in allowed("") and "TLSv1.1" in allowed(">=TLSv1")
+
+
+def test_port_465_without_wrapper_mode_speaks_plaintext(tmp_path: Path) -> None:
+    root = _root(tmp_path)
+    master = (root / "etc/postfix/master.cf").read_text()
+    (root / "etc/postfix/master.cf").write_text(master + "submissions inet n - n - - smtpd\n"
+                                                "  -o smtpd_sasl_auth_enable=yes\n")  # fmt: skip
+    fails = _fails(_run(root))
+    assert {(f.subject, f.id.rsplit("#", 1)[1]) for f in fails} == {
+        ("postfix submissions (submissions, port 465)", "not-encrypt"),
+        ("postfix submissions (submissions, port 465)", "auth-only"),
+    }
+    assert any("smtpd_tls_wrappermode=yes" in f.detail for f in fails)

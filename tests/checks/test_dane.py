@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+from dataclasses import replace
 
 import pytest
 from cryptography import x509
@@ -120,3 +121,15 @@ def test_no_chain_is_error_never_pass() -> None:
     )
     [finding] = evaluate(DANE, ev)
     assert finding.status == Status.ERROR and "chain" in finding.detail
+
+
+def test_an_address_without_a_chain_is_an_error_beside_the_verified_one() -> None:
+    disc = discovery("mx1.example.org")
+    two = replace(disc.mx_hosts[0], addresses=("192.0.2.25", "2001:db8::25"))
+    records = (lookup("mx1.example.org", f"3 1 1 {spki_sha256(LEAF)}"),)
+    ev = evidence(discovery=replace(disc, mx_hosts=(two,)), dane=records, tls=(scan("mx1.example.org", [LEAF, CA]),))
+    by_subject = {f.subject: f.status for f in evaluate(DANE, ev)}
+    assert by_subject == {
+        "mx1.example.org[192.0.2.25]:25": Status.PASS,
+        "mx1.example.org[2001:db8::25]:25": Status.ERROR,
+    }

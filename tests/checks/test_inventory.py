@@ -96,3 +96,9 @@ def test_not_found_without_an_examined_database_is_unverifiable() -> None:
     db = UserDatabase("mysql://postfix@127.0.0.1/postfix", "mysql", error="credentials needed: pass --db DSN")
     findings = _run("inventory.not-found", hf.host(databases=(db,)), ACCOUNT)
     assert [f.status for f in findings] == [Status.ERROR]
+
+
+def test_tables_without_a_recognised_column_are_unverifiable_not_declared() -> None:
+    db = hf.sqlite_db({"t_x": ["c1:", "c2:"]})
+    findings = _run("inventory.undeclared", hf.host(databases=(db,)), ACCOUNT)
+    assert [(f.status, "no personal-data column recognised" in f.detail) for f in findings] == [(Status.ERROR, True)]

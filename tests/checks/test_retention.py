@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import auditor.checks.retention as retention_checks
 
 from auditor.claims.model import Claim
@@ -141,3 +143,11 @@ def test_observation_locations_are_file_and_line() -> None:
     finding = _one("retention.mail", hf.host(logs=(fam,)), MAIL_7D)
     route = next(o for o in finding.observations if o.label == "written to")
     assert route.location == Location(path="/etc/rsyslog.conf", line=16)
+
+
+def test_young_logs_with_unknown_configuration_are_unverifiable_not_consistent() -> None:
+    # A young oldest entry does not show that anything deletes the logs.
+    unknown = replace(hf.daily_target("/var/log/mail.log"), retention_days=None, basis="no rotation rule found")
+    fam = hf.family("mail", unknown, oldest="2026-11-21T10:00:00+00:00", oldest_file="/var/log/mail.log")
+    finding = _one("retention.mail", hf.host(logs=(fam,)), MAIL_7D)
+    assert finding.status == Status.ERROR and "configured retention unknown" in finding.detail

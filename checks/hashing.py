@@ -16,10 +16,10 @@ from auditor.claims.model import Claim
 from auditor.collectors.host_model import UserDatabase
 from auditor.host.model import Setting
 from auditor.hostdata.hashes import WEAK_SCHEMES, scheme_of
-from auditor.models import Location, Need, Observation, Outcome, Severity, Status
+from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 
-from .host_common import claim_obs, claim_ref, claims_of, host_of, location, no_host, setting_text
+from .host_common import claim_obs, claim_ref, claims_of, db_location, host_of, location, no_host, setting_text
 
 _ALIASES = {"BCRYPT": "BLF-CRYPT", "BLOWFISH": "BLF-CRYPT", "ARGON2": "ARGON2ID", "SHA-512-CRYPT": "SHA512-CRYPT",
             "SHA512CRYPT": "SHA512-CRYPT", "SHA-256-CRYPT": "SHA256-CRYPT", "MD5CRYPT": "MD5-CRYPT",
@@ -63,12 +63,6 @@ def _default_outcome(s: Setting, claim: Claim | None, claimed: str | None, extra
                    (f" matches the statement's {claimed}" if claimed else ""), obs, claim=claim_ref(claim))  # fmt: skip
 
 
-def _db_location(db: UserDatabase) -> Location:
-    if db.engine == "sqlite":
-        return Location(path=db.dsn_redacted.removeprefix("sqlite://"))
-    return Location(url=db.dsn_redacted)
-
-
 def _db_outcome(db: UserDatabase, claim: Claim | None, claimed: str | None, extra: tuple[Observation, ...]) -> Outcome:
     subject = db.dsn_redacted
     named = tuple(Observation("named in", db.dsn_redacted, location(r)) for r in db.found_in)
@@ -81,7 +75,7 @@ def _db_outcome(db: UserDatabase, claim: Claim | None, claimed: str | None, extr
         return Outcome(Status.ERROR, subject, f"stored hashes not counted: {why}", named, claim=claim_ref(claim))
     counts = {k: v for k, v in inv.hash_schemes.items() if k not in _IGNORED and v > 0}
     total = sum(counts.values())
-    where = _db_location(db)
+    where = db_location(db)
     obs = named + tuple(Observation("password column", c, where) for c in inv.hash_columns)
     obs += tuple(Observation("scheme count", f"{k}: {v}", where) for k, v in sorted(counts.items())) + extra
     shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))

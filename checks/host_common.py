@@ -1,4 +1,5 @@
-"""Helpers shared by the host reconciliation checks (retention, inventory, hashing, transport, backup).
+"""Helpers shared by the reconciliation and statement checks (retention, inventory, hashing, transport,
+backup, statement).
 
 Pure functions over evidence values: file:line locations for observations, the quoted
 claim, which statement subjects speak about which log family.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from auditor.claims.model import Claim, ClaimSet, period_days
-from auditor.collectors.host_model import HostEvidence
+from auditor.collectors.host_model import HostEvidence, UserDatabase
 from auditor.host.model import Setting, SourceRef
 from auditor.models import ClaimRef, Location, Observation, Outcome, Status
 from auditor.registry import CheckContext
@@ -46,13 +47,29 @@ def claim_ref(claim: Claim | None) -> ClaimRef | None:
     return ClaimRef(claim_id=claim.id, kind=claim.kind, quote=claim.quote, subject=claim.subject)
 
 
+def source_name(claims: ClaimSet) -> str:
+    """What the claims were read from (file or URL), as a finding subject."""
+    return claims.source or "statement"
+
+
+def statement_location(claims: ClaimSet) -> Location:
+    src = source_name(claims)
+    return Location(url=src) if "://" in src else Location(path=src)
+
+
 def claim_obs(claims: ClaimSet | None, claim: Claim | None) -> tuple[Observation, ...]:
     """The statement sentence as an observation (path/URL of the statement, character offsets)."""
     if claims is None or claim is None:
         return ()
-    src = claims.source or "statement"
-    where = Location(url=src) if "://" in src else Location(path=src)
+    where = statement_location(claims)
     return (Observation("statement", f"chars {claim.start}-{claim.end}: {claim.quote[:300]}", where),)
+
+
+def db_location(db: UserDatabase) -> Location:
+    """A SQLite database by its path inside the host root, a server database by its redacted DSN."""
+    if db.engine == "sqlite":
+        return Location(path=db.dsn_redacted.removeprefix("sqlite://"))
+    return Location(url=db.dsn_redacted)
 
 
 def host_of(ctx: CheckContext) -> HostEvidence | None:

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 
 from auditor.claims.model import Claim, ClaimSet
 from auditor.collectors.host_model import HostEvidence, LogFamily, UserDatabase
-from auditor.models import Location, Need, Observation, Outcome, Severity, Status
+from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 
-from .host_common import FAMILY_SUBJECTS, claim_obs, claim_ref, claims_of, host_of, location, no_host
+from .host_common import FAMILY_SUBJECTS, claim_obs, claim_ref, claims_of, db_location, host_of, location, no_host
 
 #: Database categories (auditor/hostdata/lexicon.yaml) -> statement fields or subjects that declare them.
 #: A category is also declared by a field of its own name (a hand-edited claims file may use it).
@@ -67,12 +67,6 @@ def _is_declared(category: str, declared: set[str], table: dict[str, frozenset[s
     return category in declared or bool(table.get(category, frozenset()) & declared)
 
 
-def _db_location(db: UserDatabase) -> Location:
-    if db.engine == "sqlite":
-        return Location(path=db.dsn_redacted.removeprefix("sqlite://"))
-    return Location(url=db.dsn_redacted)
-
-
 def _account_claim(claims: ClaimSet) -> Claim | None:
     return next((c for c in claims.by_kind("inventory") if c.subject == "account-data"), None) or next(
         iter(claims.by_kind("inventory")), None
@@ -81,7 +75,7 @@ def _account_claim(claims: ClaimSet) -> Claim | None:
 
 def _database_outcomes(db: UserDatabase, claims: ClaimSet, declared: set[str]) -> Iterator[Outcome]:
     subject = db.dsn_redacted
-    where = _db_location(db)
+    where = db_location(db)
     found_in = tuple(Observation("named in", db.dsn_redacted, location(ref)) for ref in db.found_in)
     inv = db.inventory
     if db.error is not None or inv is None:

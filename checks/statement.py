@@ -11,32 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.claims.model import Claim, ClaimSet
-from auditor.models import ClaimRef, Location, Need, Observation, Outcome, Severity, Status
+from auditor.claims.model import Claim
+from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
+
+from .host_common import claim_obs, claim_ref, claims_of, source_name, statement_location
 
 #: Claim kinds that declare a data category the operator keeps.
 _DECLARING = ("retention", "inventory", "logging")
 #: Check-id prefixes of network findings that can contradict an encryption promise.
 _NETWORK_PREFIXES = ("tls.", "starttls.", "mta-sts.", "config.transport")
-
-
-def _claims(ctx: CheckContext) -> ClaimSet | None:
-    claims: ClaimSet | None = ctx.evidence.claims
-    return claims
-
-
-def _source(claims: ClaimSet) -> str:
-    return claims.source or "statement"
-
-
-def _ref(claim: Claim) -> ClaimRef:
-    return ClaimRef(claim_id=claim.id, kind=claim.kind, quote=claim.quote, subject=claim.subject)
-
-
-def _quote_obs(claims: ClaimSet, claim: Claim) -> Observation:
-    where = Location(url=claims.source) if "://" in claims.source else Location(path=claims.source)
-    return Observation("statement", f"chars {claim.start}-{claim.end}: {claim.quote[:300]}", where)
 
 
 def _missing(ctx: CheckContext) -> Outcome:
@@ -50,7 +34,7 @@ def retention_declared(ctx: CheckContext) -> Iterator[Outcome]:
     Error: the statement yields no declared category at all, so nothing could be verified
     (its wording may not have been understood; see the claims file's not_understood list).
     Why: GDPR Art. 13(2)(a) and WP260 require a storage period per category of data."""
-    claims = _claims(ctx)
+    claims = claims_of(ctx)
     if claims is None:
         yield _missing(ctx)
         return
@@ -59,24 +43,38 @@ def retention_declared(ctx: CheckContext) -> Iterator[Outcome]:
         if claim.kind in _DECLARING:
             declared.setdefault(claim.subject, []).append(claim)
     if not declared:
-        yield Outcome(Status.ERROR, _source(claims),
-                      f"no data category with stored fields or a retention period was recognised in the statement "
-                      f"({len(claims.not_understood)} privacy-relevant sentences were not understood)")
+        yield Outcome(
+            Status.ERROR,
+            source_name(claims),
+            f"no data category with stored fields or a retention period was recognised in the statement "
+            f"({len(claims.not_understood)} privacy-relevant sentences were not understood)",
+        )
         return
     for subject, items in declared.items():
         periods = [c for c in items if c.kind == "retention" and c.period]
         shown = periods[0] if periods else items[0]
-        obs = tuple(_quote_obs(claims, c) for c in items)
+        obs = tuple(o for c in items for o in claim_obs(claims, c))
         if periods:
             bound = "up to " if shown.bound == "upper" else ""
-            yield Outcome(Status.PASS, subject, f"the statement keeps {subject} for {bound}{shown.period}",
-                          obs, claim=_ref(shown), key=subject)
+            yield Outcome(
+                Status.PASS,
+                subject,
+                f"the statement keeps {subject} for {bound}{shown.period}",
+                obs,
+                claim=claim_ref(shown),
+                key=subject,
+            )
         else:
             fields = sorted({f for c in items for f in c.fields})
             listed = f" ({', '.join(fields)})" if fields else ""
-            yield Outcome(Status.FAIL, subject,
-                          f"the statement declares {subject}{listed} but gives no retention period for it",
-                          obs, claim=_ref(shown), key=subject)
+            yield Outcome(
+                Status.FAIL,
+                subject,
+                f"the statement declares {subject}{listed} but gives no retention period for it",
+                obs,
+                claim=claim_ref(shown),
+                key=subject,
+            )
 
 
 @check("statement.outdated-law", needs=[Need.STATEMENT], area="statement")
@@ -85,14 +83,14 @@ def outdated_law(ctx: CheckContext) -> Iterator[Outcome]:
     the TTDSG or TMG); the finding names the provisions in force today. Pass: no citation of
     a repealed provision known to ``laws.yaml`` was found. Error: no statement was read.
     Why: information tied to dead law is misleading (GDPR Art. 12, Art. 5(1)(a))."""
-    claims = _claims(ctx)
+    claims = claims_of(ctx)
     if claims is None:
         yield _missing(ctx)
         return
     outdated = [c for c in claims.cited_law if c.repealed]
     if not outdated:
         cited = ", ".join(sorted({c.text for c in claims.cited_law})) or "none"
-        yield Outcome(Status.PASS, _source(claims), f"no repealed provision cited (citations found: {cited})")
+        yield Outcome(Status.PASS, source_name(claims), f"no repealed provision cited (citations found: {cited})")
         return
     seen: set[str] = set()
     for citation in outdated:
@@ -100,13 +98,16 @@ def outdated_law(ctx: CheckContext) -> Iterator[Outcome]:
         if key in seen:
             continue
         seen.add(key)
-        where = Location(url=claims.source) if "://" in claims.source else Location(path=claims.source)
+        where = statement_location(claims)
         current = citation.current_label or ", ".join(citation.current) or "the current law"
         yield Outcome(
-            Status.FAIL, _source(claims),
+            Status.FAIL,
+            source_name(claims),
             f"the statement cites {citation.text!r}, which is no longer in force; cite {current} instead",
             (Observation("citation", f"chars {citation.start}-{citation.end}: {citation.text}", where),),
-            severity=Severity.INFO, key=key, extra_clauses=citation.current,
+            severity=Severity.INFO,
+            key=key,
+            extra_clauses=citation.current,
         )
 
 
@@ -118,13 +119,13 @@ def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
     examined, or some could not verify. Skipped: the statement makes no such claim.
     Why: a security promise contradicted by the servers misleads users (GDPR Art. 5(1)(a),
     Art. 12) and signals an Art. 32(1)(a) gap."""
-    claims = _claims(ctx)
+    claims = claims_of(ctx)
     if claims is None:
         yield _missing(ctx)
         return
     promises = [c for c in claims.claims if c.kind == "transport-encryption" and c.value == "enforced"]
     if not promises:
-        yield Outcome(Status.SKIPPED, _source(claims), "the statement makes no claim of enforced encryption")
+        yield Outcome(Status.SKIPPED, source_name(claims), "the statement makes no claim of enforced encryption")
         return
     network = [f for f in ctx.findings if f.check_id.startswith(_NETWORK_PREFIXES)]
     examined = [f for f in network if f.status in (Status.PASS, Status.WARN, Status.FAIL)]
@@ -132,25 +133,48 @@ def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
     unverified = [f for f in network if f.status == Status.ERROR]
     for claim in promises:
         subject = claim.subject
-        quote = _quote_obs(claims, claim)
+        (quote,) = claim_obs(claims, claim)
         if not examined:
-            yield Outcome(Status.ERROR, subject,
-                          f"no network evidence to compare the encryption claim with ({len(network)} TLS/STARTTLS/"
-                          "MTA-STS findings, none conclusive)", (quote,), claim=_ref(claim), key=subject)
+            yield Outcome(
+                Status.ERROR,
+                subject,
+                f"no network evidence to compare the encryption claim with ({len(network)} TLS/STARTTLS/"
+                "MTA-STS findings, none conclusive)",
+                (quote,),
+                claim=claim_ref(claim),
+                key=subject,
+            )
         elif failed:
             listed = tuple(Observation(f.check_id, f"{f.subject}: {f.detail}"[:500]) for f in failed[:20])
             ids = ", ".join(sorted({f.check_id for f in failed}))
-            yield Outcome(Status.FAIL, subject,
-                          f"the statement claims enforced encryption but {len(failed)} network findings failed ({ids})",
-                          (quote, *listed), severity=Severity.HIGH, claim=_ref(claim), key=subject)
+            yield Outcome(
+                Status.FAIL,
+                subject,
+                f"the statement claims enforced encryption but {len(failed)} network findings failed ({ids})",
+                (quote, *listed),
+                severity=Severity.HIGH,
+                claim=claim_ref(claim),
+                key=subject,
+            )
         elif unverified:
             # Silence is not consent: where some endpoints could not be examined the claim
             # cannot be confirmed for them.
             listed = tuple(Observation(f.check_id, f"{f.subject}: {f.detail}"[:500]) for f in unverified[:20])
-            yield Outcome(Status.ERROR, subject,
-                          f"{len(unverified)} of {len(network)} TLS/STARTTLS/MTA-STS/configuration findings could not "
-                          "verify, so the claim cannot be confirmed", (quote, *listed), claim=_ref(claim), key=subject)
+            yield Outcome(
+                Status.ERROR,
+                subject,
+                f"{len(unverified)} of {len(network)} TLS/STARTTLS/MTA-STS/configuration findings could not "
+                "verify, so the claim cannot be confirmed",
+                (quote, *listed),
+                claim=claim_ref(claim),
+                key=subject,
+            )
         else:
-            yield Outcome(Status.PASS, subject,
-                          f"{len(examined)} TLS/STARTTLS/MTA-STS/configuration findings examined, none contradicts "
-                          "the claim", (quote,), claim=_ref(claim), key=subject)
+            yield Outcome(
+                Status.PASS,
+                subject,
+                f"{len(examined)} TLS/STARTTLS/MTA-STS/configuration findings examined, none contradicts the claim",
+                (quote,),
+                claim=claim_ref(claim),
+                key=subject,
+            )

@@ -195,7 +195,10 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
             evidence,
             lambda: replace(evidence, dane=collect_dane(discovery.mx_hosts, dns, trust_anchor=options.trust_anchor)),
         )
-    endpoints = [e for e in discovery.endpoints if e.addresses]
+    # Every endpoint gets a dialogue result, an unresolvable one an error naming why, so no
+    # discovered service silently drops out of the audit; only addresses can be scanned.
+    endpoints = list(discovery.endpoints)
+    scannable = [e for e in endpoints if e.addresses]
     if endpoints:
         # Dialogs first, then TLS: both talk to the same IPs, and running them one after
         # the other keeps the per-IP concurrency at the polite limit.
@@ -216,7 +219,7 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
                 ),
             ),
         )
-        step(f"TLS ({len(endpoints)} endpoints)")
+        step(f"TLS ({len(scannable)} endpoints)")
         evidence = _guarded(
             Need.NETWORK,
             "TLS",
@@ -224,7 +227,7 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
             lambda: replace(
                 evidence,
                 tls=collect_tls(
-                    endpoints,
+                    scannable,
                     ca_file=options.ca_file,
                     deadline=deadline,
                     per_ip_budget=options.per_ip_budget,

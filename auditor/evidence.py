@@ -56,7 +56,8 @@ class MxHost:
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """A network service to probe. ``tls``: ``starttls`` | ``implicit`` | ``none``."""
+    """A network service to probe. ``tls``: ``starttls`` | ``implicit`` | ``none``.
+    ``lookup_errors``: why its name gave no (or not every) address."""
 
     host: str
     port: int
@@ -64,6 +65,7 @@ class Endpoint:
     tls: str
     source: str
     addresses: tuple[str, ...] = ()
+    lookup_errors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,7 @@ def _uncollected(ctx: CheckContext, protos: Iterable[str]) -> Iterator[Outcome]:
     for endpoint in discovery.endpoints if discovery is not None else ():
         if endpoint.proto not in wanted:
             continue
-        for ip in endpoint.addresses:
+        for ip in endpoint.addresses or ("-",):  # "-": the dialogue collector's mark for "no address"
             if (endpoint.host, endpoint.port, ip) not in seen:
                 yield Outcome(
                     Status.ERROR,

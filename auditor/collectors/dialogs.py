@@ -65,7 +65,9 @@ def collect_dialogs(
         if not ip:
             results[index] = DialogResult(
                 host=endpoint.host, ip="-", port=endpoint.port, proto=endpoint.proto, tls_mode=endpoint.tls,
-                source=endpoint.source, outcome="error", reason=f"no IP address is known for {endpoint.host}",
+                source=endpoint.source, outcome="error",
+                reason=f"no IP address is known for {endpoint.host}"
+                + (f" ({'; '.join(endpoint.lookup_errors)})" if endpoint.lookup_errors else ""),
             )
             continue
         by_ip.setdefault(ip, deque()).append(index)

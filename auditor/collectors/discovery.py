@@ -114,16 +114,16 @@ def discover(domain: str, dns: DnsClient, services: Sequence[str] = ()) -> Disco
 
     endpoints: list[Endpoint] = []
     for host in mx_hosts:
-        endpoints.append(Endpoint(host.name, 25, "smtp", "starttls", "mx", host.addresses))
+        endpoints.append(Endpoint(host.name, 25, "smtp", "starttls", "mx", host.addresses, host.lookup_errors))
     for label, answer in zip(SRV_SERVICES, srv_answers, strict=True):
         proto, tls = SRV_SERVICES[label]
         for target, port in _parse_srv(answer):
-            addresses, _ = dns.addresses(target)
-            endpoints.append(Endpoint(target, port, proto, tls, "srv", addresses))
+            addresses, problems = dns.addresses(target)
+            endpoints.append(Endpoint(target, port, proto, tls, "srv", addresses, problems))
     for spec in services:
         name, port, proto = parse_service(spec)
-        addresses = (name,) if is_ip(name) else dns.addresses(name)[0]
-        endpoints.append(Endpoint(name, port, proto, PROTO_TLS[proto], "user", addresses))
+        addresses, problems = ((name,), ()) if is_ip(name) else dns.addresses(name)
+        endpoints.append(Endpoint(name, port, proto, PROTO_TLS[proto], "user", addresses, problems))
     return Discovery(
         domain=domain,
         resolver=str(dns.spec),

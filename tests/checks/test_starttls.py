@@ -9,7 +9,7 @@ import auditor.checks.starttls as starttls_module
 import pytest
 
 from auditor.collectors.dialogs_types import DialogResult, HttpProbe, Probe, TlsSession
-from auditor.evidence import Evidence, Target, evidence_from_json, evidence_to_json
+from auditor.evidence import Discovery, DnsAnswer, Endpoint, Evidence, Target, evidence_from_json, evidence_to_json
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Severity, Status
 from auditor.registry import checks_in_module
@@ -202,3 +202,18 @@ def test_dialog_evidence_round_trips_through_json() -> None:
     again = evidence_from_json(evidence_to_json(bundle))
     assert again == bundle
     assert again.dialogs[1].probe("mail-from") == REFUSED_MAIL
+
+
+def test_an_unresolvable_endpoint_is_an_error_never_left_out() -> None:
+    unresolved = Endpoint("mail.typo.example", 587, "submission", "starttls", "user", (), ("NXDOMAIN",))
+    disc = Discovery(domain="example.org", resolver="system", mx=DnsAnswer("example.org", "MX", "nodata"),
+                     endpoints=(unresolved,))  # fmt: skip
+    # Without any dialogue result, and with the collector's "no address" result.
+    bare = replace(ev(), discovery=disc)
+    no_address = DialogResult(host="mail.typo.example", ip="-", port=587, proto="submission", tls_mode="starttls",
+                              source="user", outcome="error",
+                              reason="no IP address is known for mail.typo.example (NXDOMAIN)")  # fmt: skip
+    marked = replace(ev(no_address), discovery=disc)
+    for evidence in (bare, marked):
+        findings = evaluate([CHECKS["starttls.submission-requires-tls"]], evidence)
+        assert [(f.status, f.subject) for f in findings] == [(Status.ERROR, "mail.typo.example[-]:587")], findings

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from auditor.claims import StatementError, extract_claims, load_statement, read_claims_yaml, statement_from_bytes
+from auditor.claims import StatementError, extract_claims, load_statement, read_claims_yaml
 from auditor.collectors.dane import collect_dane
 from auditor.collectors.dialogs import collect_dialogs
 from auditor.collectors.discovery import discover
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
 from auditor.collectors.host import collect_host
-from auditor.collectors.https import fetch
 from auditor.collectors.mail_dns import collect_mail_dns
 from auditor.collectors.tls import collect_tls
 from auditor.dnspolicy import parse_sts_record
@@ -132,18 +131,8 @@ def _collect_claims(evidence: Evidence, options: ScanOptions) -> Evidence:
         return replace(evidence, claims=claims, inputs=tuple(inputs))
     assert options.statement is not None
     try:
-        if options.resolver and options.statement.lower().startswith("https://"):
-            fetched = fetch(
-                options.statement,
-                DnsClient(ResolverSpec.parse(options.resolver)),
-                ca_file=options.ca_file,
-                max_bytes=5_000_000,
-            )
-            if not fetched.ok:
-                raise StatementError(f"{options.statement}: {fetched.error}")
-            text = statement_from_bytes((fetched.body or "").encode(), options.statement, fetched.content_type)
-        else:
-            text = load_statement(options.statement, ca_file=options.ca_file)
+        dns = DnsClient(ResolverSpec.parse(options.resolver))  # --resolver governs the statement's URL too
+        text = load_statement(options.statement, ca_file=options.ca_file, dns_client=dns)
     except StatementError as exc:
         reason = f"privacy statement not used: {exc}"
         return replace(evidence, input_errors=(*evidence.input_errors, failed_input(Need.STATEMENT, reason)))

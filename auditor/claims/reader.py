@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-import requests
 from markdown_it import MarkdownIt
+
+from auditor.collectors.dnsclient import DnsClient
+from auditor.collectors.https import fetch_bytes
 
 MAX_BYTES = 5_000_000
 
@@ -259,31 +260,21 @@ def _media_type(source: str, content_type: str | None, text: str) -> str:
     return "text/plain"
 
 
-def _fetch(url: str, ca_file: str | None, timeout: float, max_bytes: int) -> tuple[bytes, str | None]:
-    deadline = time.monotonic() + timeout * 3
-    try:
-        with requests.get(url, stream=True, timeout=timeout, verify=ca_file or True, allow_redirects=False) as resp:
-            if resp.is_redirect:
-                raise StatementError(f"{url}: redirected to {resp.headers.get('location')!r}; give that URL instead")
-            if resp.status_code != 200:
-                raise StatementError(f"{url}: HTTP status {resp.status_code}")
-            declared = resp.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise StatementError(f"{url}: {declared} bytes, more than the limit of {max_bytes}")
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in resp.iter_content(65536):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise StatementError(f"{url}: more than the limit of {max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise StatementError(f"{url}: download took longer than {timeout * 3:.0f} s")
-                chunks.append(chunk)
-            return b"".join(chunks), resp.headers.get("content-type")
-    except requests.exceptions.SSLError as exc:
-        raise StatementError(f"{url}: TLS certificate not valid: {exc}") from exc
-    except requests.RequestException as exc:
-        raise StatementError(f"{url}: could not fetch: {exc}") from exc
+def _fetch(url: str, dns_client: DnsClient, ca_file: str | None, timeout: float, max_bytes: int) -> StatementText:
+    """Fetched with the scan's own HTTPS client (``--resolver`` and ``--ca-file`` apply),
+    decoded from the bytes that arrived."""
+    fetched, data = fetch_bytes(url, dns_client, ca_file=ca_file, timeout=timeout, max_bytes=max_bytes,
+                                accept="text/html, text/markdown;q=0.9, text/plain;q=0.8")  # fmt: skip
+    if not fetched.ok:
+        kind, error = fetched.error_kind or "", fetched.error or "could not fetch"
+        if kind == "redirect":
+            raise StatementError(f"{url}: redirected to {fetched.redirect_to!r}; give that URL instead")
+        if kind == "too-large":
+            raise StatementError(f"{url}: more than the limit of {max_bytes} bytes")
+        if kind.startswith("cert"):
+            raise StatementError(f"{url}: TLS certificate not valid: {error}")
+        raise StatementError(f"{url}: could not fetch: {error}")
+    return statement_from_bytes(data, url, fetched.content_type, max_bytes=max_bytes)
 
 
 def _read_file(path_text: str, max_bytes: int) -> bytes:
@@ -324,7 +315,12 @@ def statement_from_bytes(
 
 
 def load_statement(
-    source: str, *, ca_file: str | None = None, timeout: float = 10, max_bytes: int = MAX_BYTES
+    source: str,
+    *,
+    ca_file: str | None = None,
+    timeout: float = 10,
+    max_bytes: int = MAX_BYTES,
+    dns_client: DnsClient | None = None,
 ) -> StatementText:
     """Read a statement from a file path or an ``https://`` URL (certificate validated).
 
@@ -334,6 +330,5 @@ def load_statement(
     if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.IGNORECASE):
         if not source.lower().startswith("https://"):
             raise StatementError(f"{source}: only https:// URLs are fetched (the statement must be authentic)")
-        data, ctype = _fetch(source, ca_file, timeout, max_bytes)
-        return statement_from_bytes(data, source, ctype, max_bytes=max_bytes)
+        return _fetch(source, dns_client or DnsClient(), ca_file, timeout, max_bytes)
     return statement_from_bytes(_read_file(source, max_bytes), source, max_bytes=max_bytes)

@@ -54,6 +54,25 @@ def fetch(
     Certificate problems are classified (expired / untrusted / host name) because the
     findings and their remedies differ.
     """
+    return _get(url, dns_client, ca_file, timeout, max_bytes, expect_content_type, "text/plain", bytearray())
+
+
+def fetch_bytes(
+    url: str, dns_client: DnsClient, *, ca_file: str | None = None, timeout: float = 10.0, max_bytes: int = 65536,
+    accept: str = "text/plain",
+) -> tuple[HttpFetch, bytes]:  # fmt: skip
+    """:func:`fetch`, plus the body as the bytes that arrived (empty unless ``ok``): a
+    document whose encoding the caller decodes itself (a privacy statement in UTF-16 or
+    cp1252) must not go through the UTF-8 text kept for the evidence."""
+    body = bytearray()
+    result = _get(url, dns_client, ca_file, timeout, max_bytes, None, accept, body)
+    return result, bytes(body) if result.ok else b""
+
+
+def _get(
+    url: str, dns_client: DnsClient, ca_file: str | None, timeout: float, max_bytes: int,
+    expect_content_type: str | None, accept: str, body: bytearray,
+) -> HttpFetch:  # fmt: skip
     parts = urlsplit(url)
     hostname = parts.hostname or ""
     addresses, problems = dns_client.addresses(hostname)
@@ -71,7 +90,7 @@ def fetch(
     try:
         with session.get(
             url,
-            headers={"Host": host_header, "User-Agent": USER_AGENT, "Accept": "text/plain"},
+            headers={"Host": host_header, "User-Agent": USER_AGENT, "Accept": accept},
             verify=ca_file or True,
             timeout=(min(5.0, timeout), timeout),
             allow_redirects=False,
@@ -89,7 +108,6 @@ def fetch(
                     redirect_to=(response.headers.get("Location") or "")[:500],
                     error=f"HTTP {response.status_code} redirect (not followed)",
                 )
-            body = bytearray()
             for chunk in response.iter_content(chunk_size=8192):
                 body.extend(chunk)
                 if len(body) > max_bytes:

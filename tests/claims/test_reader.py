@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 from typing import Any
@@ -109,38 +110,57 @@ class _FakeResponse:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def iter_content(self, size: int) -> Any:
+    def iter_content(self, chunk_size: int) -> Any:
         yield from self.chunks
+
+
+class _OneAddress:
+    """Stands in for the scan's DnsClient: example.org resolves to one documentation address."""
+
+    def addresses(self, name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return ("192.0.2.80",), ()
+
+
+DNS: Any = _OneAddress()
 
 
 def test_https_download_is_bounded_while_streaming(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_get(url: str, **kwargs: Any) -> _FakeResponse:
+    def fake_get(session: requests.Session, url: str, **kwargs: Any) -> _FakeResponse:
         seen.update(kwargs)
         return _FakeResponse([b"x" * 65536] * 100, {"content-type": "text/plain"})
 
-    monkeypatch.setattr(requests, "get", fake_get)
+    monkeypatch.setattr(requests.Session, "get", fake_get)
     with pytest.raises(StatementError, match="more than the limit"):
-        load_statement("https://example.org/privacy", ca_file="/etc/ca.pem", max_bytes=1_000_000)
+        load_statement("https://example.org/privacy", ca_file="/etc/ca.pem", max_bytes=1_000_000, dns_client=DNS)
     assert seen["verify"] == "/etc/ca.pem" and seen["stream"] is True and seen["allow_redirects"] is False
 
 
 def test_https_statement_is_read_as_html(monkeypatch: pytest.MonkeyPatch) -> None:
     body = b"<p>Web server access logs are kept for seven days.</p>"
-    monkeypatch.setattr(requests, "get", lambda url, **kw: _FakeResponse([body], {"content-type": "text/html"}))
-    statement = load_statement("https://example.org/privacy")
+    served = _FakeResponse([body], {"content-type": "text/html"})
+    monkeypatch.setattr(requests.Session, "get", lambda s, url, **kw: served)
+    statement = load_statement("https://example.org/privacy", dns_client=DNS)
     assert statement.media_type == "text/html" and statement.language == "en"
     assert [c.period for c in extract_claims(statement).claims] == ["P7D"]
 
 
+def test_https_statement_keeps_its_own_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = "Die Logdateien des Webservers werden für 7 Tage gespeichert.".encode("utf-16")
+    served = _FakeResponse([body], {"content-type": "text/plain"})
+    monkeypatch.setattr(requests.Session, "get", lambda s, url, **kw: served)
+    statement = load_statement("https://example.org/datenschutz", dns_client=DNS)
+    assert "für 7 Tage" in statement.text and statement.sha256 == hashlib.sha256(body).hexdigest()
+
+
 def test_tls_failure_is_a_statement_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(url: str, **kwargs: Any) -> None:
+    def fail(session: requests.Session, url: str, **kwargs: Any) -> None:
         raise requests.exceptions.SSLError("certificate verify failed")
 
-    monkeypatch.setattr(requests, "get", fail)
+    monkeypatch.setattr(requests.Session, "get", fail)
     with pytest.raises(StatementError, match="certificate not valid"):
-        load_statement("https://example.org/privacy")
+        load_statement("https://example.org/privacy", dns_client=DNS)
 
 
 def test_long_text_without_punctuation_is_read_quickly() -> None:

@@ -202,7 +202,6 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
                     collect_dialogs(
                         endpoints,
                         deadline=deadline,
-                        ca_file=options.ca_file,
                         per_ip_concurrency=options.per_ip_concurrency,
                     )
                 ),

@@ -13,11 +13,12 @@ import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 
-from auditor.collectors.dnsclient import DnsClient
-from auditor.collectors.https import fetch_bytes
+if TYPE_CHECKING:
+    from auditor.collectors.dnsclient import DnsClient
 
 MAX_BYTES = 5_000_000
 
@@ -263,6 +264,9 @@ def _media_type(source: str, content_type: str | None, text: str) -> str:
 def _fetch(url: str, dns_client: DnsClient, ca_file: str | None, timeout: float, max_bytes: int) -> StatementText:
     """Fetched with the scan's own HTTPS client (``--resolver`` and ``--ca-file`` apply),
     decoded from the bytes that arrived."""
+    # Imported here: the collectors' evidence types import the claims package.
+    from auditor.collectors.https import fetch_bytes
+
     fetched, data = fetch_bytes(url, dns_client, ca_file=ca_file, timeout=timeout, max_bytes=max_bytes,
                                 accept="text/html, text/markdown;q=0.9, text/plain;q=0.8")  # fmt: skip
     if not fetched.ok:
@@ -330,5 +334,7 @@ def load_statement(
     if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.IGNORECASE):
         if not source.lower().startswith("https://"):
             raise StatementError(f"{source}: only https:// URLs are fetched (the statement must be authentic)")
+        from auditor.collectors.dnsclient import DnsClient
+
         return _fetch(source, dns_client or DnsClient(), ca_file, timeout, max_bytes)
     return statement_from_bytes(_read_file(source, max_bytes), source, max_bytes=max_bytes)

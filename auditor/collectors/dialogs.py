@@ -44,7 +44,6 @@ def collect_dialogs(
     endpoints: Sequence[Endpoint],
     *,
     deadline: float,
-    ca_file: str | None,
     per_ip_concurrency: int = 2,
     helo_name: str | None = None,
     step_timeout: float = STEP_TIMEOUT,
@@ -87,7 +86,7 @@ def collect_dialogs(
             index, ordinal = item
             endpoint, _ = jobs[index]
             results[index] = run_dialog(
-                endpoint, ip, deadline=deadline, ca_file=ca_file, helo=helo, ordinal=ordinal, step_timeout=step_timeout
+                endpoint, ip, deadline=deadline, helo=helo, ordinal=ordinal, step_timeout=step_timeout
             )
 
     lanes = [ip for ip in by_ip for _ in range(max(1, min(per_ip_concurrency, len(by_ip[ip]))))]
@@ -108,7 +107,6 @@ def run_dialog(
     ip: str,
     *,
     deadline: float,
-    ca_file: str | None,
     helo: str,
     ordinal: int = 1,
     step_timeout: float = STEP_TIMEOUT,
@@ -128,7 +126,7 @@ def run_dialog(
             if endpoint.proto == "https":
                 rec.http = http_dialog(endpoint.host, ip, endpoint.port, step_timeout, dialog_deadline, transcript)
             else:
-                _talk(endpoint, ip, rec, transcript, dialog_deadline, ca_file, helo, step_timeout)
+                _talk(endpoint, ip, rec, transcript, dialog_deadline, helo, step_timeout)
         except DialogError as exc:
             outcome, reason = exc.outcome, exc.reason
         except ConnectionRefusedError:
@@ -174,7 +172,6 @@ def _talk(
     rec: Rec,
     transcript: list[str],
     deadline: float,
-    ca_file: str | None,
     helo: str,
     step_timeout: float,
 ) -> None:
@@ -183,12 +180,12 @@ def _talk(
     try:
         proto, host = endpoint.proto, endpoint.host
         if endpoint.tls == "implicit" or proto in ("submissions", "imaps", "pop3s"):
-            implicit_tls_dialog(conn, rec, host=host, proto=proto, helo=helo, ca_file=ca_file)
+            implicit_tls_dialog(conn, rec, host=host, proto=proto, helo=helo)
         elif proto in ("smtp", "submission"):
-            smtp_dialog(conn, rec, host=host, helo=helo, submission=proto == "submission", ca_file=ca_file)
+            smtp_dialog(conn, rec, host=host, helo=helo, submission=proto == "submission")
         elif proto == "imap":
-            imap_dialog(conn, rec, host=host, ca_file=ca_file)
+            imap_dialog(conn, rec, host=host)
         elif proto == "pop3":
-            pop3_dialog(conn, rec, host=host, ca_file=ca_file)
+            pop3_dialog(conn, rec, host=host)
     finally:
         conn.close()

@@ -72,7 +72,7 @@ def http_dialog(
         conn = Conn(ip, https_port, step_timeout=step_timeout, deadline=deadline)
         conn.transcript = transcript
         try:
-            conn.starttls(host, None)
+            conn.starttls(host)
             https_status, headers = _head(conn, host)
         finally:
             conn.close()

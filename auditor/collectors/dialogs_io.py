@@ -14,11 +14,6 @@ import contextlib
 import socket
 import ssl
 import time
-import warnings
-from datetime import UTC, datetime
-
-from cryptography import x509
-from cryptography.x509 import verification as x509v
 
 from auditor.collectors.dialogs_types import TlsSession
 
@@ -112,7 +107,7 @@ class Conn:
                 raise DialogError("garbage", f"more than {MAX_TOTAL} bytes received")
             self._buf.extend(chunk)
 
-    def starttls(self, server_name: str, ca_file: str | None) -> TlsSession:
+    def starttls(self, server_name: str) -> TlsSession:
         """Upgrade to TLS (or wrap for implicit TLS) without enforcing the certificate."""
         if self._buf:
             # Bytes sent before the handshake would be injected into the TLS session
@@ -135,7 +130,7 @@ class Conn:
         except OSError as exc:
             raise DialogError("closed", f"connection lost during the TLS handshake: {exc}") from None
         self._total = 0
-        session = tls_facts(self.sock, server_name, ca_file)
+        session = tls_facts(self.sock)
         self.note(f"-- TLS {session.version} {session.cipher}")
         return session
 
@@ -144,84 +139,9 @@ class Conn:
             self.sock.close()
 
 
-def tls_facts(sock: ssl.SSLSocket, server_name: str, ca_file: str | None) -> TlsSession:
-    """Version, cipher and leaf-certificate facts of an established TLS socket."""
+def tls_facts(sock: ssl.SSLSocket) -> TlsSession:
+    """Version and cipher of an established TLS socket. The certificate is the TLS
+    collector's to record and grade (one handshake there serves every observation)."""
     cipher = sock.cipher()
-    version = sock.version() or "unknown"
-    der = sock.getpeercert(binary_form=True)
-    if not der:
-        return TlsSession(version=version, cipher=cipher[0] if cipher else "unknown")
-    try:
-        leaf = x509.load_der_x509_certificate(der)
-    except ValueError as exc:
-        return TlsSession(version, cipher[0] if cipher else "unknown", cert_verify_error=f"unparsable: {exc}")
-    names = _dns_names(leaf)
-    now = datetime.now(UTC)
-    return TlsSession(
-        version=version,
-        cipher=cipher[0] if cipher else "unknown",
-        cert_subject=clip(leaf.subject.rfc4514_string()),
-        cert_names=tuple(clip(n, 255) for n in names[:20]),
-        cert_not_after=leaf.not_valid_after_utc.isoformat(),
-        cert_name_match=any(_name_matches(server_name, n) for n in names),
-        cert_expired=now > leaf.not_valid_after_utc,
-        cert_verify_error=_verify_chain(sock, leaf, server_name, ca_file, now),
-    )
-
-
-def _dns_names(cert: x509.Certificate) -> list[str]:
-    try:
-        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
-        return []
-    return [str(n) for n in ext.value.get_values_for_type(x509.DNSName)]
-
-
-def _name_matches(host: str, pattern: str) -> bool:
-    host, pattern = host.lower().rstrip("."), pattern.lower().rstrip(".")
-    if pattern.startswith("*."):
-        head, _, rest = host.partition(".")
-        return bool(head) and rest == pattern[2:]
-    return host == pattern
-
-
-def _verify_chain(
-    sock: ssl.SSLSocket, leaf: x509.Certificate, server_name: str, ca_file: str | None, now: datetime
-) -> str | None:
-    """Chain + name check with cryptography's verifier; the message, or None if valid.
-
-    The served intermediates come from ``_sslobj.get_unverified_chain`` (public only
-    from Python 3.13); without it, verification uses the leaf alone.
-    """
-    try:
-        roots = _load_roots(ca_file)
-        if not roots:
-            return "no trust anchors available"
-        served: list[x509.Certificate] = []
-        getter = getattr(getattr(sock, "_sslobj", None), "get_unverified_chain", None)
-        if callable(getter):
-            for item in (getter() or [])[1:]:
-                served.append(x509.load_der_x509_certificate(item.public_bytes(ssl._ssl.ENCODING_DER)))  # type: ignore[attr-defined]
-        verifier = (
-            x509v.PolicyBuilder()
-            .store(x509v.Store(roots))
-            .time(now)
-            .build_server_verifier(x509.DNSName(server_name))
-        )
-        verifier.verify(leaf, served)
-        return None
-    except Exception as exc:  # any failure is a recorded fact, never a crash
-        return clip(str(exc) or type(exc).__name__)
-
-
-_ROOT_CACHE: dict[str, list[x509.Certificate]] = {}
-
-
-def _load_roots(ca_file: str | None) -> list[x509.Certificate]:
-    path = ca_file or ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt"
-    if path not in _ROOT_CACHE:
-        with open(path, "rb") as handle, warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # system stores hold a few non-RFC-5280 roots
-            _ROOT_CACHE[path] = x509.load_pem_x509_certificates(handle.read())
-    return _ROOT_CACHE[path]
+    return TlsSession(version=sock.version() or "unknown", cipher=cipher[0] if cipher else "unknown")
 

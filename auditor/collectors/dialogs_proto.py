@@ -134,7 +134,7 @@ def smtp_banner_and_ehlo(conn: Conn, rec: Rec, helo: str) -> tuple[str, ...]:
     return smtp_caps(lines)
 
 
-def smtp_dialog(conn: Conn, rec: Rec, *, host: str, helo: str, submission: bool, ca_file: str | None) -> None:
+def smtp_dialog(conn: Conn, rec: Rec, *, host: str, helo: str, submission: bool) -> None:
     """Banner, EHLO, AUTH/MAIL FROM probes before TLS, STARTTLS, EHLO again, QUIT."""
     rec.plain_caps = smtp_banner_and_ehlo(conn, rec, helo)
     rec.starttls_offered = "STARTTLS" in rec.plain_caps
@@ -153,7 +153,7 @@ def smtp_dialog(conn: Conn, rec: Rec, *, host: str, helo: str, submission: bool,
         rec.starttls = "refused"
         _quit(conn, "QUIT")
         return
-    rec.tls = _upgrade(conn, rec, host, ca_file)
+    rec.tls = _upgrade(conn, rec, host)
     conn.send(f"EHLO {helo}")
     try:
         code, lines = smtp_reply(conn)
@@ -166,9 +166,9 @@ def smtp_dialog(conn: Conn, rec: Rec, *, host: str, helo: str, submission: bool,
     _quit(conn, "QUIT")
 
 
-def _upgrade(conn: Conn, rec: Rec, host: str, ca_file: str | None) -> TlsSession:
+def _upgrade(conn: Conn, rec: Rec, host: str) -> TlsSession:
     try:
-        session = conn.starttls(host, ca_file)
+        session = conn.starttls(host)
     except DialogError as exc:
         rec.starttls = "tls-failed" if exc.outcome in ("tls-failed", "garbage") else exc.outcome
         if exc.outcome == "closed":
@@ -227,7 +227,7 @@ def imap_greeting(conn: Conn, rec: Rec) -> None:
         raise DialogError("garbage", f"not an IMAP greeting: {clip(line, 80)!r}")
 
 
-def imap_dialog(conn: Conn, rec: Rec, *, host: str, ca_file: str | None) -> None:
+def imap_dialog(conn: Conn, rec: Rec, *, host: str) -> None:
     """Greeting, CAPABILITY, LOGIN with a bogus credential, STARTTLS, CAPABILITY, LOGOUT."""
     imap_greeting(conn, rec)
     rec.plain_caps = _imap_capability(conn, "a1")
@@ -257,7 +257,7 @@ def imap_dialog(conn: Conn, rec: Rec, *, host: str, ca_file: str | None) -> None
         rec.starttls = "refused"
         _quit(conn, "a9 LOGOUT")
         return
-    rec.tls = _upgrade(conn, rec, host, ca_file)
+    rec.tls = _upgrade(conn, rec, host)
     try:
         rec.tls_caps = _imap_capability(conn, "a4")
     except DialogError as exc:
@@ -298,7 +298,7 @@ def pop3_greeting(conn: Conn, rec: Rec) -> None:
         raise DialogError("throttled" if _THROTTLE_TEXT.search(line) else "rejected", f"greeting {rec.banner}")
 
 
-def pop3_dialog(conn: Conn, rec: Rec, *, host: str, ca_file: str | None) -> None:
+def pop3_dialog(conn: Conn, rec: Rec, *, host: str) -> None:
     """Greeting, CAPA, USER/PASS with a bogus credential, STLS, CAPA, QUIT."""
     pop3_greeting(conn, rec)
     rec.plain_caps = _pop_capa(conn)
@@ -322,7 +322,7 @@ def pop3_dialog(conn: Conn, rec: Rec, *, host: str, ca_file: str | None) -> None
         rec.starttls = "refused"
         _quit(conn, "QUIT")
         return
-    rec.tls = _upgrade(conn, rec, host, ca_file)
+    rec.tls = _upgrade(conn, rec, host)
     try:
         rec.tls_caps = _pop_capa(conn)
     except DialogError as exc:
@@ -336,10 +336,10 @@ def pop3_dialog(conn: Conn, rec: Rec, *, host: str, ca_file: str | None) -> None
 # ---------------------------------------------------------------- implicit TLS
 
 
-def implicit_tls_dialog(conn: Conn, rec: Rec, *, host: str, proto: str, helo: str, ca_file: str | None) -> None:
+def implicit_tls_dialog(conn: Conn, rec: Rec, *, host: str, proto: str, helo: str) -> None:
     """TLS handshake first (RFC 8314), then the service's greeting proves it answers."""
     try:
-        rec.tls = conn.starttls(host, ca_file)
+        rec.tls = conn.starttls(host)
     except DialogError as exc:
         if exc.outcome == "closed":
             raise DialogError("tls-failed", exc.reason) from None

@@ -34,21 +34,10 @@ VERDICT_UNCLEAR = "unclear"
 
 @dataclass(frozen=True, slots=True)
 class TlsSession:
-    """What one TLS handshake negotiated, and what the leaf certificate says.
-
-    Certificate facts are recorded, not enforced: the TLS collector grades them.
-    ``cert_verify_error`` is ``None`` when the chain verified against the CA file (or
-    the system store) for the endpoint's host name, else the verifier's message.
-    """
+    """What one TLS handshake of a dialogue negotiated (the certificate is the TLS collector's)."""
 
     version: str
     cipher: str
-    cert_subject: str | None = None
-    cert_names: tuple[str, ...] = ()
-    cert_not_after: str | None = None
-    cert_name_match: bool | None = None
-    cert_expired: bool | None = None
-    cert_verify_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

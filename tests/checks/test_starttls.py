@@ -16,7 +16,7 @@ from auditor.registry import checks_in_module
 from auditor.runner import evaluate
 
 CHECKS = {c.meta.id: c for c in checks_in_module(starttls_module, packaged_metadata())}
-TLS13 = TlsSession(version="TLSv1.3", cipher="TLS_AES_256_GCM_SHA384", cert_name_match=True, cert_expired=False)
+TLS13 = TlsSession(version="TLSv1.3", cipher="TLS_AES_256_GCM_SHA384")
 SMTP_CAPS = ("PIPELINING", "SIZE 10240000", "STARTTLS", "8BITMIME")
 REFUSED_AUTH = Probe("auth", "AUTH PLAIN <bogus>", "refused", "530 5.7.0 Must issue a STARTTLS command first")
 REFUSED_MAIL = Probe("mail-from", "MAIL FROM:<x@scanner.test>", "refused",

@@ -42,7 +42,7 @@ def dns(lab) -> DnsClient:  # type: ignore[no-untyped-def]
 def dialogs_for(lab, domain: str) -> tuple[DialogResult, ...]:  # type: ignore[no-untyped-def]
     found = discover(domain, dns(lab))
     assert found.fatal is None and found.endpoints, found
-    return collect_dialogs(found.endpoints, deadline=time.monotonic() + 60, ca_file=str(lab.ca_file),
+    return collect_dialogs(found.endpoints, deadline=time.monotonic() + 60,
                            helo_name=HELO)
 
 
@@ -80,11 +80,10 @@ def test_weak_host_every_planted_plaintext_defect_is_found(lab) -> None:  # type
     assert (pop3.status, pop3.severity) == (Status.FAIL, Severity.CRITICAL)
     for port in (25, 587, 143, 110):
         assert only(by, "starttls.offered", port).status == Status.PASS
-    # Certificate facts are recorded for the TLS checks (expired on Postfix, wrong name on Dovecot).
-    for port in (25, 587, 465):
-        assert ports[port].tls is not None and ports[port].tls.cert_expired is True
-    for port in (143, 993, 110, 995):
-        assert ports[port].tls is not None and ports[port].tls.cert_name_match is False
+    # Every dialogue reached TLS; the certificates (expired on Postfix, wrong name on Dovecot)
+    # are the TLS collector's to grade: tests/collectors/test_tls_lab.py.
+    for port in (25, 587, 465, 143, 993, 110, 995):
+        assert ports[port].tls is not None and ports[port].tls.version.startswith("TLSv1"), port
 
 
 def test_clean_host_passes_everything(lab) -> None:  # type: ignore[no-untyped-def]
@@ -94,14 +93,14 @@ def test_clean_host_passes_everything(lab) -> None:  # type: ignore[no-untyped-d
     assert {s for *_, s in statuses} == {"pass"}, sorted(statuses)
     by_port = {r.port: r for r in results}
     assert "LOGINDISABLED" in by_port[143].plain_caps and "AUTH PLAIN LOGIN" in by_port[587].tls_caps
-    assert all(r.tls is not None and r.tls.cert_verify_error is None for r in results), [
-        (r.subject, r.tls and r.tls.cert_verify_error) for r in results]
+    assert all(r.tls is not None and r.tls.version in ("TLSv1.2", "TLSv1.3") for r in results), [
+        (r.subject, r.tls) for r in results]
 
 
 def test_throttled_host_yields_throttled_errors_never_a_false_answer(lab) -> None:  # type: ignore[no-untyped-def]
     # 12 connections inside anvil's 60 s window: the limit (10/min) must trigger.
     endpoint = Endpoint("mx.throttled.lab.test", 25, "smtp", "starttls", "mx", ("127.0.25.3",))
-    results = collect_dialogs([endpoint] * 12, deadline=time.monotonic() + 60, ca_file=str(lab.ca_file),
+    results = collect_dialogs([endpoint] * 12, deadline=time.monotonic() + 60,
                               helo_name=HELO)
     throttled = [r for r in results if r.outcome == "throttled"]
     assert throttled and all("421" in (r.reason or "") for r in throttled)
@@ -114,7 +113,7 @@ def test_throttled_host_yields_throttled_errors_never_a_false_answer(lab) -> Non
 
 def test_delayed_host_greets_after_one_second_and_still_works(lab) -> None:  # type: ignore[no-untyped-def]
     endpoint = Endpoint("mx.delayed.lab.test", 25, "smtp", "starttls", "mx", ("127.0.25.4",))
-    [result] = collect_dialogs([endpoint], deadline=time.monotonic() + 30, ca_file=str(lab.ca_file), helo_name=HELO)
+    [result] = collect_dialogs([endpoint], deadline=time.monotonic() + 30, helo_name=HELO)
     assert result.outcome == "ok" and result.starttls == "ok", result.reason
     assert result.elapsed_ms >= 1000
 
@@ -122,7 +121,7 @@ def test_delayed_host_greets_after_one_second_and_still_works(lab) -> None:  # t
 def test_webmail_redirect_and_missing_hsts_on_lab_nginx(lab) -> None:  # type: ignore[no-untyped-def]
     endpoint = Endpoint("mta-sts.good.lab.test", 443, "https", "implicit", "user", (lab.web_ip,))
     by = {f.id.rsplit("#", 1)[1]: f for fs in findings(collect_dialogs(
-        [endpoint], deadline=time.monotonic() + 20, ca_file=str(lab.ca_file), helo_name=HELO)).values() for f in fs}
+        [endpoint], deadline=time.monotonic() + 20, helo_name=HELO)).values() for f in fs}
     assert by["redirect"].status == Status.PASS and "https://mta-sts.good.lab.test/" in by["redirect"].detail
     assert (by["hsts"].status, by["hsts"].severity) == (Status.FAIL, Severity.LOW)
 

@@ -87,3 +87,10 @@ def lab() -> LabInfo:
             pytrace=False,
         )
     return load_lab_info(LAB_ROOT / "run" / "lab.json", LAB_ROOT)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that uses the lab carries the ``lab`` mark, so ``-m "not lab"`` never starts it."""
+    for item in items:
+        if "lab" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.lab)

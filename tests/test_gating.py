@@ -104,7 +104,10 @@ def test_config_file_becomes_scan_arguments(tmp_path: Path) -> None:
     argv, mail = load_config(path)
     assert argv[:2] == ["scan", "example.org"]
     assert ["-o", str(tmp_path / "r.html")] == argv[argv.index("-o") : argv.index("-o") + 2]
-    assert "--fail-on" in argv and "--no-network" not in argv
+    assert argv[argv.index("--fail-on") + 1] == "medium" and "--no-network" not in argv
+    assert argv[argv.index("--resolver") + 1] == "127.0.53.1"
+    outputs = [argv[i + 1] for i, a in enumerate(argv) if a == "-o"]
+    assert outputs == [str(tmp_path / "r.html"), str(tmp_path / "r.sarif")]
     assert mail is not None and mail.port == 587 and mail.tls == "starttls" and mail.password_env == "SMTP_PW"
 
 

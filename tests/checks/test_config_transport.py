@@ -99,7 +99,8 @@ def test_the_claim_is_attached_when_the_statement_promises_enforcement(tmp_path:
     host = collect_host(_root(tmp_path, level="may"), collected_at=hb.NOW)
     promise = hf.claim("transport-encryption", "client-access", value="enforced", quote="Wir erzwingen TLS.")
     findings = evaluate([CHECK], hf.evidence(host, hf.claims(promise)))
-    assert all(f.claim is not None and f.claim.quote == "Wir erzwingen TLS." for f in _fails(findings))
+    fails = _fails(findings)
+    assert fails and all(f.claim is not None and f.claim.quote == "Wir erzwingen TLS." for f in fails)
 
 
 def test_malformed_config_is_an_error_and_no_config_is_unverifiable(tmp_path: Path) -> None:

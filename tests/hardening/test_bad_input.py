@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from auditor.claims import StatementError, extract_claims, statement_from_bytes
+from auditor.claims.model import ClaimSet
 from auditor.collectors.host import collect_host
 from auditor.host.readers.backups import read_backups
 from auditor.host.readers.dovecot import read_dovecot
@@ -157,18 +158,28 @@ def _statement_sources() -> list[tuple[str, bytes]]:
     return [(p.name, p.read_bytes()) for p in sorted(STATEMENTS.glob("*.md"))]
 
 
-def _statement(data: bytes, name: str, ctype: str | None) -> None:
+def _statement(data: bytes, name: str, ctype: str | None) -> ClaimSet | None:
+    """The claims read from ``data``, or None when the reader refused it with a StatementError.
+
+    Whatever comes out must point into the text it came from: every quote and every
+    not-understood sentence is exactly the text at its offsets (never invented).
+    """
     started = time.monotonic()
     try:
         text = statement_from_bytes(data, name, ctype)
         claims = extract_claims(text)
-    except StatementError:
-        return
+    except StatementError as exc:
+        assert name in str(exc), f"the message must name the source: {exc}"
+        return None
     except Exception as exc:
         raise AssertionError(f"statement {name} ({ctype}) raised {type(exc).__name__}: {str(exc)[:300]}") from exc
     elapsed = time.monotonic() - started
     assert elapsed < 20.0, f"statement of {len(data)} bytes took {elapsed:.1f} s"
-    assert isinstance(claims.claims, tuple)
+    for claim in claims.claims:
+        assert text.text[claim.start : claim.end] == claim.quote, claim
+    for span in claims.not_understood:
+        assert span.text.startswith("[not read:") or text.text[span.start : span.end] == span.text, span
+    return claims
 
 
 STATEMENT_BYTES = st.one_of(
@@ -202,6 +213,16 @@ def test_statement_reader_survives_the_worst_cases() -> None:
     ):
         for name, ctype in (("s.html", "text/html"), ("s.md", None)):
             _statement(data, name, ctype)
+    # Well-formed but odd input is read, not refused: a UTF-16 statement with a BOM and
+    # one buried in markup both give their retention claim.
+    sentence = "Die Logdateien des Webservers werden sieben Tage gespeichert."
+    readable = (
+        (b"\xff\xfe" + sentence.encode("utf-16-le"), "s.txt", None),
+        (("<div>" * 3000 + sentence + "</div>" * 3000).encode(), "s.html", "text/html"),
+    )
+    for data, name, ctype in readable:
+        claims = _statement(data, name, ctype)
+        assert claims is not None and [c.period for c in claims.claims if c.kind == "retention"] == ["P7D"], name
 
 
 # ---------------------------------------------------------------- a whole fuzzed host root
@@ -226,3 +247,5 @@ def test_host_collector_survives_a_root_of_garbage(payloads: list[bytes]) -> Non
         evidence = collect_host(Path(tmp), collected_at=datetime.now(UTC), timeout=20)
         assert time.monotonic() - started < 30
     assert evidence.root
+    # Every complaint names the file it is about (and its line where it has one).
+    assert all(e.message.startswith("/") for e in evidence.errors), [e.message[:80] for e in evidence.errors]

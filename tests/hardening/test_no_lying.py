@@ -29,7 +29,6 @@ import pytest
 import auditor.collect as collect_mod
 from auditor.collect import ScanOptions, collect
 from auditor.collectors.dialogs_types import DialogResult
-from auditor.collectors.host import collect_host
 from auditor.collectors.host_model import HostError, HostEvidence, LogFamily, UserDatabase
 from auditor.collectors.tls.model import TlsScan, VulnResult
 from auditor.evidence import DaneLookup, Discovery, DnsAnswer, Evidence, HttpFetch, MailDns, evidence_from_json
@@ -131,8 +130,7 @@ def baseline(lab: LabInfo, tmp_path_factory: pytest.TempPathFactory) -> Evidence
     )
     assert proc.returncode in (0, 1, 4), proc.stderr
     evidence = evidence_from_json(bundle.read_bytes())
-    if evidence.host is None:  # host collection not wired into `scan` yet: collect it here
-        evidence = replace(evidence, host=collect_host(host_root, collected_at=evidence.now))
+    assert evidence.host is not None, "scan --host-root saved no host evidence"
     return evidence
 
 

@@ -18,11 +18,9 @@ from auditor.host.readers.dovecot import effective as dovecot_effective
 from auditor.host.readers.postfix import sql_map_paths
 from auditor.host.readers.sqlconf import SqlLookup
 from auditor.host.root import HostRoot
-from auditor.hostdata.dsn import DsnError, parse_dsn
+from auditor.hostdata.dsn import DRIVER_ENGINES, DsnError, build_dsn, parse_dsn
 from auditor.hostdata.inventory import collect_inventory
 
-_ENGINES = {"sqlite": "sqlite", "sqlite3": "sqlite", "mysql": "mysql", "mysqli": "mysql", "pgsql": "postgresql",
-            "postgresql": "postgresql", "postgres": "postgresql"}  # fmt: skip
 CREDENTIALS_NEEDED = "credentials needed: the configuration's password is not read; pass --db DSN"
 
 
@@ -35,7 +33,7 @@ def _lookup_ref(lookup: SqlLookup) -> SourceRef:
 
 
 def _from_lookup(lookup: SqlLookup) -> tuple[tuple[str, str, str], UserDatabase] | None:
-    engine = _ENGINES.get((lookup.driver or "").lower())
+    engine = DRIVER_ENGINES.get((lookup.driver or "").lower())
     if engine is None:
         return None
     ref = _lookup_ref(lookup)
@@ -46,8 +44,12 @@ def _from_lookup(lookup: SqlLookup) -> tuple[tuple[str, str, str], UserDatabase]
             return None
         return (engine, "", path), UserDatabase(f"sqlite://{path}", engine, (ref,), purpose="mail-users")
     host = ",".join(lookup.hosts) or "localhost"
-    user = f"{lookup.user}@" if lookup.user else ""
-    shown = f"{engine}://{user}{host}/{lookup.dbname or ''}"
+    try:  # shown as a DSN of its first host, the one the server tries first; no password is read
+        first = lookup.hosts[0] if lookup.hosts else "localhost"
+        built = build_dsn(engine, host=first, port=lookup.port, user=lookup.user, database=lookup.dbname)
+        shown = parse_dsn(built).redacted()
+    except (DsnError, ValueError):  # ValueError: a port that is not a number
+        return None
     db = UserDatabase(shown, engine, (ref,), purpose="mail-users", error=CREDENTIALS_NEEDED)
     return (engine, host, lookup.dbname or ""), db
 

@@ -13,7 +13,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 REDACTED = "<redacted>"
 
-_ENGINES = {
+#: Scheme or configuration driver name (Dovecot ``driver``, Roundcube DSN, Postfix map type) -> engine.
+DRIVER_ENGINES = {
     "sqlite": "sqlite",
     "sqlite3": "sqlite",
     "postgresql": "postgresql",
@@ -21,6 +22,7 @@ _ENGINES = {
     "pgsql": "postgresql",
     "postgresql+psycopg": "postgresql",
     "mysql": "mysql",
+    "mysqli": "mysql",
     "mariadb": "mysql",
     "mysql+pymysql": "mysql",
 }
@@ -69,7 +71,7 @@ class ParsedDsn:
 def parse_dsn(dsn: str) -> ParsedDsn:
     """Split ``engine://user:password@host:port/database?params`` (or ``sqlite:///path``); raise :class:`DsnError`."""
     scheme, sep, _rest = dsn.partition("://")
-    engine = _ENGINES.get(scheme.lower()) if sep else None
+    engine = DRIVER_ENGINES.get(scheme.lower()) if sep else None
     if engine is None:
         raise DsnError(f"unsupported DSN scheme {scheme[:20]!r} (use sqlite://, postgresql:// or mysql://)")
     try:
@@ -107,10 +109,6 @@ def sanitise(message: str, dsn: ParsedDsn | None) -> str:
     return message[:500]
 
 
-_DRIVER_SCHEMES = {"sqlite": "sqlite", "sqlite3": "sqlite", "pgsql": "postgresql", "postgresql": "postgresql",
-                   "postgres": "postgresql", "mysql": "mysql", "mariadb": "mysql"}  # fmt: skip
-
-
 def build_dsn(
     driver: str,
     *,
@@ -125,7 +123,7 @@ def build_dsn(
     A host that is a path (``/var/run/postgresql``, ``/run/mysqld/mysqld.sock``) becomes the
     ``host``/``unix_socket`` parameter. Raise :class:`DsnError` for an unknown driver.
     """
-    scheme = _DRIVER_SCHEMES.get(driver.strip().lower())
+    scheme = DRIVER_ENGINES.get(driver.strip().lower())
     if scheme is None:
         raise DsnError(f"unsupported database driver {driver[:20]!r}")
     if scheme == "sqlite":

@@ -8,7 +8,6 @@ Secrets (``des_key``, DB passwords, ``secret``, ``passwordsalt``) are dropped wh
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 from auditor.host.model import Setting, default_setting, err
@@ -149,12 +148,3 @@ def roundcube_effective(config: PhpConfig) -> dict[str, Setting]:
     merged = {k: default_setting(k, v, "roundcube") for k, v in ROUNDCUBE_DEFAULTS.items()}
     merged.update(config.settings)
     return merged
-
-
-def dsn_parts(dsn: str) -> dict[str, str]:
-    """``mysql://user:pass@host/db`` → driver/user/host/dbname (password never returned)."""
-    m = re.match(r"^(?P<driver>[\w+-]+)://(?:(?P<user>[^:@/]*)(?::[^@/]*)?@)?(?P<host>[^/]*)/?(?P<db>[^?]*)", dsn)
-    if m is None:
-        return {}
-    return {k: v for k, v in (("driver", m["driver"]), ("user", m["user"] or ""), ("host", m["host"]),
-                              ("dbname", m["db"])) if v}  # fmt: skip

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.host.readers.webapps import dsn_parts, read_nextcloud, read_roundcube, roundcube_effective
+from auditor.host.readers.webapps import read_nextcloud, read_roundcube, roundcube_effective
 from auditor.host.root import HostRoot
+from auditor.hostdata.dsn import parse_dsn
 
 
 def test_fixture_roundcube_local_over_defaults(hostroot: HostRoot) -> None:
@@ -19,8 +20,8 @@ def test_fixture_roundcube_local_over_defaults(hostroot: HostRoot) -> None:
     assert eff["syslog_facility"].value == "<expr: LOG_LOCAL5>"
     assert eff["imap_host"].value == '["ssl://localhost:993"]'
     assert eff["plugins"].value == '["archive", "zipdownload"]'
-    assert dsn_parts(eff["db_dsnw"].value) == {
-        "driver": "mysql", "user": "roundcube", "host": "localhost", "dbname": "roundcube"}  # fmt: skip
+    dsn = parse_dsn(eff["db_dsnw"].value)
+    assert (dsn.engine, dsn.user, dsn.host, dsn.database) == ("mysql", "roundcube", "localhost", "roundcube")
     assert eff["des_key"].value == "<redacted>"
     assert "Planted-DES-Key" not in repr(cfg) and "S3cr3t" not in repr(cfg)
 

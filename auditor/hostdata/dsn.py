@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-REDACTED = "<redacted>"
+from auditor.host.secrets import REDACTED, scrub
 
 #: Scheme or configuration driver name (Dovecot ``driver``, Roundcube DSN, Postfix map type) -> engine.
 DRIVER_ENGINES = {
@@ -27,8 +27,6 @@ DRIVER_ENGINES = {
     "mysql+pymysql": "mysql",
 }
 _SECRET_PARAM = re.compile(r"(?i)pass|secret|key|token")
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]*):[^@/\s]*@")
-_KV_PASSWORD = re.compile(r"(?i)\b(password|passwd|pwd)\s*=\s*('[^']*'|\"[^\"]*\"|\S+)")
 
 
 class DsnError(ValueError):
@@ -104,9 +102,7 @@ def sanitise(message: str, dsn: ParsedDsn | None) -> str:
     if dsn is not None and dsn.password:
         for form in {dsn.password, quote(dsn.password, safe=""), quote(dsn.password)}:
             message = message.replace(form, REDACTED)
-    message = _URL_USERINFO.sub(lambda m: f"{m.group(1)}:{REDACTED}@", message)
-    message = _KV_PASSWORD.sub(lambda m: f"{m.group(1)}={REDACTED}", message)
-    return message[:500]
+    return scrub(message)[:500]
 
 
 def build_dsn(

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 
 import yaml
 
-from auditor.host.model import Setting, err
+from auditor.host.model import PERIOD_DAYS, Setting, err
 from auditor.host.root import HostRoot
 
-PERIOD_DAYS = {"secondly": 1 / 86400, "minutely": 1 / 1440, "hourly": 1 / 24, "daily": 1.0, "weekly": 7.0,
-               "monthly": 31.0, "yearly": 366.0, "last": 0.0}  # fmt: skip
-_BORG_SPAN = {"S": 1 / 86400, "M": 1 / 1440, "H": 1 / 24, "d": 1.0, "w": 7.0, "m": 31.0, "y": 366.0}
+#: borg/borgmatic ``keep_*`` levels: the shared periods plus finer ones and ``last`` (no span).
+KEEP_DAYS = {"secondly": 1 / 86400, "minutely": 1 / 1440, **PERIOD_DAYS, "last": 0.0}
+#: ``--keep-within`` units: the same lengths under borg's one-letter names.
+_BORG_SPAN = {"S": 1 / 86400, "M": 1 / 1440, "H": PERIOD_DAYS["hourly"], "d": PERIOD_DAYS["daily"],
+              "w": PERIOD_DAYS["weekly"], "m": PERIOD_DAYS["monthly"], "y": PERIOD_DAYS["yearly"]}  # fmt: skip
 BORGMATIC_PATHS = ("/etc/borgmatic/config.yaml", "/etc/borgmatic.d/*.yaml", "/root/.config/borgmatic/config.yaml")
 CRON_PATHS = ("/etc/crontab", "/etc/cron.d/*", "/etc/cron.daily/*", "/etc/cron.weekly/*", "/var/spool/cron/crontabs/*",
               "/etc/systemd/system/*.service", "/usr/local/bin/*backup*", "/etc/default/*backup*")  # fmt: skip
@@ -95,7 +97,7 @@ def _retention(
             elif kind.split("-")[0] in ("last", "secondly", "minutely"):
                 caveats.append(f"{rule.name} = {count}: the time this covers depends on how often backups run")
             else:
-                spans.append(count * PERIOD_DAYS.get(kind.split("-")[0], 0.0))
+                spans.append(count * KEEP_DAYS.get(kind.split("-")[0], 0.0))
     if not effective:
         caveats.append("dry run (-n/--dry-run): nothing is pruned, backups are kept forever")
         unbounded = True
@@ -200,12 +202,12 @@ def read_rsnapshot(root: HostRoot, path: str = RSNAPSHOT_CONF) -> tuple[BackupRe
                 errors.append(err(got.path, number, "rsnapshot 'retain' needs TAB-separated level and count"))
                 continue
             level = fields[1].strip()
-            if level not in PERIOD_DAYS:
+            if level not in KEEP_DAYS:
                 caveats.append(f"level {level!r}: period unknown (set by cron), not counted")
             rules.append(Setting(f"keep_{level}", fields[2].strip(), got.path, number))
     if not rules:
         return None, errors
-    known = [r for r in rules if r.name.removeprefix("keep_") in PERIOD_DAYS]
+    known = [r for r in rules if r.name.removeprefix("keep_") in KEEP_DAYS]
     result = _retention("rsnapshot", got.path, rules[0].line, known, True, caveats)
     return BackupRetention(result.tool, result.file, result.line, tuple(rules), result.longest_days, result.unbounded,
                            True, result.caveats), errors  # fmt: skip

@@ -13,13 +13,12 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from auditor.host.model import Setting, err
+from auditor.host.model import PERIOD_DAYS, Setting, err
 from auditor.host.readers.includes import IncludingReader
 from auditor.host.root import HostRoot, as_root, norm, path_match
 
 LOGROTATE_CONF = "/etc/logrotate.conf"
 LOGROTATE_D = "/etc/logrotate.d"
-PERIOD_DAYS = {"hourly": 1 / 24, "daily": 1.0, "weekly": 7.0, "monthly": 31.0, "yearly": 366.0}
 _SCRIPTS = ("postrotate", "prerotate", "firstaction", "lastaction", "preremove")
 _TABOO = (".rpmorig", ".rpmsave", ",v", ".swp", ".rpmnew", "~", ".cfsaved", ".dpkg-dist", ".dpkg-old", ".dpkg-new",
           ".disabled", ".ucf-old", ".ucf-new", ".ucf-dist")  # fmt: skip

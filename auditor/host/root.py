@@ -17,6 +17,7 @@ import posixpath
 import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 MAX_CONFIG_BYTES = 5 * 1024 * 1024
 MAX_SYMLINK_HOPS = 40
@@ -119,13 +120,10 @@ class HostRoot:
         try:
             st = os.lstat(real)
             if not stat.S_ISREG(st.st_mode):
-                return FileText(shown, None, f"{shown}: not a regular file ({_kind(st.st_mode)})")
+                return FileText(shown, None, f"{shown}: not a regular file ({file_kind(st.st_mode)})")
             if st.st_size > limit:
                 return FileText(shown, None, f"{shown}: file too large ({st.st_size} bytes > {limit})")
-            fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            with os.fdopen(fd, "rb") as handle:
-                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                    return FileText(shown, None, f"{shown}: not a regular file")
+            with open_regular(real) as handle:
                 data = handle.read(limit + 1)
         except OSError as exc:
             return FileText(shown, None, f"{shown}: {_reason(exc)}")
@@ -160,6 +158,25 @@ class HostRoot:
         return [r for r in results if r and self.exists(r)]
 
 
+class NotRegularFile(OSError):
+    """What was opened is a FIFO, device, socket or directory: its kind is the message."""
+
+
+def open_regular(real: Path) -> BinaryIO:
+    """Open a path already resolved inside the root for binary reading.
+
+    ``O_NOFOLLOW`` so a symlink swapped in after resolving cannot lead outside the root,
+    ``O_NONBLOCK`` so a FIFO cannot hang the audit; anything but a regular file raises
+    :class:`NotRegularFile`. Every reader of host files opens them here.
+    """
+    handle = os.fdopen(os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb")
+    mode = os.fstat(handle.fileno()).st_mode
+    if not stat.S_ISREG(mode):
+        handle.close()
+        raise NotRegularFile(f"not a regular file ({file_kind(mode)})")
+    return handle
+
+
 def as_root(root: HostRoot | Path | str) -> HostRoot:
     """Accept a ready HostRoot or a directory path (convenience for the top-level helpers)."""
     return root if isinstance(root, HostRoot) else HostRoot(root)
@@ -171,7 +188,8 @@ def path_match(pattern: str, path: str) -> bool:
     return len(pp) == len(tp) and all(fnmatch.fnmatchcase(t, p) for p, t in zip(pp, tp, strict=True))
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words, for error messages."""
     if stat.S_ISFIFO(mode):
         return "FIFO"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
@@ -184,6 +202,8 @@ def _kind(mode: int) -> str:
 
 
 def _reason(exc: OSError) -> str:
+    if isinstance(exc, NotRegularFile):
+        return str(exc)
     if exc.errno == errno.ELOOP:
         return "too many levels of symbolic links (loop?)"
     if exc.errno in (errno.EACCES, errno.EPERM):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bz2
 import fnmatch
-import io
 import lzma
 import os
 import re
@@ -20,9 +19,9 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from auditor.host.root import HostRoot, norm
+from auditor.host.root import HostRoot, NotRegularFile, file_kind, norm, open_regular
 
 from .model import HostDataError, LogFileInfo
 
@@ -167,7 +166,7 @@ def _stat_entry(
         errors.append(HostDataError(rel, exc.strerror or type(exc).__name__))
         return None
     if not stat.S_ISREG(st.st_mode):
-        errors.append(HostDataError(rel, f"not a regular file ({_kind(st.st_mode)})"))
+        errors.append(HostDataError(rel, f"not a regular file ({file_kind(st.st_mode)})"))
         return None
     return real, st
 
@@ -193,18 +192,6 @@ def _found(rel: str, real: Path, st: os.stat_result) -> FoundFile:
     return FoundFile(info=info, real=real, stream=stream, mtime_epoch=st.st_mtime)
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "FIFO"
-    if stat.S_ISDIR(mode):
-        return "directory"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    return "special file"
-
-
 def _compression_by_magic(magic: bytes) -> str | None:
     if magic.startswith(b"\x1f\x8b"):
         return "gz"
@@ -228,13 +215,13 @@ def read_head(
     costs nothing; a line cut by the limit is dropped.
     """
     try:
-        fd = os.open(f.real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        raw = open_regular(f.real)
+    except NotRegularFile as exc:
+        return [], None, str(exc)
     except OSError as exc:
         return [], None, exc.strerror or type(exc).__name__
-    with os.fdopen(fd, "rb") as raw:
+    with raw:
         try:
-            if not stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
-                return [], None, "not a regular file"
             magic = raw.read(6)
             raw.seek(0)
             comp = _compression_by_magic(magic) or (None if magic else f.info.compressed)
@@ -264,7 +251,7 @@ def _decompressor(comp: str) -> Any:
     raise _ReadError(f"{comp}-compressed: no decompressor in the standard library")
 
 
-def _decompressed_head(raw: io.BufferedReader, comp: str | None, limit: int) -> bytes:
+def _decompressed_head(raw: BinaryIO, comp: str | None, limit: int) -> bytes:
     """At most ``limit`` bytes of the FIRST compressed member, from at most ``MAX_COMPRESSED_INPUT`` bytes.
 
     Hand-rolled over the stdlib decompressor objects because ``GzipFile``/``LZMAFile``

@@ -11,16 +11,14 @@ time in their names, active ones only an mtime (an approximation, said so in ``n
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 import time
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
-from auditor.host.root import HostRoot, as_root
+from auditor.host.root import HostRoot, NotRegularFile, as_root, open_regular
 
 from .logfiles import HEAD_BYTES, HEAD_LINES, FoundFile, age_order_key, find_files, read_head
 from .model import HostDataError, LogFamilyEvidence
@@ -64,10 +62,10 @@ def host_timezone(root: HostRoot) -> tuple[tzinfo, str]:
     real, _ = root.resolve("/etc/localtime")
     if real is not None:
         try:
-            fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            with os.fdopen(fd, "rb") as handle:
-                if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                    return zoneinfo.ZoneInfo.from_file(handle, key="host"), "zone from /etc/localtime"
+            with open_regular(real) as handle:
+                return zoneinfo.ZoneInfo.from_file(handle, key="host"), "zone from /etc/localtime"
+        except NotRegularFile:
+            pass  # not a zone file: /etc/timezone may still name the zone
         except (OSError, ValueError) as exc:
             return UTC, f"/etc/localtime unreadable ({exc}); zone-less times taken as UTC"
     text = root.read_text("/etc/timezone", max_bytes=256)

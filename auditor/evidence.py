@@ -100,7 +100,6 @@ class HttpFetch:
     error: str | None = None
     peer_address: str | None = None
     redirect_to: str | None = None
-    cert_not_after: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

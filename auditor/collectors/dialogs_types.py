@@ -10,17 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # DialogResult.outcome values. Everything but "ok" means the dialog did not run to
-# its end; checks turn those into ``error`` findings with ``reason``.
-OUTCOME_OK = "ok"
-OUTCOME_REFUSED = "refused"  # TCP connection refused
-OUTCOME_TIMEOUT = "timeout"  # a step or the overall deadline expired
-OUTCOME_THROTTLED = "throttled"  # 421, reset, greylisting (450/451), "too many connections"
-OUTCOME_REJECTED = "rejected"  # the server refused us outright (554 banner, IMAP BYE, POP3 -ERR)
-OUTCOME_GARBAGE = "garbage"  # the reply is not the protocol (or exceeds our size bounds)
-OUTCOME_CLOSED = "closed"  # the server closed the connection mid-dialog
-OUTCOME_TLS_FAILED = "tls-failed"  # the TLS handshake failed (implicit TLS or after STARTTLS)
-OUTCOME_ERROR = "error"  # anything else (unexpected exception), with the reason
-OUTCOME_SKIPPED = "skipped"  # the overall deadline came before this dialog started
+# its end; checks turn those into ``error`` findings with ``reason``:
+#   ok; refused (TCP connection refused); timeout (a step or the overall deadline expired);
+#   throttled (421, reset, greylisting 450/451, "too many connections"); rejected (554
+#   banner, IMAP BYE, POP3 -ERR); garbage (not the protocol, or over our size bounds);
+#   closed (closed mid-dialog); tls-failed (the handshake failed); error (anything else,
+#   with the reason); skipped (the overall deadline came before the dialog started).
 
 # Probe.verdict values: what the server did with a bogus credential or a command sent
 # before TLS. "processed" means it evaluated the credential (the password crossed the
@@ -28,7 +23,6 @@ OUTCOME_SKIPPED = "skipped"  # the overall deadline came before this dialog star
 VERDICT_REFUSED = "refused"
 VERDICT_PROCESSED = "processed"
 VERDICT_ACCEPTED = "accepted"
-VERDICT_DEFERRED = "deferred"
 VERDICT_UNCLEAR = "unclear"
 
 

@@ -104,7 +104,6 @@ def observe_chain(
     trust_store: str,
     verified: bool | None,
     verify_error: str | None,
-    ocsp_stapled: bool | None = None,
 ) -> CertificateObservation:
     """Build the evidence for a served chain (leaf first)."""
     certs = [x509.load_pem_x509_certificate(pem.encode("ascii")) for pem in chain_pem]
@@ -117,5 +116,4 @@ def observe_chain(
         trusted=verified,
         trust_error=verify_error,
         hostname_matches=hostname_matches(certs[0], hostname) if certs else None,
-        ocsp_stapled=ocsp_stapled,
     )

@@ -33,7 +33,6 @@ SSLYZE_VERSION: dict[str, TlsVersionEnum] = {
     TLS12: TlsVersionEnum.TLS_1_2,
     TLS13: TlsVersionEnum.TLS_1_3,
 }
-LABEL: dict[TlsVersionEnum, str] = {v: k for k, v in SSLYZE_VERSION.items()}
 
 # Wire names (RFC 8422 / RFC 7027 / IANA registry) of the groups nassl can offer.
 GROUP_NAMES: dict[OpenSslEcNidEnum, str] = {

@@ -74,7 +74,6 @@ class CertificateObservation:
     trusted: bool | None
     trust_error: str | None = None
     hostname_matches: bool | None = None
-    ocsp_stapled: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,6 +110,11 @@ class DmarcRecord:
     pct: int
     rua: tuple[str, ...]
     problems: tuple[str, ...]
+    duplicate: bool = False  # several v=DMARC1 records: receivers ignore them all
+
+    @property
+    def valid(self) -> bool:
+        return self.policy is not None and not self.duplicate
 
 
 def parse_dmarc(records: tuple[str, ...]) -> DmarcRecord:
@@ -127,7 +132,7 @@ def parse_dmarc(records: tuple[str, ...]) -> DmarcRecord:
     pct_text = tags.get("pct", "100")
     pct = int(pct_text) if pct_text.isdigit() else 100
     rua = tuple(u.strip() for u in tags.get("rua", "").split(",") if u.strip())
-    return DmarcRecord(policy, (tags.get("sp") or "").lower() or None, pct, rua, tuple(problems))
+    return DmarcRecord(policy, (tags.get("sp") or "").lower() or None, pct, rua, tuple(problems), len(dmarc) > 1)
 
 
 def spf_all_qualifier(record: str) -> str | None:

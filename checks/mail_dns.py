@@ -345,7 +345,7 @@ def dmarc_policy(ctx: CheckContext) -> Iterator[Outcome]:
         yield Outcome(Status.FAIL, domain, f"no DMARC record at _dmarc.{domain}", _record_obs(answer))
         return
     record = parse_dmarc(answer.records)
-    if record.policy is None or (record.problems and "more than one" in record.problems[0]):
+    if not record.valid:
         yield Outcome(Status.FAIL, domain, "DMARC record invalid: " + "; ".join(record.problems), _record_obs(answer))
     elif record.policy == "none":
         yield Outcome(

@@ -157,6 +157,7 @@ def test_spf(records: tuple[str, ...], status: str) -> None:
         (("v=DMARC1; p=quarantine; pct=50",), "warn"),
         (("v=DMARC1; p=none",), "warn"),
         (("v=DMARC1; p=bogus",), "fail"),
+        (("v=DMARC1; p=reject", "v=DMARC1; p=none"), "fail"),  # two records: receivers ignore both
         ((), "fail"),
     ],
 )

@@ -80,8 +80,6 @@ def clean_scan(**changes: Any) -> TlsScan:
         groups_version="TLSv1.3,TLSv1.2",
         certificate=certificate(),
         negotiated=Negotiated("TLSv1.3", "TLS_AES_256_GCM_SHA384", X25519, True),
-        compression=False,
-        secure_renegotiation=True,
         sha1_signatures=False,
         vulnerabilities=OK_VULNS,
         connections=21,

@@ -122,8 +122,6 @@ class TlsScan:
     groups_version: str | None = None
     certificate: CertificateObservation | None = None
     negotiated: Negotiated | None = None
-    compression: bool | None = None
-    secure_renegotiation: bool | None = None
     sha1_signatures: bool | None = None
     vulnerabilities: tuple[VulnResult, ...] = ()
     connections: int = 0

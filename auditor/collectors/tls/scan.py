@@ -210,7 +210,7 @@ def _vulnerabilities(
     suites: dict[str, tuple[AcceptedSuite, ...]],
     compression: bool | None,
     reneg: bool | None,
-) -> tuple[tuple[VulnResult, ...], bool | None, bool | None]:
+) -> tuple[VulnResult, ...]:
     """sslyze's probes need a connectivity result: build it from what the enumeration found."""
     highest = max((v for v in VERSIONS if protocols.get(v)), key=VERSIONS.index)
     below13 = [v for v in VERSIONS if protocols.get(v) and v != TLS13]
@@ -321,7 +321,7 @@ def scan_target(
         group_future2 = pool.submit(groups12)
         sha1_future = pool.submit(_sha1_signatures, info, state, suites.get(TLS12, ()))
         if any(protocols.values()) and state.stop_reason() is None:
-            vulns, compression, reneg = _vulnerabilities(info, state, protocols, suites, compression, reneg)
+            vulns = _vulnerabilities(info, state, protocols, suites, compression, reneg)
             incomplete += [f"vulnerability:{v.name}" for v in vulns if v.status in ("not-run", "error")]
         elif any(protocols.values()):
             incomplete.append("vulnerabilities")
@@ -356,8 +356,6 @@ def scan_target(
         groups_version=",".join(group_versions) or None,
         certificate=certificate,
         negotiated=negotiated,
-        compression=compression,
-        secure_renegotiation=reneg,
         sha1_signatures=sha1_signatures,
         vulnerabilities=tuple(vulns),
         connections=state.connections,

@@ -98,8 +98,11 @@ def run_vulnerabilities(
     suites: dict[str, tuple[AcceptedSuite, ...]],
     compression: bool | None,
     secure_reneg: bool | None,
-) -> tuple[tuple[VulnResult, ...], bool | None, bool | None]:
-    """Heartbleed, ROBOT, compression, renegotiation and fallback SCSV for one scan."""
+) -> tuple[VulnResult, ...]:
+    """Heartbleed, ROBOT, compression, renegotiation and fallback SCSV for one scan.
+
+    ``compression`` / ``secure_reneg``: what earlier handshakes already showed, used when
+    the dedicated probe cannot run."""
     assert info.state is not None
     state = info.state
     results: list[VulnResult] = []
@@ -129,7 +132,7 @@ def run_vulnerabilities(
         for name in ("compression", "secure-renegotiation", "client-renegotiation", "fallback-scsv"):
             results.append(VulnResult(name, "not-applicable", "only TLS 1.3 is accepted"))
         results.append(VulnResult("robot", "not-applicable", "only TLS 1.3 is accepted"))
-        return tuple(results), False, True
+        return tuple(results)
 
     before = state.connections
     value, failure = _attempt(info, "renegotiation", lambda: _renegotiation_probe(info, legacy_versions[-1]))
@@ -190,4 +193,4 @@ def run_vulnerabilities(
         else:
             status, detail = judge_robot(value)
             results.append(VulnResult("robot", status, detail, state.connections - before))
-    return tuple(results), compression, secure_reneg
+    return tuple(results)

@@ -45,7 +45,8 @@ TLS13_GROUPS: tuple[OpenSslEcNidEnum, ...] = (
     OpenSslEcNidEnum.SECP521R1,
     OpenSslEcNidEnum.X448,
 )
-_ALL = "ALL:COMPLEMENTOFALL:-PSK:-SRP"
+#: Every suite an OpenSSL build of nassl can offer, PSK/SRP excluded (they need a shared secret).
+ALL_SUITES = "ALL:COMPLEMENTOFALL:-PSK:-SRP"
 SigAlg = tuple[OpenSslDigestNidEnum, OpenSslEvpPkeyEnum]
 #: TLS 1.2 signature algorithms with SHA-1, for every key type a server certificate may have.
 SHA1_SIGALGS: tuple[SigAlg, ...] = tuple(
@@ -78,12 +79,12 @@ def candidate_passes(version: str) -> tuple[tuple[bool, tuple[str, ...]], ...]:
     if version == TLS13:
         return ((False, _TLS13_SUITES),)
     legacy = LegacySslClient(ssl_version=OpenSslVersionEnum(SSLYZE_VERSION[version].value))
-    legacy.set_cipher_list(_ALL)
+    legacy.set_cipher_list(ALL_SUITES)
     legacy_names = tuple(legacy.get_cipher_list())
     if version != TLS12:
         return ((True, legacy_names),)
     modern = SslClient(ssl_version=OpenSslVersionEnum.TLSV1_2)
-    modern.set_cipher_list(_ALL)
+    modern.set_cipher_list(ALL_SUITES)
     modern_names = tuple(n for n in modern.get_cipher_list() if n not in _TLS13_SUITES)
     known = {iana_name(TLS12, n) for n in modern_names}
     legacy_only = tuple(n for n in legacy_names if iana_name(TLS12, n) not in known)

@@ -29,7 +29,7 @@ from sslyze.plugins.robot._robot_tester import (
     test_robot,
 )
 
-from auditor.collectors.tls.handshake import SSLYZE_VERSION
+from auditor.collectors.tls.handshake import ALL_SUITES, SSLYZE_VERSION
 from auditor.collectors.tls.model import TLS13, VERSIONS, AcceptedSuite, VulnResult
 from auditor.collectors.tls.probe import CountingServerInfo, classify, run_attempt
 
@@ -71,7 +71,7 @@ def _renegotiation_probe(info: CountingServerInfo, version: str) -> tuple[bool, 
     )
     client = connection.ssl_client
     assert isinstance(client, LegacySslClient)
-    client.set_cipher_list("ALL:COMPLEMENTOFALL:-PSK:-SRP")
+    client.set_cipher_list(ALL_SUITES)
     try:
         verdict, exc = run_attempt(info.state, connection)
         if verdict.kind == "refused":

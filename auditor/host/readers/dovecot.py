@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.host.model import Setting, default_setting, err
+from auditor.host.readers.includes import IncludingReader, logical_lines
 from auditor.host.root import HostRoot, as_root, norm
 from auditor.host.secrets import REDACTED, is_secret_name, scrub
 
 DOVECOT_CONF = "/etc/dovecot/dovecot.conf"
 MAX_INCLUDE_DEPTH = 10
-MAX_FILES = 500
 _FILTERS = ("remote", "local", "protocol", "local_name")
 
 # Built-in defaults (2.3 names, and their 2.4 equivalents).
@@ -81,35 +81,20 @@ class DovecotConfig:
         return tuple(s for s in self.settings if s.scope and s.scope[0].split()[0] in _FILTERS)
 
 
-class _Parser:
+class _Parser(IncludingReader):
     def __init__(self, root: HostRoot) -> None:
-        self.root = root
+        super().__init__(root)
         self.settings: list[Setting] = []
         self.dbs: list[AuthDb] = []
-        self.files: list[str] = []
-        self.errors: list[str] = []
         self.ids: list[int] = []  # parallel to the section stack: a unique id per opened section
         self.headers: dict[int, tuple[str, str, int]] = {}
         self.member: list[tuple[int, ...]] = []  # per setting: the ids of its enclosing sections
 
     def parse_file(self, path: str, stack: list[str], depth: int) -> None:
-        got = self.root.read_text(path)
-        if got.text is None:
-            self.errors.append(got.error or path)
+        got = self.open_config(path)
+        if got is None:
             return
-        if len(self.files) >= MAX_FILES:
-            self.errors.append(err(path, None, "too many included files"))
-            return
-        self.files.append(got.path)
-        lines = got.text.splitlines()
-        i = 0
-        while i < len(lines):
-            number = i + 1
-            line = lines[i]
-            while line.rstrip().endswith("\\") and i + 1 < len(lines):
-                i += 1
-                line = line.rstrip()[:-1] + " " + lines[i].strip()
-            i += 1
+        for number, line in logical_lines(got.text or "", " "):
             self._line(got.path, number, _strip_comment(line).strip(), stack, depth)
 
     def _line(self, path: str, number: int, line: str, stack: list[str], depth: int) -> None:

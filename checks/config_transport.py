@@ -70,9 +70,16 @@ def _where(svc: PostfixService, s: Setting | None) -> Location:
     return location(s) or Location(path=svc.file, line=svc.line)
 
 
+_UNRENDERED = "not graded: {what} comes from an unrendered template (see config.templates)"
+
+
 def _postfix(svc: PostfixService, claim: Claim | None) -> Iterator[Outcome]:
     subject = f"postfix {svc.name} ({svc.role}, port {svc.port})"
     service_obs = Observation("service", f"{svc.name} ({svc.role})", Location(path=svc.file, line=svc.line))
+    if any(s.unrendered for s in svc.settings):
+        names = ", ".join(s.name for s in svc.settings if s.unrendered)
+        yield Outcome(Status.SKIPPED, subject, _UNRENDERED.format(what=names), (service_obs,), claim=claim_ref(claim))
+        return
     level, level_setting = _level(svc)
     wrapper = _value(svc, "smtpd_tls_wrappermode") == "yes"
     enforced = wrapper or level == "encrypt"
@@ -141,8 +148,9 @@ def _dovecot_problem(s: Setting) -> str | None:
 def _dovecot(dc: DovecotTransport, claim: Claim | None) -> Iterator[Outcome]:
     bad = False
     seen: set[tuple[str, int]] = set()
+    unrendered = [s for s in (*dc.settings, *dc.scoped) if s.unrendered]
     for s in dc.settings:
-        problem = _dovecot_problem(s)
+        problem = None if s.unrendered else _dovecot_problem(s)
         if problem and (s.file, s.line) not in seen:  # 2.3 and 2.4 names of one line are reported once
             seen.add((s.file, s.line))
             bad = True
@@ -151,13 +159,16 @@ def _dovecot(dc: DovecotTransport, claim: Claim | None) -> Iterator[Outcome]:
                           (Observation("setting", setting_text(s), where),), severity=Severity.HIGH,
                           claim=claim_ref(claim), key=f"{s.name}@{s.file}:{s.line}")  # fmt: skip
     for s in dc.scoped:
-        problem = _dovecot_problem(s)
+        problem = None if s.unrendered else _dovecot_problem(s)
         if problem and not _loopback_scope(s.scope):
             bad = True
             yield Outcome(Status.FAIL, "dovecot", f"{problem} (inside '{s.scope[0]} {{ }}')",
                           (Observation("setting", setting_text(s), location(s)),), severity=Severity.HIGH,
                           claim=claim_ref(claim), key=f"{s.name}@{s.file}:{s.line}")  # fmt: skip
-    if not bad:
+    if not bad and unrendered:
+        what = ", ".join(dict.fromkeys(s.name for s in unrendered))
+        yield Outcome(Status.SKIPPED, "dovecot", _UNRENDERED.format(what=what), claim=claim_ref(claim))
+    elif not bad:
         exceptions = [f"{s.scope[0]}: {s.name} = {s.value}" for s in dc.scoped if _dovecot_problem(s)]
         note = f"; loopback-only exceptions are internal: {'; '.join(exceptions)}" if exceptions else ""
         yield Outcome(Status.PASS, "dovecot", f"TLS on, no plaintext authentication, TLS 1.2 minimum{note}",

@@ -124,7 +124,8 @@ def hashing_scheme(ctx: CheckContext) -> Iterator[Outcome]:
     extra = claim_obs(claims_of(ctx), claim)
     databases = [db for db in host.databases if db.purpose in ("mail-users", "given")]
     for s in host.pass_schemes:
-        yield _default_outcome(s, claim, claimed, extra)
+        if not s.unrendered:  # a template placeholder: config.templates reports the file
+            yield _default_outcome(s, claim, claimed, extra)
     for db in databases:
         yield _db_outcome(db, claim, claimed, extra)
     if not host.pass_schemes and not databases and host.dovecot is None:

@@ -10,6 +10,7 @@ unreadable or malformed file becomes an ``error`` finding of the check that need
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -17,9 +18,11 @@ from auditor.collectors.host_db import collect_databases, pass_schemes
 from auditor.collectors.host_logs import collect_log_families
 from auditor.collectors.host_model import DovecotTransport, HostError, HostEvidence, PostfixService
 from auditor.host.host import HostConfig, read_host
+from auditor.host.model import Setting
 from auditor.host.readers.dovecot import effective as dovecot_effective
 from auditor.host.readers.postfix import effective as postfix_effective
 from auditor.host.root import HostRoot
+from auditor.host.templates import has_placeholder
 
 #: Postfix parameters the transport check reads, per public smtpd service.
 POSTFIX_TRANSPORT_KEYS = ("smtpd_tls_security_level", "smtpd_use_tls", "smtpd_enforce_tls", "smtpd_tls_auth_only",
@@ -28,6 +31,17 @@ POSTFIX_TRANSPORT_KEYS = ("smtpd_tls_security_level", "smtpd_use_tls", "smtpd_en
 #: Dovecot settings (2.3 and 2.4 names) the transport check reads.
 DOVECOT_TRANSPORT_KEYS = ("ssl", "ssl_min_protocol", "disable_plaintext_auth", "auth_allow_cleartext")
 _PUBLIC_ROLES = ("smtp", "submission", "submissions")
+
+
+def _rendered(config: HostConfig, settings: tuple[Setting, ...]) -> tuple[Setting, ...]:
+    """Mark settings read from an unrendered template whose value is a placeholder or sits in template logic."""
+    out: list[Setting] = []
+    for s in settings:
+        tpl = config.template(s.file)
+        if tpl is not None and (has_placeholder(s.value) or tpl.in_logic(s.line)):
+            s = replace(s, unrendered=True)
+        out.append(s)
+    return tuple(out)
 
 
 def _postfix_services(config: HostConfig) -> tuple[PostfixService, ...] | None:
@@ -39,7 +53,7 @@ def _postfix_services(config: HostConfig) -> tuple[PostfixService, ...] | None:
         if svc.type != "inet" or svc.role not in _PUBLIC_ROLES or svc.loopback_only is True:
             continue
         eff = postfix_effective(config.postfix, svc.name)
-        settings = tuple(eff[k] for k in POSTFIX_TRANSPORT_KEYS if k in eff)
+        settings = _rendered(config, tuple(eff[k] for k in POSTFIX_TRANSPORT_KEYS if k in eff))
         out.append(PostfixService(svc.name, svc.role, svc.port, svc.file, svc.line, settings))
     return tuple(out)
 
@@ -51,7 +65,8 @@ def _dovecot(config: HostConfig) -> DovecotTransport | None:
     written = config.dovecot.globals
     # effective() fills the 2.3 and the 2.4 name from one line; keep the name actually written there
     settings = tuple(eff[k] for k in DOVECOT_TRANSPORT_KEYS if k in eff and (eff[k].default or k in written))
-    scoped = tuple(s for s in config.dovecot.scoped if s.name in DOVECOT_TRANSPORT_KEYS)
+    scoped = _rendered(config, tuple(s for s in config.dovecot.scoped if s.name in DOVECOT_TRANSPORT_KEYS))
+    settings = _rendered(config, settings)
     return DovecotTransport(settings, scoped, config.dovecot.files)
 
 
@@ -64,8 +79,15 @@ def _errors(config: HostConfig) -> list[HostError]:
     areas += [("inventory", lk) for lk in config.sql_lookups]
     out: list[HostError] = []
     for area, part in areas:
-        out += [HostError(area, str(e)) for e in getattr(part, "errors", ()) if part is not None]
+        out += [HostError(area, str(e)) for e in getattr(part, "errors", ()) if part is not None and not
+                _in_template(config, str(e))]  # fmt: skip
     return out
+
+
+def _in_template(config: HostConfig, error: str) -> bool:
+    """An error about a template's line (``{% if %}``, an include named by a placeholder): the template
+    finding covers the whole file, one error per line of template logic would only bury it."""
+    return config.template(error.split(":", 1)[0]) is not None
 
 
 def _files(config: HostConfig) -> tuple[str, ...]:
@@ -98,10 +120,11 @@ def collect_host(root: Path, *, db: str | None = None, collected_at: datetime, t
         collected_at=collected_at.isoformat(),
         logs=families,
         databases=databases,
-        pass_schemes=pass_schemes(config),
+        pass_schemes=_rendered(config, pass_schemes(config)),
         postfix=_postfix_services(config),
         dovecot=_dovecot(config),
         backups=config.backups,
         config_files=_files(config),
         errors=tuple(errors),
+        templates=config.templates,
     )

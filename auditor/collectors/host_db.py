@@ -18,6 +18,7 @@ from auditor.host.readers.dovecot import effective as dovecot_effective
 from auditor.host.readers.postfix import sql_map_paths
 from auditor.host.readers.sqlconf import SqlLookup
 from auditor.host.root import HostRoot
+from auditor.host.templates import has_placeholder
 from auditor.hostdata.dsn import DRIVER_ENGINES, DsnError, build_dsn, parse_dsn
 from auditor.hostdata.inventory import collect_inventory
 
@@ -73,7 +74,13 @@ def _from_roundcube(config: HostConfig) -> tuple[tuple[str, str, str], UserDatab
 
 
 def _in_use(lookup: SqlLookup, config: HostConfig) -> bool:
-    """Dovecot's lookup is named by its passdb; a Postfix map file counts only if main.cf/master.cf use it."""
+    """Dovecot's lookup is named by its passdb; a Postfix map file counts only if main.cf/master.cf use it.
+
+    A lookup whose connection is an unrendered template placeholder names no database yet."""
+    if config.template(lookup.path) is not None and any(
+        has_placeholder(s.value) for s in lookup.settings if s.name in ("driver", "connect", "hosts", "dbname", "user")
+    ):
+        return False
     return lookup.kind != "postfix" or config.postfix is None or lookup.path in sql_map_paths(config.postfix)
 
 

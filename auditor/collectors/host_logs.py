@@ -23,6 +23,7 @@ from auditor.host.readers.postfix import effective
 from auditor.host.readers.rsyslog import RsyslogConfig
 from auditor.host.readers.webapps import PhpConfig, roundcube_effective
 from auditor.host.root import HostRoot, norm
+from auditor.host.templates import has_placeholder
 from auditor.hostdata.logfiles import stream_of
 from auditor.hostdata.logs import DEFAULT_FAMILIES, collect_log_family, host_timezone
 from auditor.hostdata.model import LogFamilyEvidence
@@ -40,6 +41,9 @@ _PERSONAL_ACCESS_FIELDS = {"ip-address", "user-agent", "url", "referer", "cookie
 def _file_target(path: str, logrotate: LogrotateConfig | None, refs: Iterable[SourceRef], route: str) -> LogTarget:
     """A log file with its configured retention: its logrotate policy, or unbounded when none matches."""
     path = norm(path)
+    if has_placeholder(path):
+        basis = "the path is an unrendered template placeholder: where it logs, and for how long, is unknown"
+        return LogTarget(path, tuple(refs), route, None, False, basis)
     if logrotate is None:
         basis = f"logrotate is not configured on this host: nothing removes old lines of {path}"
         return LogTarget(path, tuple(refs), route, None, True, basis)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from auditor.host.model import Setting, SourceRef
 from auditor.host.readers.backups import BackupConfig
+from auditor.host.templates import TemplateFile
 from auditor.hostdata.model import InventoryEvidence, LogFamilyEvidence
 
 #: Log families in check-id spelling (``retention.<family>``).
@@ -149,6 +150,7 @@ class HostEvidence:
     backups: BackupConfig | None = None
     config_files: tuple[str, ...] = ()
     errors: tuple[HostError, ...] = ()
+    templates: tuple[TemplateFile, ...] = ()
 
     def family(self, name: str) -> LogFamily | None:
         return next((f for f in self.logs if f.family == name), None)

@@ -20,6 +20,7 @@ from auditor.host.readers.sqlconf import DOVECOT_SQL, SqlLookup, postfix_sql_fil
 from auditor.host.readers.webapps import PhpConfig, read_nextcloud, read_roundcube
 from auditor.host.readers.weblogs import APACHE_CONFS, NGINX_CONF, WebLogConfig, read_apache, read_nginx
 from auditor.host.root import HostRoot, as_root
+from auditor.host.templates import TemplateFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,11 @@ class HostConfig:
     nextcloud: PhpConfig | None
     backups: BackupConfig
     errors: tuple[str, ...] = ()
+    templates: tuple[TemplateFile, ...] = ()
+
+    def template(self, path: str) -> TemplateFile | None:
+        """The file as an unrendered template, or ``None`` for a plain configuration file."""
+        return next((t for t in self.templates if t.path == path), None)
 
 
 def _dovecot_sql_paths(dovecot: DovecotConfig | None) -> list[str]:
@@ -87,4 +93,5 @@ def read_host(root: Path | str | HostRoot) -> HostConfig:
         nextcloud if nextcloud.files else None,
         backups,
         errors,
+        tuple(host.templates.values()),
     )

@@ -33,6 +33,8 @@ class Setting:
 
     ``scope`` names the enclosing sections for nested formats (e.g. Dovecot's
     ``("remote 127.0.0.1",)``) so a scoped exception is never mistaken for a global.
+    ``unrendered``: the line comes from an unrendered template (a placeholder, or inside a
+    template branch or loop), so its value is unknown and never graded.
     """
 
     name: str
@@ -41,6 +43,7 @@ class Setting:
     line: int
     scope: tuple[str, ...] = ()
     default: bool = False
+    unrendered: bool = False
 
     @property
     def source(self) -> SourceRef:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from auditor.host.templates import TemplateFile, scan
+
 MAX_CONFIG_BYTES = 5 * 1024 * 1024
 MAX_SYMLINK_HOPS = 40
 MAX_GLOB_MATCHES = 2000
@@ -49,6 +51,8 @@ class HostRoot:
     def __init__(self, root: Path | str, *, max_bytes: int = MAX_CONFIG_BYTES) -> None:
         self.root = Path(root).resolve()
         self.max_bytes = max_bytes
+        #: Files read so far that are unrendered templates (filled by :meth:`read_text`).
+        self.templates: dict[str, TemplateFile] = {}
 
     def __repr__(self) -> str:
         return f"HostRoot({str(self.root)!r})"
@@ -110,8 +114,12 @@ class HostRoot:
         real, _ = self.resolve(path)
         return real is not None and real.is_dir()
 
-    def read_text(self, path: str, *, max_bytes: int | None = None) -> FileText:
-        """Read a regular file's text (UTF-8, invalid bytes replaced), bounded in size."""
+    def read_text(self, path: str, *, max_bytes: int | None = None, native: frozenset[str] = frozenset()) -> FileText:
+        """Read a regular file's text (UTF-8, invalid bytes replaced), bounded in size.
+
+        A file that turns out to be an unrendered template is noted in :attr:`templates`
+        (``native``: placeholder shapes the file's own format uses, see :mod:`auditor.host.templates`).
+        """
         shown = norm(path)
         limit = self.max_bytes if max_bytes is None else max_bytes
         real, why = self.resolve(path)
@@ -129,7 +137,11 @@ class HostRoot:
             return FileText(shown, None, f"{shown}: {_reason(exc)}")
         if len(data) > limit:
             return FileText(shown, None, f"{shown}: file too large (> {limit} bytes)")
-        return FileText(shown, data.decode("utf-8", errors="replace"))
+        text = data.decode("utf-8", errors="replace")
+        found = scan(shown, text, native)
+        if found is not None:
+            self.templates[shown] = found
+        return FileText(shown, text)
 
     def listdir(self, path: str) -> tuple[list[str], str | None]:
         """Sorted entry names of a directory inside the root, or an error reason."""

@@ -231,7 +231,7 @@ def read_backups(root: HostRoot, extra: tuple[str, ...] = ()) -> BackupConfig:
         found += [ret] if ret else []
     paths = [p for pattern in CRON_PATHS for p in root.glob(pattern)] + list(extra)
     for path in paths:
-        got = root.read_text(path)
+        got = root.read_text(path, native=frozenset({"envsubst"}))  # ${VAR} is the shell's own
         if got.text is None:
             errors.append(got.error or path)
             continue

@@ -82,6 +82,8 @@ class DovecotConfig:
 
 
 class _Parser(IncludingReader):
+    NATIVE = frozenset({"hiera"})  # %{user}, %{home}: Dovecot's own variables
+
     def __init__(self, root: HostRoot) -> None:
         super().__init__(root)
         self.settings: list[Setting] = []

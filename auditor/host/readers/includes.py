@@ -16,7 +16,12 @@ MAX_FILES = 1000
 
 
 class IncludingReader:
-    """Base of the readers that follow includes: the files read, the errors, the bound."""
+    """Base of the readers that follow includes: the files read, the errors, the bound.
+
+    ``NATIVE``: placeholder shapes the format itself uses (never taken for a template).
+    """
+
+    NATIVE: frozenset[str] = frozenset()
 
     def __init__(self, root: HostRoot) -> None:
         self.root = root
@@ -31,7 +36,7 @@ class IncludingReader:
                 self.errors.append(err(path, None, f"more than {MAX_FILES} config files; rest skipped"))
             self.truncated = True
             return None
-        got = self.root.read_text(path)
+        got = self.root.read_text(path, native=self.NATIVE)
         if got.text is None:
             self.errors.append(got.error or path)
             return None

@@ -16,6 +16,7 @@ from pathlib import Path
 from auditor.host.model import PERIOD_DAYS, Setting, err
 from auditor.host.readers.includes import IncludingReader
 from auditor.host.root import HostRoot, as_root, norm, path_match
+from auditor.host.templates import has_placeholder
 
 LOGROTATE_CONF = "/etc/logrotate.conf"
 LOGROTATE_D = "/etc/logrotate.d"
@@ -168,6 +169,9 @@ def _is_directive(line: str) -> bool:
 
 def _apply(target: dict[str, Setting], name: str, words: list[str], path: str, number: int, errors: list[str]) -> None:
     value = " ".join(words[1:])
+    if name in ("rotate", "maxage", "size", "maxsize", "minsize") and has_placeholder(value):
+        target[name] = Setting(name, value, path, number, unrendered=True)  # known only once rendered
+        return
     if name in PERIOD_DAYS:
         target.pop("size", None)
         target["frequency"] = Setting("frequency", name, path, number)
@@ -196,6 +200,10 @@ def _apply(target: dict[str, Setting], name: str, words: list[str], path: str, n
 def _policy(log_path: str, block: RotateBlock, caveats: list[str]) -> RotatePolicy:
     d = block.directives
     freq, rotate, maxage = d.get("frequency"), d.get("rotate"), d.get("maxage")
+    templated = [s for s in d.values() if s.unrendered]
+    if templated:
+        why = "unrendered template value: " + ", ".join(f"{s.name} {s.value}" for s in templated)
+        return RotatePolicy(norm(log_path), block, freq, rotate, maxage, None, False, why, tuple(caveats))
     count = int(rotate.value) if rotate else 0
     if rotate is None:
         caveats.append("no 'rotate': logrotate keeps 0 old files")

@@ -171,6 +171,8 @@ def read_nginx(root: HostRoot, conf: str = NGINX_CONF) -> WebLogConfig:
 
 
 class _Apache(IncludingReader):
+    NATIVE = frozenset({"envsubst"})  # ${APACHE_LOG_DIR}: Apache's own environment variables
+
     def __init__(self, root: HostRoot, server_root: str) -> None:
         super().__init__(root)
         self.server_root = server_root

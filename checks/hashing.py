@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from auditor.claims.model import Claim
 from auditor.collectors.host_model import UserDatabase
 from auditor.host.model import Setting
+from auditor.host.readers.admintools import PasswordWriter
 from auditor.hostdata.hashes import WEAK_SCHEMES, scheme_of
 from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
@@ -25,6 +26,13 @@ _ALIASES = {"BCRYPT": "BLF-CRYPT", "BLOWFISH": "BLF-CRYPT", "ARGON2": "ARGON2ID"
             "SHA512CRYPT": "SHA512-CRYPT", "SHA-256-CRYPT": "SHA256-CRYPT", "MD5CRYPT": "MD5-CRYPT",
             "CLEARTEXT": "PLAIN", "KLARTEXT": "PLAIN"}  # fmt: skip
 _IGNORED = frozenset({"EMPTY"})  # accounts without a password (disabled, or authenticated elsewhere)
+#: Dovecot schemes that only *decode*: CRYPT verifies any crypt(3) format a stored value has, so it
+#: says nothing about what new passwords get (that is the writing tool's scheme, or the stored values').
+DECODING_ONLY = frozenset({"CRYPT"})
+
+
+def decoding_only(s: Setting) -> bool:
+    return s.value.strip().strip("{}").upper() in DECODING_ONLY
 
 
 def canonical(name: str) -> str:
@@ -49,18 +57,26 @@ def _claim(ctx: CheckContext) -> Claim | None:
     return next((c for c in found if c.value), None)
 
 
-def _default_outcome(s: Setting, claim: Claim | None, claimed: str | None, extra: tuple[Observation, ...]) -> Outcome:
-    scheme = canonical(s.value)
-    obs = (Observation("configured default", setting_text(s), location(s)), *extra)
+def _default_outcome(s: Setting, claim: Claim | None, claimed: str | None, extra: tuple[Observation, ...],
+                     writer: PasswordWriter | None = None) -> Outcome:  # fmt: skip
+    scheme = writer.scheme or "" if writer is not None else canonical(s.value)
+    label = f"written by {writer.tool}" if writer is not None else "configured default"
+    obs = (Observation(label, setting_text(s), location(s)), *extra)
     subject = f"{s.file}:{s.line}"
+    who = f"{writer.tool}, {s.name} = {s.value}" if writer is not None else s.name
+    if writer is not None and writer.scheme is None:
+        return Outcome(Status.WARN, subject, f"new passwords are written by {writer.tool} with a scheme this audit "
+                       f"does not know ({s.name} = {s.value})", obs, severity=Severity.MEDIUM,
+                       claim=claim_ref(claim))  # fmt: skip
     if scheme in WEAK_SCHEMES:
-        return Outcome(Status.FAIL, subject, f"new passwords are hashed with the weak scheme {scheme} ({s.name})",
+        return Outcome(Status.FAIL, subject, f"new passwords are hashed with the weak scheme {scheme} ({who})",
                        obs, severity=_severity({scheme}), claim=claim_ref(claim))  # fmt: skip
+    what = f"new passwords written by {writer.tool} use {scheme}" if writer else f"configured default scheme {scheme}"
     if claimed is not None and not _matches(scheme, claimed):
-        return Outcome(Status.FAIL, subject, f"configured default {scheme} contradicts the statement's {claimed}",
+        return Outcome(Status.FAIL, subject, f"{what}: contradicts the statement's {claimed}",
                        obs, severity=Severity.HIGH, claim=claim_ref(claim))  # fmt: skip
-    return Outcome(Status.PASS, subject, f"configured default scheme {scheme}" +
-                   (f" matches the statement's {claimed}" if claimed else ""), obs, claim=claim_ref(claim))  # fmt: skip
+    return Outcome(Status.PASS, subject, what + (f", as the statement says ({claimed})" if claimed else ""), obs,
+                   claim=claim_ref(claim))  # fmt: skip
 
 
 def _db_outcome(db: UserDatabase, claim: Claim | None, claimed: str | None, extra: tuple[Observation, ...]) -> Outcome:
@@ -123,16 +139,26 @@ def hashing_scheme(ctx: CheckContext) -> Iterator[Outcome]:
     claimed = canonical(claim.value) if claim is not None and claim.value else None
     extra = claim_obs(claims_of(ctx), claim)
     databases = [db for db in host.databases if db.purpose in ("mail-users", "given")]
-    for s in host.pass_schemes:
-        if not s.unrendered:  # a template placeholder: config.templates reports the file
-            yield _default_outcome(s, claim, claimed, extra)
+    # unrendered: a template placeholder, config.templates reports the file
+    graded = [s for s in host.pass_schemes if not s.unrendered and not decoding_only(s)]
+    for s in graded:
+        yield _default_outcome(s, claim, claimed, extra)
+    for w in host.password_writers:
+        yield _default_outcome(w.setting, claim, claimed, extra, w)
     for db in databases:
         yield _db_outcome(db, claim, claimed, extra)
-    if not host.pass_schemes and not databases and host.dovecot is None:
+    decoding = [s for s in host.pass_schemes if decoding_only(s)]
+    if decoding and not host.password_writers and not databases:
+        shown = ", ".join(setting_text(s) for s in decoding)
+        yield Outcome(Status.ERROR, "password hashing", f"unverifiable: {shown} decodes whatever crypt(3) format a "
+                      "stored value has; the scheme of new passwords is set by the tool that writes them, and no "
+                      "such tool's configuration nor the user database was found (pass --db DSN)", extra,
+                      claim=claim_ref(claim))  # fmt: skip
+    if not host.pass_schemes and not databases and not host.password_writers and host.dovecot is None:
         yield Outcome(Status.SKIPPED, "password hashing", "no Dovecot, SQL lookup or user database under the host "
                       "root: no password store to examine (a Postfix-only configuration)", extra,
                       claim=claim_ref(claim))  # fmt: skip
-    elif not host.pass_schemes and not databases:
+    elif not host.pass_schemes and not databases and not host.password_writers:
         yield Outcome(Status.ERROR, "password hashing", "unverifiable: no default password scheme is configured in "
                       "a Dovecot SQL lookup and no user database was found (pass --db DSN)",
                       extra, claim=claim_ref(claim))  # fmt: skip

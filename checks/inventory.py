@@ -148,8 +148,16 @@ def inventory_undeclared(ctx: CheckContext) -> Iterator[Outcome]:
         yield no_host() if host is None else Outcome(Status.ERROR, "statement", "no claims in this run")
         return
     declared = _declared(claims)
-    for error in host.errors_in("inventory"):
-        yield Outcome(Status.ERROR, "user database", f"could not read: {error}", key=error[:80])
+    errors = host.errors_in("inventory")
+    missing = [e for e in errors if e.endswith(": not found")]
+    for error in errors:
+        if error not in missing:
+            yield Outcome(Status.ERROR, "user database", f"could not read: {error}", key=error[:80])
+    if missing:  # lookup files a snapshot did not capture: one finding, not one per file
+        names = ", ".join(e.removesuffix(": not found") for e in missing[:10]) + (" ..." if len(missing) > 10 else "")
+        yield Outcome(Status.ERROR, "user database", f"{len(missing)} SQL lookup file(s) the configuration names are "
+                      f"not in this host root: {names}", tuple(Observation("not found", e) for e in missing[:20]),
+                      key="lookups-not-found")  # fmt: skip
     if not host.databases:
         yield Outcome(Status.ERROR, "user database", "no user database found in the Dovecot/Postfix SQL lookups or "
                       "Roundcube configuration; stored categories are unverifiable (pass --db DSN)")  # fmt: skip
@@ -192,27 +200,37 @@ def inventory_not_found(ctx: CheckContext) -> Iterator[Outcome]:
         yield no_host() if host is None else Outcome(Status.ERROR, "statement", "no claims in this run")
         return
     in_db, examined = _found_anywhere(host)
+    by_subject: dict[str, list[Claim]] = {}
     for claim in claims.claims:
-        if not claim.fields or claim.kind not in _DECLARING_KINDS:
-            continue
-        families = [f for f in host.logs if f.present and claim.subject in FAMILY_SUBJECTS.get(f.family, ())]
-        if claim.subject == "account-data":
+        if claim.fields and claim.kind in _DECLARING_KINDS:
+            by_subject.setdefault(claim.subject, []).append(claim)
+    for subject, group in by_subject.items():  # one outcome per subject, however many claims declare it
+        claim = group[0]
+        fields = list(dict.fromkeys(f for c in group for f in c.fields))
+        obs = claim_obs(claims, claim)
+        families = [f for f in host.logs if f.present and subject in FAMILY_SUBJECTS.get(f.family, ())]
+        if subject == "account-data":
             if not examined:
-                yield Outcome(Status.ERROR, claim.subject, "unverifiable: no user database could be examined",
-                              claim_obs(claims, claim), claim=claim_ref(claim), key=claim.id)  # fmt: skip
+                yield Outcome(Status.ERROR, subject, "unverifiable: no user database could be examined", obs,
+                              claim=claim_ref(claim), key=claim.id)  # fmt: skip
                 continue
             held, where = in_db, "the user database"
         elif families:
+            seen = [f for f in families if f.observed is not None and f.observed.found]
+            if not seen and not any(f.fields for f in families):
+                names = ", ".join(f"{f.family} logs" for f in families)
+                yield Outcome(Status.ERROR, subject, f"unverifiable: no {names} on disk to look for the declared "
+                              f"fields ({', '.join(fields)})", obs, claim=claim_ref(claim), key=claim.id)  # fmt: skip
+                continue
             held = set().union(*(_logged_fields(f) for f in families))
             where = ", ".join(f"{f.family} logs" for f in families)
         else:
             continue
-        absent = [f for f in claim.fields if f not in held]
-        obs = claim_obs(claims, claim)
+        absent = [f for f in fields if f not in held]
         if absent:
-            detail = f"declared for {claim.subject} but not found in {where}: {', '.join(absent)}"
-            yield Outcome(Status.WARN, claim.subject, detail, obs, severity=Severity.INFO, claim=claim_ref(claim),
+            detail = f"declared for {subject} but not found in {where}: {', '.join(absent)}"
+            yield Outcome(Status.WARN, subject, detail, obs, severity=Severity.INFO, claim=claim_ref(claim),
                           key=claim.id)  # fmt: skip
         else:
-            yield Outcome(Status.PASS, claim.subject, f"every declared field was found in {where}", obs,
+            yield Outcome(Status.PASS, subject, f"every declared field was found in {where}", obs,
                           claim=claim_ref(claim), key=claim.id)  # fmt: skip

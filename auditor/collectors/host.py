@@ -75,7 +75,8 @@ def _errors(config: HostConfig) -> list[HostError]:
     areas: list[tuple[str, object]] = [("transport", config.postfix), ("transport", config.dovecot),
                                        ("logs", config.logrotate), ("logs", config.rsyslog), ("logs", config.journald),
                                        ("logs", config.nginx), ("logs", config.apache), ("logs", config.roundcube),
-                                       ("logs", config.nextcloud), ("backup", config.backups)]  # fmt: skip
+                                       ("logs", config.nextcloud), ("backup", config.backups),
+                                       ("inventory", config.admin_tools)]  # fmt: skip
     areas += [("inventory", lk) for lk in config.sql_lookups]
     out: list[HostError] = []
     for area, part in areas:
@@ -92,7 +93,7 @@ def _in_template(config: HostConfig, error: str) -> bool:
 
 def _files(config: HostConfig) -> tuple[str, ...]:
     parts = [config.postfix, config.dovecot, config.logrotate, config.rsyslog, config.journald, config.nginx,
-             config.apache, config.roundcube, config.nextcloud, config.backups]  # fmt: skip
+             config.apache, config.roundcube, config.nextcloud, config.backups, config.admin_tools]  # fmt: skip
     files: list[str] = [f for p in parts if p is not None for f in getattr(p, "files", ())]
     files += [lk.path for lk in config.sql_lookups]
     return tuple(dict.fromkeys(files))
@@ -127,4 +128,5 @@ def collect_host(root: Path, *, db: str | None = None, collected_at: datetime, t
         config_files=_files(config),
         errors=tuple(errors),
         templates=config.templates,
+        password_writers=config.admin_tools.writers,
     )

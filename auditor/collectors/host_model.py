@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auditor.host.model import Setting, SourceRef
+from auditor.host.readers.admintools import PasswordWriter
 from auditor.host.readers.backups import BackupConfig
 from auditor.host.templates import TemplateFile
 from auditor.hostdata.model import InventoryEvidence, LogFamilyEvidence
@@ -151,6 +152,8 @@ class HostEvidence:
     config_files: tuple[str, ...] = ()
     errors: tuple[HostError, ...] = ()
     templates: tuple[TemplateFile, ...] = ()
+    #: Tools that write new mail passwords (admin panel, webmail password plugin) and their scheme.
+    password_writers: tuple[PasswordWriter, ...] = ()
 
     def family(self, name: str) -> LogFamily | None:
         return next((f for f in self.logs if f.family == name), None)

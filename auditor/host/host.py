@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditor.host.readers.admintools import AdminTools, plugins_of, read_admin_tools
 from auditor.host.readers.backups import BackupConfig, read_backups
 from auditor.host.readers.dovecot import DOVECOT_CONF, DovecotConfig, read_dovecot
 from auditor.host.readers.journald import JournaldConfig, read_journald
@@ -41,6 +42,7 @@ class HostConfig:
     backups: BackupConfig
     errors: tuple[str, ...] = ()
     templates: tuple[TemplateFile, ...] = ()
+    admin_tools: AdminTools = AdminTools((), ())
 
     def template(self, path: str) -> TemplateFile | None:
         """The file as an unrendered template, or ``None`` for a plain configuration file."""
@@ -76,8 +78,9 @@ def read_host(root: Path | str | HostRoot) -> HostConfig:
     roundcube = read_roundcube(host)
     nextcloud = read_nextcloud(host)
     backups = read_backups(host)
+    admin = read_admin_tools(host, plugins_of(roundcube.get("plugins")) if roundcube.files else None)
     parts: list[object] = [postfix, dovecot, *sql, logrotate, rsyslog, journald, nginx, apache, roundcube,
-                           nextcloud, backups]  # fmt: skip
+                           nextcloud, backups, admin]  # fmt: skip
     errors = tuple(e for p in parts if p is not None for e in getattr(p, "errors", ()))
     return HostConfig(
         str(host.root),
@@ -94,4 +97,5 @@ def read_host(root: Path | str | HostRoot) -> HostConfig:
         backups,
         errors,
         tuple(host.templates.values()),
+        admin,
     )

@@ -7,6 +7,7 @@ import auditor.checks.hashing as hashing_checks
 from auditor.claims.model import Claim
 from auditor.collectors.host_model import DovecotTransport, HostEvidence, UserDatabase
 from auditor.host.model import Setting
+from auditor.host.readers.admintools import PasswordWriter
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Location, Severity, Status
 from auditor.registry import checks_in_module
@@ -93,3 +94,33 @@ def test_scheme_names_are_canonical() -> None:
     assert hashing_checks.canonical("{MD5}") == "MD5-CRYPT"
     assert hashing_checks.canonical("sha512-crypt") == "SHA512-CRYPT"
     assert hashing_checks.canonical("Argon2") == "ARGON2ID"
+
+
+CRYPT = Setting("default_pass_scheme", "CRYPT", "/etc/dovecot/dovecot-sql.conf.ext", 3)
+
+
+def _writer(tool: str, value: str, scheme: str | None) -> PasswordWriter:
+    return PasswordWriter(tool, Setting("encrypt", value, "/etc/postfixadmin/config.local.php", 4), scheme)
+
+
+def test_crypt_only_decodes_the_stored_hashes_decide() -> None:
+    findings = _run(hf.host(pass_schemes=(CRYPT,), databases=(_db(SHA512_CRYPT=4),)), CLAIM)
+    assert [(f.subject, f.status) for f in findings] == [("sqlite:///var/lib/mail/users.sqlite", Status.PASS)]
+    assert not any("DES" in f.detail for f in findings)
+
+
+def test_crypt_with_the_writing_tool_graded_instead() -> None:
+    weak = _run(hf.host(pass_schemes=(CRYPT,), password_writers=(_writer("PostfixAdmin", "md5crypt", "MD5-CRYPT"),)))
+    [f] = weak
+    assert (f.status, f.severity, f.subject) == (Status.FAIL, Severity.HIGH, "/etc/postfixadmin/config.local.php:4")
+    assert "MD5-CRYPT" in f.detail and "PostfixAdmin" in f.detail
+    writer = _writer("PostfixAdmin", "php_crypt", "SHA512-CRYPT")
+    good = _run(hf.host(pass_schemes=(CRYPT,), password_writers=(writer,)), CLAIM)
+    assert [f.status for f in good] == [Status.PASS] and "written by PostfixAdmin" in good[0].detail
+    unknown = _run(hf.host(pass_schemes=(CRYPT,), password_writers=(_writer("PostfixAdmin", "authlib", None),)))
+    assert [f.status for f in unknown] == [Status.WARN]
+
+
+def test_crypt_alone_is_unverifiable_not_des() -> None:
+    [f] = _run(hf.host(pass_schemes=(CRYPT,), dovecot=DovecotTransport(())), CLAIM)
+    assert f.status == Status.ERROR and "decodes whatever crypt(3) format" in f.detail

@@ -9,7 +9,6 @@ Hand-written: both are simple ``key = value`` files with no Python library.
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass
 
 from auditor.host.model import Setting, err
@@ -67,22 +66,46 @@ def _kv_lines(path: str, text: str) -> tuple[list[Setting], list[str]]:
             continue
         if is_secret_name(key):
             continue  # the password is dropped, not stored
-        settings.append(Setting(key, scrub(value.strip()), path, number))
+        settings.append(Setting(key, scrub(unquote(value.strip())), path, number))
     return settings, errors
 
 
+def unquote(value: str) -> str:
+    """A Dovecot setting value without its enclosing quotes: ``"..."`` or ``'...'``, backslash escapes undone.
+
+    Dovecot accepts both quote characters around a whole value (``connect = "host=db password='x y'"``);
+    the quotes inside stay, they belong to the connection string.
+    """
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return re.sub(r"\\(.)", r"\1", value[1:-1])
+    return value
+
+
+#: One ``key = value`` of a connection string: libpq's form (spaces around ``=`` allowed, values in
+#: single quotes with ``\'`` and ``\\`` escapes), which Dovecot's MySQL and Cassandra drivers share.
+_CONNECT_PAIR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|[^\s'\"]*)")
+
+
+def parse_connect(connect: str) -> dict[str, list[str]]:
+    """Every field of a Dovecot SQL ``connect`` string, values unquoted; repeated keys (``host=a host=b``,
+    failover for MySQL) keep all their values. Holds the password: callers drop it (see :func:`_connect_fields`)."""
+    fields: dict[str, list[str]] = {}
+    pos = 0
+    text = unquote(connect.strip())
+    while pos < len(text):
+        m = _CONNECT_PAIR.match(text, pos)
+        if m is None or m.end() == pos:
+            nxt = text.find(" ", pos)  # an unparsable word: skip it
+            pos = len(text) if nxt < 0 else nxt + 1
+            continue
+        fields.setdefault(m.group(1).lower(), []).append(unquote(m.group(2)))
+        pos = m.end()
+    return fields
+
+
 def _connect_fields(connect: str) -> dict[str, str]:
-    """Parse ``host=... dbname=... user=... password=...`` (quoted values allowed); password dropped."""
-    try:
-        words = shlex.split(connect)
-    except ValueError:
-        words = connect.split()
-    out: dict[str, str] = {}
-    for word in words:
-        key, sep, value = word.partition("=")
-        if sep and not is_secret_name(key):
-            out[key.lower()] = value
-    return out
+    """``host``, ``dbname``, ``user``, ``port`` ... of a connect string (hosts space-joined); password dropped."""
+    return {k: " ".join(v) for k, v in parse_connect(connect).items() if not is_secret_name(k)}
 
 
 _SELECT = re.compile(r"\bselect\b(.*?)\bfrom\b(.*?)(?:\bwhere\b|\bgroup\b|\border\b|\blimit\b|$)", re.I | re.S)
@@ -142,7 +165,7 @@ def read_sql_lookup(root: HostRoot, path: str, kind: str) -> SqlLookup:
         hosts = tuple(conn["host"].split()) if "host" in conn else ()
         dbname, user, port = conn.get("dbname"), conn.get("user"), conn.get("port")
         if driver == "sqlite" and "connect" in values:
-            dbname = values["connect"].value.strip()
+            dbname = values["connect"].value.strip()  # unquoted while reading
     else:
         driver = next((d for d in ("mysql", "pgsql", "sqlite") if d in got.path.rsplit("/", 1)[-1]), None)
         hosts = tuple(h for h in re.split(r"[\s,]+", values["hosts"].value) if h) if "hosts" in values else ()

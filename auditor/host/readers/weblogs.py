@@ -22,6 +22,23 @@ NGINX_COMBINED = (
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'  # noqa: E501
 )
 _MAX_DEPTH = 8
+#: Files nginx packages ship beside nginx.conf that hold only MIME types, charset maps or upstream
+#: parameters, never a log directive: a snapshot without them loses nothing about logging.
+_NO_LOG_INCLUDES = frozenset(
+    {
+        "mime.types",
+        "fastcgi_params",
+        "fastcgi.conf",
+        "proxy_params",
+        "scgi_params",
+        "uwsgi_params",
+        "koi-utf",
+        "koi-win",
+        "win-utf",
+        "fastcgi-php.conf",
+        "snakeoil.conf",
+    }
+)
 
 _NGINX_FIELDS = {
     "remote_addr": "ip-address", "binary_remote_addr": "ip-address", "http_x_forwarded_for": "ip-address",
@@ -143,6 +160,8 @@ class _Nginx(IncludingReader):
             pattern = args[0] if args[0].startswith("/") else posixpath.join("/etc/nginx", args[0])
             targets = self.root.glob(pattern) if any(c in pattern for c in "*?[") else [norm(pattern)]
             for target in targets:
+                if posixpath.basename(target) in _NO_LOG_INCLUDES and not self.root.lexists(target):
+                    continue
                 self.read(target, scope, depth + 1)
         elif name == "log_format" and len(args) >= 2:
             parts = [a for a in args[1:] if not a.startswith("escape=")]

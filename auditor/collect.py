@@ -2,12 +2,14 @@
 
 This is the only place that does I/O for an audit. Every collector failure is
 recorded inside the evidence (errors as values); nothing here raises for a bad target.
+The time budget (``--timeout``) is one :class:`~auditor.deadline.Deadline` handed to
+every collector: each DNS lookup, connection, handshake and read ends by it, so the
+whole collection ends by it (plus the few seconds a wait needs to notice).
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ from auditor.collectors.dnsclient import DnsClient, ResolverSpec
 from auditor.collectors.host import collect_host
 from auditor.collectors.mail_dns import collect_mail_dns
 from auditor.collectors.tls import collect_tls
+from auditor.deadline import Deadline
 from auditor.dnspolicy import parse_sts_record
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Discovery, DnsAnswer, Evidence, PreviousPolicy, Target
 from auditor.models import InputFile, Need
@@ -61,8 +64,7 @@ def file_input(kind: str, path: Path) -> InputFile:
 
 def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Evidence:
     step = on_step or (lambda _name: None)
-    started = time.monotonic()
-    deadline = started + options.timeout
+    deadline = Deadline.after(options.timeout)
     collected_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     target = Target(
         domain=options.domain,
@@ -81,10 +83,10 @@ def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Eviden
     )
     if options.claims_file is not None or options.statement:
         step("privacy statement")
-        evidence = _guarded(Need.STATEMENT, "statement", evidence, lambda: _collect_claims(evidence, options))
+        evidence = _guarded(Need.STATEMENT, "statement", evidence, lambda: _collect_claims(evidence, options, deadline))
     if options.host_root is not None:
         step("host configuration, logs and user database")
-        remaining = max(5.0, deadline - time.monotonic())
+        remaining = max(5.0, deadline.remaining())
         root = options.host_root
 
         def host() -> Evidence:
@@ -122,7 +124,7 @@ def _guarded(need: Need, name: str, evidence: Evidence, run: Callable[[], Eviden
         return replace(evidence, input_errors=(*evidence.input_errors, failed_input(need, reason)))
 
 
-def _collect_claims(evidence: Evidence, options: ScanOptions) -> Evidence:
+def _collect_claims(evidence: Evidence, options: ScanOptions, deadline: Deadline) -> Evidence:
     """A reviewed claims file is authoritative; otherwise claims are extracted on the fly."""
     inputs = list(evidence.inputs)
     if options.claims_file is not None:
@@ -131,8 +133,9 @@ def _collect_claims(evidence: Evidence, options: ScanOptions) -> Evidence:
         return replace(evidence, claims=claims, inputs=tuple(inputs))
     assert options.statement is not None
     try:
-        dns = DnsClient(ResolverSpec.parse(options.resolver))  # --resolver governs the statement's URL too
-        text = load_statement(options.statement, ca_file=options.ca_file, dns_client=dns)
+        # --resolver governs the statement's URL too
+        dns = DnsClient(ResolverSpec.parse(options.resolver), deadline=deadline)
+        text = load_statement(options.statement, ca_file=options.ca_file, dns_client=dns, deadline=deadline)
     except StatementError as exc:
         reason = f"privacy statement not used: {exc}"
         return replace(evidence, input_errors=(*evidence.input_errors, failed_input(Need.STATEMENT, reason)))
@@ -143,9 +146,9 @@ def _collect_claims(evidence: Evidence, options: ScanOptions) -> Evidence:
     return replace(evidence, claims=claims, inputs=tuple(inputs))
 
 
-def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, step: StepCallback) -> Evidence:
+def _collect_network(evidence: Evidence, options: ScanOptions, deadline: Deadline, step: StepCallback) -> Evidence:
     assert options.domain is not None
-    dns = DnsClient(ResolverSpec.parse(options.resolver))
+    dns = DnsClient(ResolverSpec.parse(options.resolver), deadline=deadline)
     step("discovery")
     domain = options.domain
     try:
@@ -162,7 +165,6 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
     step("MTA-STS, TLS-RPT, SPF, DMARC")
     store = StateStore(options.state_dir) if options.state_dir else None
     previous = _previous_policy(store, discovery.domain) if store else None
-    remaining = max(1.0, deadline - time.monotonic())
     evidence = _guarded(
         Need.NETWORK,
         "MTA-STS/TLS-RPT/SPF/DMARC",
@@ -171,7 +173,7 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
             evidence,
             mail_dns=(
                 collect_mail_dns(
-                    discovery.domain, dns, ca_file=options.ca_file, timeout=min(15.0, remaining), previous=previous
+                    discovery.domain, dns, ca_file=options.ca_file, timeout=15.0, previous=previous, deadline=deadline
                 )
             ),
         ),
@@ -201,7 +203,7 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
                 dialogs=(
                     collect_dialogs(
                         endpoints,
-                        deadline=deadline,
+                        deadline=deadline.at,
                         per_ip_concurrency=options.per_ip_concurrency,
                     )
                 ),
@@ -217,7 +219,7 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: float, 
                 tls=collect_tls(
                     scannable,
                     ca_file=options.ca_file,
-                    deadline=deadline,
+                    deadline=deadline.at,
                     per_ip_budget=options.per_ip_budget,
                     per_ip_concurrency=options.per_ip_concurrency,
                 ),

@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 
 if TYPE_CHECKING:
     from auditor.collectors.dnsclient import DnsClient
+    from auditor.deadline import Deadline
 
 MAX_BYTES = 5_000_000
 
@@ -261,14 +262,17 @@ def _media_type(source: str, content_type: str | None, text: str) -> str:
     return "text/plain"
 
 
-def _fetch(url: str, dns_client: DnsClient, ca_file: str | None, timeout: float, max_bytes: int) -> StatementText:
+def _fetch(
+    url: str, dns_client: DnsClient, ca_file: str | None, timeout: float, max_bytes: int, deadline: Deadline | None
+) -> StatementText:
     """Fetched with the scan's own HTTPS client (``--resolver`` and ``--ca-file`` apply),
     decoded from the bytes that arrived."""
     # Imported here: the collectors' evidence types import the claims package.
     from auditor.collectors.https import fetch_bytes
 
     fetched, data = fetch_bytes(url, dns_client, ca_file=ca_file, timeout=timeout, max_bytes=max_bytes,
-                                accept="text/html, text/markdown;q=0.9, text/plain;q=0.8")  # fmt: skip
+                                accept="text/html, text/markdown;q=0.9, text/plain;q=0.8",
+                                deadline=deadline)  # fmt: skip
     if not fetched.ok:
         kind, error = fetched.error_kind or "", fetched.error or "could not fetch"
         if kind == "redirect":
@@ -325,8 +329,11 @@ def load_statement(
     timeout: float = 10,
     max_bytes: int = MAX_BYTES,
     dns_client: DnsClient | None = None,
+    deadline: Deadline | None = None,
 ) -> StatementText:
     """Read a statement from a file path or an ``https://`` URL (certificate validated).
+
+    A fetch ends after ``timeout`` seconds or at the run's ``deadline``, whichever is first.
 
     Raises :class:`StatementError` for plain-http URLs, network or TLS failures, inputs
     larger than ``max_bytes``, binary data and statements without readable text.
@@ -336,5 +343,5 @@ def load_statement(
             raise StatementError(f"{source}: only https:// URLs are fetched (the statement must be authentic)")
         from auditor.collectors.dnsclient import DnsClient
 
-        return _fetch(source, dns_client or DnsClient(), ca_file, timeout, max_bytes)
+        return _fetch(source, dns_client or DnsClient(), ca_file, timeout, max_bytes, deadline)
     return statement_from_bytes(_read_file(source, max_bytes), source, max_bytes=max_bytes)

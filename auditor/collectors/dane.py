@@ -21,6 +21,7 @@ import dns.resolver
 
 from auditor.collectors.dnsclient import DnsClient
 from auditor.collectors.dnssec import TrustAnchor, Validator, query_signed
+from auditor.deadline import DeadlineExpired
 from auditor.evidence import DaneLookup, DnsAnswer, MxHost
 
 MAX_TLSA = 16
@@ -51,8 +52,8 @@ def collect_dane(
                 host.name, name, DnsAnswer(name, "TLSA", "error", error="no DNS server configured"), "indeterminate"
             )
         try:
-            response = query_signed(name, "TLSA", server[0], server[1], timeout)
-        except dns.exception.Timeout:
+            response = query_signed(name, "TLSA", server[0], server[1], dns_client.deadline.timeout(timeout))
+        except (dns.exception.Timeout, DeadlineExpired):
             return DaneLookup(
                 host.name, name, DnsAnswer(name, "TLSA", "timeout", error=f"DNS timeout for {name}"), "indeterminate"
             )

@@ -16,6 +16,7 @@ import ssl
 import time
 
 from auditor.collectors.dialogs_types import TlsSession
+from auditor.deadline import Deadline
 
 MAX_LINE = 4096
 MAX_TOTAL = 64 * 1024
@@ -50,7 +51,13 @@ class Conn:
         deadline: float,
         sock: socket.socket | None = None,
     ) -> None:
-        """Connect to ``ip:port``, or take over an already connected ``sock``."""
+        """Connect to ``ip:port``, or take over an already connected ``sock`` (whose
+        owner keeps it under the deadline).
+
+        A connection we open is put under the deadline's guard: a peer dripping its TLS
+        handshake byte by byte is cut off when ``deadline`` passes (every read's own
+        timeout restarts with each byte).
+        """
         self.step_timeout = step_timeout
         self.deadline = deadline
         self.transcript: list[str] = []
@@ -59,6 +66,7 @@ class Conn:
         self.sock: socket.socket | ssl.SSLSocket = sock or socket.create_connection(
             (ip, port), timeout=self._remaining(step_timeout)
         )
+        self._watch = Deadline(deadline).watch(self.sock) if sock is None else None
 
     @property
     def pending(self) -> bool:
@@ -99,6 +107,7 @@ class Conn:
             except TimeoutError:
                 raise DialogError("timeout", f"no complete line within {self.step_timeout:g} s") from None
             if not chunk:
+                self._check_deadline()
                 if self._buf:
                     self.note("S: " + bytes(self._buf[:MAX_LINE]).decode("utf-8", "replace"))
                 raise DialogError("closed", "connection closed by the server")
@@ -124,19 +133,29 @@ class Conn:
         except TimeoutError:
             raise DialogError("timeout", "TLS handshake timed out") from None
         except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError):
+            self._check_deadline()
             raise DialogError("closed", "connection closed during the TLS handshake") from None
         except ssl.SSLError as exc:
+            self._check_deadline()
             raise DialogError("tls-failed", f"TLS handshake failed: {clip(str(exc))}") from None
         except OSError as exc:
+            self._check_deadline()
             raise DialogError("closed", f"connection lost during the TLS handshake: {exc}") from None
         self._total = 0
         session = tls_facts(self.sock)
         self.note(f"-- TLS {session.version} {session.cipher}")
         return session
 
+    def _check_deadline(self) -> None:
+        """A connection that ends at the deadline was cut by the guard, not by the server."""
+        if time.monotonic() >= self.deadline:
+            raise DialogError("timeout", "overall deadline reached")
+
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.close()
+        if self._watch is not None:
+            self._watch.cancel()
 
 
 def tls_facts(sock: ssl.SSLSocket) -> TlsSession:
@@ -144,4 +163,3 @@ def tls_facts(sock: ssl.SSLSocket) -> TlsSession:
     collector's to record and grade (one handshake there serves every observation)."""
     cipher = sock.cipher()
     return TlsSession(version=sock.version() or "unknown", cipher=cipher[0] if cipher else "unknown")
-

@@ -19,6 +19,7 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 
+from auditor.deadline import Deadline
 from auditor.evidence import DnsAnswer
 
 MAX_RECORDS = 64
@@ -56,10 +57,22 @@ class ResolverSpec:
 
 
 class DnsClient:
-    """A dnspython stub resolver with bounded time, answering with :class:`DnsAnswer`."""
+    """A dnspython stub resolver with bounded time, answering with :class:`DnsAnswer`.
 
-    def __init__(self, spec: ResolverSpec | None = None, *, timeout: float = 3.0, lifetime: float = 8.0) -> None:
+    Each lookup waits at most ``lifetime`` seconds, and none outlives ``deadline`` (the
+    run's time budget): once it has passed, lookups answer ``timeout`` at once.
+    """
+
+    def __init__(
+        self,
+        spec: ResolverSpec | None = None,
+        *,
+        timeout: float = 3.0,
+        lifetime: float = 8.0,
+        deadline: Deadline | None = None,
+    ) -> None:
         self.spec = spec or ResolverSpec()
+        self.deadline = deadline or Deadline()
         self._setup_error: str | None = None
         try:
             if self.spec.address is None:
@@ -93,8 +106,12 @@ class DnsClient:
     def _query(self, name: str, rdtype: str) -> DnsAnswer:
         if self._setup_error:
             return DnsAnswer(name, rdtype, "error", error=self._setup_error)
+        lifetime = min(float(self._resolver.lifetime), self.deadline.remaining())
+        if lifetime <= 0:
+            reason = f"DNS lookup of {name} {rdtype} skipped: time budget exhausted"
+            return DnsAnswer(name, rdtype, "timeout", error=reason)
         try:
-            result = self._resolver.resolve(name, rdtype, raise_on_no_answer=True, search=False)
+            result = self._resolver.resolve(name, rdtype, raise_on_no_answer=True, search=False, lifetime=lifetime)
         except dns.resolver.NXDOMAIN:
             return DnsAnswer(name, rdtype, "nxdomain", error=f"{name} does not exist (NXDOMAIN)")
         except dns.resolver.NoAnswer:

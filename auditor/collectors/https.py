@@ -10,24 +10,54 @@ host-name verification on the real name (urllib3's ``server_hostname`` and
 
 from __future__ import annotations
 
-import time
+import socket
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from auditor.collectors.dnsclient import DnsClient
+from auditor.deadline import Deadline, Watch
 from auditor.evidence import HttpFetch
 
 USER_AGENT = "auditor (privacy-compliance audit; +https://example.invalid/auditor)"
 
 
 class _PinnedAddressAdapter(HTTPAdapter):
-    def __init__(self, address: str, hostname: str) -> None:
+    """Connects to our resolver's address, and puts every socket under the fetch's deadline.
+
+    The deadline guard is what bounds a peer that drips its TLS handshake, its headers or
+    its body: urllib3's timeouts are per read, and each dripped byte restarts them.
+    """
+
+    def __init__(self, address: str, hostname: str, deadline: Deadline) -> None:
         self._address = address
         self._hostname = hostname
+        self._watches: list[Watch] = []
         super().__init__(max_retries=0)
+        watches = self._watches
+
+        def guarded(base: type[HTTPConnection]) -> type[HTTPConnection]:
+            def _new_conn(conn: HTTPConnection) -> socket.socket:
+                sock = base._new_conn(conn)
+                watches.append(deadline.watch(sock))
+                return sock
+
+            return type(f"Guarded{base.__name__}", (base,), {"_new_conn": _new_conn})
+
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("GuardedPool", (HTTPConnectionPool,), {"ConnectionCls": guarded(HTTPConnection)}),
+            "https": type("GuardedTlsPool", (HTTPSConnectionPool,), {"ConnectionCls": guarded(HTTPSConnection)}),
+        }
+
+    def close(self) -> None:
+        super().close()
+        for watch in self._watches:
+            watch.cancel()
 
     def build_connection_pool_key_attributes(  # type: ignore[override]
         self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
@@ -48,29 +78,34 @@ def fetch(
     timeout: float = 10.0,
     max_bytes: int = 65536,
     expect_content_type: str | None = None,
+    deadline: Deadline | None = None,
 ) -> HttpFetch:
     """GET ``url`` without following redirects; the body is cut at ``max_bytes``.
 
-    Certificate problems are classified (expired / untrusted / host name) because the
-    findings and their remedies differ.
+    The whole fetch (connect, handshake, headers, body) ends within ``timeout`` seconds
+    and by the run's ``deadline``, whichever comes first. Certificate problems are
+    classified (expired / untrusted / host name) because the findings and their
+    remedies differ.
     """
-    return _get(url, dns_client, ca_file, timeout, max_bytes, expect_content_type, "text/plain", bytearray())
+    until = (deadline or Deadline()).within(timeout)
+    return _get(url, dns_client, ca_file, until, max_bytes, expect_content_type, "text/plain", bytearray())
 
 
 def fetch_bytes(
     url: str, dns_client: DnsClient, *, ca_file: str | None = None, timeout: float = 10.0, max_bytes: int = 65536,
-    accept: str = "text/plain",
+    accept: str = "text/plain", deadline: Deadline | None = None,
 ) -> tuple[HttpFetch, bytes]:  # fmt: skip
     """:func:`fetch`, plus the body as the bytes that arrived (empty unless ``ok``): a
     document whose encoding the caller decodes itself (a privacy statement in UTF-16 or
     cp1252) must not go through the UTF-8 text kept for the evidence."""
     body = bytearray()
-    result = _get(url, dns_client, ca_file, timeout, max_bytes, None, accept, body)
+    until = (deadline or Deadline()).within(timeout)
+    result = _get(url, dns_client, ca_file, until, max_bytes, None, accept, body)
     return result, bytes(body) if result.ok else b""
 
 
 def _get(
-    url: str, dns_client: DnsClient, ca_file: str | None, timeout: float, max_bytes: int,
+    url: str, dns_client: DnsClient, ca_file: str | None, deadline: Deadline, max_bytes: int,
     expect_content_type: str | None, accept: str, body: bytearray,
 ) -> HttpFetch:  # fmt: skip
     parts = urlsplit(url)
@@ -82,17 +117,19 @@ def _get(
     address = addresses[0]
     session = requests.Session()
     session.trust_env = False  # an environment proxy would bypass --resolver
-    adapter = _PinnedAddressAdapter(address, hostname)
+    adapter = _PinnedAddressAdapter(address, hostname, deadline)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     host_header = hostname if parts.port is None else f"{hostname}:{parts.port}"
-    started = time.monotonic()
+    timeout = deadline.remaining()
     try:
+        if deadline.expired:
+            raise requests.exceptions.Timeout("time budget exhausted before connecting")
         with session.get(
             url,
             headers={"Host": host_header, "User-Agent": USER_AGENT, "Accept": accept},
             verify=ca_file or True,
-            timeout=(min(5.0, timeout), timeout),
+            timeout=(min(5.0, timeout), timeout),  # per read; the deadline guard bounds the whole
             allow_redirects=False,
             stream=True,
         ) as response:
@@ -108,7 +145,10 @@ def _get(
                     redirect_to=(response.headers.get("Location") or "")[:500],
                     error=f"HTTP {response.status_code} redirect (not followed)",
                 )
-            for chunk in response.iter_content(chunk_size=8192):
+            # read1 returns what has arrived, so the deadline is checked after every read
+            # (iter_content waits for whole 8 KB chunks: a dripping peer never ends one).
+            # A response that ends at the deadline was cut by the guard, not complete.
+            while (chunk := response.raw.read1(8192)) or deadline.expired:
                 body.extend(chunk)
                 if len(body) > max_bytes:
                     return HttpFetch(
@@ -120,14 +160,14 @@ def _get(
                         peer_address=address,
                         error=f"response larger than {max_bytes} bytes; not read further",
                     )
-                if time.monotonic() - started > timeout:
+                if deadline.expired:
                     return HttpFetch(
                         url=url,
                         ok=False,
                         http_status=response.status_code,
                         error_kind="timeout",
                         peer_address=address,
-                        error=f"body not complete within {timeout:g} s",
+                        error=f"response not complete within {timeout:.0f} s",
                     )
             text = body.decode("utf-8", "replace")
             if response.status_code != 200:
@@ -155,29 +195,27 @@ def _get(
             return HttpFetch(
                 url=url, ok=True, http_status=200, content_type=content_type, body=text, peer_address=address
             )
-    except requests.exceptions.SSLError as exc:
-        kind, reason = classify_tls_error(exc)
-        return HttpFetch(url=url, ok=False, error_kind=kind, error=reason, peer_address=address)
-    except requests.exceptions.Timeout:
-        return HttpFetch(
-            url=url,
-            ok=False,
-            error_kind="timeout",
-            peer_address=address,
-            error=f"no answer from {address} within {timeout:g} s",
-        )
-    except requests.exceptions.ConnectionError as exc:
-        return HttpFetch(
-            url=url,
-            ok=False,
-            error_kind="connect",
-            peer_address=address,
-            error=f"cannot connect to {address}:{parts.port or 443}: {_root_message(exc)}",
-        )
-    except requests.exceptions.RequestException as exc:
-        return HttpFetch(url=url, ok=False, error_kind="connect", peer_address=address, error=_root_message(exc))
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        return _failed(url, address, parts.port or 443, exc, deadline, timeout)
     finally:
         session.close()
+
+
+def _failed(url: str, address: str, port: int, exc: BaseException, deadline: Deadline, timeout: float) -> HttpFetch:
+    """A fetch that raised: timed out (also when the deadline guard shut the socket
+    mid-handshake or mid-body), a TLS/certificate failure, or no connection."""
+    if deadline.expired or isinstance(
+        exc, requests.exceptions.Timeout | urllib3.exceptions.TimeoutError | TimeoutError
+    ):
+        return HttpFetch(url=url, ok=False, error_kind="timeout", peer_address=address,
+                         error=f"{address} did not answer completely within {timeout:.0f} s")  # fmt: skip
+    if isinstance(exc, requests.exceptions.SSLError | urllib3.exceptions.SSLError):
+        kind, reason = classify_tls_error(exc)
+        return HttpFetch(url=url, ok=False, error_kind=kind, error=reason, peer_address=address)
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = f"cannot connect to {address}:{port}: {_root_message(exc)}"
+        return HttpFetch(url=url, ok=False, error_kind="connect", peer_address=address, error=reason)
+    return HttpFetch(url=url, ok=False, error_kind="connect", peer_address=address, error=_root_message(exc))
 
 
 def classify_tls_error(exc: BaseException) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from auditor.collectors.dnsclient import DnsClient
 from auditor.collectors.https import fetch
+from auditor.deadline import Deadline
 from auditor.evidence import DnsAnswer, MailDns, PreviousPolicy
 
 POLICY_MAX_BYTES = 65536  # RFC 8461 policies are a few lines; anything this large is hostile
@@ -26,7 +27,10 @@ def collect_mail_dns(
     ca_file: str | None = None,
     timeout: float = 10.0,
     previous: PreviousPolicy | None = None,
+    deadline: Deadline | None = None,
 ) -> MailDns:
+    """The mail-policy records of ``domain`` and its MTA-STS policy, fetched within
+    ``timeout`` seconds and by the run's ``deadline``."""
     names = {
         "mta_sts": (f"_mta-sts.{domain}", "TXT"),
         "tlsrpt": (f"_smtp._tls.{domain}", "TXT"),
@@ -46,6 +50,7 @@ def collect_mail_dns(
             timeout=timeout,
             max_bytes=POLICY_MAX_BYTES,
             expect_content_type="text/plain",
+            deadline=deadline,
         )
     return MailDns(
         mta_sts_record=mta_sts,

@@ -103,15 +103,16 @@ def test_missing_file_and_plain_http_are_clear_errors(tmp_path: Path) -> None:
 class _FakeResponse:
     def __init__(self, chunks: list[bytes], headers: dict[str, str], status: int = 200) -> None:
         self.chunks, self.headers, self.status_code, self.is_redirect = chunks, headers, status, False
+        self.raw = self  # the body is read through urllib3's response (``raw.read1``)
+
+    def read1(self, amt: int) -> bytes:
+        return self.chunks.pop(0) if self.chunks else b""
 
     def __enter__(self) -> _FakeResponse:
         return self
 
     def __exit__(self, *exc: object) -> None:
         return None
-
-    def iter_content(self, chunk_size: int) -> Any:
-        yield from self.chunks
 
 
 class _OneAddress:

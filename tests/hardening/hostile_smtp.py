@@ -170,6 +170,24 @@ def close_after_starttls(conn: socket.socket) -> None:
     _ehlo_loop(Session(conn), lambda s: None)
 
 
+def drip_tls_handshake(conn: socket.socket) -> None:
+    """Accepts STARTTLS, then answers the ClientHello one byte every 2 s: a ServerHello
+    record that never ends (every byte restarts a per-read timeout)."""
+
+    def drip(s: Session) -> None:
+        s.conn.settimeout(10)
+        try:
+            s.conn.recv(16384)  # the ClientHello
+        except OSError:
+            return
+        record = b"\x16\x03\x03\x40\x00\x02\x00\x3f\xfc\x03\x03" + b"\x00" * 200
+        for byte in record:
+            s.send(bytes([byte]))
+            time.sleep(2.0)
+
+    _ehlo_loop(Session(conn, lifetime=120), drip)
+
+
 def tls_alert(conn: socket.socket) -> None:
     """Accepts STARTTLS, then answers the ClientHello with a fatal handshake_failure alert."""
 

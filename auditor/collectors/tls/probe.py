@@ -34,6 +34,7 @@ from sslyze.errors import (
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum
 
 from auditor.collectors.tls.preamble import PreambleError, starttls_preamble
+from auditor.deadline import Deadline, Watch
 
 # An SMTP/IMAP/POP3 reply that means "not now" rather than "no": 4xx codes, IMAP BYE,
 # POP3 -ERR [SYS/TEMP] or [IN-USE] (RFC 3206), or words servers use for rate limits.
@@ -133,10 +134,12 @@ class CountingServerInfo(ServerConnectivityInfo):
 
 
 def _instrument(connection: SslConnection, state: ScanState) -> None:
-    """Wrap connect/close so the IP gate is held from connect to close, and counted."""
+    """Wrap connect/close so the IP gate is held from connect to close, and counted,
+    and the socket stays under the deadline's guard until it is closed."""
     original_connect = connection.connect
     original_close = connection.close
     held = threading.Event()
+    watches: list[Watch] = []
 
     def connect(should_retry_connection: bool = True) -> None:
         state.reserve()
@@ -153,21 +156,25 @@ def _instrument(connection: SslConnection, state: ScanState) -> None:
             with contextlib.suppress(Exception):
                 original_close()
         finally:
+            while watches:
+                watches.pop().cancel()
             if held.is_set():
                 held.clear()
                 state.gate.release()
 
     connection.connect = connect  # type: ignore[method-assign]
     connection.close = close  # type: ignore[method-assign]
-    connection._do_pre_handshake = _bounded_pre_handshake(connection, state)  # type: ignore[method-assign]
+    connection._do_pre_handshake = _bounded_pre_handshake(connection, state, watches)  # type: ignore[method-assign]
 
 
-def _bounded_pre_handshake(connection: SslConnection, state: ScanState) -> Any:
+def _bounded_pre_handshake(connection: SslConnection, state: ScanState, watches: list[Watch]) -> Any:
     """sslyze's socket set-up with our deadline and our bounded STARTTLS dialogue.
 
     sslyze waits ``network_timeout`` per read without an overall bound and reads SMTP
     replies without a size limit; a dripping or flooding server could hold the scan far
-    past ``--timeout`` (see :mod:`auditor.collectors.tls.preamble`).
+    past ``--timeout`` (see :mod:`auditor.collectors.tls.preamble`). The socket goes
+    under the deadline's guard as soon as it is connected, so a handshake dripped byte
+    by byte (each byte restarting the read timeout) also ends at the deadline.
     """
     location = connection._server_location
     config = connection._network_configuration
@@ -179,6 +186,7 @@ def _bounded_pre_handshake(connection: SslConnection, state: ScanState) -> Any:
         step = max(0.5, min(float(config.network_timeout), remaining))
         assert location.ip_address is not None  # always set by our targets
         sock = socket.create_connection((location.ip_address, location.port), timeout=step)
+        watches.append(Deadline(state.deadline).watch(sock))
         protocol = config.tls_opportunistic_encryption
         if protocol is not None:
             try:
@@ -245,6 +253,8 @@ def run_attempt(state: ScanState, connection: SslConnection) -> tuple[Verdict, A
     try:
         connection.connect()
     except Exception as exc:  # errors are values here
+        if time.monotonic() >= state.deadline:  # cut off by the deadline guard: not the server's answer
+            return Verdict("stopped", "deadline reached during the handshake"), exc
         verdict = classify(exc)
         if verdict.kind == "failed":
             state.connection_failed(verdict.reason, verdict.temporary_reply)

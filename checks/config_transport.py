@@ -142,7 +142,39 @@ def _dovecot_problem(s: Setting) -> str | None:
         return "auth_allow_cleartext = yes: passwords are accepted over unencrypted connections"
     if s.name == "ssl_min_protocol" and value.upper() in _DOVECOT_OLD_MIN:
         return f"ssl_min_protocol = {s.value}: TLS below 1.2 is accepted"
+    if s.name == "ssl_protocols":  # Dovecot <= 2.2 (2.3 replaced it by ssl_min_protocol)
+        old = sorted(allowed_protocols(s.value) & OLD, key=PROTOCOLS.index)
+        if old:
+            return f"ssl_protocols = {s.value} (Dovecot 2.2 syntax): {', '.join(old)} still accepted"
     return None
+
+
+#: Dovecot protocols clients log in over; the others deliver locally (lmtp, lda) or administer (doveadm).
+_CLIENT_PROTOCOLS = {"imap": "IMAP", "pop3": "POP3", "sieve": "ManageSieve", "managesieve": "ManageSieve",
+                     "submission": "submission"}  # fmt: skip
+
+
+def _scoped_problem(s: Setting, dc: DovecotTransport) -> tuple[str, Severity] | None:
+    """A problem inside ``protocol X { }``: it concerns that protocol only (and none for local delivery)."""
+    problem = _dovecot_problem(s)
+    words = s.scope[0].split() if s.scope else []
+    if problem is None or not words or words[0] != "protocol":
+        return (problem, Severity.HIGH) if problem else None
+    names = [_CLIENT_PROTOCOLS[w] for w in words[1:] if w in _CLIENT_PROTOCOLS]
+    if not names:
+        return None  # lmtp/lda/doveadm: no client logs in over them
+    if s.name == "ssl" and s.value.strip().lower() == "no":
+        plain = any(
+            _dovecot_problem(g) for g in dc.settings if g.name in ("disable_plaintext_auth", "auth_allow_cleartext")
+        )
+        if not plain:
+            return (
+                f"ssl = no: {', '.join(names)} offers no TLS; logins over it are refused without TLS "
+                "(plaintext authentication is disabled), so it is usable from this host only",
+                Severity.MEDIUM,
+            )
+        return f"ssl = no: {', '.join(names)} offers no TLS and accepts plaintext passwords", Severity.HIGH
+    return problem.replace("IMAP/POP3", ", ".join(names)), Severity.HIGH
 
 
 def _dovecot(dc: DovecotTransport, claim: Claim | None) -> Iterator[Outcome]:
@@ -159,19 +191,22 @@ def _dovecot(dc: DovecotTransport, claim: Claim | None) -> Iterator[Outcome]:
                           (Observation("setting", setting_text(s), where),), severity=Severity.HIGH,
                           claim=claim_ref(claim), key=f"{s.name}@{s.file}:{s.line}")  # fmt: skip
     for s in dc.scoped:
-        problem = None if s.unrendered else _dovecot_problem(s)
-        if problem and not _loopback_scope(s.scope):
-            bad = True
-            yield Outcome(Status.FAIL, "dovecot", f"{problem} (inside '{s.scope[0]} {{ }}')",
-                          (Observation("setting", setting_text(s), location(s)),), severity=Severity.HIGH,
+        found = None if s.unrendered else _scoped_problem(s, dc)
+        if found and not _loopback_scope(s.scope):
+            problem, severity = found
+            status = Status.FAIL if severity == Severity.HIGH else Status.WARN
+            bad = bad or status == Status.FAIL
+            yield Outcome(status, "dovecot", f"{problem} (inside '{s.scope[0]} {{ }}')",
+                          (Observation("setting", setting_text(s), location(s)),), severity=severity,
                           claim=claim_ref(claim), key=f"{s.name}@{s.file}:{s.line}")  # fmt: skip
     if not bad and unrendered:
         what = ", ".join(dict.fromkeys(s.name for s in unrendered))
         yield Outcome(Status.SKIPPED, "dovecot", _UNRENDERED.format(what=what), claim=claim_ref(claim))
     elif not bad:
-        exceptions = [f"{s.scope[0]}: {s.name} = {s.value}" for s in dc.scoped if _dovecot_problem(s)]
+        exceptions = [f"{s.scope[0]}: {s.name} = {s.value}" for s in dc.scoped if _loopback_scope(s.scope)
+                      and _dovecot_problem(s)]  # fmt: skip
         note = f"; loopback-only exceptions are internal: {'; '.join(exceptions)}" if exceptions else ""
-        yield Outcome(Status.PASS, "dovecot", f"TLS on, no plaintext authentication, TLS 1.2 minimum{note}",
+        yield Outcome(Status.PASS, "dovecot", f"TLS on, no plaintext authentication, no TLS below 1.2{note}",
                       tuple(Observation("setting", setting_text(s), location(s)) for s in dc.settings),
                       claim=claim_ref(claim))  # fmt: skip
 

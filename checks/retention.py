@@ -65,7 +65,7 @@ def _observed(fam: LogFamily, ctx: CheckContext) -> tuple[float | None, str, lis
 
 def _configured(fam: LogFamily) -> tuple[float | None, bool, str]:
     if fam.unbounded:
-        which = ", ".join(t.path for t in fam.targets if t.unbounded)
+        which = ", ".join(t.path + (f": {t.basis}" if t.kind != "file" else "") for t in fam.targets if t.unbounded)
         return None, True, f"configured retention unbounded ({which})"
     value = fam.configured_days
     if value is None:

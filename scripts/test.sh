@@ -5,5 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Peers and tools the tests drive: testssl.sh (agreement test), Chromium (report screenshots).
 ( source tests/lab/lib.sh && lab_apt_install testssl.sh chromium poppler-utils )
+bash scripts/distro-defaults.sh >/dev/null   # Debian package defaults for tests/hostroots (outside git)
 bash tests/lab/up.sh
 exec .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -29,7 +29,7 @@ POSTFIX_TRANSPORT_KEYS = ("smtpd_tls_security_level", "smtpd_use_tls", "smtpd_en
                           "smtpd_sasl_auth_enable", "smtpd_tls_wrappermode", "smtpd_tls_protocols",
                           "smtpd_tls_mandatory_protocols")  # fmt: skip
 #: Dovecot settings (2.3 and 2.4 names) the transport check reads.
-DOVECOT_TRANSPORT_KEYS = ("ssl", "ssl_min_protocol", "disable_plaintext_auth", "auth_allow_cleartext")
+DOVECOT_TRANSPORT_KEYS = ("ssl", "ssl_min_protocol", "ssl_protocols", "disable_plaintext_auth", "auth_allow_cleartext")
 _PUBLIC_ROLES = ("smtp", "submission", "submissions")
 
 
@@ -65,6 +65,8 @@ def _dovecot(config: HostConfig) -> DovecotTransport | None:
     written = config.dovecot.globals
     # effective() fills the 2.3 and the 2.4 name from one line; keep the name actually written there
     settings = tuple(eff[k] for k in DOVECOT_TRANSPORT_KEYS if k in eff and (eff[k].default or k in written))
+    if "ssl_protocols" in written and "ssl_min_protocol" not in written:  # Dovecot <= 2.2: no ssl_min_protocol
+        settings = tuple(s for s in settings if s.name != "ssl_min_protocol")
     scoped = _rendered(config, tuple(s for s in config.dovecot.scoped if s.name in DOVECOT_TRANSPORT_KEYS))
     settings = _rendered(config, settings)
     return DovecotTransport(settings, scoped, config.dovecot.files)
@@ -76,7 +78,7 @@ def _errors(config: HostConfig) -> list[HostError]:
                                        ("logs", config.logrotate), ("logs", config.rsyslog), ("logs", config.journald),
                                        ("logs", config.nginx), ("logs", config.apache), ("logs", config.roundcube),
                                        ("logs", config.nextcloud), ("backup", config.backups),
-                                       ("inventory", config.admin_tools)]  # fmt: skip
+                                       ("inventory", config.admin_tools), ("logs", config.containers)]  # fmt: skip
     areas += [("inventory", lk) for lk in config.sql_lookups]
     out: list[HostError] = []
     for area, part in areas:
@@ -93,7 +95,8 @@ def _in_template(config: HostConfig, error: str) -> bool:
 
 def _files(config: HostConfig) -> tuple[str, ...]:
     parts = [config.postfix, config.dovecot, config.logrotate, config.rsyslog, config.journald, config.nginx,
-             config.apache, config.roundcube, config.nextcloud, config.backups, config.admin_tools]  # fmt: skip
+             config.apache, config.roundcube, config.nextcloud, config.backups, config.admin_tools,
+             config.containers]  # fmt: skip
     files: list[str] = [f for p in parts if p is not None for f in getattr(p, "files", ())]
     files += [lk.path for lk in config.sql_lookups]
     return tuple(dict.fromkeys(files))

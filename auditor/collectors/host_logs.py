@@ -16,11 +16,10 @@ from collections.abc import Iterable
 
 from auditor.collectors.host_model import LogFamily, LoggedField, LogTarget
 from auditor.host.host import HostConfig
-from auditor.host.model import SourceRef
+from auditor.host.model import Setting, SourceRef
+from auditor.host.readers.containers import sink_kind
 from auditor.host.readers.journald import JournaldConfig
-from auditor.host.readers.logrotate import LogrotateConfig
 from auditor.host.readers.postfix import effective
-from auditor.host.readers.rsyslog import RsyslogConfig
 from auditor.host.readers.webapps import PhpConfig, roundcube_effective
 from auditor.host.root import HostRoot, norm
 from auditor.host.templates import has_placeholder
@@ -38,8 +37,56 @@ _CLOUD_LOG_FIELDS = ("ip-address", "user-name", "url", "user-agent")
 _PERSONAL_ACCESS_FIELDS = {"ip-address", "user-agent", "url", "referer", "cookie"}
 
 
-def _file_target(path: str, logrotate: LogrotateConfig | None, refs: Iterable[SourceRef], route: str) -> LogTarget:
-    """A log file with its configured retention: its logrotate policy, or unbounded when none matches."""
+def _stream_target(path: str, config: HostConfig, refs: Iterable[SourceRef], route: str) -> LogTarget:
+    """stdout/stderr: kept by the container runtime's log driver or, under systemd, by journald."""
+    docker = config.containers
+    if docker.drivers:
+        sources = tuple(s for d in docker.drivers for s in (d.driver, *d.options) if not s.default)
+        kinds = {d.driver.value for d in docker.drivers}
+        if kinds <= {"journald"}:
+            return _journal_stream(path, config, refs, route, sources)
+        if kinds & {"json-file", "local"}:
+            sized = [d for d in docker.drivers if d.option("max-size") is not None]
+            how = ", ".join(f"{d.scope}: {d.driver.value}" + (f" max-size {o.value}" if (o := d.option("max-size"))
+                            else "") for d in docker.drivers)  # fmt: skip
+            basis = (f"written to the container runtime's log ({how}): "
+                     + ("rotated by size only, never by age" if sized else "Docker never rotates json-file logs "
+                        "without max-size"))  # fmt: skip
+            return LogTarget(path, tuple(refs), route, None, True, basis, sources, kind="stream")
+        basis = f"forwarded by the container runtime's log driver ({', '.join(sorted(kinds))}): kept elsewhere"
+        return LogTarget(path, tuple(refs), route, None, False, basis, sources, kind="stream")
+    if docker.compose_files:
+        basis = (
+            f"written to the container runtime ({', '.join(docker.compose_files)} sets no logging driver; the "
+            "daemon's default applies and /etc/docker/daemon.json is not in this root): retention unknown"
+        )
+        return LogTarget(path, tuple(refs), route, None, False, basis, kind="stream")
+    if config.journald.files:
+        return _journal_stream(path, config, refs, route, ())
+    basis = ("written to the process's supervisor (container runtime or journald), whose settings are not in this "
+             "root: retention unknown")  # fmt: skip
+    return LogTarget(path, tuple(refs), route, None, False, basis, kind="stream")
+
+
+def _journal_stream(path: str, config: HostConfig, refs: Iterable[SourceRef], route: str,
+                    sources: tuple[Setting, ...]) -> LogTarget:  # fmt: skip
+    [journal] = _journal(config.journald)[0] or [LogTarget("/var/log/journal", (), "journald", None, False,
+                                                           "journald keeps nothing (Storage=none)")]  # fmt: skip
+    return LogTarget(path, tuple(refs), route, journal.retention_days, journal.unbounded,
+                     f"written to journald: {journal.basis}", sources + journal.retention_sources, journal.caveats,
+                     kind="stream")  # fmt: skip
+
+
+def _file_target(path: str, config: HostConfig, refs: Iterable[SourceRef], route: str) -> LogTarget:
+    """A log file with its configured retention: its logrotate policy, or unbounded when none matches.
+
+    stdout/stderr are no file (see :func:`_stream_target`); ``/dev/null`` keeps nothing (kind ``discard``)."""
+    kind = sink_kind(path)
+    if kind == "stream":
+        return _stream_target(path, config, refs, route)
+    if kind == "discard":
+        return LogTarget(path, tuple(refs), route, 0.0, False, "discarded (/dev/null): nothing is kept", kind="discard")
+    logrotate = config.logrotate
     path = norm(path)
     if has_placeholder(path):
         basis = "the path is an unrendered template placeholder: where it logs, and for how long, is unknown"
@@ -48,6 +95,10 @@ def _file_target(path: str, logrotate: LogrotateConfig | None, refs: Iterable[So
         basis = f"logrotate is not configured on this host: nothing removes old lines of {path}"
         return LogTarget(path, tuple(refs), route, None, True, basis)
     policy = logrotate.policy_for(path)
+    if policy is None:  # logrotate matches the files it finds: a path reached through a symlink counts too
+        real, _ = HostRoot(config.root).resolve(path)
+        if real is not None and str(real) != str(HostRoot(config.root).root.joinpath(path.lstrip("/"))):
+            policy = logrotate.policy_for("/" + str(real.relative_to(HostRoot(config.root).root)))
     if policy is None:
         basis = f"no logrotate rule matches {path}: nothing removes old lines"
         return LogTarget(path, tuple(refs), route, None, True, basis)
@@ -57,9 +108,8 @@ def _file_target(path: str, logrotate: LogrotateConfig | None, refs: Iterable[So
                      policy.caveats)  # fmt: skip
 
 
-def _syslog_targets(
-    rsyslog: RsyslogConfig | None, facilities: Iterable[str], logrotate: LogrotateConfig | None
-) -> list[LogTarget]:
+def _syslog_targets(config: HostConfig, facilities: Iterable[str]) -> list[LogTarget]:
+    rsyslog = config.rsyslog
     if rsyslog is None:
         return []
     targets: dict[str, LogTarget] = {}
@@ -67,7 +117,7 @@ def _syslog_targets(
         for route in rsyslog.files_for_facility(facility):
             if route.target not in targets:
                 text = f"{route.selector} -> {route.target}"
-                targets[route.target] = _file_target(route.target, logrotate, (route.source,), text)
+                targets[route.target] = _file_target(route.target, config, (route.source,), text)
     return list(targets.values())
 
 
@@ -96,7 +146,7 @@ def _webmail(config: HostConfig, host: HostRoot) -> tuple[list[LogTarget], list[
     driver = eff["log_driver"]
     if driver.value == "syslog":
         facility = _facility(rc.get("syslog_facility"), "user")
-        targets = _syslog_targets(config.rsyslog, (facility,), config.logrotate)
+        targets = _syslog_targets(config, (facility,))
         notes.append(f"Roundcube logs to syslog facility {facility} ({driver.source})")
         return targets, fields, notes
     if driver.value == "stdout":
@@ -108,7 +158,7 @@ def _webmail(config: HostConfig, host: HostRoot) -> tuple[list[LogTarget], list[
         return [], fields, notes
     ref = rc.settings["log_dir"].source
     files = host.glob(f"{log_dir.rstrip('/')}/*.log") or [f"{log_dir.rstrip('/')}/userlogins.log"]
-    return [_file_target(p, config.logrotate, (ref,), f"log_dir {log_dir}") for p in files], fields, notes
+    return [_file_target(p, config, (ref,), f"log_dir {log_dir}") for p in files], fields, notes
 
 
 def _cloud(config: HostConfig) -> tuple[list[LogTarget], list[LoggedField], list[str]]:
@@ -117,7 +167,7 @@ def _cloud(config: HostConfig) -> tuple[list[LogTarget], list[LoggedField], list
         return [], [], []
     log_type = (nc.get("log_type") or "file").strip()
     if log_type == "syslog":
-        targets = _syslog_targets(config.rsyslog, ("user",), config.logrotate)
+        targets = _syslog_targets(config, ("user",))
         ref = nc.settings["log_type"].source
     elif log_type == "file":
         datadir = _plain_path(nc.get("datadirectory"))
@@ -126,7 +176,7 @@ def _cloud(config: HostConfig) -> tuple[list[LogTarget], list[LoggedField], list
             return [], [], ["Nextcloud log file location unknown (no logfile or datadirectory); usual paths searched"]
         setting = nc.settings.get("logfile") or nc.settings["datadirectory"]
         ref = setting.source
-        target = _file_target(path, config.logrotate, (ref,), f"logfile {path}")
+        target = _file_target(path, config, (ref,), f"logfile {path}")
         size = nc.settings.get("log_rotate_size")
         if size is not None and target.unbounded and not target.retention_sources:
             target = LogTarget(target.path, target.routed_by, target.route, None, True,
@@ -144,9 +194,9 @@ def _web_access(config: HostConfig) -> tuple[list[LogTarget], list[LoggedField]]
     for web in (config.nginx, config.apache):
         for log in web.access_logs if web is not None else ():
             fields += [LoggedField(f, "log format", log.source) for f in log.fields if f in _PERSONAL_ACCESS_FIELDS]
-            if log.target.startswith("/") and log.target not in targets:
+            if (log.target.startswith("/") or sink_kind(log.target) != "file") and log.target not in targets:
                 route = f"{log.server} access log {log.target} ({log.format_name})"
-                targets[log.target] = _file_target(log.target, config.logrotate, (log.source,), route)
+                targets[log.target] = _file_target(log.target, config, (log.source,), route)
     return list(targets.values()), fields
 
 
@@ -169,16 +219,14 @@ def _journal(journald: JournaldConfig) -> tuple[list[LogTarget], list[str]]:
     return [LogTarget("/var/log/journal", (), "journald", days, False, basis, sources, journald.caveats)], []
 
 
-def _disk_targets(
-    observed: LogFamilyEvidence, known: list[LogTarget], logrotate: LogrotateConfig | None
-) -> list[LogTarget]:
+def _disk_targets(observed: LogFamilyEvidence, known: list[LogTarget], config: HostConfig) -> list[LogTarget]:
     """Files of the family found on disk that no configuration read here routes to."""
     have = {t.path for t in known}
     extra: dict[str, LogTarget] = {}
     for info in observed.files:
         base = stream_of(info.path)
         if base not in have and base not in extra:
-            extra[base] = _file_target(base, logrotate, (), "found on disk")
+            extra[base] = _file_target(base, config, (), "found on disk")
     return list(extra.values())
 
 
@@ -187,13 +235,13 @@ def collect_log_families(config: HostConfig, host: HostRoot, *, budget_s: float)
     deadline = time.monotonic() + budget_s
     zone, zone_note = host_timezone(host)
     web_targets, web_fields = _web_access(config)
-    mail_targets = _syslog_targets(config.rsyslog, ("mail",), config.logrotate)
+    mail_targets = _syslog_targets(config, ("mail",))
     mail_notes: list[str] = []
     if config.postfix is not None:
         # The effective value: Postfix takes the last assignment and expands $names.
         maillog = effective(config.postfix, None).get("maillog_file")
-        if maillog is not None and maillog.value.startswith("/"):
-            mail_targets.append(_file_target(maillog.value, config.logrotate, (maillog.source,), "postlog"))
+        if maillog is not None and (maillog.value.startswith("/") or sink_kind(maillog.value) != "file"):
+            mail_targets.append(_file_target(maillog.value, config, (maillog.source,), "postlog"))
             mail_notes.append(f"Postfix writes its own log ({maillog})")
     webmail_targets, webmail_fields, webmail_notes = _webmail(config, host)
     cloud_targets, cloud_fields, cloud_notes = _cloud(config)
@@ -203,18 +251,21 @@ def collect_log_families(config: HostConfig, host: HostRoot, *, budget_s: float)
         "web-access": (web_targets, web_fields, []),
         "webmail": (webmail_targets, webmail_fields, webmail_notes),
         "cloud": (cloud_targets, cloud_fields, cloud_notes),
-        "auth": (_syslog_targets(config.rsyslog, ("auth", "authpriv"), config.logrotate), [], []),
+        "auth": (_syslog_targets(config, ("auth", "authpriv")), [], []),
         "journal": (journal_targets, [], journal_notes),
     }
     families: list[LogFamily] = []
     for name, (targets, fields, notes) in plan.items():
         patterns = list(DEFAULT_FAMILIES[_DISK_FAMILY[name]])
+        discarded = [t for t in targets if t.kind == "discard"]
+        notes = notes + [f"{t.path} keeps nothing: {t.route}" for t in discarded]
+        targets = [t for t in targets if t.kind != "discard"]
         if name != "journal":
-            patterns = [f"{t.path}*" for t in targets] + patterns
+            patterns = [f"{t.path}*" for t in targets if t.kind == "file"] + patterns
         observed = collect_log_family(host, name, dict.fromkeys(patterns), local=zone, zone_note=zone_note,
                                       deadline=deadline)  # fmt: skip
         if name != "journal":
-            targets = targets + _disk_targets(observed, targets, config.logrotate)
+            targets = targets + _disk_targets(observed, targets, config)
         sample_at = SourceRef(observed.oldest_file or (observed.files[-1].path if observed.files else ""), 0)
         fields = list(dict.fromkeys(fields + [LoggedField(f, "sampled lines", sample_at) for f in observed.fields]))
         present = bool(targets or observed.files)

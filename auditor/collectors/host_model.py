@@ -40,6 +40,8 @@ class LogTarget:
     basis: str = ""
     retention_sources: tuple[Setting, ...] = ()
     caveats: tuple[str, ...] = ()
+    #: ``file``; ``stream`` for stdout/stderr (kept by the container runtime or journald, see ``basis``).
+    kind: str = "file"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from auditor.host.readers.admintools import AdminTools, plugins_of, read_admin_tools
 from auditor.host.readers.backups import BackupConfig, read_backups
+from auditor.host.readers.containers import ContainerLogging, read_container_logging
 from auditor.host.readers.dovecot import DOVECOT_CONF, DovecotConfig, read_dovecot
 from auditor.host.readers.journald import JournaldConfig, read_journald
 from auditor.host.readers.logrotate import LOGROTATE_CONF, LOGROTATE_D, LogrotateConfig, read_logrotate
@@ -43,6 +44,7 @@ class HostConfig:
     errors: tuple[str, ...] = ()
     templates: tuple[TemplateFile, ...] = ()
     admin_tools: AdminTools = AdminTools((), ())
+    containers: ContainerLogging = ContainerLogging((), (), ())
 
     def template(self, path: str) -> TemplateFile | None:
         """The file as an unrendered template, or ``None`` for a plain configuration file."""
@@ -79,8 +81,9 @@ def read_host(root: Path | str | HostRoot) -> HostConfig:
     nextcloud = read_nextcloud(host)
     backups = read_backups(host)
     admin = read_admin_tools(host, plugins_of(roundcube.get("plugins")) if roundcube.files else None)
+    containers = read_container_logging(host)
     parts: list[object] = [postfix, dovecot, *sql, logrotate, rsyslog, journald, nginx, apache, roundcube,
-                           nextcloud, backups, admin]  # fmt: skip
+                           nextcloud, backups, admin, containers]  # fmt: skip
     errors = tuple(e for p in parts if p is not None for e in getattr(p, "errors", ()))
     return HostConfig(
         str(host.root),
@@ -98,4 +101,5 @@ def read_host(root: Path | str | HostRoot) -> HostConfig:
         errors,
         tuple(host.templates.values()),
         admin,
+        containers,
     )

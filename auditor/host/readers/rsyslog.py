@@ -63,16 +63,43 @@ class RsyslogConfig:
                 ordered = tuple(s for s in SEVERITIES if s in sev)
                 ref = SourceRef(rule.file, rule.line)
                 routes.append(LogRoute(rule.target_file, ordered, ref, rule.selector, not rule.action.startswith("-")))
-            if rule.stops:
+            if rule.stops and not program_filter(rule.selector):
                 remaining -= sev
         return tuple(routes)
 
 
+#: Programs whose lines are mail logs whatever facility they use (a filter on them routes mail).
+_MAIL_PROGRAMS = re.compile(r"postfix|dovecot|exim|sendmail|postscreen|opendkim|opendmarc|amavis|rspamd|spamd|"
+                            r"saslauthd|cyrus|courier|submission|lmtp|imap|pop3|roundcube", re.I)  # fmt: skip
+_FACILITY_CODES = {"0": "kern", "1": "user", "2": "mail", "3": "daemon", "4": "auth", "10": "authpriv"}
+_PROGRAM_FILTER = re.compile(
+    r"^\s*(?::(?:programname|syslogtag|app-name)\s*,\s*!?[\w-]+\s*,\s*\"([^\"]*)\""
+    r"|if\s.*\$(?:programname|syslogtag|app-name)\s*(?:==|!=|contains(?:_i)?|startswith|isequal)\s*['\"]([^'\"]*)['\"])"
+)
+
+
+def program_filter(selector: str) -> bool:
+    """A filter on the program name (``:programname, isequal, "postfix"``): it routes only part of a facility,
+    so a ``stop`` after it leaves the facility's other lines to later rules."""
+    return _PROGRAM_FILTER.match(selector) is not None
+
+
 def selector_severities(selector: str, facility: str) -> set[str]:
-    """The severities of ``facility`` a legacy selector matches (``property:`` filters: ``$syslogfacility-text``)."""
-    m = re.match(r"^\s*if\s+\$syslogfacility-text\s*==\s*['\"]([^'\"]+)['\"]", selector)
+    """The severities of ``facility`` a selector or filter matches: legacy ``mail.info`` selectors,
+    ``$syslogfacility-text``/``$syslogfacility`` comparisons, ``prifilt("mail.*")``, and program-name
+    filters on mail daemons (all their lines count as mail logs)."""
+    m = re.match(r"^\s*if\s+\$syslogfacility(-text)?\s*==\s*['\"]?([\w]+)['\"]?", selector)
     if m is not None:
-        return set(SEVERITIES) if m.group(1) == facility else set()
+        name = _FACILITY_CODES.get(m.group(2), m.group(2)) if not m.group(1) else m.group(2)
+        return set(SEVERITIES) if name == facility else set()
+    m = re.match(r"^\s*if\s+prifilt\(\s*['\"]([^'\"]+)['\"]\s*\)", selector)
+    if m is not None:
+        return selector_severities(m.group(1), facility)
+    m = _PROGRAM_FILTER.match(selector)
+    if m is not None:
+        return (
+            set(SEVERITIES) if facility == "mail" and _MAIL_PROGRAMS.search(m.group(1) or m.group(2) or "") else set()
+        )
     if selector.startswith((":", "if ")):
         return set()
     mask: set[str] = set()
@@ -103,39 +130,125 @@ def selector_severities(selector: str, facility: str) -> set[str]:
 _OMFILE = re.compile(r"action\s*\((?=[^)]*type\s*=\s*\"omfile\")[^)]*\bfile\s*=\s*\"([^\"]+)\"", re.S)
 
 
-def _target(action: str) -> str | None:
+_DYNAFILE = re.compile(r"action\s*\((?=[^)]*type\s*=\s*\"omfile\")[^)]*\bdynafile\s*=\s*\"([^\"]+)\"", re.S | re.I)
+_TEMPLATE = re.compile(r"template\s*\((?=[^)]*\bname\s*=\s*\"([^\"]+)\")[^)]*\bstring\s*=\s*\"([^\"]*)\"", re.S | re.I)
+
+
+def _target(action: str, templates: dict[str, str] | None = None) -> str | None:
     m = _OMFILE.search(action)
     if m:
         return m.group(1)
+    dyn = _DYNAFILE.search(action)
+    if dyn:  # a file named by a template: known when the template is a constant string
+        path = (templates or {}).get(dyn.group(1), "")
+        return path if path.startswith("/") and "%" not in path else None
     candidate = action.lstrip("-").strip()
     return candidate.split(";")[0] if candidate.startswith("/") else None
+
+
+def _statements(text: str) -> list[tuple[int, str]]:
+    """Logical lines, with a RainerScript object (``action(...)``, ``template(...)``) spanning lines joined
+    into one statement, and ``{``/``}`` of blocks kept as statements of their own."""
+    out: list[tuple[int, str]] = []
+    pending, start = "", 0
+    for number, line in logical_lines(text):
+        if pending:
+            pending += " " + line
+        else:
+            pending, start = line, number
+        if _depth(pending) > 0:
+            continue
+        out.append((start, pending))
+        pending = ""
+    if pending:
+        out.append((start, pending))
+    return out
+
+
+def _depth(text: str) -> int:
+    depth, quote = 0, ""
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+    return depth
 
 
 class _Reader(IncludingReader):
     def __init__(self, root: HostRoot) -> None:
         super().__init__(root)
         self.rules: list[RsyslogRule] = []
+        self.templates: dict[str, str] = {}
+        self.blocks: list[str] = []  # filters of the enclosing "if ... then {" blocks ("" for other blocks)
 
     def read(self, path: str, depth: int) -> None:
         got = self.open_config(path)
         if got is None:
             return
-        for number, line in logical_lines(got.text or ""):
+        for number, line in _statements(got.text or ""):
             self._line(got.path, number, line, depth)
 
     def _line(self, path: str, number: int, line: str, depth: int) -> None:
+        if line.startswith("template("):
+            m = _TEMPLATE.match(line)
+            if m:
+                self.templates[m.group(1)] = m.group(2)
+            if line.rstrip().endswith("{"):
+                self.blocks.append("")  # a list template's body: constants and properties, no routing
+            return
+        if self.blocks and self.blocks[-1] == "" and not line.startswith("}"):
+            return
+        if line.startswith("}"):
+            if self.blocks:
+                self.blocks.pop()
+            rest = line[1:].strip()
+            if rest:
+                self._line(path, number, rest, depth)
+            return
+        block = re.match(r"^(if\s.+?\sthen)\s*\{\s*(.*)$", line, re.S) or re.match(
+            r"^(ruleset\s*\(.*\))\s*\{\s*(.*)$", line, re.S
+        )
+        if block:
+            head = block.group(1)
+            self.blocks.append(head[: -len("then")].strip() if head.startswith("if") else "ruleset")
+            if block.group(2):
+                self._line(path, number, block.group(2), depth)
+            return
+        if line.startswith(("action(", "stop")) or line == "~":
+            selector = next((b for b in reversed(self.blocks) if b and b != "ruleset"), "*.*")
+            if "ruleset" in self.blocks:
+                return  # rules of a named ruleset apply to the inputs bound to it, not to local logging
+            stops = line.startswith("stop") or line == "~"
+            self.rules.append(RsyslogRule(selector, line, None if stops else _target(line, self.templates), path,
+                                          number, stops))  # fmt: skip
+            return
         inc = re.match(r"^\$IncludeConfig\s+(\S+)", line) or re.match(r"^include\s*\(\s*file\s*=\s*\"([^\"]+)\"", line)
         if inc:
             self._include(path, number, inc.group(1), depth)
             return
         if line.startswith(("$", "module(", "input(", "template(", "global(", "main_queue(", "ruleset(", "}")):
             return
-        if line.startswith("&"):
-            if self.rules and re.fullmatch(r"&\s*(stop|~)", line):
-                last = self.rules[-1]
+        if line.startswith("&"):  # the previous rule's selector with one more action
+            if not self.rules:
+                self.errors.append(err(path, number, "'&' without a rule before it"))
+                return
+            last = self.rules[-1]
+            action = line[1:].strip()
+            if action in ("stop", "~"):
                 self.rules[-1] = RsyslogRule(last.selector, last.action, last.target_file, last.file, last.line, True)
+            else:
+                self.rules.append(RsyslogRule(last.selector, action, _target(action, self.templates), path, number))
             return
-        m = re.match(r"^(if\s.+?\sthen)\s+(.+)$", line) or re.match(r"^(\S+)\s+(.+)$", line)
+        m = (
+            re.match(r"^(if\s.+?\sthen)\s+(.+)$", line)
+            or re.match(r"^(:[\w-]+\s*,\s*!?[\w-]+\s*,\s*\"(?:\\.|[^\"\\])*\")\s*(.+)$", line)  # property filter
+            or re.match(r"^(\S+)\s+(.+)$", line)
+        )
         if m is None:
             self.errors.append(err(path, number, f"unrecognised line: {line[:80]!r}"))
             return
@@ -143,7 +256,7 @@ class _Reader(IncludingReader):
         if selector.startswith("if "):
             selector = selector[: -len("then")].strip()
         stops = action in ("stop", "~")
-        self.rules.append(RsyslogRule(selector, action, _target(action), path, number, stops))
+        self.rules.append(RsyslogRule(selector, action, _target(action, self.templates), path, number, stops))
 
     def _include(self, path: str, number: int, pattern: str, depth: int) -> None:
         if depth >= _MAX_DEPTH:

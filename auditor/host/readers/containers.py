@@ -82,7 +82,8 @@ def _daemon(root: HostRoot) -> tuple[list[LogDriver], list[str], list[str]]:
 
     driver = Setting("log-driver", str(data.get("log-driver", "json-file")), got.path, line_of("log-driver"),
                      default="log-driver" not in data)  # fmt: skip
-    opts = data.get("log-opts") if isinstance(data.get("log-opts"), dict) else {}
+    raw_opts = data.get("log-opts")
+    opts: dict[str, object] = raw_opts if isinstance(raw_opts, dict) else {}
     options = tuple(Setting(str(k), str(v), got.path, line_of(str(k))) for k, v in opts.items())
     return [LogDriver("daemon", driver, options)], [got.path], []
 

@@ -194,6 +194,10 @@ class _Reader(IncludingReader):
             self._line(got.path, number, line, depth)
 
     def _line(self, path: str, number: int, line: str, depth: int) -> None:
+        if line.endswith("}") and line != "}" and not line.startswith("}") and line.count("{") < line.count("}"):
+            self._line(path, number, line[:-1].strip(), depth)  # "stop }": a one-line block's end
+            self._line(path, number, "}", depth)
+            return
         if line.startswith("template("):
             m = _TEMPLATE.match(line)
             if m:

@@ -59,3 +59,23 @@ def test_corpus_iredmail_placeholder_facility(corpus: HostRoot) -> None:
     assert cfg.errors == ()
     assert len(cfg.rules) == 6 and all(r.stops for r in cfg.rules)
     assert cfg.files_for_facility("mail") == ()  # facility is a PH_ placeholder: unknown, not mail
+
+
+def test_rainerscript_stdout_image_routes_everything_to_the_stream(corpus: HostRoot) -> None:
+    """boky/postfix: multi-line list templates, an if-block of stops, one action to a dynaFile template."""
+    config = read_rsyslog(corpus, "/bokysan-docker-postfix/image_root/etc/rsyslog.conf")
+    assert not config.errors
+    assert [r.target for r in config.files_for_facility("mail")] == ["/dev/stdout"]
+
+
+def test_ampersand_actions_and_program_filters(tmp_path: Path) -> None:
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/rsyslog.conf").write_text(
+        ':programname, startswith, "postfix" -/var/log/postfix.log\n& /var/log/copy.log\n& stop\n'
+        'if $syslogfacility == \'2\' then {\n  action(type="omfile" file="/var/log/mail2.log")\n}\n'
+        "mail.* -/var/log/mail.log\n*.* /dev/null\n"
+    )
+    routes = [r.target for r in read_rsyslog(HostRoot(tmp_path)).files_for_facility("mail")]
+    # the program filter's stop leaves other mail programs' lines to the later rules
+    assert routes == ["/var/log/postfix.log", "/var/log/copy.log", "/var/log/mail2.log", "/var/log/mail.log",
+                      "/dev/null"]  # fmt: skip

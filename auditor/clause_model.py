@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from auditor.models import Severity
+from auditor.safeload import InputFileError
 
 LAWS = frozenset({"GDPR", "BDSG", "BDSG-alt", "TDDDG", "TKG-alt", "guidance", "technical", "ruling", "decision"})
 CONFIDENCE = frozenset({"confirmed", "partial", "unverified"})
@@ -18,7 +19,7 @@ _FIELD_NAMES = "id law title summary url parent repealed replaced_by aliases con
 _FIELDS = frozenset(_FIELD_NAMES.split())
 
 
-class CatalogueError(ValueError):
+class CatalogueError(InputFileError, ValueError):
     """A catalogue file is unusable; the message starts with ``file:line``."""
 
 

@@ -26,6 +26,7 @@ from auditor.clause_model import (
     SeverityDefault,
 )
 from auditor.models import Severity
+from auditor.safeload import InputFileError, SafeYamlLoader, read_text
 
 if TYPE_CHECKING:
     from auditor.clauses import Catalogue
@@ -42,12 +43,10 @@ def read_catalogue_file(path: Path) -> tuple[Raw, tuple[yaml.Node, Any] | None]:
     """Parse a catalogue file into (node, value) pairs so errors can cite lines."""
     name = str(path)
     try:
-        if path.stat().st_size > _MAX_BYTES:
-            raise CatalogueError(f"{name}:1: file larger than {_MAX_BYTES} bytes")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"{name}:1: cannot read: {exc}") from exc
-    loader = yaml.SafeLoader(text)
+        text = read_text(path, max_bytes=_MAX_BYTES, kind="clause catalogue")
+    except InputFileError as exc:
+        raise CatalogueError(str(exc)) from None
+    loader = SafeYamlLoader(text)  # no aliases, bounded nesting
     try:
         root = loader.get_single_node()
         if not isinstance(root, yaml.MappingNode):
@@ -80,8 +79,10 @@ def read_catalogue_file(path: Path) -> tuple[Raw, tuple[yaml.Node, Any] | None]:
         raise CatalogueError(f"{name}:{line}: invalid YAML: {exc.problem or exc}") from exc
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{name}:1: invalid YAML: {exc}") from exc
-    except RecursionError:
-        raise CatalogueError(f"{name}:1: invalid YAML: nested too deeply to read safely") from None
+    except (RecursionError, ValueError, OverflowError) as exc:  # ValueError: e.g. an integer of 5000 digits
+        if isinstance(exc, CatalogueError):
+            raise
+        raise CatalogueError(f"{name}:1: invalid YAML: {str(exc)[:200] or type(exc).__name__}") from None
     finally:
         loader.dispose()
 

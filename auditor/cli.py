@@ -19,6 +19,7 @@ from auditor import __version__
 from auditor.commands import COMMANDS, UsageError
 from auditor.exitcodes import ExitCode
 from auditor.models import Severity
+from auditor.safeload import InputFileError
 
 FAIL_ON_CHOICES = [s.value for s in Severity] + ["none"]
 
@@ -171,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         code = COMMANDS[args.command](args, console, parser)
-    except UsageError as exc:
+    except (UsageError, InputFileError) as exc:
         errors.print(f"auditor: error: {exc}", markup=False)
         code = ExitCode.USAGE
     except KeyboardInterrupt:

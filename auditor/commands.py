@@ -48,6 +48,7 @@ from auditor.report import build_report
 from auditor.reports.outputs import OutputError, renderer_for, write_outputs
 from auditor.reports.terminal import print_summary
 from auditor.runner import evaluate, failing
+from auditor.safeload import MAX_JSON_BYTES, InputFileError, json_error, read_bytes
 from auditor.state import StateStore
 
 
@@ -277,11 +278,11 @@ def cmd_scan(args: argparse.Namespace, console: Console, parser: argparse.Argume
 
 def cmd_evaluate(args: argparse.Namespace, console: Console, parser: argparse.ArgumentParser) -> ExitCode:
     try:
-        evidence = evidence_from_json(args.bundle.read_bytes())
-    except OSError as exc:
-        raise UsageError(f"{args.bundle}: cannot read: {exc.strerror}") from None
+        evidence = evidence_from_json(read_bytes(args.bundle, max_bytes=MAX_JSON_BYTES, kind="evidence bundle"))
+    except InputFileError as exc:
+        raise UsageError(str(exc)) from None
     except ValueError as exc:
-        raise UsageError(f"{args.bundle}: not an evidence bundle: {' '.join(str(exc).splitlines()[:3])}") from None
+        raise UsageError(str(json_error(args.bundle, exc, "an evidence bundle"))) from None
     _validate_outputs(args)
     report = _report(evidence, args, console, _now())
     _publish(report, args, console)

@@ -13,16 +13,16 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from auditor.models import Finding, Report, Status
+from auditor.safeload import MAX_JSON_BYTES, InputFileError, json_error, load_yaml, read_bytes
 
 _FAILING = (Status.FAIL, Status.WARN, Status.ERROR)
 
 
-class GatingFileError(Exception):
+class GatingFileError(InputFileError):
     """A waiver or baseline file is malformed; the message names file and line."""
 
 
@@ -36,41 +36,34 @@ class Waiver:
 
 
 def load_waivers(path: Path) -> list[Waiver]:
+    """Read a waivers file: a list of waivers, or ``waivers:`` with a list (safe loader:
+    size cap, no aliases, bounded nesting; errors name file and line)."""
     try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except OSError as exc:
-        raise GatingFileError(f"{path}: cannot read waivers: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise GatingFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except RecursionError:
-        raise GatingFileError(f"{path}:1: not valid YAML: nested too deeply to read safely") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise GatingFileError(f"{path}:{mark.line + 1 if mark else 1}: not valid YAML") from None
-    if root is None:
+        document = load_yaml(path, kind="waivers")
+    except InputFileError as exc:
+        raise GatingFileError(str(exc)) from None
+    if document.root is None:
         return []
-    items = root
-    if isinstance(root, yaml.MappingNode):
-        items = next((v for k, v in root.value if k.value == "waivers"), None)  # type: ignore[assignment]
-    if not isinstance(items, yaml.SequenceNode):
+    items, values = document.root, document.data
+    if isinstance(values, dict):
+        items = next((v for k, v in document.root.value if k.value == "waivers"), None)  # type: ignore[assignment]
+        values = values.get("waivers")
+    if not isinstance(items, yaml.SequenceNode) or not isinstance(values, list):
         raise GatingFileError(f"{path}:1: expected a list of waivers (or `waivers:` with a list)")
     waivers = []
-    for node in items.value:
-        line = node.start_mark.line + 1
-        where = f"{path}:{line}"
-        if not isinstance(node, yaml.MappingNode):
+    for node, entry in zip(items.value, values, strict=True):
+        where = f"{path}:{node.start_mark.line + 1}"
+        if not isinstance(entry, dict):
             raise GatingFileError(f"{where}: a waiver must be a mapping with check, target, reason, expires")
-        try:
-            entry: dict[str, Any] = yaml.safe_load(yaml.serialize(node))
-        except RecursionError:
-            raise GatingFileError(f"{where}: nested too deeply to read safely") from None
         missing = [k for k in ("check", "reason", "expires") if not entry.get(k)]
         if missing:
             raise GatingFileError(f"{where}: waiver lacks {', '.join(missing)}")
         unknown = set(entry) - {"check", "target", "reason", "expires"}
         if unknown:
             raise GatingFileError(f"{where}: unknown waiver key(s) {', '.join(sorted(map(str, unknown)))}")
+        wrong = [k for k in ("check", "target", "reason") if k in entry and not isinstance(entry[k], str)]
+        if wrong:
+            raise GatingFileError(f"{where}: {', '.join(wrong)} must be text")
         expires = entry["expires"]
         if isinstance(expires, str):
             try:
@@ -111,14 +104,16 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver], today: date) -
 
 
 def load_report_file(path: Path) -> Report:
+    """An earlier JSON report (baseline, diff), size-capped and validated against the model."""
     from auditor.report import report_from_json
 
     try:
-        return report_from_json(path.read_bytes())
-    except OSError as exc:
-        raise GatingFileError(f"{path}: cannot read report: {exc}") from None
+        data = read_bytes(path, max_bytes=MAX_JSON_BYTES, kind="report")
+        return report_from_json(data)
+    except InputFileError as exc:
+        raise GatingFileError(str(exc)) from None
     except ValueError as exc:
-        raise GatingFileError(f"{path}: not an auditor JSON report: {str(exc).splitlines()[0]}") from None
+        raise GatingFileError(str(json_error(path, exc, "an auditor JSON report"))) from None
 
 
 def known_in_baseline(findings: list[Finding], baseline: Report) -> list[Finding]:

@@ -14,11 +14,12 @@ from typing import Any
 import yaml
 
 from auditor.models import Severity
+from auditor.safeload import MAX_YAML_BYTES, InputFileError, parse_yaml, read_text
 
 _ALLOWED_KEYS = {"title", "severity", "clauses", "remediation"}
 
 
-class MetadataError(Exception):
+class MetadataError(InputFileError):
     """A metadata or mapping file is malformed; the message names file and line."""
 
 
@@ -29,14 +30,10 @@ def _line_of(node: yaml.Node | None) -> int:
 def load_mapping_text(text: str, source: str) -> dict[str, dict[str, Any]]:
     """Parse and validate one mapping document; errors name ``source:line``."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise MetadataError(f"{source}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    except RecursionError:
-        raise MetadataError(f"{source}:1: not valid YAML (nested too deeply to read safely)") from None
+        document = parse_yaml(text, source)
+    except InputFileError as exc:
+        raise MetadataError(str(exc)) from None
+    data, root = document.data, document.root
     if data is None:
         return {}
     if not isinstance(data, dict) or not isinstance(root, yaml.MappingNode):
@@ -87,7 +84,7 @@ def packaged_metadata() -> dict[str, dict[str, Any]]:
 
 def load_mapping_file(path: Path) -> dict[str, dict[str, Any]]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MetadataError(f"{path}: cannot read mapping file: {exc}") from None
+        text = read_text(path, max_bytes=MAX_YAML_BYTES, kind="mapping")
+    except InputFileError as exc:
+        raise MetadataError(str(exc)) from None
     return load_mapping_text(text, str(path))

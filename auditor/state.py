@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from auditor.fsutil import atomic_write
+from auditor.safeload import InputFileError, read_bytes
 
+MAX_STATE_BYTES = 1024 * 1024  # a few facts per target
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -27,8 +29,8 @@ class StateStore:
     def load(self, target: str) -> dict[str, Any]:
         """The saved state, or ``{}`` when there is none or it is unreadable."""
         try:
-            data = json.loads(self._path(target).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(read_bytes(self._path(target), max_bytes=MAX_STATE_BYTES, kind="state"))
+        except (InputFileError, ValueError, RecursionError):
             return {}
         return data if isinstance(data, dict) else {}
 

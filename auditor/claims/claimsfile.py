@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
@@ -20,6 +19,8 @@ import yaml
 
 from auditor.claims.model import Citation, Claim, ClaimSet, Span, valid_period
 from auditor.claims.vocab import vocabulary
+from auditor.fsutil import atomic_write
+from auditor.safeload import InputFileError, YamlDocument, load_yaml
 
 SCHEMA_ID = "auditor-claims/1"
 MAX_FILE_BYTES = 5_000_000
@@ -32,7 +33,7 @@ _HEADER = """\
 """
 
 
-class ClaimsFileError(Exception):
+class ClaimsFileError(InputFileError):
     """The claims file is unreadable or invalid; the message names file and line."""
 
 
@@ -49,75 +50,17 @@ def claimset_to_data(claims: ClaimSet) -> dict[str, Any]:
 
 
 def write_claims_yaml(claims: ClaimSet, path: str | os.PathLike[str]) -> None:
-    """Write the claims file atomically (temp file in the same directory, then rename)."""
-    target = Path(path)
+    """Write the claims file atomically, with the permissions every report gets."""
     body = yaml.safe_dump(claimset_to_data(claims), sort_keys=False, allow_unicode=True, width=110)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
+    atomic_write(path, _HEADER.format(schema=SCHEMA_ID) + body)
+
+
+def _load(path: Path) -> YamlDocument:
+    """The claims file through the safe loader (size cap, no aliases, bounded nesting)."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(_HEADER.format(schema=SCHEMA_ID))
-            handle.write(body)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _check_no_aliases(node: yaml.Node, seen: set[int], name: str) -> None:
-    """Aliases could expand exponentially when validated; a claims file never needs them."""
-    if id(node) in seen:
-        raise ClaimsFileError(f"{name}:{node.start_mark.line + 1}: YAML anchors/aliases are not allowed")
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            _check_no_aliases(key, seen, name)
-            _check_no_aliases(value, seen, name)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _check_no_aliases(item, seen, name)
-
-
-def _line_of(root: yaml.Node, path: list[str | int]) -> int:
-    """1-based line of the node at a JSON path (the deepest one that exists)."""
-    node = root
-    for step in path:
-        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
-            nxt = next((v for k, v in node.value if k.value == step), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
-            nxt = node.value[step]
-        else:
-            nxt = None
-        if nxt is None:
-            break
-        node = nxt
-    return int(node.start_mark.line) + 1
-
-
-def _load(path: Path) -> tuple[Any, yaml.Node | None]:
-    name = str(path)
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ClaimsFileError(f"{name}: larger than {MAX_FILE_BYTES} bytes")
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ClaimsFileError(f"{name}: cannot read: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise ClaimsFileError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        if root is not None:
-            _check_no_aliases(root, set(), name)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        raise ClaimsFileError(f"{name}:{line}: not valid YAML: {exc.problem}") from exc
-    except yaml.YAMLError as exc:
-        raise ClaimsFileError(f"{name}: not valid YAML: {exc}") from exc
-    except RecursionError:
-        raise ClaimsFileError(f"{name}: not valid YAML: nested too deeply to read safely") from None
-    return data, root
+        return load_yaml(path, kind="claims", max_bytes=MAX_FILE_BYTES)
+    except InputFileError as exc:
+        raise ClaimsFileError(str(exc)) from None
 
 
 def _semantic_errors(data: dict[str, Any]) -> list[tuple[list[str | int], str]]:
@@ -145,20 +88,21 @@ def _semantic_errors(data: dict[str, Any]) -> list[tuple[list[str | int], str]]:
 def read_claims_yaml(path: str | os.PathLike[str]) -> ClaimSet:
     """Read and validate a claims file; raises :class:`ClaimsFileError` naming file and line."""
     file = Path(path)
-    data, root = _load(file)
-    if not isinstance(data, dict) or root is None:
+    document = _load(file)
+    data = document.data
+    if not isinstance(data, dict):
         raise ClaimsFileError(f"{file}:1: expected a mapping with schema, source, language and claims")
     validator = jsonschema.Draft202012Validator(claims_schema())
     problems = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if problems:
         first = problems[0]
         where = "/".join(map(str, first.absolute_path)) or "top level"
-        raise ClaimsFileError(f"{file}:{_line_of(root, list(first.absolute_path))}: {where}: {first.message}"
+        raise ClaimsFileError(f"{file}:{document.line(*first.absolute_path)}: {where}: {first.message}"
                               + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""))
     semantic = _semantic_errors(data)
     if semantic:
         path_, message = semantic[0]
-        raise ClaimsFileError(f"{file}:{_line_of(root, path_)}: {message}")
+        raise ClaimsFileError(f"{file}:{document.line(*path_)}: {message}")
     return ClaimSet(
         source=data["source"],
         sha256=data.get("sha256", ""),

@@ -92,7 +92,7 @@ def test_invalid_files_name_file_and_line(tmp_path: Path, body: str, line: int, 
 
 def test_aliases_and_non_mappings_are_rejected(tmp_path: Path) -> None:
     bomb = "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"
-    with pytest.raises(ClaimsFileError, match="aliases are not allowed"):
+    with pytest.raises(ClaimsFileError, match="aliases .* not accepted"):
         read_claims_yaml(_write(tmp_path, bomb))
     with pytest.raises(ClaimsFileError, match=":1: expected a mapping"):
         read_claims_yaml(_write(tmp_path, "- just a list\n"))

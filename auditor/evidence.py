@@ -113,7 +113,16 @@ class PreviousPolicy:
 
 @dataclass(frozen=True, slots=True)
 class MailDns:
-    """The DNS side of a mail domain: MTA-STS, TLS-RPT, SPF, DMARC."""
+    """The DNS side of a mail domain: MTA-STS, TLS-RPT, SPF, DMARC.
+
+    ``spf_record`` is the domain's whole TXT set (selection is the check's, RFC 7208 §4.5);
+    ``spf_lookups`` every further answer the evaluation of include/redirect/a/mx/exists/ptr
+    needed (RFC 7208 §4.6.4), so the check re-evaluates offline. ``dmarc_org_*``: the
+    organizational domain (public suffix list) and its ``_dmarc`` answer, looked up when
+    the domain has no DMARC record of its own (RFC 7489 §6.6.3). ``dmarc_report_auth``:
+    ``<domain>._report._dmarc.<host>`` for each report destination outside the domain's
+    organization (RFC 7489 §7.1); destinations inside it need no authorization.
+    """
 
     mta_sts_record: DnsAnswer
     tlsrpt_record: DnsAnswer
@@ -121,6 +130,10 @@ class MailDns:
     dmarc_record: DnsAnswer
     mta_sts_policy: HttpFetch | None = None
     previous_policy: PreviousPolicy | None = None
+    spf_lookups: tuple[DnsAnswer, ...] = ()
+    dmarc_org_domain: str | None = None
+    dmarc_org_record: DnsAnswer | None = None
+    dmarc_report_auth: tuple[DnsAnswer, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

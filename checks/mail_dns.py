@@ -13,48 +13,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
-from auditor.dnspolicy import mx_matches, parse_dmarc, parse_sts_policy, parse_sts_record, parse_tags, spf_all_qualifier
-from auditor.evidence import DnsAnswer, HttpFetch, MailDns
+from auditor.dnspolicy import mx_matches, parse_sts_policy, parse_sts_record, parse_tlsrpt
+from auditor.evidence import HttpFetch, MailDns
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 
-
-def _mail_dns(ctx: CheckContext) -> tuple[str, MailDns | None]:
-    domain = ctx.evidence.target.domain or "-"
-    return domain, ctx.evidence.mail_dns
-
-
-def _record_obs(answer: DnsAnswer) -> tuple[Observation, ...]:
-    where = Location(dns_name=f"{answer.name} {answer.rdtype}")
-    if answer.ok:
-        return tuple(Observation("record", r, where) for r in answer.records)
-    return (Observation("lookup", answer.error or answer.status, where),)
-
-
-def _not_collected(domain: str, ctx: CheckContext | None = None) -> Outcome:
-    discovery = ctx.evidence.discovery if ctx is not None else None
-    if discovery is not None and discovery.fatal:
-        return Outcome(Status.ERROR, domain, f"not verifiable: {discovery.fatal}")
-    return Outcome(Status.ERROR, domain, "the mail domain's DNS records were not collected in this run")
-
-
-def _lookup_failed(domain: str, answer: DnsAnswer) -> Outcome | None:
-    """NXDOMAIN/NODATA are answers; timeouts and SERVFAIL mean we could not verify."""
-    if answer.status in ("ok", "nxdomain", "nodata"):
-        return None
-    return Outcome(
-        Status.ERROR, domain, f"could not look up {answer.name} {answer.rdtype}: {answer.error}", _record_obs(answer)
-    )
-
-
-def _record(ctx: CheckContext, field: str) -> tuple[str, DnsAnswer | None, Outcome | None]:
-    """The DNS answer a check grades, or the outcome to report when there is none to grade:
-    not collected, or a lookup that failed (timeouts are errors, NXDOMAIN/NODATA are answers)."""
-    domain, mail = _mail_dns(ctx)
-    if mail is None:
-        return domain, None, _not_collected(domain, ctx)
-    answer: DnsAnswer = getattr(mail, field)
-    return domain, answer, _lookup_failed(domain, answer)
+from .dns_common import graded_record, lookup_failed, mail_dns_of, not_collected, record_obs, records_of
 
 
 def _policy_obs(fetch: HttpFetch) -> tuple[Observation, ...]:
@@ -72,37 +36,35 @@ def mta_sts_record(ctx: CheckContext) -> Iterator[Outcome]:
     """Pass: exactly one valid ``v=STSv1`` TXT record at ``_mta-sts.<domain>`` with an id.
     Fail: no record (senders cannot know TLS is required) or a malformed one.
     Error: the lookup timed out or failed."""
-    domain, answer, gate = _record(ctx, "mta_sts_record")
+    domain, answer, gate = graded_record(ctx, "mta_sts_record")
     if gate is not None or answer is None:
-        yield gate or _not_collected(domain, ctx)
+        yield gate or not_collected(domain, ctx)
         return
     if not answer.ok:
         yield Outcome(
             Status.FAIL,
             domain,
             f"no MTA-STS record at {answer.name}: senders will not insist on TLS",
-            _record_obs(answer),
+            record_obs(answer),
         )
         return
     record = parse_sts_record(answer.records)
-    if record.problems:
-        yield Outcome(
-            Status.FAIL, domain, "MTA-STS record unusable: " + "; ".join(record.problems), _record_obs(answer)
-        )
+    if not record.usable:
+        yield Outcome(Status.FAIL, domain, "MTA-STS record unusable: " + "; ".join(record.problems), record_obs(answer))
         return
-    yield Outcome(Status.PASS, domain, f"MTA-STS record present, policy id {record.policy_id}", _record_obs(answer))
+    yield Outcome(Status.PASS, domain, f"MTA-STS record present, policy id {record.policy_id}", record_obs(answer))
 
 
 def _policy(ctx: CheckContext) -> tuple[str, MailDns | None, Outcome | None]:
     """Shared gate for the checks that read the policy file itself."""
-    domain, mail = _mail_dns(ctx)
+    domain, mail = mail_dns_of(ctx)
     if mail is None:
-        return domain, None, _not_collected(domain, ctx)
+        return domain, None, not_collected(domain, ctx)
     if not mail.mta_sts_record.ok or mail.mta_sts_policy is None:
-        reason = "no MTA-STS record, so there is no policy to examine"
-        if (failed := _lookup_failed(domain, mail.mta_sts_record)) is not None:
+        reason = "no usable MTA-STS record (see mta-sts.record), so senders fetch no policy to examine"
+        if (failed := lookup_failed(domain, mail.mta_sts_record)) is not None:
             return domain, mail, failed
-        return domain, mail, Outcome(Status.SKIPPED, domain, reason, _record_obs(mail.mta_sts_record))
+        return domain, mail, Outcome(Status.SKIPPED, domain, reason, record_obs(mail.mta_sts_record))
     if not mail.mta_sts_policy.ok:
         # mta-sts.policy already grades this (fail, or error when unreachable); repeating it
         # here as four more errors would bury the one actionable finding.
@@ -125,14 +87,17 @@ def mta_sts_policy(ctx: CheckContext) -> Iterator[Outcome]:
     Fail: certificate expired/untrusted/wrong name, redirect, wrong content type, syntax errors —
     sending servers then ignore the policy and MTA-STS protects nothing.
     Error: the host could not be reached (timeout, refused, no address)."""
-    domain, mail = _mail_dns(ctx)
+    domain, mail = mail_dns_of(ctx)
     if mail is None:
-        yield _not_collected(domain, ctx)
+        yield not_collected(domain, ctx)
         return
     fetched = mail.mta_sts_policy
     if fetched is None:
         yield Outcome(
-            Status.SKIPPED, domain, "no MTA-STS record, so no policy was fetched", _record_obs(mail.mta_sts_record)
+            Status.SKIPPED,
+            domain,
+            "no usable MTA-STS record (see mta-sts.record), so senders fetch no policy and none was fetched",
+            record_obs(mail.mta_sts_record),
         )
         return
     if not fetched.ok:
@@ -276,91 +241,39 @@ def mta_sts_policy_id(ctx: CheckContext) -> Iterator[Outcome]:
 
 @check("tls-rpt.record", needs=[Need.NETWORK], area="dns")
 def tlsrpt_record(ctx: CheckContext) -> Iterator[Outcome]:
-    """Pass: ``_smtp._tls`` has a ``v=TLSRPTv1`` record with a ``mailto:`` rua (BSI TR-03108
-    requires mailto). Warn: only https rua. Fail: missing or malformed — nobody learns that
-    senders could not deliver securely. Error: lookup failed."""
-    domain, answer, gate = _record(ctx, "tlsrpt_record")
+    """Pass: exactly one ``v=TLSRPTv1`` record at ``_smtp._tls`` (RFC 8460 §3) with a valid
+    ``mailto:`` rua (BSI TR-03108 requires mailto). Warn: reports only over https, or some rua
+    URIs invalid (senders skip them). Fail: no record, several (senders then assume no
+    TLS-RPT), a version other than ``TLSRPTv1``, broken grammar or no valid rua — nobody learns
+    that senders could not deliver securely. Error: the lookup failed."""
+    domain, answer, gate = graded_record(ctx, "tlsrpt_record")
     if gate is not None or answer is None:
-        yield gate or _not_collected(domain, ctx)
+        yield gate or not_collected(domain, ctx)
         return
-    records = [r for r in answer.records if r.strip().startswith("v=TLSRPTv1")] if answer.ok else []
-    if not records:
-        yield Outcome(Status.FAIL, domain, f"no TLS-RPT record at _smtp._tls.{domain}", _record_obs(answer))
+    if not answer.ok:
+        yield Outcome(
+            Status.FAIL, domain, f"no TLS-RPT record at {answer.name}: senders send no reports", record_obs(answer)
+        )
         return
-    rua = [u.strip() for u in parse_tags(records[0]).get("rua", "").split(",") if u.strip()]
-    if not rua:
-        yield Outcome(Status.FAIL, domain, "TLS-RPT record has no rua= destination", _record_obs(answer))
-    elif not any(u.lower().startswith("mailto:") for u in rua):
+    record = parse_tlsrpt(records_of(answer))
+    if not record.usable:
+        yield Outcome(Status.FAIL, domain, "TLS-RPT record unusable: " + "; ".join(record.problems), record_obs(answer))
+    elif record.problems:
+        detail = "; ".join(record.problems)
+        yield Outcome(
+            Status.WARN,
+            domain,
+            f"senders skip part of the rua list: {detail}; reports go to {', '.join(record.rua)}",
+            record_obs(answer),
+            severity=Severity.LOW,
+        )
+    elif not any(u.lower().startswith("mailto:") for u in record.rua):
         yield Outcome(
             Status.WARN,
             domain,
             "TLS-RPT reports go only to https: BSI TR-03108 expects a mailto: rua",
-            _record_obs(answer),
+            record_obs(answer),
             severity=Severity.LOW,
         )
     else:
-        yield Outcome(Status.PASS, domain, f"TLS-RPT reports go to {', '.join(rua)}", _record_obs(answer))
-
-
-@check("spf.record", needs=[Need.NETWORK], area="dns")
-def spf_record(ctx: CheckContext) -> Iterator[Outcome]:
-    """Pass: one SPF record ending in ``-all``. Warn: ``~all`` (soft fail). Fail: none,
-    several (permerror), or ``+all``/``?all``/no ``all`` (anyone may send as the domain)."""
-    domain, answer, gate = _record(ctx, "spf_record")
-    if gate is not None or answer is None:
-        yield gate or _not_collected(domain, ctx)
-        return
-    if not answer.ok:
-        yield Outcome(
-            Status.FAIL, domain, "no SPF record: any server may send mail as this domain", _record_obs(answer)
-        )
-        return
-    if len(answer.records) > 1:
-        yield Outcome(
-            Status.FAIL,
-            domain,
-            f"{len(answer.records)} SPF records: receivers treat this as an error (RFC 7208 §4.5)",
-            _record_obs(answer),
-        )
-        return
-    qualifier = spf_all_qualifier(answer.records[0])
-    if qualifier == "-":
-        yield Outcome(Status.PASS, domain, "SPF ends in -all", _record_obs(answer))
-    elif qualifier == "~":
-        yield Outcome(Status.WARN, domain, "SPF ends in ~all (soft fail)", _record_obs(answer), severity=Severity.LOW)
-    else:
-        shown = f"{qualifier}all" if qualifier else "no all mechanism"
-        yield Outcome(Status.FAIL, domain, f"SPF does not restrict senders ({shown})", _record_obs(answer))
-
-
-@check("dmarc.policy", needs=[Need.NETWORK], area="dns")
-def dmarc_policy(ctx: CheckContext) -> Iterator[Outcome]:
-    """Pass: ``p=reject`` or ``p=quarantine`` at 100 %. Warn: ``p=none`` or pct < 100
-    (monitoring only). Fail: no DMARC record or an invalid one. Error: lookup failed."""
-    domain, answer, gate = _record(ctx, "dmarc_record")
-    if gate is not None or answer is None:
-        yield gate or _not_collected(domain, ctx)
-        return
-    if not answer.ok:
-        yield Outcome(Status.FAIL, domain, f"no DMARC record at _dmarc.{domain}", _record_obs(answer))
-        return
-    record = parse_dmarc(answer.records)
-    if not record.valid:
-        yield Outcome(Status.FAIL, domain, "DMARC record invalid: " + "; ".join(record.problems), _record_obs(answer))
-    elif record.policy == "none":
-        yield Outcome(
-            Status.WARN,
-            domain,
-            "DMARC policy p=none only monitors; spoofed mail is still delivered",
-            _record_obs(answer),
-        )
-    elif record.pct < 100:
-        yield Outcome(
-            Status.WARN,
-            domain,
-            f"DMARC p={record.policy} applies to only {record.pct} % of mail",
-            _record_obs(answer),
-            severity=Severity.LOW,
-        )
-    else:
-        yield Outcome(Status.PASS, domain, f"DMARC p={record.policy}", _record_obs(answer))
+        yield Outcome(Status.PASS, domain, f"TLS-RPT reports go to {', '.join(record.rua)}", record_obs(answer))

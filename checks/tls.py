@@ -65,6 +65,7 @@ def _per_scan(ctx: CheckContext, grade: Callable[[Profile, TlsScan], Iterator[Ou
         else:
             yield from grade(profile, scan)
 
+
 def _gap(scan: TlsScan, prefix: str) -> str | None:
     """Why the part ``prefix`` of a scan is incomplete, or None when it is complete."""
     parts = [i for i in scan.incomplete if i.startswith(prefix) or i == "all"]
@@ -176,31 +177,55 @@ def _cert_outcomes(scan: TlsScan, profile: Profile, now: datetime) -> Iterator[O
     not_before = datetime.fromisoformat(leaf.not_before)
     dates = Observation("validity", f"{leaf.not_before} .. {leaf.not_after}", where)
     if now > not_after:
-        yield Outcome(Status.FAIL, scan.subject, f"certificate expired on {leaf.not_after}", (ident, dates),
-                      Severity.HIGH, key="validity")
+        yield Outcome(
+            Status.FAIL,
+            scan.subject,
+            f"certificate expired on {leaf.not_after}",
+            (ident, dates),
+            Severity.HIGH,
+            key="validity",
+        )
     elif now < not_before:
-        yield Outcome(Status.FAIL, scan.subject, f"certificate not valid before {leaf.not_before}", (ident, dates),
-                      Severity.HIGH, key="validity")
+        yield Outcome(
+            Status.FAIL,
+            scan.subject,
+            f"certificate not valid before {leaf.not_before}",
+            (ident, dates),
+            Severity.HIGH,
+            key="validity",
+        )
     elif not_after - now <= EXPIRY_WARNING:
         days = (not_after - now).days
-        yield Outcome(Status.WARN, scan.subject, f"certificate expires in {days} days ({leaf.not_after})",
-                      (ident, dates), Severity.MEDIUM, key="validity")
+        yield Outcome(
+            Status.WARN,
+            scan.subject,
+            f"certificate expires in {days} days ({leaf.not_after})",
+            (ident, dates),
+            Severity.MEDIUM,
+            key="validity",
+        )
     else:
-        yield Outcome(Status.PASS, scan.subject, f"certificate valid until {leaf.not_after}", (ident, dates),
-                      key="validity")
+        yield Outcome(
+            Status.PASS, scan.subject, f"certificate valid until {leaf.not_after}", (ident, dates), key="validity"
+        )
 
     trust = Observation("trust store", cert.trust_store, where)
     mx_note = " (port 25: opportunistic TLS; DANE decides, see dane.tlsa)" if mx else ""
     if cert.trusted is None:
-        yield Outcome(Status.ERROR, scan.subject, f"chain trust not established: {cert.trust_error}", (ident, trust),
-                      key="trust")
+        yield Outcome(
+            Status.ERROR, scan.subject, f"chain trust not established: {cert.trust_error}", (ident, trust), key="trust"
+        )
     elif cert.trusted:
-        yield Outcome(Status.PASS, scan.subject, "chain validates against the trust store", (ident, trust),
-                      key="trust")
+        yield Outcome(Status.PASS, scan.subject, "chain validates against the trust store", (ident, trust), key="trust")
     else:
-        yield Outcome(Status.WARN if mx else Status.FAIL, scan.subject,
-                      f"chain does not validate: {cert.trust_error}{mx_note}", (ident, trust),
-                      Severity.MEDIUM if mx else Severity.HIGH, key="trust")
+        yield Outcome(
+            Status.WARN if mx else Status.FAIL,
+            scan.subject,
+            f"chain does not validate: {cert.trust_error}{mx_note}",
+            (ident, trust),
+            Severity.MEDIUM if mx else Severity.HIGH,
+            key="trust",
+        )
 
     name = Observation("expected name", cert.hostname, where)
     if cert.hostname_matches is None:
@@ -208,9 +233,14 @@ def _cert_outcomes(scan: TlsScan, profile: Profile, now: datetime) -> Iterator[O
     elif cert.hostname_matches:
         yield Outcome(Status.PASS, scan.subject, f"certificate names {cert.hostname}", (ident, name), key="hostname")
     else:
-        yield Outcome(Status.WARN if mx else Status.FAIL, scan.subject,
-                      f"certificate does not name {cert.hostname}{mx_note}", (ident, name),
-                      Severity.MEDIUM if mx else Severity.HIGH, key="hostname")
+        yield Outcome(
+            Status.WARN if mx else Status.FAIL,
+            scan.subject,
+            f"certificate does not name {cert.hostname}{mx_note}",
+            (ident, name),
+            Severity.MEDIUM if mx else Severity.HIGH,
+            key="hostname",
+        )
 
     year = now.year
     rated: list[tuple[str, Rating]] = [
@@ -219,8 +249,12 @@ def _cert_outcomes(scan: TlsScan, profile: Profile, now: datetime) -> Iterator[O
     for index, item in enumerate(cert.chain):
         if item.self_issued and index > 0:
             continue  # a trust anchor's own signature protects nothing
-        rated.append((f"signature #{index} {item.signature_algorithm}",
-                      rate(profile, "signatures", item.signature_algorithm, year=year)))
+        rated.append(
+            (
+                f"signature #{index} {item.signature_algorithm}",
+                rate(profile, "signatures", item.signature_algorithm, year=year),
+            )
+        )
     graded = _grade(scan, rated, None, f"certificate key and signatures ({profile.label})")
     yield Outcome(graded.status, graded.subject, graded.detail, graded.observations, graded.severity, key="crypto")
 
@@ -233,6 +267,7 @@ def tls_certificate(ctx: CheckContext) -> Iterator[Outcome]:
     algorithms graded by the profile. On port 25 an untrusted or wrongly named
     certificate is a warning: SMTP between MTAs is opportunistic and DANE, not the
     WebPKI, authenticates the MX (RFC 7672). Error: no certificate was obtained."""
+
     def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
         if scan.certificate is None or not scan.certificate.chain:
             yield Outcome(Status.ERROR, scan.subject, "no certificate chain was recorded", key="validity")
@@ -252,6 +287,7 @@ def tls_handshake_signatures(ctx: CheckContext) -> Iterator[Outcome]:
     SHA-1 on request (also with ``@SECLEVEL=2`` in its cipher list); Dovecot refuses. Pass:
     refused, or no TLS 1.2 key exchange is signed (TLS 1.3 forbids SHA-1 signatures).
     Error: the probe could not run and nothing was seen."""
+
     def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
         where = _where(scan)
         leaf = scan.certificate.chain[0] if scan.certificate and scan.certificate.chain else None
@@ -264,7 +300,7 @@ def tls_handshake_signatures(ctx: CheckContext) -> Iterator[Outcome]:
         elif scan.sha1_signatures is False:
             seen = Observation("TLS 1.2 key exchange, client offering only SHA-1", "handshake refused", where)
             yield Outcome(Status.PASS, scan.subject, "SHA-1 handshake signatures are refused", (seen,))
-        elif (gap := _gap(scan, "signatures:") or _gap(scan, f"suites:{TLS12}") or _gap(scan, f"protocol:{TLS12}")):
+        elif gap := _gap(scan, "signatures:") or _gap(scan, f"suites:{TLS12}") or _gap(scan, f"protocol:{TLS12}"):
             yield Outcome(Status.ERROR, scan.subject, f"could not test SHA-1 handshake signatures: {gap}")
         elif scan.protocols.get(TLS12) and not scan.suites.get(TLS12):
             yield Outcome(Status.ERROR, scan.subject, "TLS 1.2 is accepted but its suites are unknown")
@@ -293,6 +329,7 @@ def tls_vulnerabilities(ctx: CheckContext) -> Iterator[Outcome]:
     Fail: any of them found (severity of the worst). Error: a probe could not run.
     Pass: all probes ran (or were not applicable, e.g. no RSA key transport for ROBOT).
     These are the attacks the BayLDA's 2014 mail-server sweep and TR-02102-2 §3.3.4 name."""
+
     def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
         where = _where(scan)
         obs = tuple(Observation(v.name, f"{v.status}: {v.detail}", where) for v in scan.vulnerabilities)

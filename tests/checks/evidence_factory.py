@@ -39,6 +39,24 @@ def policy_fetch(body: str = GOOD_POLICY, **changes: Any) -> HttpFetch:
     return replace(fetched, **changes)
 
 
+def spf_answers(*answers: tuple[str, str, tuple[str, ...]]) -> tuple[DnsAnswer, ...]:
+    """Recorded answers for the SPF evaluation: (name, type, records); no records = NODATA."""
+    return tuple(
+        DnsAnswer(name, rdtype, "ok", records=records, ttl=300) if records else DnsAnswer(name, rdtype, "nodata")
+        for name, rdtype, records in answers
+    )
+
+
+# What evaluating the factory's "v=spf1 mx -all" looks up: the MX set, then each MX host.
+GOOD_SPF_LOOKUPS = spf_answers(
+    (DOMAIN, "MX", ("10 mx1.example.org.", "20 mx2.example.org.")),
+    ("mx1.example.org", "A", ("192.0.2.25",)),
+    ("mx2.example.org", "A", ("192.0.2.25",)),
+    ("mx1.example.org", "AAAA", ("2001:db8::25",)),
+    ("mx2.example.org", "AAAA", ("2001:db8::25",)),
+)
+
+
 def mail_dns(**changes: Any) -> MailDns:
     base = MailDns(
         mta_sts_record=txt(f"_mta-sts.{DOMAIN}", "v=STSv1; id=20261101;"),
@@ -46,6 +64,7 @@ def mail_dns(**changes: Any) -> MailDns:
         spf_record=txt(DOMAIN, "v=spf1 mx -all"),
         dmarc_record=txt(f"_dmarc.{DOMAIN}", "v=DMARC1; p=reject; rua=mailto:dmarc@example.org"),
         mta_sts_policy=policy_fetch(),
+        spf_lookups=GOOD_SPF_LOOKUPS,
     )
     return replace(base, **changes)
 
@@ -74,4 +93,15 @@ def evidence(**changes: Any) -> Evidence:
     return replace(base, **changes)
 
 
-__all__ = ["DOMAIN", "GOOD_POLICY", "PreviousPolicy", "discovery", "evidence", "mail_dns", "policy_fetch", "txt"]
+__all__ = [
+    "DOMAIN",
+    "GOOD_POLICY",
+    "GOOD_SPF_LOOKUPS",
+    "spf_answers",
+    "PreviousPolicy",
+    "discovery",
+    "evidence",
+    "mail_dns",
+    "policy_fetch",
+    "txt",
+]

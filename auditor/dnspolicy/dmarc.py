@@ -1,0 +1,180 @@
+"""DMARC: the ``_dmarc`` TXT record read as a receiver must (RFC 7489 §6.3, §6.4, §6.6.3).
+
+Every problem is reported with what a receiver does about it: discard the record
+(no DMARC processing), act as if ``p=none`` (§6.6.3 step 6: invalid ``p``/``sp`` with a
+valid ``rua``), or ignore one tag and use its default (§6.3). DMARCbis tags ``np``,
+``psd`` and ``t`` are recognised and validated. Hand-written: checkdmarc's parser does
+DNS I/O while parsing, raises at the first error and follows DMARCbis where this
+audit grades RFC 7489 behaviour (``pct``, organizational domain from the PSL).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from auditor.dnspolicy.tags import TagList, split_tags, starts_with_version
+
+POLICIES = ("none", "quarantine", "reject")
+_DISCARD = "receivers discard it and apply no DMARC policy (RFC 7489 §6.6.3)"
+_FO = re.compile(r"[01ds]([ \t]*:[ \t]*[01ds])*", re.IGNORECASE)
+_RF = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*([ \t]*:[ \t]*[A-Za-z0-9][A-Za-z0-9-]*)*")
+_SIZE = re.compile(r"!\d+[kmgtKMGT]?$")
+_MAILTO = re.compile(r"mailto:[^@\s,;!]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z0-9-]{1,63}\.?", re.IGNORECASE)
+_CHOICES = {"adkim": ("r", "s"), "aspf": ("r", "s"), "psd": ("y", "n", "u"), "t": ("y", "n")}
+KNOWN_TAGS = frozenset({"v", "p", "sp", "np", "rua", "ruf", "adkim", "aspf", "ri", "fo", "rf", "pct", "psd", "t"})
+
+
+@dataclass(frozen=True, slots=True)
+class DmarcRecord:
+    """One ``_dmarc`` TXT set as a receiver reads it.
+
+    ``status``: ``absent`` (no record begins with ``v=DMARC1``), ``multiple`` and
+    ``invalid`` (receivers apply no DMARC), ``downgraded`` (receivers act as if ``p=none``),
+    ``valid``. ``problems`` says why for the first four; ``notes`` lists tags receivers
+    ignore (falling back to defaults) in a record that still applies.
+    """
+
+    status: str
+    policy: str | None = None
+    subdomain_policy: str | None = None
+    nonexistent_policy: str | None = None
+    pct: int = 100
+    testing: bool = False
+    rua: tuple[str, ...] = ()
+    ruf: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    text: str | None = None
+
+    @property
+    def applies(self) -> bool:
+        return self.status in ("valid", "downgraded")
+
+    def policy_for(self, *, own_domain: bool, nonexistent: bool = False) -> str | None:
+        """The policy a receiver applies to mail from the record's domain (``own_domain``) or
+        from a subdomain that inherits it (§6.6.3 step 3: ``sp``, else ``p``; DMARCbis ``np``)."""
+        if not self.applies:
+            return None
+        if self.status == "downgraded":
+            return "none"
+        if own_domain:
+            return self.policy
+        if nonexistent and self.nonexistent_policy:
+            return self.nonexistent_policy
+        return self.subdomain_policy or self.policy
+
+
+def report_uris(value: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``dmarc-uri *(*WSP "," *WSP dmarc-uri)`` (§6.4): the usable mailto: URIs and the problems."""
+    good: list[str] = []
+    problems: list[str] = []
+    for raw in value.split(","):
+        uri = raw.strip(" \t")
+        bare = _SIZE.sub("", uri)
+        if _MAILTO.fullmatch(bare):
+            good.append(bare)
+        elif ":" in bare and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+", bare):
+            problems.append(f"{uri[:80]!r}: receivers are only required to send to mailto: URIs (RFC 7489 §6.2)")
+        else:
+            problems.append(f"{uri[:80]!r} is not a URI (RFC 7489 §6.4)")
+    return tuple(good), tuple(problems)
+
+
+def parse_dmarc(records: tuple[str, ...]) -> DmarcRecord:
+    """Select the one record beginning with ``v=DMARC1`` and grade it tag by tag."""
+    chosen = [r for r in records if starts_with_version(r, "DMARC1", space_around_equals=True)]
+    if not chosen:
+        near = [r for r in records if r.strip().lower().replace(" ", "").startswith("v=dmarc")]
+        if near:
+            return DmarcRecord(
+                "absent",
+                problems=(f"{near[0][:60]!r} does not begin with exactly v=DMARC1 (RFC 7489 §6.4): {_DISCARD}",),
+            )
+        return DmarcRecord("absent", problems=("no TXT record begins with v=DMARC1",))
+    if len(chosen) > 1:
+        return DmarcRecord("multiple", problems=(f"{len(chosen)} DMARC records: {_DISCARD}",))
+    return _grade(chosen[0], split_tags(chosen[0], space_around_equals=True))
+
+
+def _grade(text: str, fields: TagList) -> DmarcRecord:
+    notes = [f"{p}: receivers skip it (RFC 7489 §6.3)" for p in fields.problems]
+    by_key: dict[str, str] = {}
+    for key in fields.duplicates():
+        if key not in ("p", "sp", "np") and len(set(fields.values(key))) > 1:
+            notes.append(
+                f"{key}= is given {len(fields.values(key))} times with different values (RFC 7489 §6.4 has each once)"
+            )
+    for tag in fields.tags[1:]:
+        by_key.setdefault(tag.key, tag.value)
+        if tag.key not in KNOWN_TAGS:
+            notes.append(f"unknown tag {tag.name[:32]}= is ignored (RFC 7489 §6.3)")
+    rua, rua_problems = report_uris(by_key["rua"]) if "rua" in by_key else ((), ())
+    ruf, ruf_problems = report_uris(by_key["ruf"]) if "ruf" in by_key else ((), ())
+    notes += [f"rua: {p}" for p in rua_problems] + [f"ruf: {p}" for p in ruf_problems]
+    notes += _tag_notes(by_key)
+    policy, p_problem = _policy_tag(fields, "p")
+    sp, sp_problem = _policy_tag(fields, "sp")
+    np_, np_problem = _policy_tag(fields, "np")
+    if np_problem:
+        notes.append(f"{np_problem}: receivers ignore np= and use sp=/p= for non-existent subdomains (DMARCbis)")
+    if p_problem is None and len(fields.tags) > 1 and fields.tags[1].key != "p":
+        notes.append("p= is not the second tag as RFC 7489 §6.3 requires; most receivers still read it")
+    pct = 100
+    if "pct" in by_key:
+        value = by_key["pct"]
+        if re.fullmatch(r"\d{1,3}", value) and int(value) <= 100:
+            pct = int(value)
+        else:
+            notes.append(
+                f"pct={value[:20]!r} is not a whole number 0-100: receivers ignore it"
+                " and apply the policy to all mail (RFC 7489 §6.3)"
+            )
+    testing = by_key.get("t", "n").lower() == "y"
+    base = DmarcRecord(
+        "valid",
+        policy=policy,
+        subdomain_policy=sp if sp_problem is None else None,
+        nonexistent_policy=np_ if np_problem is None else None,
+        pct=pct,
+        testing=testing,
+        rua=rua,
+        ruf=ruf,
+        notes=tuple(notes),
+        text=text,
+    )
+    broken = [p for p in (p_problem, sp_problem) if p]
+    if not broken:
+        return base
+    if rua:
+        why = "receivers act as if the record said p=none (RFC 7489 §6.6.3 step 6, a valid rua is present)"
+        return replace(base, status="downgraded", policy="none", problems=(*broken, why))
+    why = "with no valid rua either, receivers apply no DMARC policy (RFC 7489 §6.6.3 step 6)"
+    return replace(base, status="invalid", policy=None, problems=(*broken, why))
+
+
+def _policy_tag(fields: TagList, key: str) -> tuple[str | None, str | None]:
+    """(valid value, problem) of ``p``/``sp``/``np``; a missing ``p`` is a problem, missing others are not."""
+    values = fields.values(key)
+    if not values:
+        return None, ("the record has no p= tag (RFC 7489 §6.3 requires it)" if key == "p" else None)
+    if len({v.lower() for v in values}) > 1:
+        return None, f"{key}= is given {len(values)} times with different values ({', '.join(values[:3])})"
+    value = values[0].lower()
+    if value not in POLICIES:
+        return None, f"{key}={values[0][:30]!r} is not none, quarantine or reject"
+    return value, None
+
+
+def _tag_notes(by_key: dict[str, str]) -> list[str]:
+    notes: list[str] = []
+    for key, choices in _CHOICES.items():
+        if key in by_key and by_key[key].lower() not in choices:
+            notes.append(f"{key}={by_key[key][:20]!r} is not one of {'/'.join(choices)}: receivers use the default")
+    if "fo" in by_key and not _FO.fullmatch(by_key["fo"]):
+        notes.append(f"fo={by_key['fo'][:20]!r} is not a ':'-list of 0, 1, d, s: receivers use fo=0 (RFC 7489 §6.3)")
+    if "rf" in by_key and not _RF.fullmatch(by_key["rf"]):
+        notes.append(f"rf={by_key['rf'][:20]!r} is not a ':'-list of format names: receivers use afrf (RFC 7489 §6.3)")
+    if "ri" in by_key and not (by_key["ri"].isdigit() and int(by_key["ri"]) < 2**32):
+        notes.append(f"ri={by_key['ri'][:20]!r} is not a whole number of seconds: receivers use 86400 (RFC 7489 §6.3)")
+    return notes

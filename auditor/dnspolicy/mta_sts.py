@@ -1,0 +1,127 @@
+"""MTA-STS: the ``_mta-sts`` TXT record (RFC 8461 §3.1) and the policy file (§3.2).
+
+Hand-written because they are tiny tag/line formats and the kept libraries either do
+network I/O while parsing (checkdmarc) or stop at the first error; checks must stay
+pure and report every problem. Each parser returns problems as values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from auditor.dnspolicy.tags import EXT_NAME, EXT_VALUE, split_tags, starts_with_version, trailing_space_problem
+
+_STS_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
+
+
+@dataclass(frozen=True, slots=True)
+class StsRecord:
+    """What a sending MTA makes of the ``_mta-sts`` TXT set (RFC 8461 §3.1).
+
+    ``usable`` is False when senders must assume the domain has no MTA-STS policy:
+    no record beginning with ``v=STSv1``, more than one, or one that breaks the grammar.
+    """
+
+    usable: bool
+    policy_id: str | None
+    problems: tuple[str, ...]
+    candidates: int = 0
+
+    @property
+    def version(self) -> str | None:
+        return "STSv1" if self.candidates else None
+
+
+@dataclass(frozen=True, slots=True)
+class StsPolicy:
+    version: str | None
+    mode: str | None
+    max_age: int | None
+    mx: tuple[str, ...]
+    problems: tuple[str, ...]
+
+
+_NO_POLICY = "senders must assume the domain has no MTA-STS policy (RFC 8461 §3.1)"
+
+
+def parse_sts_record(records: tuple[str, ...]) -> StsRecord:
+    """Select and parse the record as RFC 8461 §3.1 tells senders to."""
+    sts = [r for r in records if starts_with_version(r, "STSv1")]
+    if not sts:
+        others = [r for r in records if r.lstrip().lower().startswith("v=sts")]
+        why = (
+            f"no TXT record begins with v=STSv1 (found {others[0][:60]!r})"
+            if others
+            else "no TXT record begins with v=STSv1"
+        )
+        return StsRecord(False, None, (f"{why}: {_NO_POLICY}",))
+    if len(sts) > 1:
+        return StsRecord(False, None, (f"{len(sts)} records begin with v=STSv1: {_NO_POLICY}",), len(sts))
+    text = sts[0]
+    fields = split_tags(text, space_around_equals=False)
+    problems = [f"{p} (RFC 8461 §3.1 grammar)" for p in fields.problems]
+    problems += trailing_space_problem(text)
+    ids = fields.values("id")
+    policy_id = ids[0] if ids else None
+    for tag in fields.tags[1:]:
+        if tag.name == "id":
+            if not _STS_ID.match(tag.value):
+                problems.append(f"id={tag.value[:40]!r} is not 1-32 letters or digits (RFC 8461 §3.1)")
+        elif not EXT_NAME.fullmatch(tag.name) or not EXT_VALUE.fullmatch(tag.value):
+            problems.append(f"field {tag.name[:32]}={tag.value[:32]!r} is not a valid extension field (RFC 8461 §3.1)")
+    if not ids:
+        problems.append("the record has no id= field, which RFC 8461 §3.1 requires")
+    elif len(ids) > 1:
+        problems.append(f"id= appears {len(ids)} times: senders cannot tell which policy is current")
+    if problems:
+        return StsRecord(False, policy_id, (*problems, f"so {_NO_POLICY}"), 1)
+    return StsRecord(True, policy_id, (), 1)
+
+
+def parse_sts_policy(body: str) -> StsPolicy:
+    """RFC 8461 §3.2 key/value lines; unknown keys are ignored, as the RFC requires."""
+    values: dict[str, str] = {}
+    mx: list[str] = []
+    problems: list[str] = []
+    for number, raw in enumerate(body.splitlines()[:200], start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            problems.append(f"line {number}: not a 'key: value' line")
+            continue
+        key, value = key.strip(), value.strip()
+        if key == "mx":
+            mx.append(value.lower().rstrip("."))
+        else:
+            values.setdefault(key, value)
+    version = values.get("version")
+    if version != "STSv1":
+        problems.append(f"version must be STSv1, found {version!r}" if version else "version line missing")
+    mode = values.get("mode")
+    if mode not in ("enforce", "testing", "none"):
+        problems.append(f"mode must be enforce, testing or none, found {mode!r}" if mode else "mode line missing")
+    max_age: int | None = None
+    raw_age = values.get("max_age")
+    if raw_age is None:
+        problems.append("max_age line missing")
+    elif not raw_age.isdigit() or len(raw_age) > 10:
+        problems.append(f"max_age must be a whole number of seconds, found {raw_age!r}")
+    else:
+        max_age = int(raw_age)
+        if max_age > 31557600:
+            problems.append("max_age exceeds the RFC 8461 maximum of 31557600 s")
+    if mode in ("enforce", "testing") and not mx:
+        problems.append("no mx: lines although mode is not none")
+    return StsPolicy(version, mode, max_age, tuple(mx), tuple(problems))
+
+
+def mx_matches(pattern: str, host: str) -> bool:
+    """RFC 8461 §4.1: a leading ``*.`` matches exactly one leftmost label."""
+    pattern, host = pattern.lower().rstrip("."), host.lower().rstrip(".")
+    if pattern.startswith("*."):
+        head, dot, rest = host.partition(".")
+        return bool(head) and bool(dot) and rest == pattern[2:]
+    return pattern == host

@@ -1,0 +1,133 @@
+"""SPF (RFC 7208): does the domain's record tell receivers which servers may send for it?
+
+SPF protects the integrity of the sender identity (GDPR Art. 32(1)(b), 5(1)(f)): without a
+record that ends in a fail for strangers, anyone can send mail as the domain, and DMARC
+(which needs an aligned SPF or DKIM pass) cannot reject it. The record is evaluated as a
+receiver would (pyspf's ``check_host()`` over the DNS answers collected once in the run),
+for an address no record should authorise: that walks every include and redirect, applies
+the 10-lookup and 2-void-lookup limits, and yields the domain's answer to strangers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.dnspolicy.spf import STRANGERS, SpfEvaluation, evaluate, lint_record, replay, spf_records
+from auditor.evidence import DnsAnswer, MailDns
+from auditor.models import Need, Observation, Outcome, Severity, Status
+from auditor.registry import CheckContext, check
+
+from .dns_common import graded_record, not_collected, record_obs, records_of
+
+_RESTRICTS = {"fail": 0, "softfail": 1}  # results for strangers, best first
+
+
+@check("spf.record", needs=[Need.NETWORK], area="dns")
+def spf_record(ctx: CheckContext) -> Iterator[Outcome]:
+    """Pass: exactly one SPF record (§4.5) that evaluates without error (§4.6 syntax, §4.6.4
+    limits, §5.2/§6.1 targets) to ``fail`` for addresses it does not list. Warn: ``softfail``
+    (``~all``), ``ptr`` (§5.5), or ranges far larger than a mail service's. Fail: no record
+    (result none), several records or any error that makes receivers return permerror, or a
+    result other than fail/softfail for strangers (``+all``, ``?all``, no ``all``,
+    ``ip4:0.0.0.0/0``). Error: a lookup failed (temperror), so the record could not be judged."""
+    domain, answer, gate = graded_record(ctx, "spf_record")
+    mail = ctx.evidence.mail_dns
+    if gate is not None or answer is None or mail is None:
+        yield gate or not_collected(domain, ctx)
+        return
+    obs = record_obs(answer)
+    found = spf_records(records_of(answer))
+    if not found:
+        yield Outcome(Status.FAIL, domain, _no_record(records_of(answer)), obs)
+        return
+    if len(found) > 1:
+        yield Outcome(
+            Status.FAIL,
+            domain,
+            f"{len(found)} SPF records: receivers return permerror (RFC 7208 §4.5), so SPF never passes "
+            "for this domain and DMARC must rely on DKIM alone",
+            obs,
+        )
+        return
+    source = replay((answer, *mail.spf_lookups))
+    results = [(ip, evaluate(source, ip=ip, domain=domain)) for ip in STRANGERS]
+    obs += tuple(Observation("evaluation", _describe(ip, ev)) for ip, ev in results)
+    obs += _included(mail, domain)
+    yield _grade(domain, found[0], results, mail, obs)
+
+
+def _no_record(records: tuple[str, ...]) -> str:
+    near = [r for r in records if r.strip().lower().startswith("v=spf")]
+    base = "no SPF record: receivers get the result none (RFC 7208 §4.5), so any server may send mail as this domain"
+    if near:
+        return f"{base}; {near[0][:60]!r} is not one, a record must begin with exactly 'v=spf1' (RFC 7208 §4.5)"
+    return base
+
+
+def _describe(ip: str, ev: SpfEvaluation) -> str:
+    return f"for an unlisted sender {ip}: {ev.result} ({ev.lookups} of 10 DNS lookups, {ev.void_lookups} void)"
+
+
+def _included(mail: MailDns, domain: str) -> tuple[Observation, ...]:
+    """The SPF records that include/redirect reached, as evidence of what was evaluated."""
+    reached = [a for a in mail.spf_lookups if a.rdtype == "TXT" and spf_records(records_of(a))]
+    return tuple(o for a in reached[:20] for o in record_obs(_only_spf(a)))
+
+
+def _only_spf(answer: DnsAnswer) -> DnsAnswer:
+    return DnsAnswer(answer.name, answer.rdtype, answer.status, spf_records(answer.records))
+
+
+def _grade(
+    domain: str, record: str, results: list[tuple[str, SpfEvaluation]], mail: MailDns, obs: tuple[Observation, ...]
+) -> Outcome:
+    for ip, ev in results:
+        if ev.result == "temperror":
+            return Outcome(
+                Status.ERROR,
+                domain,
+                f"SPF could not be evaluated for {ip}: a DNS lookup failed ({ev.explanation}); receivers would "
+                "return temperror (RFC 7208 §4.4)",
+                obs,
+            )
+    for _ip, ev in results:
+        if ev.result == "permerror":
+            return Outcome(
+                Status.FAIL,
+                domain,
+                f"receivers return permerror ({ev.section}): {ev.explanation.removeprefix('SPF Permanent Error: ')}; "
+                "SPF never passes for this domain, DMARC must rely on DKIM alone, and some receivers reject its mail",
+                obs,
+                severity=Severity.HIGH,
+            )
+    notes = [
+        n
+        for a in (DnsAnswer(domain, "TXT", "ok", (record,)), *mail.spf_lookups)
+        for r in spf_records(records_of(a))
+        for n in lint_record(r, a.name)
+    ]
+    worst = max(results, key=lambda item: _RESTRICTS.get(item[1].result, 9))
+    ip, ev = worst
+    if ev.result not in _RESTRICTS or any(n.severe for n in notes):
+        why = "; ".join(n.text for n in notes if n.severe) or f"the result for an unlisted sender {ip} is {ev.result}"
+        return Outcome(
+            Status.FAIL,
+            domain,
+            f"SPF does not restrict senders: {why}, so receivers accept mail from any server as this domain",
+            obs,
+            severity=Severity.HIGH if ev.result == "pass" or any(n.severe for n in notes) else None,
+        )
+    lint = "; ".join(n.text for n in notes)
+    if ev.result == "softfail":
+        extra = f"; also {lint}" if lint else ""
+        return Outcome(
+            Status.WARN,
+            domain,
+            f"SPF ends in softfail (~all) for unlisted senders: receivers mark but usually accept such mail{extra}",
+            obs,
+            severity=Severity.LOW,
+        )
+    if notes:
+        return Outcome(Status.WARN, domain, f"SPF fails unlisted senders, but {lint}", obs, severity=Severity.LOW)
+    lookups = max(e.lookups for _i, e in results)
+    return Outcome(Status.PASS, domain, f"SPF fails unlisted senders ({lookups} of 10 DNS lookups used)", obs)

@@ -20,12 +20,13 @@ from auditor.collectors.dane import collect_dane
 from auditor.collectors.dialogs import collect_dialogs
 from auditor.collectors.discovery import discover
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
-from auditor.collectors.host import collect_host
+from auditor.collectors.host.collect import collect_host
 from auditor.collectors.mail_dns import collect_mail_dns
-from auditor.collectors.tls import collect_tls
+from auditor.collectors.tls.collector import collect_tls
 from auditor.deadline import Deadline
 from auditor.dnspolicy import parse_sts_record
-from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Discovery, DnsAnswer, Evidence, PreviousPolicy, Target
+from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target
+from auditor.evidence.network import Discovery, DnsAnswer, PreviousPolicy
 from auditor.models import InputFile, Need
 from auditor.state import StateStore
 

@@ -16,12 +16,10 @@ import logging
 import types
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from auditor.evidence import Evidence
 from auditor.models import Finding, Need, Outcome, Severity
-
-if TYPE_CHECKING:
-    from auditor.evidence import Evidence
 
 log = logging.getLogger(__name__)
 

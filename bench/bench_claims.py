@@ -42,7 +42,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from auditor.claims import extract_claims, statement_from_bytes  # noqa: E402
-from auditor.claims.model import Claim, ClaimSet  # noqa: E402
+from auditor.evidence.claims import Claim, ClaimSet  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent / ".." / "shared"

@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from auditor.hostdata.logs import collect_logs  # noqa: E402
+from auditor.collectors.host.logs.disk import collect_logs  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 HEAD_BYTES = 8 * 1024

@@ -38,8 +38,8 @@ from sslyze import (
     ServerScanRequest,
 )
 
-from auditor.collectors.tls import collect_tls
-from auditor.evidence import Endpoint
+from auditor.collectors.tls.collector import collect_tls
+from auditor.evidence.network import Endpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 CA = ROOT / "tests/lab/run/ca/ca.pem"

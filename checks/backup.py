@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.claims.model import Claim, period_days
-from auditor.host.readers.backups import BackupRetention
+from auditor.evidence.backup import BackupRetention
+from auditor.evidence.claims import Claim, period_days
 from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 

@@ -16,9 +16,9 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from auditor.claims.model import Claim
-from auditor.collectors.host_model import DovecotTransport, PostfixService
-from auditor.host.model import Setting
+from auditor.evidence.claims import Claim
+from auditor.evidence.host import DovecotTransport, PostfixService
+from auditor.evidence.settings import Setting
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 

@@ -17,7 +17,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from auditor.evidence import DaneLookup, MxHost
+from auditor.evidence.network import DaneLookup, MxHost
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 

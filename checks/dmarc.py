@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from auditor.dnspolicy import DmarcRecord, parse_dmarc
-from auditor.evidence import DnsAnswer, MailDns
+from auditor.evidence.network import DnsAnswer, MailDns
 from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 

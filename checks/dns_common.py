@@ -6,7 +6,7 @@ is reported (an error, never a fail), and the observations that show the records
 
 from __future__ import annotations
 
-from auditor.evidence import DnsAnswer, MailDns
+from auditor.evidence.network import DnsAnswer, MailDns
 from auditor.models import Location, Observation, Outcome, Status
 from auditor.registry import CheckContext
 

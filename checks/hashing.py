@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.claims.model import Claim
-from auditor.collectors.host_model import UserDatabase
-from auditor.host.model import Setting
-from auditor.host.readers.admintools import PasswordWriter
-from auditor.hostdata.hashes import WEAK_SCHEMES, scheme_of
+from auditor.collectors.host.readers.admintools import PasswordWriter
+from auditor.evidence.claims import Claim
+from auditor.evidence.hash_schemes import WEAK_SCHEMES, scheme_of
+from auditor.evidence.host import UserDatabase
+from auditor.evidence.settings import Setting
 from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 

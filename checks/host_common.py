@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from auditor.claims.model import Claim, ClaimSet, period_days
-from auditor.collectors.host_model import HostEvidence, UserDatabase
-from auditor.host.model import Setting, SourceRef
+from auditor.evidence.claims import Claim, ClaimSet, period_days
+from auditor.evidence.host import HostEvidence, UserDatabase
+from auditor.evidence.settings import Setting, SourceRef
 from auditor.models import ClaimRef, Location, Observation, Outcome, Status
 from auditor.registry import CheckContext
 

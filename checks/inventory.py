@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.claims.model import Claim, ClaimSet
-from auditor.collectors.host_model import HostEvidence, LogFamily, UserDatabase
+from auditor.evidence.claims import Claim, ClaimSet
+from auditor.evidence.host import HostEvidence, LogFamily, UserDatabase
 from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 
 from .host_common import FAMILY_SUBJECTS, claim_obs, claim_ref, claims_of, db_location, host_of, location, no_host
 
-#: Database categories (auditor/hostdata/lexicon.yaml) -> statement fields or subjects that declare them.
+#: Database categories (auditor/collectors/host/db/lexicon.yaml) -> statement fields or subjects that declare them.
 #: A category is also declared by a field of its own name (a hand-edited claims file may use it).
 CATEGORY_DECLARED_BY: dict[str, frozenset[str]] = {
     "password": frozenset({"password-hash"}),
@@ -41,7 +41,7 @@ CATEGORY_DECLARED_BY: dict[str, frozenset[str]] = {
 OPERATIONAL: frozenset[str] = frozenset({"quota-usage", "language-preference", "session", "message-id"})
 #: Undeclared categories graded high (content-like or secret data; see the catalogue's inventory rationale).
 HIGH: frozenset[str] = frozenset({"message-content", "second-factor"})
-#: Logged field kinds (auditor/hostdata timestamps.fields_in, web log formats) -> declaring statement fields.
+#: Logged field kinds (host logs: timestamps.fields_in, web log formats) -> declaring statement fields.
 FIELD_DECLARED_BY: dict[str, frozenset[str]] = {
     "ip-address": frozenset({"ip-address"}),
     "e-mail-address": frozenset({"e-mail-address", "sender", "recipient", "username"}),

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Iterator
 
 from auditor.dnspolicy import mx_matches, parse_sts_policy, parse_sts_record, parse_tlsrpt
-from auditor.evidence import HttpFetch, MailDns
+from auditor.evidence.network import HttpFetch, MailDns
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 

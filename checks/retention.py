@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.claims.model import period_days
-from auditor.collectors.host_model import LogFamily, LogTarget
+from auditor.evidence.claims import period_days
+from auditor.evidence.host import LogFamily, LogTarget
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 

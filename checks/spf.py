@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.dnspolicy.spf import STRANGERS, SpfEvaluation, evaluate, lint_record, replay, spf_records
-from auditor.evidence import DnsAnswer, MailDns
+from auditor.evidence.network import DnsAnswer, MailDns
 from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 

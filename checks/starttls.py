@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from auditor.collectors.dialogs_types import DialogResult, Probe
+from auditor.evidence.dialogs import DialogResult, Probe
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from auditor.collectors.tls.model import TLS12, VERSIONS, TlsScan
+from auditor.evidence.tls import TLS12, VERSIONS, TlsScan
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.profiles import Profile, ProfileError, Rating, load_profile, rate, rate_key
 from auditor.registry import CheckContext, check

@@ -23,11 +23,11 @@ import auditor.checks.retention as retention_checks
 import pytest
 from auditor.reports.sarif import render_sarif
 
-from auditor.claims import ClaimSet, extract_claims, load_statement, write_claims_yaml
-from auditor.claims.model import Claim
+from auditor.claims import extract_claims, load_statement, write_claims_yaml
 from auditor.cli import main
-from auditor.collectors.host import collect_host
+from auditor.collectors.host.collect import collect_host
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target, evidence_to_json
+from auditor.evidence.claims import Claim, ClaimSet
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Severity, Status
 from auditor.registry import checks_in_module

@@ -8,8 +8,8 @@ from __future__ import annotations
 import functools
 import re
 
-from auditor.claims.model import Citation
 from auditor.claims.vocab import LawInfo, vocabulary
+from auditor.evidence.claims import Citation
 
 _ABBREV = r"(?:\s*\((?:BDSG|TKG|TMG|TTDSG|TDDDG)\))?"
 _OLD_VERSION = r"(?:\s*a\.\s?F\.|\s+alte[rn]? Fassung)?"

@@ -17,8 +17,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from auditor.claims.model import Citation, Claim, ClaimSet, Span, valid_period
 from auditor.claims.vocab import vocabulary
+from auditor.evidence.claims import Citation, Claim, ClaimSet, Span, valid_period
 from auditor.fsutil import atomic_write
 from auditor.safeload import InputFileError, YamlDocument, load_yaml
 

@@ -13,11 +13,11 @@ from dataclasses import replace
 
 from auditor.claims import rules
 from auditor.claims.citations import find_citations
-from auditor.claims.model import Claim, ClaimSet, Span, claim_id
 from auditor.claims.periods import find_periods
 from auditor.claims.reader import StatementText, detect_language
 from auditor.claims.segment import Unit, segment
 from auditor.claims.vocab import lower, vocabulary
+from auditor.evidence.claims import Claim, ClaimSet, Span, claim_id
 
 #: Longer "sentences" are not read for claims (a wall of text without punctuation).
 MAX_UNIT_CHARS = 4000

@@ -13,13 +13,12 @@ import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 
-if TYPE_CHECKING:
-    from auditor.collectors.dnsclient import DnsClient
-    from auditor.deadline import Deadline
+from auditor.collectors.dnsclient import DnsClient
+from auditor.collectors.https import fetch_bytes
+from auditor.deadline import Deadline
 
 MAX_BYTES = 5_000_000
 
@@ -267,9 +266,6 @@ def _fetch(
 ) -> StatementText:
     """Fetched with the scan's own HTTPS client (``--resolver`` and ``--ca-file`` apply),
     decoded from the bytes that arrived."""
-    # Imported here: the collectors' evidence types import the claims package.
-    from auditor.collectors.https import fetch_bytes
-
     fetched, data = fetch_bytes(url, dns_client, ca_file=ca_file, timeout=timeout, max_bytes=max_bytes,
                                 accept="text/html, text/markdown;q=0.9, text/plain;q=0.8",
                                 deadline=deadline)  # fmt: skip
@@ -341,7 +337,5 @@ def load_statement(
     if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.IGNORECASE):
         if not source.lower().startswith("https://"):
             raise StatementError(f"{source}: only https:// URLs are fetched (the statement must be authentic)")
-        from auditor.collectors.dnsclient import DnsClient
-
         return _fetch(source, dns_client or DnsClient(), ca_file, timeout, max_bytes, deadline)
     return statement_from_bytes(_read_file(source, max_bytes), source, max_bytes=max_bytes)

@@ -22,7 +22,7 @@ import dns.resolver
 from auditor.collectors.dnsclient import DnsClient
 from auditor.collectors.dnssec import TrustAnchor, Validator, query_signed
 from auditor.deadline import DeadlineExpired
-from auditor.evidence import DaneLookup, DnsAnswer, MxHost
+from auditor.evidence.network import DaneLookup, DnsAnswer, MxHost
 
 MAX_TLSA = 16
 

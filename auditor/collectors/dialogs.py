@@ -31,8 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from auditor.collectors.dialogs_http import http_dialog
 from auditor.collectors.dialogs_io import Conn, DialogError, clip
 from auditor.collectors.dialogs_proto import Rec, imap_dialog, implicit_tls_dialog, pop3_dialog, smtp_dialog
-from auditor.collectors.dialogs_types import DialogResult
-from auditor.evidence import Endpoint
+from auditor.evidence.dialogs import DialogResult
+from auditor.evidence.network import Endpoint
 
 STEP_TIMEOUT = 10.0  # one read or handshake; Dovecot delays failed logins by ~2 s
 DIALOG_TIMEOUT = 60.0  # one whole dialog

@@ -12,7 +12,7 @@ import socket
 import ssl
 
 from auditor.collectors.dialogs_io import Conn, DialogError, clip
-from auditor.collectors.dialogs_types import HttpProbe
+from auditor.evidence.dialogs import HttpProbe
 
 _MAX_HEADERS = 100
 

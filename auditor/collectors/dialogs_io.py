@@ -15,8 +15,8 @@ import socket
 import ssl
 import time
 
-from auditor.collectors.dialogs_types import TlsSession
 from auditor.deadline import Deadline
+from auditor.evidence.dialogs import TlsSession
 
 MAX_LINE = 4096
 MAX_TOTAL = 64 * 1024

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from auditor.collectors.dialogs_io import Conn, DialogError, clip
-from auditor.collectors.dialogs_types import (
+from auditor.evidence.dialogs import (
     VERDICT_ACCEPTED,
     VERDICT_PROCESSED,
     VERDICT_REFUSED,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from auditor.collectors.dnsclient import DnsClient
-from auditor.evidence import Discovery, DnsAnswer, Endpoint, MxHost
+from auditor.evidence.network import Discovery, DnsAnswer, Endpoint, MxHost
 
 # RFC 6186 / RFC 8314 service labels → (proto, default port, tls mode)
 SRV_SERVICES: dict[str, tuple[str, str]] = {

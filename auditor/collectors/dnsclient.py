@@ -20,7 +20,7 @@ import dns.rdatatype
 import dns.resolver
 
 from auditor.deadline import Deadline
-from auditor.evidence import DnsAnswer
+from auditor.evidence.network import DnsAnswer
 
 MAX_RECORDS = 64
 MAX_RECORD_CHARS = 4096

@@ -22,7 +22,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from auditor.collectors.dnsclient import DnsClient
 from auditor.deadline import Deadline, Watch
-from auditor.evidence import HttpFetch
+from auditor.evidence.network import HttpFetch
 
 USER_AGENT = "auditor (privacy-compliance audit; +https://example.invalid/auditor)"
 

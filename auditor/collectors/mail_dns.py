@@ -19,7 +19,7 @@ from auditor.collectors.https import fetch
 from auditor.deadline import Deadline
 from auditor.dnspolicy import parse_dmarc, parse_sts_record
 from auditor.dnspolicy.spf import STRANGERS, evaluate
-from auditor.evidence import DnsAnswer, HttpFetch, MailDns, PreviousPolicy
+from auditor.evidence.network import DnsAnswer, HttpFetch, MailDns, PreviousPolicy
 
 POLICY_MAX_BYTES = 65536  # RFC 8461 policies are a few lines; anything this large is hostile
 MAX_REPORT_AUTH = 8  # external report destinations checked (RFC 7489 §7.1); more is hostile

@@ -24,7 +24,7 @@ from enum import StrEnum
 
 import spf  # type: ignore[import-untyped]
 
-from auditor.evidence import DnsAnswer
+from auditor.evidence.network import DnsAnswer
 
 DnsSource = Callable[[str, str], DnsAnswer]
 """(name, rdtype) -> answer; the only way an evaluation reaches DNS."""

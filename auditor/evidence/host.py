@@ -12,14 +12,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor.host.model import Setting, SourceRef
-from auditor.host.readers.admintools import PasswordWriter
-from auditor.host.readers.backups import BackupConfig
-from auditor.host.templates import TemplateFile
-from auditor.hostdata.model import InventoryEvidence, LogFamilyEvidence
+from auditor.evidence.backup import BackupConfig
+from auditor.evidence.settings import Setting, SourceRef
+from auditor.evidence.stored import InventoryEvidence, LogFamilyEvidence
 
 #: Log families in check-id spelling (``retention.<family>``).
 LOG_FAMILIES: tuple[str, ...] = ("mail", "web-access", "webmail", "cloud", "auth", "journal")
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFile:
+    """A configuration file that is an unrendered template.
+
+    ``languages``: the shape families seen; ``placeholders``: how many placeholders and tags;
+    ``logic_lines``: 1-based lines inside template branches or loops (their settings may not
+    exist once rendered); ``first_line``: where the first placeholder is.
+    """
+
+    path: str
+    languages: tuple[str, ...]
+    placeholders: int
+    first_line: int
+    logic_lines: tuple[tuple[int, int], ...] = ()
+
+    def in_logic(self, line: int) -> bool:
+        return any(start <= line <= end for start, end in self.logic_lines)
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordWriter:
+    """A tool that writes new mail passwords, the scheme it writes (``None``: its word is unknown) and why."""
+
+    tool: str
+    setting: Setting
+    scheme: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,17 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from auditor.evidence import (
-    Discovery,
-    DnsAnswer,
-    Endpoint,
-    Evidence,
-    HttpFetch,
-    MailDns,
-    MxHost,
-    PreviousPolicy,
-    Target,
-)
+from auditor.evidence import Evidence, Target
+from auditor.evidence.network import Discovery, DnsAnswer, Endpoint, HttpFetch, MailDns, MxHost, PreviousPolicy
 
 DOMAIN = "example.org"
 GOOD_POLICY = "version: STSv1\nmode: enforce\nmx: mx1.example.org\nmx: *.example.org\nmax_age: 1209600\n"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from auditor.claims.model import Claim, ClaimSet
-from auditor.collectors.host_model import HostEvidence, LogFamily, LoggedField, LogTarget, UserDatabase
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target
-from auditor.host.model import Setting, SourceRef
-from auditor.host.readers.backups import BackupConfig, BackupRetention
-from auditor.hostdata.model import ColumnInfo, InventoryEvidence, LogFamilyEvidence, LogFileInfo, TableInfo
+from auditor.evidence.backup import BackupConfig, BackupRetention
+from auditor.evidence.claims import Claim, ClaimSet
+from auditor.evidence.host import HostEvidence, LogFamily, LoggedField, LogTarget, UserDatabase
+from auditor.evidence.settings import Setting, SourceRef
+from auditor.evidence.stored import ColumnInfo, InventoryEvidence, LogFamilyEvidence, LogFileInfo, TableInfo
 
 NOW = "2026-11-23T10:00:00+00:00"
 STATEMENT = "datenschutz.md"

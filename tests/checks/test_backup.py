@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import auditor.checks.backup as backup_checks
 
-from auditor.claims.model import Claim
-from auditor.collectors.host_model import HostError, HostEvidence
+from auditor.evidence.claims import Claim
+from auditor.evidence.host import HostError, HostEvidence
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Location, Severity, Status
 from auditor.registry import checks_in_module

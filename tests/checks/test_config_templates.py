@@ -6,9 +6,8 @@ import auditor.checks.config_templates as templates_checks
 import auditor.checks.config_transport as transport_checks
 import auditor.checks.hashing as hashing_checks
 
-from auditor.collectors.host_model import DovecotTransport, PostfixService
-from auditor.host.model import Setting
-from auditor.host.templates import TemplateFile
+from auditor.evidence.host import DovecotTransport, PostfixService, TemplateFile
+from auditor.evidence.settings import Setting
 from auditor.metadata import packaged_metadata
 from auditor.models import Status
 from auditor.registry import checks_in_module

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import auditor.checks.config_transport as transport_checks
 
-from auditor.collectors.host import collect_host
+from auditor.collectors.host.collect import collect_host
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Location, Severity, Status
 from auditor.registry import checks_in_module

@@ -8,19 +8,19 @@ import hashlib
 from dataclasses import replace
 
 import pytest
+from auditor.checks.dane import tlsa_matches
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
-from auditor.collectors.tls.model import CertificateObservation, TlsScan
-from auditor.evidence import DaneLookup, DnsAnswer
+from auditor.evidence.network import DaneLookup, DnsAnswer
+from auditor.evidence.tls import CertificateObservation, TlsScan
 from auditor.metadata import packaged_metadata
 from auditor.models import Severity, Status
 from auditor.registry import load_checks
 from auditor.runner import evaluate
-from checks.dane import tlsa_matches
 from tests.checks.evidence_factory import discovery, evidence
 
 DANE = [c for c in load_checks(packaged_metadata()) if c.meta.id == "dane.tlsa"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import auditor.checks.hashing as hashing_checks
 
-from auditor.claims.model import Claim
-from auditor.collectors.host_model import DovecotTransport, HostEvidence, UserDatabase
-from auditor.host.model import Setting
-from auditor.host.readers.admintools import PasswordWriter
+from auditor.collectors.host.readers.admintools import PasswordWriter
+from auditor.evidence.claims import Claim
+from auditor.evidence.host import DovecotTransport, HostEvidence, UserDatabase
+from auditor.evidence.settings import Setting
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Location, Severity, Status
 from auditor.registry import checks_in_module

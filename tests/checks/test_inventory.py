@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import auditor.checks.inventory as inventory_checks
 
-from auditor.claims.model import Claim
-from auditor.collectors.host_model import HostEvidence, UserDatabase
+from auditor.evidence.claims import Claim
+from auditor.evidence.host import HostEvidence, UserDatabase
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Location, Severity, Status
 from auditor.registry import checks_in_module

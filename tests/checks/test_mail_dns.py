@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from auditor.evidence import DnsAnswer, PreviousPolicy
+from auditor.evidence.network import DnsAnswer, PreviousPolicy
 from auditor.metadata import packaged_metadata
 from auditor.models import Severity, Status
 from auditor.registry import CheckContext, load_checks

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import auditor.checks.retention as retention_checks
 
-from auditor.claims.model import Claim
-from auditor.collectors.host_model import HostError, HostEvidence, LogFamily, LogTarget
-from auditor.host.model import SourceRef
+from auditor.evidence.claims import Claim
+from auditor.evidence.host import HostError, HostEvidence, LogFamily, LogTarget
+from auditor.evidence.settings import SourceRef
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Location, Severity, Status
 from auditor.registry import checks_in_module

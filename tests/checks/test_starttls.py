@@ -8,8 +8,9 @@ from typing import Any
 import auditor.checks.starttls as starttls_module
 import pytest
 
-from auditor.collectors.dialogs_types import DialogResult, HttpProbe, Probe, TlsSession
-from auditor.evidence import Discovery, DnsAnswer, Endpoint, Evidence, Target, evidence_from_json, evidence_to_json
+from auditor.evidence import Evidence, Target, evidence_from_json, evidence_to_json
+from auditor.evidence.dialogs import DialogResult, HttpProbe, Probe, TlsSession
+from auditor.evidence.network import Discovery, DnsAnswer, Endpoint
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Severity, Status
 from auditor.registry import checks_in_module

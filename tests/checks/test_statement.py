@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import auditor.checks.statement as statement_checks
 
-from auditor.claims import ClaimSet, extract_claims, statement_from_bytes
+from auditor.claims import extract_claims, statement_from_bytes
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target
+from auditor.evidence.claims import ClaimSet
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Outcome, Severity, Status
 from auditor.registry import CheckContext, checks_in_module

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from auditor.collectors.tls.model import (
+from auditor.checks import tls as tls_checks
+
+from auditor.evidence import Evidence, Target, evidence_from_json, evidence_to_json
+from auditor.evidence.tls import (
     AcceptedSuite,
     CertificateObservation,
     CertInfo,
@@ -14,10 +17,8 @@ from auditor.collectors.tls.model import (
     TlsScan,
     VulnResult,
 )
-from auditor.evidence import Evidence, Target, evidence_from_json, evidence_to_json
 from auditor.models import Outcome, Severity, Status
 from auditor.registry import CheckContext
-from checks import tls as tls_checks
 
 NOW = "2026-11-23T10:00:00+00:00"
 X25519 = KeyShare("ECDH", 253, "x25519")

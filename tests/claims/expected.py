@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.claims.model import ClaimSet
+from auditor.evidence.claims import ClaimSet
 
 SEEDS = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds"
 JULI = SEEDS / "000_81b93f4ea328551a.txt"

@@ -9,19 +9,16 @@ import pytest
 import yaml
 
 from auditor.claims import (
-    Claim,
-    ClaimSet,
     ClaimsFileError,
     extract_claims,
     load_statement,
-    period_days,
     read_claims_yaml,
     statement_from_bytes,
-    valid_period,
     write_claims_yaml,
 )
 from auditor.claims.claimsfile import claims_schema
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target, evidence_from_json, evidence_to_json
+from auditor.evidence.claims import Claim, ClaimSet, period_days, valid_period
 from tests.claims import paraphrases
 from tests.claims.expected import JULI, MAILGUN, SEEDS
 

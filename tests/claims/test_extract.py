@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from auditor.claims import extract_claims, load_statement, statement_from_bytes
-from auditor.claims.model import ClaimSet
+from auditor.evidence.claims import ClaimSet
 from tests.claims import paraphrases
 from tests.claims.expected import JULI, JULI_CLAIMS, MAILGUN, MAILGUN_CLAIMS, SEEDS, keys
 

@@ -9,7 +9,7 @@ import pytest
 from auditor.collectors.dane import collect_dane
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
 from auditor.collectors.dnssec import TrustAnchor, TrustAnchorError
-from auditor.evidence import MxHost
+from auditor.evidence.network import MxHost
 
 
 def test_signed_tlsa_is_secure_with_the_anchor_and_insecure_without(lab) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from auditor.collectors.dialogs import collect_dialogs, run_dialog
 from auditor.collectors.dialogs_io import MAX_LINE
-from auditor.evidence import Endpoint
+from auditor.evidence.network import Endpoint
 from tests.collectors.conftest import DialogHandler, DialogServer
 
 HOST = "mx.test.example"

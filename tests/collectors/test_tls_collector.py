@@ -22,8 +22,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from auditor.collectors.tls import TlsScan, collect_tls
-from auditor.evidence import Endpoint, Evidence, Target, evidence_from_json, evidence_to_json
+from auditor.collectors.tls.collector import collect_tls
+from auditor.evidence import Evidence, Target, evidence_from_json, evidence_to_json
+from auditor.evidence.network import Endpoint
+from auditor.evidence.tls import TlsScan
 from tests.collectors.conftest import DialogServer, write_self_signed
 
 HOST = "mx.tls.test"

@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable, Iterable
 
 import pytest
+from auditor.checks import tls as tls_checks
 
-from auditor.collectors.tls import TlsScan, collect_tls
-from auditor.evidence import Endpoint, Evidence, Target
+from auditor.collectors.tls.collector import collect_tls
+from auditor.evidence import Evidence, Target
+from auditor.evidence.network import Endpoint
+from auditor.evidence.tls import TlsScan
 from auditor.models import Outcome, Status
 from auditor.registry import CheckContext
-from checks import tls as tls_checks
 from tests.lab_ports import MAIL_PORTS
 
 pytestmark = pytest.mark.lab

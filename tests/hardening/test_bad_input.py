@@ -20,18 +20,18 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from auditor.claims import StatementError, extract_claims, statement_from_bytes
-from auditor.claims.model import ClaimSet
-from auditor.collectors.host import collect_host
-from auditor.host.readers.backups import read_backups
-from auditor.host.readers.dovecot import read_dovecot
-from auditor.host.readers.journald import read_journald
-from auditor.host.readers.logrotate import read_logrotate
-from auditor.host.readers.postfix import read_postfix
-from auditor.host.readers.rsyslog import read_rsyslog
-from auditor.host.readers.sqlconf import read_sql_lookup
-from auditor.host.readers.webapps import read_nextcloud, read_roundcube
-from auditor.host.readers.weblogs import read_apache, read_nginx
-from auditor.host.root import HostRoot
+from auditor.collectors.host.collect import collect_host
+from auditor.collectors.host.readers.backups import read_backups
+from auditor.collectors.host.readers.dovecot import read_dovecot
+from auditor.collectors.host.readers.journald import read_journald
+from auditor.collectors.host.readers.logrotate import read_logrotate
+from auditor.collectors.host.readers.postfix import read_postfix
+from auditor.collectors.host.readers.rsyslog import read_rsyslog
+from auditor.collectors.host.readers.sqlconf import read_sql_lookup
+from auditor.collectors.host.readers.webapps import read_nextcloud, read_roundcube
+from auditor.collectors.host.readers.weblogs import read_apache, read_nginx
+from auditor.collectors.host.root import HostRoot
+from auditor.evidence.claims import ClaimSet
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hostroot"
 STATEMENTS = Path(__file__).resolve().parents[1] / "lab" / "statement"

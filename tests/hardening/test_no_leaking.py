@@ -15,7 +15,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from auditor.collectors.host import collect_host
+from auditor.collectors.host.collect import collect_host
 from auditor.evidence import evidence_from_json, evidence_to_json
 from tests.conftest import LabInfo
 from tests.hardening.hostile_smtp import run_auditor

@@ -28,10 +28,11 @@ import pytest
 
 import auditor.collect as collect_mod
 from auditor.collect import ScanOptions, collect
-from auditor.collectors.dialogs_types import DialogResult
-from auditor.collectors.host_model import HostError, HostEvidence, LogFamily, UserDatabase
-from auditor.collectors.tls.model import TlsScan, VulnResult
-from auditor.evidence import DaneLookup, Discovery, DnsAnswer, Evidence, HttpFetch, MailDns, evidence_from_json
+from auditor.evidence import Evidence, evidence_from_json
+from auditor.evidence.dialogs import DialogResult
+from auditor.evidence.host import HostError, HostEvidence, LogFamily, UserDatabase
+from auditor.evidence.network import DaneLookup, Discovery, DnsAnswer, HttpFetch, MailDns
+from auditor.evidence.tls import TlsScan, VulnResult
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Status
 from auditor.registry import Check, checks_in_module, load_checks

@@ -26,9 +26,9 @@ from typing import Any
 import yaml
 
 from auditor.claims.claimsfile import read_claims_yaml
-from auditor.claims.model import ClaimSet
-from auditor.collectors.host import collect_host
+from auditor.collectors.host.collect import collect_host
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target
+from auditor.evidence.claims import ClaimSet
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding
 from auditor.registry import load_checks

@@ -20,10 +20,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from auditor.collectors.dialogs import collect_dialogs
-from auditor.collectors.dialogs_types import DialogResult
 from auditor.collectors.discovery import discover
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
-from auditor.evidence import Endpoint, Evidence, Target
+from auditor.evidence import Evidence, Target
+from auditor.evidence.dialogs import DialogResult
+from auditor.evidence.network import Endpoint
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Severity, Status
 from auditor.registry import checks_in_module

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.collectors.tls import collect_tls
-from auditor.evidence import Endpoint
+from auditor.collectors.tls.collector import collect_tls
+from auditor.evidence.network import Endpoint
 from tests.lab_ports import MAIL_PORTS
 
 pytestmark = pytest.mark.lab

@@ -1,11 +1,8 @@
-"""Host configuration readers: what a mail server's own config files say, with file:line.
+"""The host collector: everything read from one host root (``/``, an unpacked snapshot).
 
-Entry points: :func:`read_host` (all readers), :class:`HostRoot` (safe root-relative file
-access), and the per-software readers in :mod:`auditor.host.readers`.
+``collect`` runs it all once per run and returns :class:`auditor.evidence.host.HostEvidence`.
+Its rooms: ``root`` (safe root-relative file access) and ``secrets`` (redaction);
+``config`` and ``readers/`` (what the software's configuration files say, with file:line);
+``logs/`` (which files each log family goes to, and the oldest entry still on disk);
+``db/`` (the user databases the configuration names, and what they store).
 """
-
-from auditor.host.host import HostConfig, read_host
-from auditor.host.model import Setting, SourceRef
-from auditor.host.root import HostRoot
-
-__all__ = ["HostConfig", "HostRoot", "Setting", "SourceRef", "read_host"]

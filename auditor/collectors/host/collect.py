@@ -1,6 +1,6 @@
 """Host collector: read a host root once and return :class:`HostEvidence` for the reconciliation checks.
 
-It runs the configuration readers (:func:`auditor.host.read_host`), derives each log
+It runs the configuration readers (:func:`auditor.collectors.host.config.read_host`), derives each log
 family's files and configured retention, reads the oldest entry still on disk, inventories
 the user database and extracts the TLS/authentication settings the transport check
 grades. Every failure is an error value inside the evidence, never an exception: an
@@ -14,15 +14,15 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from auditor.collectors.host_db import collect_databases, pass_schemes
-from auditor.collectors.host_logs import collect_log_families
-from auditor.collectors.host_model import DovecotTransport, HostError, HostEvidence, PostfixService
-from auditor.host.host import HostConfig, read_host
-from auditor.host.model import Setting
-from auditor.host.readers.dovecot import effective as dovecot_effective
-from auditor.host.readers.postfix import effective as postfix_effective
-from auditor.host.root import HostRoot
-from auditor.host.templates import has_placeholder
+from auditor.collectors.host.config import HostConfig, read_host
+from auditor.collectors.host.db.databases import collect_databases, pass_schemes
+from auditor.collectors.host.logs.families import collect_log_families
+from auditor.collectors.host.readers.dovecot import effective as dovecot_effective
+from auditor.collectors.host.readers.postfix import effective as postfix_effective
+from auditor.collectors.host.root import HostRoot
+from auditor.collectors.host.templates import has_placeholder
+from auditor.evidence.host import DovecotTransport, HostError, HostEvidence, PostfixService
+from auditor.evidence.settings import Setting
 
 #: Postfix parameters the transport check reads, per public smtpd service.
 POSTFIX_TRANSPORT_KEYS = ("smtpd_tls_security_level", "smtpd_use_tls", "smtpd_enforce_tls", "smtpd_tls_auth_only",

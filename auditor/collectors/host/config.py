@@ -10,19 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.host.readers.admintools import AdminTools, plugins_of, read_admin_tools
-from auditor.host.readers.backups import BackupConfig, read_backups
-from auditor.host.readers.containers import ContainerLogging, read_container_logging
-from auditor.host.readers.dovecot import DOVECOT_CONF, DovecotConfig, read_dovecot
-from auditor.host.readers.journald import JournaldConfig, read_journald
-from auditor.host.readers.logrotate import LOGROTATE_CONF, LOGROTATE_D, LogrotateConfig, read_logrotate
-from auditor.host.readers.postfix import MAIN_CF, PostfixConfig, read_postfix, sql_map_paths
-from auditor.host.readers.rsyslog import RSYSLOG_CONF, RsyslogConfig, read_rsyslog
-from auditor.host.readers.sqlconf import DOVECOT_SQL, SqlLookup, postfix_sql_files, read_sql_lookup
-from auditor.host.readers.webapps import PhpConfig, read_nextcloud, read_roundcube
-from auditor.host.readers.weblogs import APACHE_CONFS, NGINX_CONF, WebLogConfig, read_apache, read_nginx
-from auditor.host.root import HostRoot, as_root
-from auditor.host.templates import TemplateFile
+from auditor.collectors.host.readers.admintools import AdminTools, plugins_of, read_admin_tools
+from auditor.collectors.host.readers.backups import read_backups
+from auditor.collectors.host.readers.containers import ContainerLogging, read_container_logging
+from auditor.collectors.host.readers.dovecot import DOVECOT_CONF, DovecotConfig, read_dovecot
+from auditor.collectors.host.readers.journald import JournaldConfig, read_journald
+from auditor.collectors.host.readers.logrotate import LOGROTATE_CONF, LOGROTATE_D, LogrotateConfig, read_logrotate
+from auditor.collectors.host.readers.postfix import MAIN_CF, PostfixConfig, read_postfix, sql_map_paths
+from auditor.collectors.host.readers.rsyslog import RSYSLOG_CONF, RsyslogConfig, read_rsyslog
+from auditor.collectors.host.readers.sqlconf import DOVECOT_SQL, SqlLookup, postfix_sql_files, read_sql_lookup
+from auditor.collectors.host.readers.webapps import PhpConfig, read_nextcloud, read_roundcube
+from auditor.collectors.host.readers.weblogs import APACHE_CONFS, NGINX_CONF, WebLogConfig, read_apache, read_nginx
+from auditor.collectors.host.root import HostRoot, as_root
+from auditor.evidence.backup import BackupConfig
+from auditor.evidence.host import TemplateFile
 
 
 @dataclass(frozen=True, slots=True)

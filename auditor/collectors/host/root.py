@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from auditor.host.templates import TemplateFile, scan
+from auditor.collectors.host.templates import scan
+from auditor.evidence.host import TemplateFile
 
 MAX_CONFIG_BYTES = 5 * 1024 * 1024
 MAX_SYMLINK_HOPS = 40
@@ -118,7 +119,7 @@ class HostRoot:
         """Read a regular file's text (UTF-8, invalid bytes replaced), bounded in size.
 
         A file that turns out to be an unrendered template is noted in :attr:`templates`
-        (``native``: placeholder shapes the file's own format uses, see :mod:`auditor.host.templates`).
+        (``native``: placeholder shapes the file's own format uses, see :mod:`auditor.collectors.host.templates`).
         """
         shown = norm(path)
         limit = self.max_bytes if max_bytes is None else max_bytes

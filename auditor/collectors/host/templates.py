@@ -16,7 +16,8 @@ placeholders there: Dovecot's ``%{user}`` variables, Apache's ``${APACHE_LOG_DIR
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from auditor.evidence.host import TemplateFile
 
 #: Placeholder shapes by template family. Each pattern matches one placeholder or logic tag.
 SHAPES: dict[str, re.Pattern[str]] = {
@@ -44,25 +45,6 @@ _OPEN = re.compile(
 _CLOSE = re.compile(r"\{%-?\s*end\w*\b|\{\{-?\s*end\b|<%-?\s*end\b")
 #: Shapes strong enough to call a file a template on one occurrence.
 _DECISIVE = frozenset({"jinja-go", "erb", "autoconf", "installer"})
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateFile:
-    """A configuration file that is an unrendered template.
-
-    ``languages``: the shape families seen; ``placeholders``: how many placeholders and tags;
-    ``logic_lines``: 1-based lines inside template branches or loops (their settings may not
-    exist once rendered); ``first_line``: where the first placeholder is.
-    """
-
-    path: str
-    languages: tuple[str, ...]
-    placeholders: int
-    first_line: int
-    logic_lines: tuple[tuple[int, int], ...] = ()
-
-    def in_logic(self, line: int) -> bool:
-        return any(start <= line <= end for start, end in self.logic_lines)
 
 
 def _shapes(native: frozenset[str]) -> dict[str, re.Pattern[str]]:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from auditor.collectors.tls.model import CertificateObservation, CertInfo
+from auditor.evidence.tls import CertificateObservation, CertInfo
 
 
 def _key(cert: x509.Certificate) -> tuple[str, int, str | None]:

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from auditor.collectors.tls.model import TlsScan
 from auditor.collectors.tls.scan import ScanTarget, scan_target
-from auditor.evidence import Endpoint
+from auditor.evidence.network import Endpoint
+from auditor.evidence.tls import TlsScan
 
 DEFAULT_EHLO = "auditor.invalid"
 _FALLBACK_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")

@@ -23,8 +23,8 @@ from nassl.ssl_client import (
 from sslyze.plugins.openssl_cipher_suites.cipher_suites import _OPENSSL_TO_RFC_NAMES_MAPPING
 from sslyze.server_connectivity import TlsVersionEnum
 
-from auditor.collectors.tls.model import SSL3, TLS10, TLS11, TLS12, TLS13, KeyShare
 from auditor.collectors.tls.probe import CountingServerInfo, Verdict, run_attempt
+from auditor.evidence.tls import SSL3, TLS10, TLS11, TLS12, TLS13, KeyShare
 
 SSLYZE_VERSION: dict[str, TlsVersionEnum] = {
     SSL3: TlsVersionEnum.SSL_3_0,

@@ -33,7 +33,9 @@ from auditor.collectors.tls.handshake import (
     handshake,
     iana_name,
 )
-from auditor.collectors.tls.model import (
+from auditor.collectors.tls.probe import CountingServerInfo, ScanState
+from auditor.collectors.tls.vulns import run_vulnerabilities
+from auditor.evidence.tls import (
     TLS12,
     TLS13,
     VERSIONS,
@@ -43,8 +45,6 @@ from auditor.collectors.tls.model import (
     TlsScan,
     VulnResult,
 )
-from auditor.collectors.tls.probe import CountingServerInfo, ScanState
-from auditor.collectors.tls.vulns import run_vulnerabilities
 
 STARTTLS_PROTOCOL: dict[str, ProtocolWithOpportunisticTlsEnum] = {
     "smtp": ProtocolWithOpportunisticTlsEnum.SMTP,

@@ -30,8 +30,8 @@ from sslyze.plugins.robot._robot_tester import (
 )
 
 from auditor.collectors.tls.handshake import ALL_SUITES, SSLYZE_VERSION
-from auditor.collectors.tls.model import TLS13, VERSIONS, AcceptedSuite, VulnResult
 from auditor.collectors.tls.probe import CountingServerInfo, classify, run_attempt
+from auditor.evidence.tls import TLS13, VERSIONS, AcceptedSuite, VulnResult
 
 _RENEGOTIATIONS = 3  # a server that honours three in a row has no effective limit
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor.host.root import HostRoot
+from auditor.collectors.host.root import HostRoot
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CORPUS = REPO / ".." / "shared" / "corpus"
 FIXTURE_ROOT = REPO / "tests" / "fixtures" / "hostroot"
 

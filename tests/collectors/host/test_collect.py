@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor.collectors.host import collect_host
-from auditor.collectors.host_model import HostEvidence
+from auditor.collectors.host.collect import collect_host
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target, evidence_from_json, evidence_to_json
+from auditor.evidence.host import HostEvidence
 from tests.collectors import hostroot_builder as hb
 
 PLANTED = ("S3cr3t-DB-Passw0rd", "Planted-DES-Key-0123456", "NcSaltPlanted99", "NcSecretPlanted42")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
-from auditor.host import HostConfig, read_host
-from auditor.host.root import HostRoot
+from auditor.collectors.host.config import HostConfig, read_host
+from auditor.collectors.host.root import HostRoot
 
 
 def test_read_host_fixture_values(hostroot: HostRoot) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.host.root import HostRoot, path_match
+from auditor.collectors.host.root import HostRoot, path_match
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ def test_path_match_keeps_wildcards_within_a_component() -> None:
 
 def test_permission_error_becomes_an_error_value(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Running as root bypasses mode bits, so simulate the kernel's EACCES on open.
-    import auditor.host.root as root_mod
+    import auditor.collectors.host.root as root_mod
 
     def deny(*_args: object, **_kwargs: object) -> int:
         raise PermissionError(13, "Permission denied")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter
 
-from auditor.host import HostConfig, read_host
-from auditor.host.readers.dovecot import read_dovecot
-from auditor.host.root import HostRoot
-from auditor.host.secrets import is_secret_name, scrub
+from auditor.collectors.host.config import HostConfig, read_host
+from auditor.collectors.host.readers.dovecot import read_dovecot
+from auditor.collectors.host.root import HostRoot
+from auditor.collectors.host.secrets import is_secret_name, scrub
 
 PLANTED = ("S3cr3t-DB-Passw0rd", "Planted-DES-Key-0123456", "NcSecretPlanted42", "NcSaltPlanted99",
            "rcmail-!24ByteDESkey*Str")  # fmt: skip

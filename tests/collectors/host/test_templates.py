@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.host.root import HostRoot
-from auditor.host.templates import has_placeholder, scan
+from auditor.collectors.host.root import HostRoot
+from auditor.collectors.host.templates import has_placeholder, scan
 
 TEMPLATES = {
     "/yunohost/conf/postfix/main.cf": "jinja-go",

@@ -1,22 +1,5 @@
-"""Host evidence on disk and in the database: oldest log entries per family, the user-database inventory.
+"""User databases: which ones the host's configuration names (``databases``), and what each stores (``inventory``).
 
-Collectors here do I/O once and return plain frozen values (:mod:`auditor.hostdata.model`)
-that checks evaluate without touching the host again.
+Connections are read-only and bounded; the values (:mod:`auditor.evidence.stored`) hold column
+names, data categories and per-scheme hash counts, never a row, a hash or a password.
 """
-
-from .inventory import collect_inventory
-from .logs import DEFAULT_FAMILIES, collect_log_family, collect_logs
-from .model import ColumnInfo, HostDataError, InventoryEvidence, LogFamilyEvidence, LogFileInfo, TableInfo
-
-__all__ = [
-    "DEFAULT_FAMILIES",
-    "ColumnInfo",
-    "HostDataError",
-    "InventoryEvidence",
-    "LogFamilyEvidence",
-    "LogFileInfo",
-    "TableInfo",
-    "collect_inventory",
-    "collect_log_family",
-    "collect_logs",
-]

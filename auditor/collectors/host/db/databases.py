@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from auditor.collectors.host_model import UserDatabase
-from auditor.host.host import HostConfig
-from auditor.host.model import Setting, SourceRef
-from auditor.host.readers.dovecot import effective as dovecot_effective
-from auditor.host.readers.postfix import sql_map_paths
-from auditor.host.readers.sqlconf import SqlLookup
-from auditor.host.root import HostRoot
-from auditor.host.templates import has_placeholder
-from auditor.hostdata.dsn import DRIVER_ENGINES, DsnError, build_dsn, parse_dsn
-from auditor.hostdata.inventory import collect_inventory
+from auditor.collectors.host.config import HostConfig
+from auditor.collectors.host.db.dsn import DRIVER_ENGINES, DsnError, build_dsn, parse_dsn
+from auditor.collectors.host.db.inventory import collect_inventory
+from auditor.collectors.host.readers.dovecot import effective as dovecot_effective
+from auditor.collectors.host.readers.postfix import sql_map_paths
+from auditor.collectors.host.readers.sqlconf import SqlLookup
+from auditor.collectors.host.root import HostRoot
+from auditor.collectors.host.templates import has_placeholder
+from auditor.evidence.host import UserDatabase
+from auditor.evidence.settings import Setting, SourceRef
 
 CREDENTIALS_NEEDED = "credentials needed: the configuration's password is not read; pass --db DSN"
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from auditor.host.secrets import REDACTED, scrub
+from auditor.collectors.host.secrets import REDACTED, scrub
 
 #: Scheme or configuration driver name (Dovecot ``driver``, Roundcube DSN, Postfix map type) -> engine.
 DRIVER_ENGINES = {

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from .dsn import ParsedDsn
+from auditor.collectors.host.db.dsn import ParsedDsn
 
 MAX_TABLES = 1000
 FETCH_BATCH = 1000

@@ -19,13 +19,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from auditor.host.root import HostRoot, as_root, norm
-
-from .dsn import DsnError, ParsedDsn, parse_dsn, sanitise
-from .engines import Engine, MysqlEngine, PostgresEngine, SqliteEngine
-from .hashes import scheme_of
-from .lexicon import Lexicon
-from .model import ColumnInfo, HostDataError, InventoryEvidence, TableInfo
+from auditor.collectors.host.db.dsn import DsnError, ParsedDsn, parse_dsn, sanitise
+from auditor.collectors.host.db.engines import Engine, MysqlEngine, PostgresEngine, SqliteEngine
+from auditor.collectors.host.db.lexicon import Lexicon
+from auditor.collectors.host.root import HostRoot, as_root, norm
+from auditor.evidence.hash_schemes import scheme_of
+from auditor.evidence.stored import ColumnInfo, HostDataError, InventoryEvidence, TableInfo
 
 DEFAULT_MAX_HASH_ROWS = 100_000
 PASSWORD_CATEGORY = "password"  # noqa: S105 (a category name, not a secret)

@@ -39,10 +39,10 @@ class Lexicon:
     @classmethod
     def load(cls, path: Path | None = None) -> Lexicon:
         """Load ``path`` or the packaged default; raise :class:`LexiconError` on any malformed entry."""
-        where = str(path) if path else "auditor/hostdata/lexicon.yaml"
+        where = str(path) if path else "auditor/collectors/host/db/lexicon.yaml"
         try:
             if path is None:
-                text = resources.files("auditor.hostdata").joinpath("lexicon.yaml").read_text("utf-8")
+                text = resources.files("auditor.collectors.host.db").joinpath("lexicon.yaml").read_text("utf-8")
             else:
                 text = path.read_text("utf-8")
             data = yaml.safe_load(text)

@@ -18,11 +18,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
-from auditor.host.root import HostRoot, NotRegularFile, as_root, open_regular
-
-from .logfiles import HEAD_BYTES, HEAD_LINES, FoundFile, age_order_key, find_files, read_head
-from .model import HostDataError, LogFamilyEvidence
-from .timestamps import fields_in, oldest_in
+from auditor.collectors.host.logs.files import HEAD_BYTES, HEAD_LINES, FoundFile, age_order_key, find_files, read_head
+from auditor.collectors.host.logs.timestamps import fields_in, oldest_in
+from auditor.collectors.host.root import HostRoot, NotRegularFile, as_root, open_regular
+from auditor.evidence.stored import HostDataError, LogFamilyEvidence
 
 #: Where Debian, RHEL and the usual web-app packages put each family's logs (root-relative globs).
 DEFAULT_FAMILIES: dict[str, tuple[str, ...]] = {

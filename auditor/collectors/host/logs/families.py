@@ -5,7 +5,7 @@
 targets of a family come from the configuration (rsyslog routes, nginx/Apache
 ``access_log``, Roundcube ``log_dir``/syslog facility, Nextcloud ``logfile``, journald),
 completed by the usual paths found on disk, and the oldest entry still present is read
-from the rotated files with :mod:`auditor.hostdata`.
+from the rotated files with :mod:`auditor.collectors.host.logs.disk`.
 """
 
 from __future__ import annotations
@@ -14,18 +14,18 @@ import re
 import time
 from collections.abc import Iterable
 
-from auditor.collectors.host_model import LogFamily, LoggedField, LogTarget
-from auditor.host.host import HostConfig
-from auditor.host.model import Setting, SourceRef
-from auditor.host.readers.containers import sink_kind
-from auditor.host.readers.journald import JournaldConfig
-from auditor.host.readers.postfix import effective
-from auditor.host.readers.webapps import PhpConfig, roundcube_effective
-from auditor.host.root import HostRoot, norm
-from auditor.host.templates import has_placeholder
-from auditor.hostdata.logfiles import stream_of
-from auditor.hostdata.logs import DEFAULT_FAMILIES, collect_log_family, host_timezone
-from auditor.hostdata.model import LogFamilyEvidence
+from auditor.collectors.host.config import HostConfig
+from auditor.collectors.host.logs.disk import DEFAULT_FAMILIES, collect_log_family, host_timezone
+from auditor.collectors.host.logs.files import stream_of
+from auditor.collectors.host.readers.containers import sink_kind
+from auditor.collectors.host.readers.journald import JournaldConfig
+from auditor.collectors.host.readers.postfix import effective
+from auditor.collectors.host.readers.webapps import PhpConfig, roundcube_effective
+from auditor.collectors.host.root import HostRoot, norm
+from auditor.collectors.host.templates import has_placeholder
+from auditor.evidence.host import LogFamily, LoggedField, LogTarget
+from auditor.evidence.settings import Setting, SourceRef
+from auditor.evidence.stored import LogFamilyEvidence
 
 #: Our family name -> the hostdata family whose default on-disk paths complete the configured ones.
 _DISK_FAMILY = {"mail": "mail", "web-access": "web-access", "webmail": "webmail-app", "cloud": "cloud-app",

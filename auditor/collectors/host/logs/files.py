@@ -1,6 +1,6 @@
 """Find a log's current, rotated and compressed files inside a host root and read their heads.
 
-Everything goes through :class:`auditor.host.root.HostRoot`, so a symlink in an untrusted
+Everything goes through :class:`auditor.collectors.host.root.HostRoot`, so a symlink in an untrusted
 snapshot can never lead outside it; files are opened with ``O_NOFOLLOW | O_NONBLOCK``
 (a FIFO planted as ``mail.log.1`` cannot hang the audit). Only a bounded head of each
 file is decompressed: the oldest entry of a rotated log is its oldest file's first line,
@@ -21,9 +21,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from auditor.host.root import HostRoot, NotRegularFile, file_kind, norm, open_regular
-
-from .model import HostDataError, LogFileInfo
+from auditor.collectors.host.root import HostRoot, NotRegularFile, file_kind, norm, open_regular
+from auditor.evidence.stored import HostDataError, LogFileInfo
 
 HEAD_BYTES = 16 * 1024
 HEAD_LINES = 200

@@ -5,7 +5,7 @@ decodes whatever crypt(3) format a value has (``$1$``, ``$6$``, ``$2y$`` ...). W
 password gets is decided by whatever writes it: an admin panel (PostfixAdmin), the webmail's
 password plugin (Roundcube), an installer's admin tool (iRedAdmin, mailcow). Each names its
 scheme in its own vocabulary; :data:`SCHEME_NAMES` maps them to the names
-:func:`auditor.hostdata.hashes.scheme_of` uses. Files are read as data (PHP literals, Python
+:func:`auditor.evidence.hash_schemes.scheme_of` uses. Files are read as data (PHP literals, Python
 and shell assignments), never executed.
 """
 
@@ -15,10 +15,11 @@ import json
 import re
 from dataclasses import dataclass
 
-from auditor.host.model import Setting
-from auditor.host.readers.php_literal import plain
-from auditor.host.readers.webapps import read_php_config
-from auditor.host.root import HostRoot
+from auditor.collectors.host.readers.php_literal import plain
+from auditor.collectors.host.readers.webapps import read_php_config
+from auditor.collectors.host.root import HostRoot
+from auditor.evidence.host import PasswordWriter
+from auditor.evidence.settings import Setting
 
 POSTFIXADMIN_DIRS = ("/etc/postfixadmin", "/usr/share/postfixadmin", "/var/www/postfixadmin",
                      "/var/www/html/postfixadmin", "/srv/postfixadmin", "/usr/share/webapps/postfixadmin")  # fmt: skip
@@ -52,15 +53,6 @@ SCHEME_NAMES: dict[str, str] = {
 }  # fmt: skip
 #: Roundcube's ``password_crypt_hash`` when ``password_algorithm`` is ``crypt`` (its default: md5).
 _CRYPT_HASH = {"md5": "MD5-CRYPT", "blowfish": "BLF-CRYPT", "sha256": "SHA256-CRYPT", "sha512": "SHA512-CRYPT"}
-
-
-@dataclass(frozen=True, slots=True)
-class PasswordWriter:
-    """A tool that writes new mail passwords, the scheme it writes (``None``: its word is unknown) and why."""
-
-    tool: str
-    setting: Setting
-    scheme: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 
 import yaml
 
-from auditor.host.model import PERIOD_DAYS, Setting, err
-from auditor.host.root import HostRoot
+from auditor.collectors.host.root import HostRoot
+from auditor.evidence.backup import BackupConfig, BackupRetention
+from auditor.evidence.settings import PERIOD_DAYS, Setting, err
 
 #: borg/borgmatic ``keep_*`` levels: the shared periods plus finer ones and ``last`` (no span).
 KEEP_DAYS = {"secondly": 1 / 86400, "minutely": 1 / 1440, **PERIOD_DAYS, "last": 0.0}
@@ -26,39 +26,6 @@ BORGMATIC_PATHS = ("/etc/borgmatic/config.yaml", "/etc/borgmatic.d/*.yaml", "/ro
 CRON_PATHS = ("/etc/crontab", "/etc/cron.d/*", "/etc/cron.daily/*", "/etc/cron.weekly/*", "/var/spool/cron/crontabs/*",
               "/etc/systemd/system/*.service", "/usr/local/bin/*backup*", "/etc/default/*backup*")  # fmt: skip
 RSNAPSHOT_CONF = "/etc/rsnapshot.conf"
-
-
-@dataclass(frozen=True, slots=True)
-class BackupRetention:
-    """The retention one backup configuration implies.
-
-    ``longest_days``: the oldest backup it keeps, in days (``None`` with ``unbounded``
-    when nothing prunes, e.g. no keep rule or a ``-1`` count). ``effective`` is False for
-    dry runs: then nothing is ever deleted.
-    """
-
-    tool: str
-    file: str
-    line: int
-    rules: tuple[Setting, ...]
-    longest_days: float | None
-    unbounded: bool
-    effective: bool = True
-    caveats: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class BackupConfig:
-    retentions: tuple[BackupRetention, ...]
-    files: tuple[str, ...]
-    errors: tuple[str, ...] = ()
-
-    @property
-    def longest_days(self) -> float | None:
-        """Longest effective retention over all tools (``None`` if any is unbounded or none found)."""
-        if not self.retentions or any(r.unbounded or not r.effective for r in self.retentions):
-            return None
-        return max(r.longest_days or 0.0 for r in self.retentions)
 
 
 def parse_borg_span(text: str) -> float | None:

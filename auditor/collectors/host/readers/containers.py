@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from auditor.host.model import Setting, err
-from auditor.host.root import HostRoot
+from auditor.collectors.host.root import HostRoot
+from auditor.evidence.settings import Setting, err
 
 DAEMON_JSON = "/etc/docker/daemon.json"
 COMPOSE_GLOBS = tuple(f"{base}/{name}" for base in ("", "/opt/*", "/srv/*", "/root/*", "/home/*/*", "/etc/*")

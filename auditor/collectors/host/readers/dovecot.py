@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.host.model import Setting, default_setting, err
-from auditor.host.readers.includes import IncludingReader, logical_lines
-from auditor.host.root import HostRoot, as_root, norm
-from auditor.host.secrets import REDACTED, is_secret_name, scrub
+from auditor.collectors.host.readers.includes import IncludingReader, logical_lines
+from auditor.collectors.host.root import HostRoot, as_root, norm
+from auditor.collectors.host.secrets import REDACTED, is_secret_name, scrub
+from auditor.evidence.settings import Setting, default_setting, err
 
 DOVECOT_CONF = "/etc/dovecot/dovecot.conf"
 MAX_INCLUDE_DEPTH = 10

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.host.model import err
-from auditor.host.root import FileText, HostRoot
+from auditor.collectors.host.root import FileText, HostRoot
+from auditor.evidence.settings import err
 
 MAX_FILES = 1000
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from auditor.host.model import DAY, Setting, default_setting, err
-from auditor.host.root import HostRoot
+from auditor.collectors.host.root import HostRoot
+from auditor.evidence.settings import DAY, Setting, default_setting, err
 
 _MAIN = ("/etc/systemd/journald.conf", "/run/systemd/journald.conf", "/usr/local/lib/systemd/journald.conf",
          "/usr/lib/systemd/journald.conf")  # fmt: skip

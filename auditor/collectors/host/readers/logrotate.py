@@ -13,10 +13,10 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from auditor.host.model import PERIOD_DAYS, Setting, err
-from auditor.host.readers.includes import IncludingReader
-from auditor.host.root import HostRoot, as_root, norm, path_match
-from auditor.host.templates import has_placeholder
+from auditor.collectors.host.readers.includes import IncludingReader
+from auditor.collectors.host.root import HostRoot, as_root, norm, path_match
+from auditor.collectors.host.templates import has_placeholder
+from auditor.evidence.settings import PERIOD_DAYS, Setting, err
 
 LOGROTATE_CONF = "/etc/logrotate.conf"
 LOGROTATE_D = "/etc/logrotate.d"

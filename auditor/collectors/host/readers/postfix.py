@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.host.model import Setting, default_setting, err
-from auditor.host.root import HostRoot, as_root
-from auditor.host.secrets import REDACTED, is_secret_name
+from auditor.collectors.host.root import HostRoot, as_root
+from auditor.collectors.host.secrets import REDACTED, is_secret_name
+from auditor.evidence.settings import Setting, default_setting, err
 
 MAIN_CF = "/etc/postfix/main.cf"
 MASTER_CF = "/etc/postfix/master.cf"

@@ -12,9 +12,9 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from auditor.host.model import SourceRef, err
-from auditor.host.readers.includes import IncludingReader, logical_lines
-from auditor.host.root import HostRoot
+from auditor.collectors.host.readers.includes import IncludingReader, logical_lines
+from auditor.collectors.host.root import HostRoot
+from auditor.evidence.settings import SourceRef, err
 
 RSYSLOG_CONF = "/etc/rsyslog.conf"
 SEVERITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from auditor.host.model import Setting, err
-from auditor.host.root import HostRoot
-from auditor.host.secrets import is_secret_name, scrub
+from auditor.collectors.host.root import HostRoot
+from auditor.collectors.host.secrets import is_secret_name, scrub
+from auditor.evidence.settings import Setting, err
 
 DOVECOT_SQL = "/etc/dovecot/dovecot-sql.conf.ext"
 _QUERY_KEYS = ("password_query", "user_query", "iterate_query", "query")

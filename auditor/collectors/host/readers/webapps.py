@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from auditor.host.model import Setting, default_setting, err
-from auditor.host.readers.php_literal import Parser, Token, plain, tokenize
-from auditor.host.root import HostRoot
-from auditor.host.secrets import REDACTED, is_secret_name, scrub
+from auditor.collectors.host.readers.php_literal import Parser, Token, plain, tokenize
+from auditor.collectors.host.root import HostRoot
+from auditor.collectors.host.secrets import REDACTED, is_secret_name, scrub
+from auditor.evidence.settings import Setting, default_setting, err
 
 ROUNDCUBE_DIRS = ("/etc/roundcube", "/usr/share/roundcube/config", "/var/www/roundcube/config",
                   "/var/www/html/roundcube/config", "/usr/share/webapps/roundcubemail/config")  # fmt: skip

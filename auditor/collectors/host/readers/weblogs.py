@@ -12,9 +12,9 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from auditor.host.model import SourceRef, err
-from auditor.host.readers.includes import IncludingReader, logical_lines
-from auditor.host.root import HostRoot, norm
+from auditor.collectors.host.readers.includes import IncludingReader, logical_lines
+from auditor.collectors.host.root import HostRoot, norm
+from auditor.evidence.settings import SourceRef, err
 
 NGINX_CONF = "/etc/nginx/nginx.conf"
 APACHE_CONFS = ("/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf")

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from auditor.hostdata.dsn import parse_dsn, sanitise
-from auditor.hostdata.engines import MysqlEngine, PostgresEngine, SqliteEngine
-from auditor.hostdata.hashes import scheme_of
-from auditor.hostdata.inventory import collect_inventory
-from auditor.hostdata.lexicon import Lexicon, LexiconError
-from auditor.hostdata.model import InventoryEvidence
+from auditor.collectors.host.db.dsn import parse_dsn, sanitise
+from auditor.collectors.host.db.engines import MysqlEngine, PostgresEngine, SqliteEngine
+from auditor.collectors.host.db.inventory import collect_inventory
+from auditor.collectors.host.db.lexicon import Lexicon, LexiconError
+from auditor.evidence.hash_schemes import scheme_of
+from auditor.evidence.stored import InventoryEvidence
 
 SECRET = "S3cr3t-planted"
 HASH_MARK = "HASHMARKq7"  # planted in every stored hash; must never reach the evidence
@@ -235,7 +235,7 @@ def test_lexicon_errors_name_file_and_rule(tmp_path: Path) -> None:
 
 
 def test_build_dsn_from_config_parts() -> None:
-    from auditor.hostdata.dsn import DsnError, build_dsn
+    from auditor.collectors.host.db.dsn import DsnError, build_dsn
 
     dsn = build_dsn("pgsql", host="127.0.0.1", port="5432", user="dovecot", database="mail", password=SECRET)
     assert parse_dsn(dsn).password == SECRET and SECRET not in parse_dsn(dsn).redacted()
@@ -249,7 +249,7 @@ def test_build_dsn_from_config_parts() -> None:
 
 
 def test_pg_dsn_from_build_dsn_connects(pg_database: tuple[str, str]) -> None:
-    from auditor.hostdata.dsn import build_dsn
+    from auditor.collectors.host.db.dsn import build_dsn
 
     name, user = pg_database
     ev = collect_inventory(build_dsn("pgsql", host="127.0.0.1", port=5432, user=user, database=name, password=SECRET))
@@ -257,7 +257,7 @@ def test_pg_dsn_from_build_dsn_connects(pg_database: tuple[str, str]) -> None:
 
 
 def test_unreachable_server_fails_with_the_start_command() -> None:
-    from tests.hostdata.conftest import MARIADB_START, ensure_server
+    from tests.collectors.host.db.conftest import MARIADB_START, ensure_server
 
     calls: list[str] = []
 

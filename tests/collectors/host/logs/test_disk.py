@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
-from auditor.hostdata.logs import DEFAULT_FAMILIES, collect_log_family, collect_logs
-from auditor.hostdata.model import LogFamilyEvidence
-from auditor.hostdata.timestamps import fields_in, infer_year, parse_line
+from auditor.collectors.host.logs.disk import DEFAULT_FAMILIES, collect_log_family, collect_logs
+from auditor.collectors.host.logs.timestamps import fields_in, infer_year, parse_line
+from auditor.evidence.stored import LogFamilyEvidence
 
 NOW = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
 
@@ -264,8 +264,8 @@ def test_fields_are_kinds_only() -> None:
 def test_sparse_padded_and_bomb_files_cost_only_their_head(tmp_path: Path) -> None:
     import time
 
-    from auditor.host.root import HostRoot
-    from auditor.hostdata.logfiles import HEAD_BYTES, find_files, read_head
+    from auditor.collectors.host.logs.files import HEAD_BYTES, find_files, read_head
+    from auditor.collectors.host.root import HostRoot
 
     lines = _syslog(NOW - timedelta(days=40))
     big = _write(tmp_path, "/var/log/mail.log.3.gz", lines, mtime=NOW - timedelta(days=30), comp="gz")
@@ -296,7 +296,7 @@ def test_time_budget_exhausted_is_an_error(tmp_path: Path) -> None:
 
 
 def test_dotfiles_skipped_odd_names_and_listing_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from auditor.hostdata import logfiles
+    from auditor.collectors.host.logs import files as logfiles
 
     _write(tmp_path, "/var/log/roundcubemail/.htaccess", ["deny from all"], mtime=NOW)
     _write(tmp_path, "/var/log/roundcubemail/errors.log", ["[20-Nov-2026 07:00:00 +0100]: x"], mtime=NOW)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.host.readers.admintools import read_admin_tools, scheme_name
-from auditor.host.root import HostRoot
+from auditor.collectors.host.readers.admintools import read_admin_tools, scheme_name
+from auditor.collectors.host.root import HostRoot
 from tests.hostroots.assemble import distro_cache
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.host.readers.backups import parse_borg_span, read_backups, read_borgmatic, scan_commands
-from auditor.host.root import HostRoot
+from auditor.collectors.host.readers.backups import parse_borg_span, read_backups, read_borgmatic, scan_commands
+from auditor.collectors.host.root import HostRoot
 
 
 def test_fixture_all_tools(hostroot: HostRoot) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.host.readers.containers import read_container_logging, sink_kind
-from auditor.host.root import HostRoot
+from auditor.collectors.host.readers.containers import read_container_logging, sink_kind
+from auditor.collectors.host.root import HostRoot
 
 
 def test_sink_kinds() -> None:

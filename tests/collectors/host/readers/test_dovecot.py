@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.host.readers.dovecot import dovecot_effective, effective, read_dovecot
-from auditor.host.root import HostRoot
+from auditor.collectors.host.readers.dovecot import dovecot_effective, effective, read_dovecot
+from auditor.collectors.host.root import HostRoot
 
 
 def test_fixture_includes_and_effective(hostroot: HostRoot) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.host.readers.journald import parse_timespan, read_journald
-from auditor.host.root import HostRoot
+from auditor.collectors.host.readers.journald import parse_timespan, read_journald
+from auditor.collectors.host.root import HostRoot
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.host.readers.logrotate import logrotate_policy_for, read_logrotate
-from auditor.host.root import HostRoot
+from auditor.collectors.host.readers.logrotate import logrotate_policy_for, read_logrotate
+from auditor.collectors.host.root import HostRoot
 
 
 def test_fixture_debian_mail_log_weekly_4(hostroot: HostRoot) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.host.readers.php_literal import Expr, Parser, tokenize
+from auditor.collectors.host.readers.php_literal import Expr, Parser, tokenize
 
 
 def _value(src: str) -> object:

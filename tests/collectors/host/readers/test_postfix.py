@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from auditor.host.readers.postfix import effective, parse_main_cf, postfix_effective, read_postfix, sql_map_paths
-from auditor.host.root import HostRoot
+from auditor.collectors.host.readers.postfix import (
+    effective,
+    parse_main_cf,
+    postfix_effective,
+    read_postfix,
+    sql_map_paths,
+)
+from auditor.collectors.host.root import HostRoot
 
 
 def test_fixture_submission_effective_settings(hostroot: HostRoot) -> None:
@@ -47,7 +53,7 @@ def test_expansion_is_bounded_and_unknown_names_stay_literal() -> None:
     assert errors == ("/m:5: not a 'name = value' line: 'bad line'",) or list(errors) == [
         "/m:5: not a 'name = value' line: 'bad line'"
     ]
-    from auditor.host.readers.postfix import PostfixConfig
+    from auditor.collectors.host.readers.postfix import PostfixConfig
 
     eff = effective(PostfixConfig(tuple(settings), (), ("/m",)), None)
     assert eff["c"].value == "${undefined_x} 1"
@@ -56,7 +62,7 @@ def test_expansion_is_bounded_and_unknown_names_stay_literal() -> None:
 
 def test_conditional_expansion() -> None:
     settings, _ = parse_main_cf("/m", "x = yes\ny = ${x?{on}} ${x:off} ${z?set} ${z:unset}\n")
-    from auditor.host.readers.postfix import PostfixConfig
+    from auditor.collectors.host.readers.postfix import PostfixConfig
 
     eff = effective(PostfixConfig(tuple(settings), (), ("/m",)), None)
     assert eff["y"].value == "on   unset"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.host.readers.rsyslog import read_rsyslog, selector_severities
-from auditor.host.root import HostRoot
+from auditor.collectors.host.readers.rsyslog import read_rsyslog, selector_severities
+from auditor.collectors.host.root import HostRoot
 
 
 def test_fixture_mail_goes_to_syslog_and_mail_log(hostroot: HostRoot) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.host.readers.sqlconf import query_shape, read_sql_lookup
-from auditor.host.root import HostRoot
+from auditor.collectors.host.readers.sqlconf import query_shape, read_sql_lookup
+from auditor.collectors.host.root import HostRoot
 
 
 def test_fixture_dovecot_sql(hostroot: HostRoot) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.host.readers.webapps import read_nextcloud, read_roundcube, roundcube_effective
-from auditor.host.root import HostRoot
-from auditor.hostdata.dsn import parse_dsn
+from auditor.collectors.host.db.dsn import parse_dsn
+from auditor.collectors.host.readers.webapps import read_nextcloud, read_roundcube, roundcube_effective
+from auditor.collectors.host.root import HostRoot
 
 
 def test_fixture_roundcube_local_over_defaults(hostroot: HostRoot) -> None:

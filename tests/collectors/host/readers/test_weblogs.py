@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from auditor.host.readers.weblogs import apache_fields, nginx_fields, read_apache, read_nginx
-from auditor.host.root import HostRoot
+from auditor.collectors.host.readers.weblogs import apache_fields, nginx_fields, read_apache, read_nginx
+from auditor.collectors.host.root import HostRoot
 
 
 def test_fixture_nginx_masked_and_combined(hostroot: HostRoot) -> None:

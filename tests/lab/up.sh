@@ -5,6 +5,12 @@
 # Exit status 0 only when every component is up and answering.
 source "$(dirname "$0")/lib.sh"
 
+# Daemons started below must not inherit a caller's lock: `flock /work/lab.lock bash up.sh`
+# passes its lock descriptor down, and a server holding it would keep the lock forever.
+for fd in $(ls /proc/$$/fd); do
+  case "$fd" in 0 | 1 | 2 | 255) ;; *) eval "exec $fd>&-" ;; esac
+done
+
 # Parallel test sessions all call up.sh: one at a time, the rest then find it up.
 exec 8>"$LAB_RUN/.lock"
 flock 8

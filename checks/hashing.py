@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.collectors.host.readers.admintools import PasswordWriter
 from auditor.evidence.claims import Claim
 from auditor.evidence.hash_schemes import WEAK_SCHEMES, scheme_of
-from auditor.evidence.host import UserDatabase
+from auditor.evidence.host import PasswordWriter, UserDatabase
 from auditor.evidence.settings import Setting
 from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check

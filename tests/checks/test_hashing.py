@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import auditor.checks.hashing as hashing_checks
 
-from auditor.collectors.host.readers.admintools import PasswordWriter
 from auditor.evidence.claims import Claim
-from auditor.evidence.host import DovecotTransport, HostEvidence, UserDatabase
+from auditor.evidence.host import DovecotTransport, HostEvidence, PasswordWriter, UserDatabase
 from auditor.evidence.settings import Setting
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Location, Severity, Status

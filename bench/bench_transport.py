@@ -43,15 +43,30 @@ from auditor.evidence.network import Endpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 CA = ROOT / "tests/lab/run/ca/ca.pem"
-PORTS = {25: ("smtp", "starttls"), 587: ("submission", "starttls"), 465: ("submissions", "implicit"),
-         143: ("imap", "starttls"), 993: ("imaps", "implicit"), 110: ("pop3", "starttls"),
-         995: ("pop3s", "implicit")}
-STARTTLS = {"smtp": ProtocolWithOpportunisticTlsEnum.SMTP, "submission": ProtocolWithOpportunisticTlsEnum.SMTP,
-            "imap": ProtocolWithOpportunisticTlsEnum.IMAP, "pop3": ProtocolWithOpportunisticTlsEnum.POP3}
+PORTS = {
+    25: ("smtp", "starttls"),
+    587: ("submission", "starttls"),
+    465: ("submissions", "implicit"),
+    143: ("imap", "starttls"),
+    993: ("imaps", "implicit"),
+    110: ("pop3", "starttls"),
+    995: ("pop3s", "implicit"),
+}
+STARTTLS = {
+    "smtp": ProtocolWithOpportunisticTlsEnum.SMTP,
+    "submission": ProtocolWithOpportunisticTlsEnum.SMTP,
+    "imap": ProtocolWithOpportunisticTlsEnum.IMAP,
+    "pop3": ProtocolWithOpportunisticTlsEnum.POP3,
+}
 TESTSSL_T = {"smtp": "smtp", "submission": "smtp", "imap": "imap", "pop3": "pop3"}
-CIPHER_COMMANDS = {ScanCommand.SSL_2_0_CIPHER_SUITES, ScanCommand.SSL_3_0_CIPHER_SUITES,
-                   ScanCommand.TLS_1_0_CIPHER_SUITES, ScanCommand.TLS_1_1_CIPHER_SUITES,
-                   ScanCommand.TLS_1_2_CIPHER_SUITES, ScanCommand.TLS_1_3_CIPHER_SUITES}
+CIPHER_COMMANDS = {
+    ScanCommand.SSL_2_0_CIPHER_SUITES,
+    ScanCommand.SSL_3_0_CIPHER_SUITES,
+    ScanCommand.TLS_1_0_CIPHER_SUITES,
+    ScanCommand.TLS_1_1_CIPHER_SUITES,
+    ScanCommand.TLS_1_2_CIPHER_SUITES,
+    ScanCommand.TLS_1_3_CIPHER_SUITES,
+}
 
 
 class Relay:
@@ -185,14 +200,24 @@ def testssl(host: str, ip: str, ports: list[int], full: bool) -> tuple[float, di
             subprocess.run([*args, f"{host}:{p}"], capture_output=True, timeout=1800, check=False)
             findings = json.loads(out.read_text()) if out.exists() else []
             suites = sum(1 for f in findings if f["id"].startswith("cipher-") and f["id"].count("_x") == 1)
-            offered = [f["id"] for f in findings if f["id"] in ("SSLv3", "TLS1", "TLS1_1", "TLS1_2", "TLS1_3")
-                       and f["finding"].startswith("offered")]
+            offered = [
+                f["id"]
+                for f in findings
+                if f["id"] in ("SSLv3", "TLS1", "TLS1_1", "TLS1_2", "TLS1_3") and f["finding"].startswith("offered")
+            ]
             summary[p] = f"{suites} suites, {'/'.join(offered)}"
     return time.monotonic() - started, summary
 
 
-def measure(tool: str, scenario: str, target_ip: str, host: str, ports: list[int], relay_ip: str,
-            func: Callable[[str, str, list[int]], tuple[float, dict[int, str]]]) -> list[Run]:
+def measure(
+    tool: str,
+    scenario: str,
+    target_ip: str,
+    host: str,
+    ports: list[int],
+    relay_ip: str,
+    func: Callable[[str, str, list[int]], tuple[float, dict[int, str]]],
+) -> list[Run]:
     with relays(relay_ip, target_ip, ports) as opened:
         elapsed, summary = func(host, relay_ip, ports)
         time.sleep(0.2)
@@ -223,8 +248,7 @@ def main() -> None:
     for n, (tool, func) in enumerate(tools):
         runs += measure(tool, "no delay", "127.0.25.1", "mx.clean.lab.test", all_ports, f"127.0.9.{101 + n}", func)
     for n, (tool, func) in enumerate(tools):
-        runs += measure(tool, "1 s delay", "127.0.25.4", "mx.delayed.lab.test", delay_ports, f"127.0.9.{111 + n}",
-                        func)
+        runs += measure(tool, "1 s delay", "127.0.25.4", "mx.delayed.lab.test", delay_ports, f"127.0.9.{111 + n}", func)
     for n, (tool, func) in enumerate(tools):
         wait_for_anvil()
         runs += measure(tool, "throttled", "127.0.25.3", "mx.throttled.lab.test", [25], f"127.0.9.{121 + n}", func)
@@ -243,8 +267,10 @@ def report(runs: list[Run], delay_ports: list[int]) -> None:
             if not rows:
                 continue
             mean = sum(r.connections for r in rows) / len(rows)
-            print(f"| {scenario} | {tool} | {len(rows)} | {mean:.1f} | {rows[0].seconds:.1f} s "
-                  f"| {rows[0].seconds / len(rows):.1f} |")
+            print(
+                f"| {scenario} | {tool} | {len(rows)} | {mean:.1f} | {rows[0].seconds:.1f} s "
+                f"| {rows[0].seconds / len(rows):.1f} |"
+            )
     print()
     for scenario in ("no delay", "1 s delay"):
         base = {t: per(t, scenario) for t in ("ours", "sslyze", "testssl")}
@@ -252,14 +278,18 @@ def report(runs: list[Run], delay_ports: list[int]) -> None:
             continue
         ours_c = sum(r.connections for r in base["ours"])
         ours_t = base["ours"][0].seconds
-        print(f"{scenario}: connections ours/sslyze = {ours_c / max(sum(r.connections for r in base['sslyze']), 1):.3f}"
-              f", speed-up vs sslyze = {base['sslyze'][0].seconds / ours_t:.1f}x"
-              f", vs testssl.sh = {base['testssl'][0].seconds / ours_t:.1f}x")
+        print(
+            f"{scenario}: connections ours/sslyze = {ours_c / max(sum(r.connections for r in base['sslyze']), 1):.3f}"
+            f", speed-up vs sslyze = {base['sslyze'][0].seconds / ours_t:.1f}x"
+            f", vs testssl.sh = {base['testssl'][0].seconds / ours_t:.1f}x"
+        )
     delayed = per("sslyze", "1 s delay")
     if delayed:
         polite = sum(r.connections for r in delayed) / 2
-        print(f"sslyze held to our politeness (2 connections per IP) would need about {polite:.0f} s "
-              f"behind the 1 s greeting (connections x 1 s / 2).")
+        print(
+            f"sslyze held to our politeness (2 connections per IP) would need about {polite:.0f} s "
+            f"behind the 1 s greeting (connections x 1 s / 2)."
+        )
     print()
     print("| tool | throttled host port 25: what it reported | connections |")
     print("|---|---|---|")

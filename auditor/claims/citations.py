@@ -49,13 +49,19 @@ def find_citations(text: str) -> tuple[Citation, ...]:
                 found.append(Citation(match.group(), match.start(), match.end(), law.law, sec, clause))
             else:
                 info = law.sections.get(sec) or law.repealed_all
-                found.append(Citation(
-                    match.group(), match.start(), match.end(), law.law, sec,
-                    clause=info.clause if info else None,
-                    repealed=bool(info and info.repealed),
-                    current=info.current if info else (),
-                    current_label=info.current_label if info else None,
-                ))
+                found.append(
+                    Citation(
+                        match.group(),
+                        match.start(),
+                        match.end(),
+                        law.law,
+                        sec,
+                        clause=info.clause if info else None,
+                        repealed=bool(info and info.repealed),
+                        current=info.current if info else (),
+                        current_label=info.current_label if info else None,
+                    )
+                )
             taken.append((match.start(), match.end()))
         if bare is None or law.repealed_all is None:
             continue
@@ -63,6 +69,17 @@ def find_citations(text: str) -> tuple[Citation, ...]:
             if any(s <= match.start() < e for s, e in taken):
                 continue
             info = law.repealed_all
-            found.append(Citation(match.group(), match.start(), match.end(), law.law, None, info.clause, True,
-                                  info.current, info.current_label))
+            found.append(
+                Citation(
+                    match.group(),
+                    match.start(),
+                    match.end(),
+                    law.law,
+                    None,
+                    info.clause,
+                    True,
+                    info.current,
+                    info.current_label,
+                )
+            )
     return tuple(sorted(found, key=lambda c: c.start))

@@ -73,12 +73,17 @@ def _semantic_errors(data: dict[str, Any]) -> list[tuple[list[str | int], str]]:
             errors.append(([*where, "id"], f"duplicate claim id {claim['id']!r}"))
         ids.add(claim["id"])
         if claim["subject"] not in vocab.subject_ids:
-            errors.append(([*where, "subject"], f"unknown subject {claim['subject']!r}; known: "
-                           + ", ".join(sorted(vocab.subject_ids))))
+            errors.append(
+                (
+                    [*where, "subject"],
+                    f"unknown subject {claim['subject']!r}; known: " + ", ".join(sorted(vocab.subject_ids)),
+                )
+            )
         for n, field in enumerate(claim.get("fields") or []):
             if field not in vocab.field_ids:
-                errors.append(([*where, "fields", n], f"unknown field {field!r}; known: "
-                               + ", ".join(sorted(vocab.field_ids))))
+                errors.append(
+                    ([*where, "fields", n], f"unknown field {field!r}; known: " + ", ".join(sorted(vocab.field_ids)))
+                )
         period = claim.get("period")
         if period is not None and not valid_period(period):
             errors.append(([*where, "period"], f"period {period!r} is not an ISO 8601 duration or event"))
@@ -97,8 +102,10 @@ def read_claims_yaml(path: str | os.PathLike[str]) -> ClaimSet:
     if problems:
         first = problems[0]
         where = "/".join(map(str, first.absolute_path)) or "top level"
-        raise ClaimsFileError(f"{file}:{document.line(*first.absolute_path)}: {where}: {first.message}"
-                              + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""))
+        raise ClaimsFileError(
+            f"{file}:{document.line(*first.absolute_path)}: {where}: {first.message}"
+            + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else "")
+        )
     semantic = _semantic_errors(data)
     if semantic:
         path_, message = semantic[0]
@@ -107,14 +114,26 @@ def read_claims_yaml(path: str | os.PathLike[str]) -> ClaimSet:
         source=data["source"],
         sha256=data.get("sha256", ""),
         language=data["language"],
-        claims=tuple(Claim(
-            id=c["id"], kind=c["kind"], subject=c["subject"], fields=tuple(c.get("fields") or ()),
-            period=c.get("period"), bound=c.get("bound", "exact"), value=c.get("value"),
-            quote=c.get("quote", ""), start=c.get("start", 0), end=c.get("end", 0),
-            language=c.get("language", data["language"]),
-        ) for c in data["claims"]),
+        claims=tuple(
+            Claim(
+                id=c["id"],
+                kind=c["kind"],
+                subject=c["subject"],
+                fields=tuple(c.get("fields") or ()),
+                period=c.get("period"),
+                bound=c.get("bound", "exact"),
+                value=c.get("value"),
+                quote=c.get("quote", ""),
+                start=c.get("start", 0),
+                end=c.get("end", 0),
+                language=c.get("language", data["language"]),
+            )
+            for c in data["claims"]
+        ),
         understood=tuple(Span(**s) for s in data.get("understood") or ()),
         not_understood=tuple(Span(**s) for s in data.get("not_understood") or ()),
-        cited_law=tuple(Citation(**{"start": 0, "end": 0, **c, "current": tuple(c.get("current") or ())})
-                        for c in data.get("cited_law") or ()),
+        cited_law=tuple(
+            Citation(**{"start": 0, "end": 0, **c, "current": tuple(c.get("current") or ())})
+            for c in data.get("cited_law") or ()
+        ),
     )

@@ -86,7 +86,7 @@ def _drafts(unit: Unit, found: tuple[list[str], str], context: str | None) -> li
 def _merge_fields(claim: Claim, extra: tuple[str, ...], end: int, source: str) -> Claim:
     order = [f.id for f in vocabulary().fields]
     merged = tuple(sorted(set(claim.fields) | set(extra), key=order.index))
-    return replace(claim, fields=merged, end=end, quote=source[claim.start:end])
+    return replace(claim, fields=merged, end=end, quote=source[claim.start : end])
 
 
 def _canonical(fields: tuple[str, ...]) -> tuple[str, ...]:
@@ -103,9 +103,17 @@ def _unit_language(unit: Unit, default: str) -> str:
 
 def _claim(unit: Unit, draft: rules.Draft, default_language: str) -> Claim:
     return Claim(
-        id="", kind=draft.kind, subject=draft.subject, fields=_canonical(draft.fields), period=draft.period,
-        bound="upper" if draft.bound == "upper" else "exact", value=draft.value, quote=unit.text,
-        start=unit.start, end=unit.end, language=_unit_language(unit, default_language),
+        id="",
+        kind=draft.kind,
+        subject=draft.subject,
+        fields=_canonical(draft.fields),
+        period=draft.period,
+        bound="upper" if draft.bound == "upper" else "exact",
+        value=draft.value,
+        quote=unit.text,
+        start=unit.start,
+        end=unit.end,
+        language=_unit_language(unit, default_language),
     )
 
 
@@ -139,9 +147,10 @@ def extract_claims(text: StatementText) -> ClaimSet:
     units = segment(source)
     if len(units) > MAX_UNITS:
         rest = units[MAX_UNITS]
-        preview = source[rest.start:rest.start + 200]
-        not_understood_rest = Span(rest.start, len(source), f"[not read: {len(units) - MAX_UNITS} more sentences] "
-                                   + preview)
+        preview = source[rest.start : rest.start + 200]
+        not_understood_rest = Span(
+            rest.start, len(source), f"[not read: {len(units) - MAX_UNITS} more sentences] " + preview
+        )
         units = units[:MAX_UNITS]
     else:
         not_understood_rest = None

@@ -17,16 +17,24 @@ _UPPER = re.compile(
     r"not longer than|a maximum of|maximum of|innerhalb(?: von)?|binnen|within)\s*(?:für\s+|for\s+|of\s+)?$",
 )
 _EVENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("until-deleted", re.compile(
-        r"bis (?:sie|du|ihr) (?:sie|diese|es|ihn) (?:entfernen|entfernst|entfernt|löschen|löschst|löscht)|"
-        r"bis zur (?:löschung|entfernung) durch|until (?:you )?(?:remove|delete) (?:them|it)\b|"
-        r"until (?:they are|it is) (?:removed|deleted)|until (?:removed|deleted) by you")),
-    ("until-account-deleted", re.compile(
-        r"bis (?:zur )?(?:löschung|kündigung|schließung) (?:des|deines|ihres|eures) (?:kontos|accounts|"
-        r"benutzerkontos|postfachs)|bis (?:ihr|dein|euer) (?:konto|account|postfach) gelöscht|"
-        r"until (?:you )?(?:delete|close) your account|until (?:your|the) account is (?:deleted|closed)|"
-        r"(?:for )?as long as (?:your|the) account (?:exists|is active)|"
-        r"solange (?:dein|ihr|euer|das) (?:konto|account|postfach) besteht")),
+    (
+        "until-deleted",
+        re.compile(
+            r"bis (?:sie|du|ihr) (?:sie|diese|es|ihn) (?:entfernen|entfernst|entfernt|löschen|löschst|löscht)|"
+            r"bis zur (?:löschung|entfernung) durch|until (?:you )?(?:remove|delete) (?:them|it)\b|"
+            r"until (?:they are|it is) (?:removed|deleted)|until (?:removed|deleted) by you"
+        ),
+    ),
+    (
+        "until-account-deleted",
+        re.compile(
+            r"bis (?:zur )?(?:löschung|kündigung|schließung) (?:des|deines|ihres|eures) (?:kontos|accounts|"
+            r"benutzerkontos|postfachs)|bis (?:ihr|dein|euer) (?:konto|account|postfach) gelöscht|"
+            r"until (?:you )?(?:delete|close) your account|until (?:your|the) account is (?:deleted|closed)|"
+            r"(?:for )?as long as (?:your|the) account (?:exists|is active)|"
+            r"solange (?:dein|ihr|euer|das) (?:konto|account|postfach) besteht"
+        ),
+    ),
 )
 
 
@@ -65,7 +73,7 @@ def find_periods(sentence: str) -> list[Period]:
         if amount <= 0:
             continue
         designator = next(k for k in ("D", "W", "M", "Y", "H") if match.group(k))
-        before = sentence[max(0, match.start() - 30):match.start()]
+        before = sentence[max(0, match.start() - 30) : match.start()]
         bound = "upper" if _UPPER.search(before) else "exact"
         found.append(Period(_iso(amount, designator), bound, match.start(), match.end()))
     for name, pattern in _EVENTS:

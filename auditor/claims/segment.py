@@ -102,8 +102,8 @@ def _blocks(text: str) -> list[tuple[int, int]]:
         if text[start:end].rstrip().endswith(":") and i + 1 < len(lines):
             i += 1
             end = lines[i][1]
-            if _BULLET.match(text[lines[i][0]:lines[i][1]]):
-                while i + 1 < len(lines) and _BULLET.match(text[lines[i + 1][0]:lines[i + 1][1]]):
+            if _BULLET.match(text[lines[i][0] : lines[i][1]]):
+                while i + 1 < len(lines) and _BULLET.match(text[lines[i + 1][0] : lines[i + 1][1]]):
                     i += 1
                     end = lines[i][1]
         blocks.append((start, end))
@@ -116,7 +116,7 @@ def _ends_sentence(text: str, dot: int) -> bool:
     if text[dot] != ".":
         return True
     # look back a bounded window only: an unbounded rfind would make long blocks quadratic
-    window = text[max(0, dot - 40):dot]
+    window = text[max(0, dot - 40) : dot]
     token = re.split(r"[\s(]", window)[-1].lower()
     if not token or token in _ABBREVIATIONS or token.isdigit():
         return False

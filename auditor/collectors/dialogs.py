@@ -63,8 +63,13 @@ def collect_dialogs(
     for index, (endpoint, ip) in enumerate(jobs):
         if not ip:
             results[index] = DialogResult(
-                host=endpoint.host, ip="-", port=endpoint.port, proto=endpoint.proto, tls_mode=endpoint.tls,
-                source=endpoint.source, outcome="error",
+                host=endpoint.host,
+                ip="-",
+                port=endpoint.port,
+                proto=endpoint.proto,
+                tls_mode=endpoint.tls,
+                source=endpoint.source,
+                outcome="error",
                 reason=f"no IP address is known for {endpoint.host}"
                 + (f" ({'; '.join(endpoint.lookup_errors)})" if endpoint.lookup_errors else ""),
             )

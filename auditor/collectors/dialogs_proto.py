@@ -238,8 +238,10 @@ def imap_dialog(conn: Conn, rec: Rec, *, host: str) -> None:
     status = done.split(" ", 1)[0].upper()
     if status == "OK":
         verdict = VERDICT_ACCEPTED
-    elif status == "BAD" or "PRIVACYREQUIRED" in done.upper() or (
-        "AUTHENTICATIONFAILED" not in done.upper() and _TLS_DEMAND.search(done)
+    elif (
+        status == "BAD"
+        or "PRIVACYREQUIRED" in done.upper()
+        or ("AUTHENTICATIONFAILED" not in done.upper() and _TLS_DEMAND.search(done))
     ):
         verdict = VERDICT_REFUSED
     elif status == "NO":

@@ -20,39 +20,75 @@ CHECKS = {c.meta.id: c for c in checks_in_module(starttls_module, packaged_metad
 TLS13 = TlsSession(version="TLSv1.3", cipher="TLS_AES_256_GCM_SHA384")
 SMTP_CAPS = ("PIPELINING", "SIZE 10240000", "STARTTLS", "8BITMIME")
 REFUSED_AUTH = Probe("auth", "AUTH PLAIN <bogus>", "refused", "530 5.7.0 Must issue a STARTTLS command first")
-REFUSED_MAIL = Probe("mail-from", "MAIL FROM:<x@scanner.test>", "refused",
-                     "530 5.7.0 Must issue a STARTTLS command first")
+REFUSED_MAIL = Probe(
+    "mail-from", "MAIL FROM:<x@scanner.test>", "refused", "530 5.7.0 Must issue a STARTTLS command first"
+)
 
 
 def dialog(port: int = 25, proto: str = "smtp", **changes: Any) -> DialogResult:
     """A successful dialog with a well-configured server; tests change one thing."""
     tls_mode = "implicit" if proto in ("submissions", "imaps", "pop3s", "https") else "starttls"
     base = DialogResult(
-        host="mx.example.org", ip="192.0.2.25", port=port, proto=proto, tls_mode=tls_mode,
-        source="mx" if port == 25 else "srv", outcome="ok", connection_index=1,
-        banner="mx.example.org ESMTP", plain_caps=SMTP_CAPS, starttls_offered=True,
-        starttls="ok", tls=TLS13, tls_caps=("PIPELINING", "AUTH PLAIN LOGIN"),
+        host="mx.example.org",
+        ip="192.0.2.25",
+        port=port,
+        proto=proto,
+        tls_mode=tls_mode,
+        source="mx" if port == 25 else "srv",
+        outcome="ok",
+        connection_index=1,
+        banner="mx.example.org ESMTP",
+        plain_caps=SMTP_CAPS,
+        starttls_offered=True,
+        starttls="ok",
+        tls=TLS13,
+        tls_caps=("PIPELINING", "AUTH PLAIN LOGIN"),
     )
     if proto == "submission":
         base = replace(base, probes=(REFUSED_AUTH, REFUSED_MAIL))
     elif proto == "imap":
-        base = replace(base, banner="* OK ready", plain_caps=("IMAP4REV1", "STARTTLS", "LOGINDISABLED"),
-                       probes=(Probe("login", 'a2 LOGIN "u" <bogus>', "refused", "NO [PRIVACYREQUIRED] use TLS"),))
+        base = replace(
+            base,
+            banner="* OK ready",
+            plain_caps=("IMAP4REV1", "STARTTLS", "LOGINDISABLED"),
+            probes=(Probe("login", 'a2 LOGIN "u" <bogus>', "refused", "NO [PRIVACYREQUIRED] use TLS"),),
+        )
     elif proto == "pop3":
-        base = replace(base, banner="+OK ready", plain_caps=("CAPA", "STLS", "SASL"),
-                       probes=(Probe("user", "USER u", "refused", "-ERR [AUTH] Plaintext authentication disallowed"),))
+        base = replace(
+            base,
+            banner="+OK ready",
+            plain_caps=("CAPA", "STLS", "SASL"),
+            probes=(Probe("user", "USER u", "refused", "-ERR [AUTH] Plaintext authentication disallowed"),),
+        )
     elif proto in ("submissions", "imaps", "pop3s"):
         base = replace(base, plain_caps=(), starttls_offered=None, starttls=None)
     elif proto == "https":
-        base = replace(base, banner=None, plain_caps=(), starttls_offered=None, starttls=None, tls=None,
-                       http=HttpProbe(http_status=301, http_location="https://webmail.example.org/",
-                                      redirects_to_https=True, https_status=200, hsts="max-age=31536000"))
+        base = replace(
+            base,
+            banner=None,
+            plain_caps=(),
+            starttls_offered=None,
+            starttls=None,
+            tls=None,
+            http=HttpProbe(
+                http_status=301,
+                http_location="https://webmail.example.org/",
+                redirects_to_https=True,
+                https_status=200,
+                hsts="max-age=31536000",
+            ),
+        )
     return replace(base, **changes)
 
 
 def ev(*dialogs: DialogResult) -> Evidence:
-    return Evidence(schema_version="1", collected_at="2026-11-23T10:00:00+00:00",
-                    target=Target(domain="example.org"), network=True, dialogs=dialogs)
+    return Evidence(
+        schema_version="1",
+        collected_at="2026-11-23T10:00:00+00:00",
+        target=Target(domain="example.org"),
+        network=True,
+        dialogs=dialogs,
+    )
 
 
 def run(check_id: str, *dialogs: DialogResult) -> list[Finding]:
@@ -64,8 +100,16 @@ def one(check_id: str, d: DialogResult) -> Finding:
     return finding
 
 
-ALL_GOOD = (dialog(25, "smtp"), dialog(587, "submission"), dialog(143, "imap"), dialog(110, "pop3"),
-            dialog(465, "submissions"), dialog(993, "imaps"), dialog(995, "pop3s"), dialog(443, "https"))
+ALL_GOOD = (
+    dialog(25, "smtp"),
+    dialog(587, "submission"),
+    dialog(143, "imap"),
+    dialog(110, "pop3"),
+    dialog(465, "submissions"),
+    dialog(993, "imaps"),
+    dialog(995, "pop3s"),
+    dialog(443, "https"),
+)
 
 
 def test_every_check_passes_on_a_well_configured_service() -> None:
@@ -81,8 +125,10 @@ def test_checks_skip_when_no_dialogs_were_collected() -> None:
 
 
 def test_missing_starttls_fails_high_and_mx_pass_mentions_rfc3207() -> None:
-    finding = one("starttls.offered", dialog(25, "smtp", plain_caps=("PIPELINING",), starttls_offered=False,
-                                               starttls="not-offered", tls=None))
+    finding = one(
+        "starttls.offered",
+        dialog(25, "smtp", plain_caps=("PIPELINING",), starttls_offered=False, starttls="not-offered", tls=None),
+    )
     assert finding.status == Status.FAIL and finding.severity == Severity.HIGH
     assert "not offered" in finding.detail and finding.remediation
     passed = one("starttls.offered", dialog(25, "smtp"))
@@ -95,16 +141,27 @@ def test_starttls_refused_after_advertising_fails() -> None:
     assert finding.status == Status.FAIL and "refused the command" in finding.detail
 
 
-@pytest.mark.parametrize(("outcome", "reason", "fields"), [
-    ("refused", "connection to 192.0.2.25:25 refused", {"starttls_offered": None, "plain_caps": (), "banner": None}),
-    ("throttled", "421 4.7.0 too many connections (throttled after 10 earlier connections to 192.0.2.25)",
-     {"starttls_offered": None, "plain_caps": ()}),
-    ("closed", "connection closed after STARTTLS", {"starttls": "closed"}),
-    ("tls-failed", "TLS handshake failed: handshake failure", {"starttls": "tls-failed", "tls": None}),
-    ("timeout", "no complete line within 10 s", {"starttls": "timeout", "tls": None}),
-])
-def test_unfinished_dialog_is_an_error_with_its_reason_never_a_pass(outcome: str, reason: str,
-                                                                    fields: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("outcome", "reason", "fields"),
+    [
+        (
+            "refused",
+            "connection to 192.0.2.25:25 refused",
+            {"starttls_offered": None, "plain_caps": (), "banner": None},
+        ),
+        (
+            "throttled",
+            "421 4.7.0 too many connections (throttled after 10 earlier connections to 192.0.2.25)",
+            {"starttls_offered": None, "plain_caps": ()},
+        ),
+        ("closed", "connection closed after STARTTLS", {"starttls": "closed"}),
+        ("tls-failed", "TLS handshake failed: handshake failure", {"starttls": "tls-failed", "tls": None}),
+        ("timeout", "no complete line within 10 s", {"starttls": "timeout", "tls": None}),
+    ],
+)
+def test_unfinished_dialog_is_an_error_with_its_reason_never_a_pass(
+    outcome: str, reason: str, fields: dict[str, Any]
+) -> None:
     finding = one("starttls.offered", dialog(25, "smtp", outcome=outcome, reason=reason, **fields))
     assert finding.status == Status.ERROR and finding.severity == Severity.INFO
     assert reason in finding.detail
@@ -157,8 +214,10 @@ def test_imap_without_logindisabled_is_medium_even_if_login_refused() -> None:
 
 
 def test_pop3_user_pass_processed_before_stls_is_critical() -> None:
-    probes = (Probe("user", "USER u", "accepted", "+OK"),
-              Probe("pass", "PASS <bogus>", "processed", "-ERR [AUTH] failed"))
+    probes = (
+        Probe("user", "USER u", "accepted", "+OK"),
+        Probe("pass", "PASS <bogus>", "processed", "-ERR [AUTH] failed"),
+    )
     finding = one("starttls.pop3", dialog(110, "pop3", plain_caps=("STLS", "USER"), probes=probes))
     assert finding.status == Status.FAIL and finding.severity == Severity.CRITICAL
     assert "-ERR [AUTH] failed" in finding.detail
@@ -170,8 +229,13 @@ def test_pop3_user_advertised_but_refused_is_medium() -> None:
 
 
 def test_implicit_port_speaking_plaintext_fails_and_refused_port_errors() -> None:
-    plaintext = dialog(465, "submissions", outcome="tls-failed", tls=None,
-                       reason="TLS handshake failed: [SSL: WRONG_VERSION_NUMBER] wrong version number")
+    plaintext = dialog(
+        465,
+        "submissions",
+        outcome="tls-failed",
+        tls=None,
+        reason="TLS handshake failed: [SSL: WRONG_VERSION_NUMBER] wrong version number",
+    )
     assert one("tls.implicit-ports", plaintext).status == Status.FAIL
     refused = dialog(993, "imaps", outcome="refused", tls=None, reason="connection to 192.0.2.25:993 refused")
     finding = one("tls.implicit-ports", refused)

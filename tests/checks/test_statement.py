@@ -21,8 +21,13 @@ def _claims(text: str) -> ClaimSet:
 
 
 def _evidence(claims: ClaimSet | None) -> Evidence:
-    return Evidence(schema_version=EVIDENCE_SCHEMA_VERSION, collected_at="2026-01-01T00:00:00+00:00",
-                    target=Target(domain="example.org"), network=True, claims=claims)
+    return Evidence(
+        schema_version=EVIDENCE_SCHEMA_VERSION,
+        collected_at="2026-01-01T00:00:00+00:00",
+        target=Target(domain="example.org"),
+        network=True,
+        claims=claims,
+    )
 
 
 def _run(check_id: str, claims: ClaimSet | None) -> list[Finding]:
@@ -30,8 +35,15 @@ def _run(check_id: str, claims: ClaimSet | None) -> list[Finding]:
 
 
 def _finding(check_id: str, status: Status) -> Finding:
-    return Finding(id=f"{check_id}:mx.example.org:25", check_id=check_id, status=status, severity=Severity.HIGH,
-                   title=check_id, subject="mx.example.org:25", detail=f"{check_id} {status.value}")
+    return Finding(
+        id=f"{check_id}:mx.example.org:25",
+        check_id=check_id,
+        status=status,
+        severity=Severity.HIGH,
+        title=check_id,
+        subject="mx.example.org:25",
+        detail=f"{check_id} {status.value}",
+    )
 
 
 def _with_findings(claims: ClaimSet, findings: list[Finding]) -> list[Outcome]:
@@ -102,8 +114,11 @@ def test_outdated_law_flags_ttdsg_and_passes_current_citations() -> None:
 
 def test_transport_claim_fails_on_a_failed_network_finding() -> None:
     claims = _claims(paraphrases.JULI_DE)
-    findings = [_finding("tls.protocols", Status.PASS), _finding("starttls.submission-auth", Status.FAIL),
-                _finding("dmarc.policy", Status.FAIL)]
+    findings = [
+        _finding("tls.protocols", Status.PASS),
+        _finding("starttls.submission-auth", Status.FAIL),
+        _finding("dmarc.policy", Status.FAIL),
+    ]
     [result] = _with_findings(claims, findings)
     assert result.status == Status.FAIL and result.severity == Severity.HIGH
     assert "starttls.submission-auth" in result.detail and "dmarc" not in result.detail

@@ -97,15 +97,17 @@ def weak_scan(**changes: Any) -> TlsScan:
     weak = clean_scan(
         protocols={"SSLv3": False, "TLSv1.0": True, "TLSv1.1": True, "TLSv1.2": True, "TLSv1.3": True},
         suites={**clean_scan().suites, "TLSv1.0": cbc, "TLSv1.1": cbc},
-        certificate=certificate(chain=(leaf(not_after="2026-11-22T00:00:00+00:00"),), trusted=False,
-                                trust_error="certificate has expired"),
+        certificate=certificate(
+            chain=(leaf(not_after="2026-11-22T00:00:00+00:00"),), trusted=False, trust_error="certificate has expired"
+        ),
     )
     return replace(weak, **changes)
 
 
 def run(func: Any, *scans: TlsScan, profile: str = "bsi-tr-02102-2") -> list[Outcome]:
-    evidence = Evidence(schema_version="1", collected_at=NOW, target=Target(domain="example.org"), network=True,
-                        tls=scans)
+    evidence = Evidence(
+        schema_version="1", collected_at=NOW, target=Target(domain="example.org"), network=True, tls=scans
+    )
     # Checks grade what a saved bundle holds, so grade the JSON round-tripped copy.
     evidence = evidence_from_json(evidence_to_json(evidence))
     return list(func(CheckContext(evidence=evidence, profile=profile)))
@@ -116,20 +118,29 @@ def statuses(outcomes: list[Outcome]) -> list[Status]:
 
 
 def test_clean_scan_has_no_failure_under_the_default_profile() -> None:
-    for func in (tls_checks.tls_protocols, tls_checks.tls_cipher_suites, tls_checks.tls_key_exchange,
-                 tls_checks.tls_vulnerabilities, tls_checks.tls_handshake_signatures):
+    for func in (
+        tls_checks.tls_protocols,
+        tls_checks.tls_cipher_suites,
+        tls_checks.tls_key_exchange,
+        tls_checks.tls_vulnerabilities,
+        tls_checks.tls_handshake_signatures,
+    ):
         assert statuses(run(func, clean_scan())) == [Status.PASS], func.__name__
     cert = {o.key: o for o in run(tls_checks.tls_certificate, clean_scan())}
     assert {k: o.status for k, o in cert.items()} == {
-        "validity": Status.PASS, "trust": Status.PASS, "hostname": Status.PASS, "crypto": Status.WARN,
+        "validity": Status.PASS,
+        "trust": Status.PASS,
+        "hostname": Status.PASS,
+        "crypto": Status.WARN,
     }
     # RSA-2048 is past BSI's transition rule and PKCS#1 v1.5 past 2025: phase-out, named.
     assert "RSA 2048" in cert["crypto"].detail and "sha256WithRSAEncryption" in cert["crypto"].detail
 
 
 def test_strict_bsi_mode_fails_rsa_pkcs1_after_2025() -> None:
-    (crypto,) = [o for o in run(tls_checks.tls_certificate, clean_scan(), profile="bsi-tr-02102-2:strict")
-                 if o.key == "crypto"]
+    (crypto,) = [
+        o for o in run(tls_checks.tls_certificate, clean_scan(), profile="bsi-tr-02102-2:strict") if o.key == "crypto"
+    ]
     assert crypto.status is Status.FAIL and "sha256WithRSAEncryption" in crypto.detail
 
 
@@ -147,17 +158,23 @@ def test_weak_scan_defects_are_failures_with_the_values() -> None:
 
 
 def test_wrong_name_is_separate_from_trust() -> None:
-    scan = clean_scan(port=993, proto="imaps", tls_mode="implicit",
-                      certificate=certificate(hostname_matches=False, chain=(leaf(san_dns=("other.example",)),)))
+    scan = clean_scan(
+        port=993,
+        proto="imaps",
+        tls_mode="implicit",
+        certificate=certificate(hostname_matches=False, chain=(leaf(san_dns=("other.example",)),)),
+    )
     cert = {o.key: o for o in run(tls_checks.tls_certificate, scan)}
     assert cert["trust"].status is Status.PASS
     assert cert["hostname"].status is Status.FAIL and "mx.example.org" in cert["hostname"].detail
 
 
 def test_port_25_untrusted_or_misnamed_is_a_warning() -> None:
-    scan = clean_scan(port=25, proto="smtp",
-                      certificate=certificate(trusted=False, trust_error="self-signed certificate",
-                                              hostname_matches=False))
+    scan = clean_scan(
+        port=25,
+        proto="smtp",
+        certificate=certificate(trusted=False, trust_error="self-signed certificate", hostname_matches=False),
+    )
     cert = {o.key: o for o in run(tls_checks.tls_certificate, scan)}
     assert cert["trust"].status is Status.WARN and "DANE" in cert["trust"].detail
     assert cert["hostname"].status is Status.WARN
@@ -178,26 +195,46 @@ def test_throttled_scan_is_an_error_never_a_pass() -> None:
         errors=("STARTTLS dialogue failed: ... 4.7.0 too many connections", "throttled after 9 connections"),
         incomplete=("protocol:SSLv3", "protocol:TLSv1.0", "suites:TLSv1.2", "groups", "vulnerabilities"),
     )
-    for func in (tls_checks.tls_protocols, tls_checks.tls_cipher_suites, tls_checks.tls_key_exchange,
-                 tls_checks.tls_vulnerabilities):
+    for func in (
+        tls_checks.tls_protocols,
+        tls_checks.tls_cipher_suites,
+        tls_checks.tls_key_exchange,
+        tls_checks.tls_vulnerabilities,
+    ):
         (outcome,) = run(func, scan)
         assert outcome.status is Status.ERROR, func.__name__
         assert "throttled after 9 connections" in outcome.detail
 
 
 def test_throttled_scan_still_reports_what_it_did_see_as_a_failure() -> None:
-    scan = weak_scan(throttled_after=12, incomplete=("protocol:SSLv3",), protocols={
-        "SSLv3": None, "TLSv1.0": True, "TLSv1.1": True, "TLSv1.2": True, "TLSv1.3": True})
+    scan = weak_scan(
+        throttled_after=12,
+        incomplete=("protocol:SSLv3",),
+        protocols={"SSLv3": None, "TLSv1.0": True, "TLSv1.1": True, "TLSv1.2": True, "TLSv1.3": True},
+    )
     (protocols,) = run(tls_checks.tls_protocols, scan)
     assert protocols.status is Status.FAIL and "throttled after 12 connections" in protocols.detail
 
 
 def test_unreachable_endpoint_is_an_error_in_every_check() -> None:
-    scan = TlsScan(host="mx.example.org", ip="192.0.2.25", port=465, proto="submissions", tls_mode="implicit",
-                   protocols={v: None for v in ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")},
-                   connections=1, errors=("no TLS session could be opened: Server rejected the connection",))
-    for func in (tls_checks.tls_protocols, tls_checks.tls_cipher_suites, tls_checks.tls_key_exchange,
-                 tls_checks.tls_certificate, tls_checks.tls_vulnerabilities, tls_checks.tls_handshake_signatures):
+    scan = TlsScan(
+        host="mx.example.org",
+        ip="192.0.2.25",
+        port=465,
+        proto="submissions",
+        tls_mode="implicit",
+        protocols={v: None for v in ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")},
+        connections=1,
+        errors=("no TLS session could be opened: Server rejected the connection",),
+    )
+    for func in (
+        tls_checks.tls_protocols,
+        tls_checks.tls_cipher_suites,
+        tls_checks.tls_key_exchange,
+        tls_checks.tls_certificate,
+        tls_checks.tls_vulnerabilities,
+        tls_checks.tls_handshake_signatures,
+    ):
         (outcome,) = run(func, scan)
         assert outcome.status is Status.ERROR and "rejected the connection" in outcome.detail
 
@@ -245,15 +282,27 @@ def test_sha1_handshake_signatures_unknown_is_an_error_not_applicable_a_pass() -
     throttled = clean_scan(sha1_signatures=None, throttled_after=15, incomplete=("signatures:TLSv1.2",))
     (outcome,) = run(tls_checks.tls_handshake_signatures, throttled)
     assert outcome.status is Status.ERROR and "throttled after 15 connections" in outcome.detail
-    unsure = clean_scan(sha1_signatures=None, throttled_after=9, incomplete=("suites:TLSv1.2",),
-                        suites={**clean_scan().suites, "TLSv1.2": ()})
+    unsure = clean_scan(
+        sha1_signatures=None,
+        throttled_after=9,
+        incomplete=("suites:TLSv1.2",),
+        suites={**clean_scan().suites, "TLSv1.2": ()},
+    )
     (outcome,) = run(tls_checks.tls_handshake_signatures, unsure)
     assert outcome.status is Status.ERROR, outcome  # suites not all known: no "not applicable" pass
-    only13 = clean_scan(sha1_signatures=None, protocols={**clean_scan().protocols, "TLSv1.2": False},
-                        suites={"TLSv1.3": clean_scan().suites["TLSv1.3"]})
+    only13 = clean_scan(
+        sha1_signatures=None,
+        protocols={**clean_scan().protocols, "TLSv1.2": False},
+        suites={"TLSv1.3": clean_scan().suites["TLSv1.3"]},
+    )
     (outcome,) = run(tls_checks.tls_handshake_signatures, only13)
     assert outcome.status is Status.PASS and "TLS 1.2 is not accepted" in outcome.detail
-    static_rsa = clean_scan(sha1_signatures=None, suites={**clean_scan().suites, "TLSv1.2": (
-        AcceptedSuite("TLS_RSA_WITH_AES_128_GCM_SHA256", "AES128-GCM-SHA256"),)})
+    static_rsa = clean_scan(
+        sha1_signatures=None,
+        suites={
+            **clean_scan().suites,
+            "TLSv1.2": (AcceptedSuite("TLS_RSA_WITH_AES_128_GCM_SHA256", "AES128-GCM-SHA256"),),
+        },
+    )
     (outcome,) = run(tls_checks.tls_handshake_signatures, static_rsa)
     assert outcome.status is Status.PASS and "no forward-secret TLS 1.2 suite" in outcome.detail

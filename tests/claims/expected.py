@@ -17,8 +17,14 @@ MAILGUN = SEEDS / "002_8771aa85b909eec6.txt"
 Key = tuple[str, str, frozenset[str], str | None, str, str | None]
 
 
-def key(kind: str, subject: str, fields: tuple[str, ...] = (), period: str | None = None,
-        bound: str = "exact", value: str | None = None) -> Key:
+def key(
+    kind: str,
+    subject: str,
+    fields: tuple[str, ...] = (),
+    period: str | None = None,
+    bound: str = "exact",
+    value: str | None = None,
+) -> Key:
     return (kind, subject, frozenset(fields), period, bound, value)
 
 
@@ -28,8 +34,11 @@ def keys(claims: ClaimSet) -> set[Key]:
 
 JULI_CLAIMS = {
     key("transfer", "personal-data", value="no-third-parties"),
-    key("inventory", "account-data",
-        ("name", "e-mail-address", "forwards", "alternative-address", "password-hash", "creation-date")),
+    key(
+        "inventory",
+        "account-data",
+        ("name", "e-mail-address", "forwards", "alternative-address", "password-hash", "creation-date"),
+    ),
     key("hash-scheme", "account-data", ("password-hash",), value="SHA512-CRYPT"),
     key("retention", "mail-metadata-logs", ("ip-address", "sender", "recipient", "timestamp"), "P7D"),
     key("location", "mailboxes", value="DE"),
@@ -44,8 +53,7 @@ JULI_CLAIMS = {
 MAILGUN_CLAIMS = {
     key("role", "service", value="processor"),
     key("retention", "message-bodies", period="P7D", bound="upper"),
-    key("retention", "message-metadata", ("sender", "recipient", "subject-line", "ip-address", "routing-data"),
-        "P30D"),
+    key("retention", "message-metadata", ("sender", "recipient", "subject-line", "ip-address", "routing-data"), "P30D"),
     key("inventory", "suppression-lists", ("e-mail-address",)),
     key("retention", "suppression-lists", period="until-deleted"),
     key("backup", "suppression-lists", period="P30D", bound="upper"),

@@ -47,12 +47,23 @@ def test_hand_edited_file_is_authoritative(tmp_path: Path) -> None:
     write_claims_yaml(_claims(), path)
     # the DPO corrects the metadata period and adds a claim the reader did not find
     data = yaml.safe_load(path.read_text(encoding="utf-8").replace("period: P7D", "period: P14D", 1))
-    data["claims"].append({"id": "retention.account-data", "kind": "retention", "subject": "account-data",
-                           "period": "until-account-deleted"})
+    data["claims"].append(
+        {
+            "id": "retention.account-data",
+            "kind": "retention",
+            "subject": "account-data",
+            "period": "until-account-deleted",
+        }
+    )
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     read = read_claims_yaml(path)
-    assert read.claims[-1] == Claim(id="retention.account-data", kind="retention", subject="account-data",
-                                    period="until-account-deleted", language=read.language)
+    assert read.claims[-1] == Claim(
+        id="retention.account-data",
+        kind="retention",
+        subject="account-data",
+        period="until-account-deleted",
+        language=read.language,
+    )
     assert "P14D" in [c.period for c in read.claims]
 
 
@@ -71,10 +82,17 @@ _GOOD_HEAD = "schema: auditor-claims/1\nsource: s.txt\nlanguage: de\nclaims:\n"
         ("- id: a.b\n  kind: promise\n  subject: account-data\n", 6, "kind"),
         ("- id: retention.x\n  kind: retention\n  subject: account-data\n  period: 7 Tage\n", 8, "period"),
         ("- id: retention.x\n  kind: retention\n  subject: sheep\n", 7, "unknown subject 'sheep'"),
-        ("- id: retention.x\n  kind: retention\n  subject: account-data\n  fields: [name, shoe-size]\n", 8,
-         "unknown field 'shoe-size'"),
-        ("- id: retention.x\n  kind: retention\n  subject: account-data\n"
-         "- id: retention.x\n  kind: retention\n  subject: mailboxes\n", 8, "duplicate claim id"),
+        (
+            "- id: retention.x\n  kind: retention\n  subject: account-data\n  fields: [name, shoe-size]\n",
+            8,
+            "unknown field 'shoe-size'",
+        ),
+        (
+            "- id: retention.x\n  kind: retention\n  subject: account-data\n"
+            "- id: retention.x\n  kind: retention\n  subject: mailboxes\n",
+            8,
+            "duplicate claim id",
+        ),
         ("- id: retention.x\n  kind: retention\n  subject: account-data\n  colour: red\n", 5, "colour"),
         ("- id: retention.x\n  kind: [unclosed\n", 7, "not valid YAML"),
     ],
@@ -99,8 +117,13 @@ def test_aliases_and_non_mappings_are_rejected(tmp_path: Path) -> None:
 
 def test_evidence_json_round_trip_with_claims() -> None:
     claims = _claims()
-    evidence = Evidence(schema_version=EVIDENCE_SCHEMA_VERSION, collected_at="2026-01-01T00:00:00+00:00",
-                        target=Target(domain="julis.de", statement="juli-de.txt"), network=False, claims=claims)
+    evidence = Evidence(
+        schema_version=EVIDENCE_SCHEMA_VERSION,
+        collected_at="2026-01-01T00:00:00+00:00",
+        target=Target(domain="julis.de", statement="juli-de.txt"),
+        network=False,
+        claims=claims,
+    )
     again = evidence_from_json(evidence_to_json(evidence))
     assert again.claims == claims
     assert again == evidence

@@ -35,7 +35,7 @@ def test_quotes_and_offsets_point_into_the_normalised_text() -> None:
     statement = load_statement(str(JULI))
     claims = extract_claims(statement)
     for claim in claims.claims:
-        assert statement.text[claim.start:claim.end] == claim.quote
+        assert statement.text[claim.start : claim.end] == claim.quote
     metadata = next(c for c in claims.claims if c.id == "retention.mail-metadata-logs")
     # the field list on the next line is part of the quoted promise
     assert metadata.quote.startswith("Die Meta-Daten von gesendeten und empfangenen E-Mails werden für 7 Tage")
@@ -67,7 +67,7 @@ def test_seed_citations_flag_repealed_law() -> None:
     assert cited["TKG", "88"].text == "§ 88 Telekommunikationsgesetz (TKG)"
     text = load_statement(str(JULI)).text
     for citation in juli.cited_law:
-        assert text[citation.start:citation.end] == citation.text
+        assert text[citation.start : citation.end] == citation.text
     mailgun = _read(MAILGUN)
     assert [(c.law, c.section, c.repealed, c.clause) for c in mailgun.cited_law] == [("GDPR", "28", False, "GDPR-28")]
 

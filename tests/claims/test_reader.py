@@ -178,16 +178,19 @@ def test_language_detection() -> None:
 
 
 def test_cp1252_text_is_decoded() -> None:
-    statement = statement_from_bytes("Die Logdateien des Webservers werden für 7 Tage gespeichert.".encode("cp1252"),
-                                     "legacy.txt")
+    statement = statement_from_bytes(
+        "Die Logdateien des Webservers werden für 7 Tage gespeichert.".encode("cp1252"), "legacy.txt"
+    )
     assert "für" in statement.text
 
 
 def test_soft_wrapped_markdown_and_html_paragraphs_are_one_sentence() -> None:
     """Editors wrap Markdown at ~80 columns and HTML source has line breaks inside <p>:
     neither is a sentence boundary, so the claim must be the same as for one long line."""
-    sentence = ("Die Verbindungsdaten gesendeter und empfangener E-Mails speichern unsere Mailserver sieben Tage "
-                "lang in Logdateien; danach werden sie automatisch gelöscht.")
+    sentence = (
+        "Die Verbindungsdaten gesendeter und empfangener E-Mails speichern unsere Mailserver sieben Tage "
+        "lang in Logdateien; danach werden sie automatisch gelöscht."
+    )
     one_line = sentence
     wrapped = sentence.replace(" speichern unsere", "\nspeichern unsere").replace(" lang in", "\nlang in")
     wrapped_md = f"# Protokolle\n\n{wrapped}\n"

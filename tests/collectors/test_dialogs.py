@@ -27,8 +27,13 @@ def endpoint(server: DialogServer, proto: str = "smtp", tls: str = "starttls") -
 
 
 def dialog(server: DialogServer, proto: str = "smtp", tls: str = "starttls", step: float = 2.0):  # type: ignore[no-untyped-def]
-    return run_dialog(endpoint(server, proto, tls), server.ip, deadline=time.monotonic() + 20,
-                      helo="scanner.test.example", step_timeout=step)
+    return run_dialog(
+        endpoint(server, proto, tls),
+        server.ip,
+        deadline=time.monotonic() + 20,
+        helo="scanner.test.example",
+        step_timeout=step,
+    )
 
 
 def readline(conn: socket.socket | ssl.SSLSocket) -> bytes:
@@ -41,8 +46,12 @@ def readline(conn: socket.socket | ssl.SSLSocket) -> bytes:
     return line.strip()
 
 
-def smtp_server(tls: ssl.SSLContext | None, *, auth_reply: bytes = b"535 5.7.8 authentication failed",
-                close_after_starttls: bool = False) -> DialogHandler:
+def smtp_server(
+    tls: ssl.SSLContext | None,
+    *,
+    auth_reply: bytes = b"535 5.7.8 authentication failed",
+    close_after_starttls: bool = False,
+) -> DialogHandler:
     """A minimal ESMTP server: AUTH before TLS answered with ``auth_reply``."""
 
     def handle(conn: socket.socket) -> None:
@@ -92,8 +101,9 @@ def test_full_smtp_dialog_records_caps_probes_and_tls(dialog_server: Start, dial
     assert "YXVkaXRvci1wcm9iZS1pbnZhbGlk" not in transcript  # the base64 token is never stored
 
 
-def test_auth_refused_before_tls_is_recorded_as_refused(dialog_server: Start,
-                                                        dialog_tls_context: ssl.SSLContext) -> None:
+def test_auth_refused_before_tls_is_recorded_as_refused(
+    dialog_server: Start, dialog_tls_context: ssl.SSLContext
+) -> None:
     server = dialog_server(smtp_server(dialog_tls_context, auth_reply=b"530 5.7.0 Must issue a STARTTLS command first"))
     auth = dialog(server, proto="submission").probe("auth")
     assert auth is not None and auth.verdict == "refused"
@@ -167,8 +177,12 @@ def test_connection_refused() -> None:
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()  # nothing listens on this port any more
-    result = run_dialog(Endpoint(HOST, port, "imap", "starttls", "srv", ("127.0.0.1",)), "127.0.0.1",
-                        deadline=time.monotonic() + 5, helo="scanner.test.example")
+    result = run_dialog(
+        Endpoint(HOST, port, "imap", "starttls", "srv", ("127.0.0.1",)),
+        "127.0.0.1",
+        deadline=time.monotonic() + 5,
+        helo="scanner.test.example",
+    )
     assert result.outcome == "refused" and "refused" in (result.reason or "")
 
 
@@ -187,8 +201,9 @@ def test_per_ip_concurrency_and_connection_ordinals(dialog_server: Start) -> Non
         conn.sendall(b"421 4.3.2 busy, try again later\r\n")
 
     server = dialog_server(handle)
-    results = collect_dialogs([endpoint(server)] * 6, deadline=time.monotonic() + 20,
-                              per_ip_concurrency=2, helo_name="scanner.test.example")
+    results = collect_dialogs(
+        [endpoint(server)] * 6, deadline=time.monotonic() + 20, per_ip_concurrency=2, helo_name="scanner.test.example"
+    )
     assert len(results) == 6 and server.connections == 6
     assert peak[0] == 2  # parallel, but never more than two at a time
     assert sorted(r.connection_index for r in results) == [1, 2, 3, 4, 5, 6]
@@ -198,8 +213,7 @@ def test_per_ip_concurrency_and_connection_ordinals(dialog_server: Start) -> Non
 
 def test_overall_deadline_skips_dialogs_instead_of_running_them(dialog_server: Start) -> None:
     server = dialog_server(lambda conn: conn.sendall(b"220 hi\r\n"))
-    results = collect_dialogs([endpoint(server)] * 3, deadline=time.monotonic() - 1,
-                              helo_name="scanner.test.example")
+    results = collect_dialogs([endpoint(server)] * 3, deadline=time.monotonic() - 1, helo_name="scanner.test.example")
     assert [r.outcome for r in results] == ["skipped"] * 3 and server.connections == 0
 
 

@@ -44,8 +44,20 @@ def s_server(ip: str, port: int, cert: tuple[Path, Path], *args: str) -> Iterato
     binary = shutil.which("openssl")
     assert binary, "openssl binary is required for the TLS collector tests (Debian package openssl)"
     proc = subprocess.Popen(
-        [binary, "s_server", "-accept", f"{ip}:{port}", "-cert", str(cert[0]), "-key", str(cert[1]), "-quiet",
-         "-naccept", "1000", *args],
+        [
+            binary,
+            "s_server",
+            "-accept",
+            f"{ip}:{port}",
+            "-cert",
+            str(cert[0]),
+            "-key",
+            str(cert[1]),
+            "-quiet",
+            "-naccept",
+            "1000",
+            *args,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -115,10 +127,15 @@ def names(result: TlsScan, version: str) -> set[str]:
 
 def test_implicit_tls_exact_suites_groups_and_economy(cert_files: tuple[Path, Path]) -> None:
     with s_server(
-        "127.0.9.1", 4433, cert_files,
-        "-cipher", "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:AES128-SHA",
-        "-ciphersuites", "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384",
-        "-groups", "X25519:P-256:P-384",
+        "127.0.9.1",
+        4433,
+        cert_files,
+        "-cipher",
+        "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:AES128-SHA",
+        "-ciphersuites",
+        "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384",
+        "-groups",
+        "X25519:P-256:P-384",
     ):
         started = time.monotonic()
         result = scan("127.0.9.1", 4433, "imaps", "implicit", cert_files[0])
@@ -210,10 +227,16 @@ def test_closed_port_is_an_error_not_a_refusal() -> None:
 
 
 def test_budget_exhaustion_is_recorded(cert_files: tuple[Path, Path]) -> None:
-    with s_server("127.0.9.5", 4433, cert_files, "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-cipher",
-                  "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"):
-        result = scan("127.0.9.5", 4433, "imaps", "implicit", cert_files[0], per_ip_budget=5,
-                      per_ip_concurrency=1)
+    with s_server(
+        "127.0.9.5",
+        4433,
+        cert_files,
+        "-ciphersuites",
+        "TLS_AES_128_GCM_SHA256",
+        "-cipher",
+        "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384",
+    ):
+        result = scan("127.0.9.5", 4433, "imaps", "implicit", cert_files[0], per_ip_budget=5, per_ip_concurrency=1)
     assert result.connections == 5
     assert any("budget of 5 exhausted" in e for e in result.errors)
     assert result.incomplete
@@ -223,7 +246,12 @@ def test_budget_exhaustion_is_recorded(cert_files: tuple[Path, Path]) -> None:
 def test_scan_round_trips_through_the_evidence_bundle(cert_files: tuple[Path, Path]) -> None:
     with s_server("127.0.9.6", 4433, cert_files):
         result = scan("127.0.9.6", 4433, "imaps", "implicit", cert_files[0])
-    evidence = Evidence(schema_version="1", collected_at="2026-11-23T10:00:00+00:00",
-                        target=Target(domain="tls.test"), network=True, tls=(result,))
+    evidence = Evidence(
+        schema_version="1",
+        collected_at="2026-11-23T10:00:00+00:00",
+        target=Target(domain="tls.test"),
+        network=True,
+        tls=(result,),
+    )
     again = evidence_from_json(evidence_to_json(evidence))
     assert again.tls == (result,)

@@ -47,8 +47,13 @@ def scan_host(lab, name: str, ip: str, ports=PORTS, **kw: int) -> dict[int, TlsS
 
 
 def outcomes(scans: Iterable[TlsScan]) -> dict[str, list[Outcome]]:
-    evidence = Evidence(schema_version="1", collected_at=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
-                        target=Target(domain="lab.test"), network=True, tls=tuple(scans))
+    evidence = Evidence(
+        schema_version="1",
+        collected_at=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+        target=Target(domain="lab.test"),
+        network=True,
+        tls=tuple(scans),
+    )
     ctx = CheckContext(evidence=evidence)
     return {func.__name__: list(func(ctx)) for func in CHECKS}
 
@@ -63,8 +68,13 @@ def test_clean_host_complete_economical_and_without_failures(lab) -> None:  # ty
     elapsed = time.monotonic() - started
     for port, scan in scans.items():
         assert scan.errors == () and scan.incomplete == () and scan.throttled_after is None, (port, scan)
-        assert scan.protocols == {"SSLv3": False, "TLSv1.0": False, "TLSv1.1": False,
-                                  "TLSv1.2": True, "TLSv1.3": True}, port
+        assert scan.protocols == {
+            "SSLv3": False,
+            "TLSv1.0": False,
+            "TLSv1.1": False,
+            "TLSv1.2": True,
+            "TLSv1.3": True,
+        }, port
         assert names(scan, "TLSv1.3") == CLEAN_TLS13 and names(scan, "TLSv1.2") == CLEAN_TLS12, port
         # accepted+1 per version (3+1, 3+1+1 legacy pass, 3 refused old versions), groups
         # 5 (all offered were accepted) +1 (TLS 1.2 leftovers), one renegotiation/compression
@@ -85,8 +95,9 @@ def test_weak_host_planted_defects_are_found(lab) -> None:  # type: ignore[no-un
         assert scan.incomplete == () and scan.throttled_after is None, (port, scan.errors, scan)
         assert scan.protocols["TLSv1.0"] and scan.protocols["TLSv1.1"], port
         assert "TLS_RSA_WITH_AES_128_CBC_SHA" in names(scan, "TLSv1.0"), port
-        assert any(s.key_share and s.key_share.kind == "DH" and s.key_share.bits == 1024
-                   for s in scan.suites["TLSv1.2"]), port
+        assert any(
+            s.key_share and s.key_share.kind == "DH" and s.key_share.bits == 1024 for s in scan.suites["TLSv1.2"]
+        ), port
         assert scan.connections <= 46, (port, scan.connections)
         assert scan.sha1_signatures is True, port  # @SECLEVEL=0 on both daemons
     found = outcomes(scans.values())

@@ -159,16 +159,18 @@ def make_ca_and_certs(
         cert_path, key_path = directory / f"{stem}.pem", directory / f"{stem}.key"
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         key_path.write_bytes(
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption())
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
         )
         issued[stem] = (cert_path, key_path)
     return ca_path, issued
 
 
 @contextmanager
-def https_server_at(address: str, port: int, cert: Path, key: Path,
-                    handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+def https_server_at(
+    address: str, port: int, cert: Path, key: Path, handler: type[BaseHTTPRequestHandler]
+) -> Iterator[int]:
     """Like :func:`https_server`, on any port."""
     server = ThreadingHTTPServer((address, port), handler)
     server.daemon_threads = True

@@ -43,13 +43,17 @@ def dns(lab) -> DnsClient:  # type: ignore[no-untyped-def]
 def dialogs_for(lab, domain: str) -> tuple[DialogResult, ...]:  # type: ignore[no-untyped-def]
     found = discover(domain, dns(lab))
     assert found.fatal is None and found.endpoints, found
-    return collect_dialogs(found.endpoints, deadline=time.monotonic() + 60,
-                           helo_name=HELO)
+    return collect_dialogs(found.endpoints, deadline=time.monotonic() + 60, helo_name=HELO)
 
 
 def findings(results: tuple[DialogResult, ...]) -> dict[tuple[str, int], list[Finding]]:
-    ev = Evidence(schema_version="1", collected_at="2026-11-23T10:00:00+00:00", target=Target(domain="lab.test"),
-                  network=True, dialogs=results)
+    ev = Evidence(
+        schema_version="1",
+        collected_at="2026-11-23T10:00:00+00:00",
+        target=Target(domain="lab.test"),
+        network=True,
+        dialogs=results,
+    )
     by: dict[tuple[str, int], list[Finding]] = {}
     for finding in evaluate(CHECKS, ev):
         if finding.status == Status.SKIPPED:  # a check with nothing of its kind in these results
@@ -95,14 +99,14 @@ def test_clean_host_passes_everything(lab) -> None:  # type: ignore[no-untyped-d
     by_port = {r.port: r for r in results}
     assert "LOGINDISABLED" in by_port[143].plain_caps and "AUTH PLAIN LOGIN" in by_port[587].tls_caps
     assert all(r.tls is not None and r.tls.version in ("TLSv1.2", "TLSv1.3") for r in results), [
-        (r.subject, r.tls) for r in results]
+        (r.subject, r.tls) for r in results
+    ]
 
 
 def test_throttled_host_yields_throttled_errors_never_a_false_answer(lab) -> None:  # type: ignore[no-untyped-def]
     # 12 connections inside anvil's 60 s window: the limit (10/min) must trigger.
     endpoint = Endpoint("mx.throttled.lab.test", 25, "smtp", "starttls", "mx", ("127.0.25.3",))
-    results = collect_dialogs([endpoint] * 12, deadline=time.monotonic() + 60,
-                              helo_name=HELO)
+    results = collect_dialogs([endpoint] * 12, deadline=time.monotonic() + 60, helo_name=HELO)
     throttled = [r for r in results if r.outcome == "throttled"]
     assert throttled and all("421" in (r.reason or "") for r in throttled)
     assert all(r.outcome in ("ok", "throttled") for r in results)
@@ -121,8 +125,11 @@ def test_delayed_host_greets_after_one_second_and_still_works(lab) -> None:  # t
 
 def test_webmail_redirect_and_missing_hsts_on_lab_nginx(lab) -> None:  # type: ignore[no-untyped-def]
     endpoint = Endpoint("mta-sts.good.lab.test", 443, "https", "implicit", "user", (lab.web_ip,))
-    by = {f.id.rsplit("#", 1)[1]: f for fs in findings(collect_dialogs(
-        [endpoint], deadline=time.monotonic() + 20, helo_name=HELO)).values() for f in fs}
+    by = {
+        f.id.rsplit("#", 1)[1]: f
+        for fs in findings(collect_dialogs([endpoint], deadline=time.monotonic() + 20, helo_name=HELO)).values()
+        for f in fs
+    }
     assert by["redirect"].status == Status.PASS and "https://mta-sts.good.lab.test/" in by["redirect"].detail
     assert (by["hsts"].status, by["hsts"].severity) == (Status.FAIL, Severity.LOW)
 
@@ -143,8 +150,11 @@ def _served_spki_sha256(ip: str) -> str:
         with ctx.wrap_socket(sock) as tls:
             der = tls.getpeercert(binary_form=True)
     assert der
-    spki = x509.load_der_x509_certificate(der).public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    spki = (
+        x509.load_der_x509_certificate(der)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     return hashlib.sha256(spki).hexdigest()
 
 

@@ -54,8 +54,24 @@ def _testssl_binary() -> str:
 
 def run_testssl(endpoint: Endpoint, out: Path) -> tuple[dict[str, bool], dict[str, set[str]]]:
     """Protocols (-p) and per-protocol suites (-E) of one endpoint, from its JSON file."""
-    args = [_testssl_binary(), "--quiet", "--warnings", "off", "--color", "0", "-p", "-E",
-            "--ip", endpoint.addresses[0], "--jsonfile", str(out), "--connect-timeout", "5", "--openssl-timeout", "5"]
+    args = [
+        _testssl_binary(),
+        "--quiet",
+        "--warnings",
+        "off",
+        "--color",
+        "0",
+        "-p",
+        "-E",
+        "--ip",
+        endpoint.addresses[0],
+        "--jsonfile",
+        str(out),
+        "--connect-timeout",
+        "5",
+        "--openssl-timeout",
+        "5",
+    ]
     if endpoint.tls == "starttls":
         args += ["-t", TESTSSL_STARTTLS[endpoint.proto]]
     subprocess.run([*args, f"{endpoint.host}:{endpoint.port}"], capture_output=True, timeout=240, check=False)
@@ -67,21 +83,25 @@ def run_testssl(endpoint: Endpoint, out: Path) -> tuple[dict[str, bool], dict[st
         if ident in VERSION_IDS:
             protocols[VERSION_IDS[ident]] = finding.startswith("offered")
         elif ident.startswith("cipher-") and ident.count("_x") == 1:
-            proto = ident[len("cipher-"):].rsplit("_x", 1)[0]
+            proto = ident[len("cipher-") :].rsplit("_x", 1)[0]
             suites.setdefault(CIPHER_PREFIX[proto], set()).add(finding.split()[-1])
     return protocols, suites
 
 
 def test_accepted_versions_and_suites_equal_testssl(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     endpoints = [Endpoint(host, port, proto, mode, "test", (ip,)) for host, ip in HOSTS for port, proto, mode in PORTS]
-    ours = {(s.ip, s.port): s for s in collect_tls(endpoints, ca_file=str(lab.ca_file),
-                                                   deadline=time.monotonic() + 120, per_ip_budget=60)}
+    ours = {
+        (s.ip, s.port): s
+        for s in collect_tls(endpoints, ca_file=str(lab.ca_file), deadline=time.monotonic() + 120, per_ip_budget=60)
+    }
     with ThreadPoolExecutor(max_workers=4) as pool:
-        peers = dict(zip(
-            [(e.addresses[0], e.port) for e in endpoints],
-            pool.map(lambda e: run_testssl(e, tmp_path / f"{e.addresses[0]}_{e.port}.json"), endpoints),
-            strict=True,
-        ))
+        peers = dict(
+            zip(
+                [(e.addresses[0], e.port) for e in endpoints],
+                pool.map(lambda e: run_testssl(e, tmp_path / f"{e.addresses[0]}_{e.port}.json"), endpoints),
+                strict=True,
+            )
+        )
     for key, (their_protocols, their_suites) in peers.items():
         scan = ours[key]
         assert scan.incomplete == (), (key, scan.incomplete, scan.errors)

@@ -190,8 +190,13 @@ def _bounded_pre_handshake(connection: SslConnection, state: ScanState, watches:
         protocol = config.tls_opportunistic_encryption
         if protocol is not None:
             try:
-                starttls_preamble(sock, protocol, ehlo_hostname=config.smtp_ehlo_hostname or "auditor.invalid",
-                                  step_timeout=step, deadline=state.deadline)
+                starttls_preamble(
+                    sock,
+                    protocol,
+                    ehlo_hostname=config.smtp_ehlo_hostname or "auditor.invalid",
+                    step_timeout=step,
+                    deadline=state.deadline,
+                )
             except PreambleError as exc:
                 sock.close()
                 raise ServerRejectedOpportunisticTlsNegotiation(

@@ -148,13 +148,30 @@ def run_vulnerabilities(
                 results.append(_seen(name, seen))
     else:
         compression, secure_reneg, honoured = value
-        results.append(VulnResult("compression", "vulnerable" if compression else "ok",
-                                  "TLS compression accepted (CRIME)" if compression else "no compression", spent))
-        results.append(VulnResult("secure-renegotiation", "ok" if secure_reneg else "vulnerable",
-                                  f"RFC 5746 {'supported' if secure_reneg else 'not supported'}"))
-        results.append(VulnResult("client-renegotiation", "vulnerable" if honoured else "ok",
-                                  f"server honoured {honoured} client-initiated renegotiations" if honoured
-                                  else "client-initiated renegotiation refused"))
+        results.append(
+            VulnResult(
+                "compression",
+                "vulnerable" if compression else "ok",
+                "TLS compression accepted (CRIME)" if compression else "no compression",
+                spent,
+            )
+        )
+        results.append(
+            VulnResult(
+                "secure-renegotiation",
+                "ok" if secure_reneg else "vulnerable",
+                f"RFC 5746 {'supported' if secure_reneg else 'not supported'}",
+            )
+        )
+        results.append(
+            VulnResult(
+                "client-renegotiation",
+                "vulnerable" if honoured else "ok",
+                f"server honoured {honoured} client-initiated renegotiations"
+                if honoured
+                else "client-initiated renegotiation refused",
+            )
+        )
 
     highest_legacy = legacy_versions[-1]
     lower = VERSIONS[VERSIONS.index(highest_legacy) - 1] if VERSIONS.index(highest_legacy) > 0 else None

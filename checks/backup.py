@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from auditor.evidence.backup import BackupRetention
 from auditor.evidence.claims import Claim, period_days
+from auditor.evidence.durations import longer
 from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 
@@ -36,7 +37,7 @@ def _obs(r: BackupRetention) -> list[Observation]:
 
 
 def _compare(claim: Claim, limit: float, retentions: tuple[BackupRetention, ...]) -> tuple[Status, str]:
-    over = [r for r in retentions if not r.effective or r.unbounded or (r.longest_days or 0.0) > limit]
+    over = [r for r in retentions if not r.effective or r.unbounded or longer(r.longest_days or 0.0, limit)]
     unknown = [r for r in retentions if r not in over and r.longest_days is None]
     promise = f"the statement promises {claim.subject} leave the backups after {claim.period} ({days(limit)})"
     listing = "; ".join(f"{r.tool} {r.file}:{r.line} keeps {_kept(r)}" for r in retentions)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.evidence.claims import period_days
+from auditor.evidence.durations import longer
 from auditor.evidence.host import LogFamily, LogTarget
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
@@ -113,8 +114,8 @@ def _evaluate(ctx: CheckContext, family: str) -> Iterator[Outcome]:
         yield Outcome(Status.ERROR, family, f"unverifiable: {promise}, an event rather than a duration; "
                       f"{configured_text}; {observed_text}", tuple(obs), claim=claim_ref(claim))  # fmt: skip
         return
-    config_over = unbounded or (configured is not None and configured > limit + TOLERANCE_DAYS)
-    disk_over = age is not None and age > limit + TOLERANCE_DAYS
+    config_over = unbounded or (configured is not None and longer(configured, limit, TOLERANCE_DAYS))
+    disk_over = age is not None and longer(age, limit, TOLERANCE_DAYS)
     summary = f"{promise} ({days(limit)}); {configured_text}; {observed_text}"
     if config_over or disk_over:
         witnesses = [w for w, hit in (("configuration", config_over), ("logs on disk", disk_over)) if hit]

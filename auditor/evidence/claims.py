@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from auditor.evidence.durations import iso_days
+
 KINDS: tuple[str, ...] = (
     "retention",
     "inventory",
@@ -28,8 +30,6 @@ Bound = Literal["exact", "upper"]
 
 #: Periods that are events rather than durations.
 EVENT_PERIODS: tuple[str, ...] = ("until-deleted", "until-account-deleted")
-
-_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(\d+)H)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,20 +118,15 @@ def valid_period(period: str) -> bool:
     """True for ``P<n>Y<n>M<n>W<n>DT<n>H`` durations (at least one part) and event periods."""
     if period in EVENT_PERIODS:
         return True
-    match = _DURATION.match(period)
-    return match is not None and any(match.groups())
+    return iso_days(period) is not None
 
 
 def period_days(claim: Claim) -> float | None:
-    """The claim's period in days (months 30.44, years 365.25), ``None`` for events or none.
+    """The claim's period in days (:mod:`auditor.evidence.durations` lengths), ``None`` for events or none.
 
     Used by reconciliation to compare a promised period with a rotation setting or the
     age of the oldest log entry; event periods have no fixed length.
     """
     if claim.period is None or claim.period in EVENT_PERIODS:
         return None
-    match = _DURATION.match(claim.period)
-    if not match:
-        return None
-    years, months, weeks, days, hours = (int(g) if g else 0 for g in match.groups())
-    return years * 365.25 + months * 30.44 + weeks * 7 + days + hours / 24
+    return iso_days(claim.period)

@@ -10,11 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DAY = 86400.0
-#: Length in days of the named periods logrotate and backup tools use (a month and a year at
-#: their longest, so a configured retention is never understated).
-PERIOD_DAYS: dict[str, float] = {"hourly": 1 / 24, "daily": 1.0, "weekly": 7.0, "monthly": 31.0, "yearly": 366.0}
-
 
 @dataclass(frozen=True, slots=True)
 class SourceRef:

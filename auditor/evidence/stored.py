@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-DAY_SECONDS = 86400.0
+from auditor.evidence.durations import DAY_SECONDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import auditor.checks.backup as backup_checks
 
+from auditor.collectors.host.readers.backups import read_backups
+from auditor.collectors.host.root import HostRoot
 from auditor.evidence.claims import Claim
 from auditor.evidence.host import HostError, HostEvidence
 from auditor.metadata import packaged_metadata
@@ -55,3 +59,30 @@ def test_unreadable_backup_config_is_an_error_finding() -> None:
     host = hf.host(backups=hf.backups(hf.borgmatic(1)), errors=(unreadable,))
     statuses = sorted(f.status.value for f in _run(host, ONE_DAY))
     assert statuses == ["error", "pass"]
+
+
+def _borgmatic_keeping(tmp_path: Path, rule: str) -> HostEvidence:
+    """Host evidence read by the real reader from a borgmatic config with one keep rule."""
+    config = tmp_path / "etc" / "borgmatic" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f"repositories:\n  - path: /backup/repo\n{rule}\n", encoding="utf-8")
+    return hf.host(backups=read_backups(HostRoot(tmp_path)))
+
+
+def test_keep_within_one_month_equals_a_one_month_claim(tmp_path: Path) -> None:
+    # Calendar periods compare as periods: borgmatic's "1m" is the statement's "one month".
+    one_month = hf.claim("backup", "mailboxes", period="P1M", quote="Backups werden nach einem Monat gelöscht.")
+    findings = _run(_borgmatic_keeping(tmp_path, "keep_within: 1m"), one_month)
+    assert [f.status for f in findings] == [Status.PASS]
+
+
+def test_keep_monthly_one_equals_a_one_month_claim(tmp_path: Path) -> None:
+    one_month = hf.claim("backup", "mailboxes", period="P1M", quote="Backups werden nach einem Monat gelöscht.")
+    findings = _run(_borgmatic_keeping(tmp_path, "keep_monthly: 1"), one_month)
+    assert [f.status for f in findings] == [Status.PASS]
+
+
+def test_keep_within_one_month_contradicts_four_weeks(tmp_path: Path) -> None:
+    four_weeks = hf.claim("backup", "mailboxes", period="P28D", quote="Backups werden nach vier Wochen gelöscht.")
+    findings = _run(_borgmatic_keeping(tmp_path, "keep_within: 1m"), four_weeks)
+    assert [(f.status, f.severity) for f in findings] == [(Status.FAIL, Severity.HIGH)]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pydantic import TypeAdapter
 
 from auditor.collectors.host.config import HostConfig, read_host
 from auditor.collectors.host.root import HostRoot
+from auditor.evidence.durations import MONTH_DAYS
 
 
 def test_read_host_fixture_values(hostroot: HostRoot) -> None:
@@ -26,7 +28,7 @@ def test_read_host_fixture_values(hostroot: HostRoot) -> None:
     assert host.journald.retention_days == 14.0
     assert host.nginx is not None and host.apache is not None
     assert host.roundcube is not None and host.nextcloud is not None
-    assert host.backups.longest_days == 93.0
+    assert host.backups.longest_days == pytest.approx(3 * MONTH_DAYS)
 
 
 def test_read_host_round_trips_through_json(hostroot: HostRoot) -> None:

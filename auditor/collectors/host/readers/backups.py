@@ -15,13 +15,21 @@ import yaml
 
 from auditor.collectors.host.root import HostRoot
 from auditor.evidence.backup import BackupConfig, BackupRetention
-from auditor.evidence.settings import PERIOD_DAYS, Setting, err
+from auditor.evidence.durations import DAY_SECONDS, NAMED_PERIOD_DAYS
+from auditor.evidence.settings import Setting, err
 
 #: borg/borgmatic ``keep_*`` levels: the shared periods plus finer ones and ``last`` (no span).
-KEEP_DAYS = {"secondly": 1 / 86400, "minutely": 1 / 1440, **PERIOD_DAYS, "last": 0.0}
+KEEP_DAYS = {"secondly": 1 / DAY_SECONDS, "minutely": 60 / DAY_SECONDS, **NAMED_PERIOD_DAYS, "last": 0.0}
 #: ``--keep-within`` units: the same lengths under borg's one-letter names.
-_BORG_SPAN = {"S": 1 / 86400, "M": 1 / 1440, "H": PERIOD_DAYS["hourly"], "d": PERIOD_DAYS["daily"],
-              "w": PERIOD_DAYS["weekly"], "m": PERIOD_DAYS["monthly"], "y": PERIOD_DAYS["yearly"]}  # fmt: skip
+_BORG_SPAN = {
+    "S": KEEP_DAYS["secondly"],
+    "M": KEEP_DAYS["minutely"],
+    "H": KEEP_DAYS["hourly"],
+    "d": KEEP_DAYS["daily"],
+    "w": KEEP_DAYS["weekly"],
+    "m": KEEP_DAYS["monthly"],
+    "y": KEEP_DAYS["yearly"],
+}
 BORGMATIC_PATHS = ("/etc/borgmatic/config.yaml", "/etc/borgmatic.d/*.yaml", "/root/.config/borgmatic/config.yaml")
 CRON_PATHS = ("/etc/crontab", "/etc/cron.d/*", "/etc/cron.daily/*", "/etc/cron.weekly/*", "/var/spool/cron/crontabs/*",
               "/etc/systemd/system/*.service", "/usr/local/bin/*backup*", "/etc/default/*backup*")  # fmt: skip
@@ -36,7 +44,7 @@ def parse_borg_span(text: str) -> float | None:
     for m in re.finditer(r"(\d+)([SMHdwmyh])", text):
         if m.start() != pos:
             return None
-        total += int(m.group(1)) * _BORG_SPAN.get(m.group(2), 1 / 24)
+        total += int(m.group(1)) * _BORG_SPAN.get(m.group(2), KEEP_DAYS["hourly"])
         pos = m.end()
     return total if text and pos == len(text) else None
 

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 
 from auditor.collectors.host.root import HostRoot
-from auditor.evidence.settings import DAY, Setting, default_setting, err
+from auditor.evidence.durations import DAY_SECONDS as DAY
+from auditor.evidence.durations import MONTH_DAYS, WEEK_DAYS, YEAR_DAYS
+from auditor.evidence.settings import Setting, default_setting, err
 
 _MAIN = ("/etc/systemd/journald.conf", "/run/systemd/journald.conf", "/usr/local/lib/systemd/journald.conf",
          "/usr/lib/systemd/journald.conf")  # fmt: skip
@@ -27,9 +29,9 @@ _UNITS = {
     "m": 60, "min": 60, "minute": 60, "minutes": 60,
     "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600,
     "d": DAY, "day": DAY, "days": DAY,
-    "w": 7 * DAY, "week": 7 * DAY, "weeks": 7 * DAY,
-    "M": 30.44 * DAY, "month": 30.44 * DAY, "months": 30.44 * DAY,
-    "y": 365.25 * DAY, "year": 365.25 * DAY, "years": 365.25 * DAY,
+    "w": WEEK_DAYS * DAY, "week": WEEK_DAYS * DAY, "weeks": WEEK_DAYS * DAY,
+    "M": MONTH_DAYS * DAY, "month": MONTH_DAYS * DAY, "months": MONTH_DAYS * DAY,
+    "y": YEAR_DAYS * DAY, "year": YEAR_DAYS * DAY, "years": YEAR_DAYS * DAY,
 }  # fmt: skip
 
 

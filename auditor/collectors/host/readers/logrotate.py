@@ -16,7 +16,8 @@ from pathlib import Path
 from auditor.collectors.host.readers.includes import IncludingReader
 from auditor.collectors.host.root import HostRoot, as_root, norm, path_match
 from auditor.collectors.host.templates import has_placeholder
-from auditor.evidence.settings import PERIOD_DAYS, Setting, err
+from auditor.evidence.durations import NAMED_PERIOD_DAYS
+from auditor.evidence.settings import Setting, err
 
 LOGROTATE_CONF = "/etc/logrotate.conf"
 LOGROTATE_D = "/etc/logrotate.d"
@@ -172,7 +173,7 @@ def _apply(target: dict[str, Setting], name: str, words: list[str], path: str, n
     if name in ("rotate", "maxage", "size", "maxsize", "minsize") and has_placeholder(value):
         target[name] = Setting(name, value, path, number, unrendered=True)  # known only once rendered
         return
-    if name in PERIOD_DAYS:
+    if name in NAMED_PERIOD_DAYS:
         target.pop("size", None)
         target["frequency"] = Setting("frequency", name, path, number)
     elif name in ("rotate", "maxage"):
@@ -207,7 +208,7 @@ def _policy(log_path: str, block: RotateBlock, caveats: list[str]) -> RotatePoli
     count = int(rotate.value) if rotate else 0
     if rotate is None:
         caveats.append("no 'rotate': logrotate keeps 0 old files")
-    period = PERIOD_DAYS[freq.value] if freq else None
+    period = NAMED_PERIOD_DAYS[freq.value] if freq else None
     bounds: list[float] = []
     basis: list[str] = []
     if period is not None and count >= 0:

@@ -8,6 +8,7 @@ import pytest
 
 from auditor.collectors.host.readers.logrotate import logrotate_policy_for, read_logrotate
 from auditor.collectors.host.root import HostRoot
+from auditor.evidence.durations import MONTH_DAYS
 
 
 def test_fixture_debian_mail_log_weekly_4(hostroot: HostRoot) -> None:
@@ -29,7 +30,7 @@ def test_fixture_other_policies(hostroot: HostRoot) -> None:
     rc = cfg.policy_for("/var/log/roundcube/errors.log")
     assert rc is not None and rc.unbounded and rc.max_retention_days is None
     wtmp = cfg.policy_for("/var/log/wtmp")
-    assert wtmp is not None and wtmp.max_retention_days == 62.0
+    assert wtmp is not None and wtmp.max_retention_days == pytest.approx(2 * MONTH_DAYS)
     assert cfg.policy_for("/var/log/unknown.log") is None
 
 
@@ -45,21 +46,22 @@ def test_maxage_caps_and_globals_apply_in_order(tmp_path: Path) -> None:
     b = logrotate_policy_for(root, "/var/log/b.log")
     assert a is not None and a.max_retention_days == 1.0  # rotate 0 default: only the current file
     assert any("no 'rotate'" in c for c in a.caveats)
-    assert b is not None and b.max_retention_days == 8.0  # min(31 days, maxage 7 + 1 day)
+    assert b is not None and b.max_retention_days == 8.0  # min(one month, maxage 7 + 1 day)
 
 
 @pytest.mark.parametrize(
     ("body", "days", "unbounded"),
     [
         ("rotate -1\n weekly", None, True),
-        ("rotate 3\n monthly\n minsize 1M", 124.0, True),
+        ("rotate 3\n monthly\n minsize 1M", 4 * MONTH_DAYS, True),
         ("rotate 2\n size 100k", None, True),
         ("rotate 2\n hourly", 0.125, False),
     ],
 )
 def test_retention_edge_cases(tmp_path: Path, body: str, days: float | None, unbounded: bool) -> None:
     pol = logrotate_policy_for(_write(tmp_path, f"/var/log/x.log {{\n {body}\n}}\n"), "/var/log/x.log")
-    assert pol is not None and pol.max_retention_days == days and pol.unbounded is unbounded
+    expected = days if days is None else pytest.approx(days)
+    assert pol is not None and pol.max_retention_days == expected and pol.unbounded is unbounded
 
 
 def test_malformed_lines_are_errors(tmp_path: Path) -> None:
@@ -91,7 +93,7 @@ def test_corpus_deepin_monthly_maxsize(corpus: HostRoot) -> None:
     pol = read_logrotate(corpus, "/debian-rsyslog/deepin-community-rsyslog/debian/rsyslog.logrotate").policy_for(
         "/var/log/mail.log"
     )
-    assert pol is not None and pol.max_retention_days == 217.0  # (6 + 1) x 31 days
+    assert pol is not None and pol.max_retention_days == pytest.approx(7 * MONTH_DAYS)  # (6 + 1) months
     assert pol.block.directives["maxsize"].value == "500M"
 
 

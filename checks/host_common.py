@@ -19,13 +19,14 @@ from auditor.registry import CheckContext
 #: The journal holds the same mail.* lines as mail.log, so the mail promise covers it too; on a
 #: mail host the auth log records the mail users' logins (PAM for Dovecot/saslauthd) with
 #: client IPs, i.e. the mail servers' connection data the same promise speaks about.
+#: A promise about "IP addresses" as such covers every log that records them (the last resort).
 FAMILY_SUBJECTS: dict[str, tuple[str, ...]] = {
-    "mail": ("mail-metadata-logs",),
+    "mail": ("mail-metadata-logs", "ip-addresses"),
     "journal": ("mail-metadata-logs",),
-    "web-access": ("web-access-logs", "webmail-logs"),
-    "webmail": ("webmail-logs",),
+    "web-access": ("web-access-logs", "webmail-logs", "ip-addresses"),
+    "webmail": ("webmail-logs", "login-logs", "ip-addresses"),
     "cloud": ("cloud-logs",),
-    "auth": ("mail-metadata-logs",),
+    "auth": ("login-logs", "mail-metadata-logs", "ip-addresses"),
 }
 
 
@@ -104,6 +105,18 @@ def retention_claim(claims: ClaimSet | None, family: str) -> Claim | None:
         if found is not None:
             return found
     return None
+
+
+_BOUND_WORDS = {"upper": "up to ", "lower": "at least ", "approx": "about "}
+
+
+def describe_period(claim: Claim) -> str:
+    """ "for up to P7D", "for P30D after account-closure", "until user-deletes": the promise in words."""
+    event = (claim.event or "").replace("-", " ")
+    if claim.period is None:
+        return event or "(no period)"
+    text = f"for {_BOUND_WORDS.get(claim.bound, '')}{claim.period}"
+    return f"{text} ({event})" if event else text
 
 
 def days(value: float) -> str:

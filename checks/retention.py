@@ -22,7 +22,17 @@ from auditor.evidence.host import LogFamily, LogTarget
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 
-from .host_common import claim_obs, claim_ref, claims_of, days, host_of, location, no_host, retention_claim
+from .host_common import (
+    claim_obs,
+    claim_ref,
+    claims_of,
+    days,
+    describe_period,
+    host_of,
+    location,
+    no_host,
+    retention_claim,
+)
 
 TOLERANCE_DAYS = 1.0
 #: Undeclared logs carrying IP addresses kept longer than this (or without limit) are graded high
@@ -108,8 +118,9 @@ def _evaluate(ctx: CheckContext, family: str) -> Iterator[Outcome]:
         yield _undeclared(fam, family, configured, unbounded, age, configured_text, observed_text, obs)
         return
     obs += claim_obs(claims, claim)
-    limit = period_days(claim)
-    promise = f"the statement keeps {claim.subject} for {'up to ' if claim.bound == 'upper' else ''}{claim.period}"
+    # a period counted from an event (account closure, invoicing) is no age limit for log lines
+    limit = period_days(claim) if claim.event is None else None
+    promise = f"the statement keeps {claim.subject} {describe_period(claim)}"
     if limit is None:
         yield Outcome(Status.ERROR, family, f"unverifiable: {promise}, an event rather than a duration; "
                       f"{configured_text}; {observed_text}", tuple(obs), claim=claim_ref(claim))  # fmt: skip

@@ -15,7 +15,7 @@ from auditor.evidence.claims import Claim
 from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 
-from .host_common import claim_obs, claim_ref, claims_of, source_name, statement_location
+from .host_common import claim_obs, claim_ref, claims_of, describe_period, source_name, statement_location
 
 #: Claim kinds that declare a data category the operator keeps.
 _DECLARING = ("retention", "inventory", "logging")
@@ -51,15 +51,14 @@ def retention_declared(ctx: CheckContext) -> Iterator[Outcome]:
         )
         return
     for subject, items in declared.items():
-        periods = [c for c in items if c.kind == "retention" and c.period]
+        periods = [c for c in items if c.kind == "retention" and (c.period or c.event)]
         shown = periods[0] if periods else items[0]
         obs = tuple(o for c in items for o in claim_obs(claims, c))
         if periods:
-            bound = "up to " if shown.bound == "upper" else ""
             yield Outcome(
                 Status.PASS,
                 subject,
-                f"the statement keeps {subject} for {bound}{shown.period}",
+                f"the statement keeps {subject} {describe_period(shown)}",
                 obs,
                 claim=claim_ref(shown),
                 key=subject,

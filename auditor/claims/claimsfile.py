@@ -18,7 +18,7 @@ import jsonschema
 import yaml
 
 from auditor.claims.vocab import vocabulary
-from auditor.evidence.claims import Citation, Claim, ClaimSet, Span, valid_period
+from auditor.evidence.claims import RESOLUTIONS, Citation, Claim, ClaimSet, Span, valid_period
 from auditor.fsutil import atomic_write
 from auditor.safeload import InputFileError, YamlDocument, load_yaml
 
@@ -90,6 +90,25 @@ def _semantic_errors(data: dict[str, Any]) -> list[tuple[list[str | int], str]]:
     return errors
 
 
+#: Claims files written before ``event`` kept two events in ``period``.
+_LEGACY_EVENTS = {"until-deleted": "until-user-deletes", "until-account-deleted": "while-account-exists"}
+
+
+def _claim(c: dict[str, Any], language: str) -> Claim:
+    period: str | None = c.get("period")
+    event: str | None = c.get("event")
+    legacy = _LEGACY_EVENTS.get(period or "")
+    if legacy is not None:
+        period, event = None, event or legacy
+    resolved = c.get("resolved", "file")
+    return Claim(
+        id=c["id"], kind=c["kind"], subject=c["subject"], fields=tuple(c.get("fields") or ()), period=period,
+        bound=c.get("bound", "exact"), value=c.get("value"), quote=c.get("quote", ""), start=c.get("start", 0),
+        end=c.get("end", 0), language=c.get("language", language), event=event, period_min=c.get("period_min"),
+        resolved=resolved, confidence=c.get("confidence", RESOLUTIONS.get(resolved, "high")),
+    )  # fmt: skip
+
+
 def read_claims_yaml(path: str | os.PathLike[str]) -> ClaimSet:
     """Read and validate a claims file; raises :class:`ClaimsFileError` naming file and line."""
     file = Path(path)
@@ -114,22 +133,7 @@ def read_claims_yaml(path: str | os.PathLike[str]) -> ClaimSet:
         source=data["source"],
         sha256=data.get("sha256", ""),
         language=data["language"],
-        claims=tuple(
-            Claim(
-                id=c["id"],
-                kind=c["kind"],
-                subject=c["subject"],
-                fields=tuple(c.get("fields") or ()),
-                period=c.get("period"),
-                bound=c.get("bound", "exact"),
-                value=c.get("value"),
-                quote=c.get("quote", ""),
-                start=c.get("start", 0),
-                end=c.get("end", 0),
-                language=c.get("language", data["language"]),
-            )
-            for c in data["claims"]
-        ),
+        claims=tuple(_claim(c, data["language"]) for c in data["claims"]),
         understood=tuple(Span(**s) for s in data.get("understood") or ()),
         not_understood=tuple(Span(**s) for s in data.get("not_understood") or ()),
         cited_law=tuple(

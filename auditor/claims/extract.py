@@ -1,97 +1,207 @@
-"""Statement text → claim set: sentence by sentence, narrow rules, quotes and offsets kept.
+"""Statement text → claim set: unit by unit, clause by clause, quotes and offsets kept.
 
-Order of work per sentence: find data categories (subjects) and fields from the
-vocabulary, find periods, then let each claim rule (``rules.py``) speak. A sentence
-that only lists fields ("Konkret enthalten darin sind: ...") extends the claims of
-the sentence before it; headings set the topic pronouns refer back to.
+Per unit (sentence, list item, heading): split into clauses between periods, find the
+categories each clause names, then resolve what a clause without its own category is
+about, in this order: the clause, the rest of the sentence, a bare "the logs" with the
+fields it holds, an earlier sentence since the heading (anaphora: "These records ...",
+"this information"), the list's lead-in, the heading. How it was resolved becomes the
+claim's ``resolved`` and ``confidence``. Then each claim rule (``rules``,
+``rules_security``) speaks. A unit that names a period, a category or a storage,
+deletion or encryption cue and gives no claim is listed as not understood: nothing silent.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from auditor.claims import rules
+from auditor.claims import rules, rules_security
 from auditor.claims.citations import find_citations
-from auditor.claims.periods import find_periods
+from auditor.claims.clauses import Clause, find_fields, split
 from auditor.claims.reader import StatementText, detect_language
 from auditor.claims.segment import Unit, segment
 from auditor.claims.vocab import lower, vocabulary
-from auditor.evidence.claims import Claim, ClaimSet, Span, claim_id
+from auditor.evidence.claims import RESOLUTIONS, Claim, ClaimSet, Span, claim_id
 
 #: Longer "sentences" are not read for claims (a wall of text without punctuation).
 MAX_UNIT_CHARS = 4000
-#: Sentences read per statement (~250 pages); bounds the time on hostile input such as
+#: Units read per statement (~250 pages); bounds the time on hostile input such as
 #: millions of one-word "sentences". The unread rest is listed as not understood.
 MAX_UNITS = 10_000
+#: How far back (in units, within the section) an anaphor looks for what it refers to.
+LOOK_BACK = 3
+
+_CONTINUATION = re.compile(
+    r"^(?:konkret\s+|darin\s+|dazu\s+)?(?:enthalten|gehören|umfasst|umfassen|sind das|das sind|dies sind)\b|"
+    r"^(?:these|they|this|it|which|the logs?|the files?)\s+(?:include|includes|contain|contains|comprise|"
+    r"comprises|record|records|are)\b|^(?:specifically|namely|in particular)\b"
+)
+_RELEVANT = ("store", "delete", "log", "encrypt", "anonymise", "hashed", "share", "unencrypted")
+_LABEL = re.compile(r"^[^:]{2,60}:\s|\s[-–]\s")
 
 
-def _blank(text: str, spans: list[tuple[int, int]]) -> str:
-    chars = list(text)
-    for start, end in spans:
-        chars[start:end] = " " * (end - start)
-    return "".join(chars)
+@dataclass
+class _Seen:
+    """What one unit was about (own categories, or the ones resolved for it)."""
+
+    subjects: tuple[str, ...] = ()
+    negated: bool = False
+    keeps: bool = False
 
 
-def find_subjects(sentence: str) -> tuple[list[str], str]:
-    """Subjects named in the sentence (vocabulary order) and the lower-cased sentence with them blanked."""
-    sentence = lower(sentence)
-    found: list[str] = []
-    spans: list[tuple[int, int]] = []
-    excluded: set[str] = set()
-    for rule in vocabulary().subjects:
-        for alternative in rule.alternatives:
-            if not all(p.search(sentence) for p in alternative):
-                continue
-            matches = [list(p.finditer(sentence)) for p in alternative]
-            if matches:
-                found.append(rule.id)
-                excluded.update(rule.excludes)
-                spans.extend((m.start(), m.end()) for group in matches for m in group)
-                break
-    return [s for s in found if s not in excluded], _blank(sentence, spans)
+def _relevant(clauses: list[Clause]) -> bool:
+    return any(c.periods or c.mentions or any(c.has(cue) for cue in _RELEVANT) for c in clauses)
 
 
-def find_fields(sentence: str) -> tuple[str, ...]:
-    """Fields named in the sentence; earlier vocabulary entries consume their text first."""
-    sentence = lower(sentence)
-    found: list[str] = []
-    for rule in vocabulary().fields:
-        if rule.pattern.search(sentence) is None:
-            continue
-        found.append(rule.id)
-        sentence = _blank(sentence, [(m.start(), m.end()) for m in rule.pattern.finditer(sentence)])
-    return tuple(found)
+class _Reader:
+    """Reads the units of one statement in order, remembering what earlier units were about."""
 
+    def __init__(self, source: str, language: str) -> None:
+        self.source = source
+        self.language = language
+        self.units: list[Unit] = []
+        self.seen: list[_Seen] = []
+        self.claims: list[Claim] = []
+        self.understood: list[Span] = []
+        self.not_understood: list[Span] = []
+        self.children: dict[int, list[int]] = {}
+        self._previous: list[int] = []
 
-def _drafts(unit: Unit, found: tuple[list[str], str], context: str | None) -> list[rules.Draft]:
-    text = lower(unit.text)
-    subjects, blanked = found
-    # Fields only matter for storage sentences; skipping the rest keeps long statements fast.
-    fields = find_fields(blanked) if rules.STORAGE.search(text) else ()
-    periods = find_periods(text)
-    drafts = rules.hash_scheme(text) + rules.role(unit.text) + rules.transfer(text) + rules.transport(text)
-    placed = rules.location(text, subjects)
-    drafts += placed
-    special = rules.backup(text, subjects, context, periods) or rules.subject_rights(text, periods)
-    drafts += special
-    if not special:
-        held = rules.retention(text, subjects, context, periods, fields)
-        if not held and not placed:
-            held = rules.inventory(text, subjects, fields)
-        drafts += held
-    return drafts
+    # ------------------------------------------------------------------ resolution
 
+    def _earlier(self, index: int, logs_only: bool) -> tuple[str, ...]:
+        unit = self.units[index]
+        floor = unit.section if unit.section is not None else -1
+        logs = vocabulary().log_subjects
+        for back in range(index - 1, max(floor, index - 1 - LOOK_BACK), -1):
+            subjects = self.seen[back].subjects
+            if logs_only:
+                subjects = tuple(s for s in subjects if s in logs)
+            if subjects and not self.seen[back].negated:
+                return subjects
+        return ()
 
-def _merge_fields(claim: Claim, extra: tuple[str, ...], end: int, source: str) -> Claim:
-    order = [f.id for f in vocabulary().fields]
-    merged = tuple(sorted(set(claim.fields) | set(extra), key=order.index))
-    return replace(claim, fields=merged, end=end, quote=source[claim.start : end])
+    def _scope(self, index: int, clause: Clause, clauses: list[Clause], fields: tuple[str, ...]) -> rules.Scope:
+        unit = self.units[index]
+        above = any(i is not None and self.seen[i].keeps for i in (unit.lead_in, unit.section))
+        verb_nearby = above or any(c.has("store") or c.has("delete") or c.has("log") for c in clauses)
+        label_line = (unit.item or bool(_LABEL.search(unit.text)) or unit.heading) and len(unit.text.split()) <= 14
+        negated_lead_in = unit.lead_in is not None and self.seen[unit.lead_in].negated
+        base = rules.Scope(
+            (), "clause", fields, verb_nearby, negated_lead_in, label_line, collected=above and unit.item
+        )
+        if clause.subjects:
+            return replace(base, subjects=tuple(clause.subjects), resolved="clause")
+        others = [s for c in clauses if c is not clause and not c.periods for s in c.subjects]
+        if others:
+            return replace(base, subjects=tuple(dict.fromkeys(others)), resolved="sentence")
+        generic = clause.generic
+        if "logs" in generic:
+            inferred = rules.infer_log(fields)
+            if inferred:
+                return replace(base, subjects=(inferred,), resolved="clause")
+        if not (generic or clause.periods or clause.events):
+            return base
+        earlier = self._earlier(index, logs_only=generic == {"logs"})
+        if earlier:
+            return replace(base, subjects=earlier, resolved="previous")
+        for unit_index, how in ((unit.lead_in, "lead-in"), (unit.section, "heading")):
+            if unit_index is not None and self.seen[unit_index].subjects:
+                return replace(base, subjects=self.seen[unit_index].subjects, resolved=how)
+        return base
 
+    # ------------------------------------------------------------------ rules
 
-def _canonical(fields: tuple[str, ...]) -> tuple[str, ...]:
-    order = [f.id for f in vocabulary().fields]
-    return tuple(sorted(set(fields), key=order.index))
+    def _drafts(self, index: int, clause: Clause, clauses: list[Clause], unit_fields: tuple[str, ...]) -> tuple[
+            list[rules.Draft], rules.Scope]:  # fmt: skip
+        fields = find_fields(clause.text, clause.mentions) if len(clauses) > 1 else unit_fields
+        scope = self._scope(index, clause, clauses, fields)
+        drafts = (rules_security.hash_scheme(clause) + rules_security.transport(clause)
+                  + rules_security.end_to_end(clause) + rules_security.transfer(clause))  # fmt: skip
+        timed = rules.session(clause) or rules.subject_rights(clause)
+        if timed:
+            return drafts + timed, scope
+        placed = rules_security.location(clause, scope)
+        at_rest = rules_security.encryption_at_rest(clause, scope)
+        anonymised = rules.anonymisation(clause, scope, fields)
+        not_kept = rules.none_stored(clause, scope)
+        if not_kept:
+            return drafts + placed + not_kept + anonymised, scope
+        backed_up = rules.backups(clause, scope, self._earlier(index, logs_only=False))
+        owns_period = any(d.period for d in anonymised + backed_up)
+        kept = [] if owns_period else rules.retention(clause, scope, fields)
+        logged = rules.logging(clause, scope, fields) if (fields or not kept) else []
+        declared = [] if ((kept and not fields) or backed_up or placed or at_rest) else rules.inventory(
+            clause, scope, fields)  # fmt: skip
+        return drafts + placed + at_rest + anonymised + backed_up + kept + logged + declared, scope
+
+    def _unit_fields(self, index: int, clauses: list[Clause]) -> tuple[str, ...]:
+        text = self.units[index].text
+        if not any(c.has("store") or c.has("log") or c.mentions for c in clauses):
+            return ()
+        fields = list(find_fields(text, [m for c in clauses for m in c.mentions if c.start == 0]))
+        for child in self.children.get(index, ()):
+            fields += [f for f in find_fields(self.units[child].text) if f not in fields]
+        return tuple(fields)
+
+    def read(self, index: int) -> None:
+        unit = self.units[index]
+        span = Span(unit.start, unit.end, unit.text)
+        if len(unit.text) > MAX_UNIT_CHARS:
+            self.seen.append(_Seen())
+            self.not_understood.append(span)
+            return
+        clauses = split(unit.text)
+        own = tuple(dict.fromkeys(s for c in clauses for s in c.subjects))
+        negated = any(c.negated for c in clauses)
+        keeps = any(c.has("store") or c.has("log") for c in clauses) and not negated
+        self.seen.append(_Seen(own, negated, keeps))
+        if unit.question or (unit.heading and not any(c.periods or c.events for c in clauses)):
+            return
+        unit_fields = self._unit_fields(index, clauses)
+        if self._continue_fields(unit, unit_fields or find_fields(unit.text)):
+            self.understood.append(span)
+            return
+        drafts: list[tuple[rules.Draft, rules.Scope]] = []
+        for clause in clauses:
+            found, scope = self._drafts(index, clause, clauses, unit_fields)
+            drafts += [(d, scope) for d in found]
+        drafts += [(d, rules.Scope((), "clause")) for d in rules_security.role(unit.text)]
+        resolved = tuple(
+            dict.fromkeys(
+                d.subject for d, _ in drafts if d.kind in ("retention", "logging", "inventory", "anonymisation")
+            )
+        )
+        if resolved and not own:
+            self.seen[index] = _Seen(resolved, negated, keeps)
+        self._previous = [len(self.claims) + i for i, (d, _) in enumerate(drafts)
+                          if d.kind in ("retention", "inventory", "logging")]  # fmt: skip
+        self.claims += [self._claim(unit, d) for d, _ in drafts]
+        if drafts:
+            self.understood.append(span)
+        elif not unit.heading and _relevant(clauses):
+            self.not_understood.append(span)
+
+    def _continue_fields(self, unit: Unit, fields: tuple[str, ...]) -> bool:
+        """A sentence that only lists fields ("Konkret enthalten darin sind: ...") extends the claims before it."""
+        if not self._previous or not fields or not _CONTINUATION.search(lower(unit.text)):
+            return False
+        order = [f.id for f in vocabulary().fields]
+        for i in self._previous:
+            claim = self.claims[i]
+            merged = tuple(sorted(set(claim.fields) | set(fields), key=order.index))
+            self.claims[i] = replace(claim, fields=merged, end=unit.end, quote=self.source[claim.start : unit.end])
+        return True
+
+    def _claim(self, unit: Unit, draft: rules.Draft) -> Claim:
+        order = [f.id for f in vocabulary().fields]
+        return Claim(
+            id="", kind=draft.kind, subject=draft.subject, fields=tuple(sorted(set(draft.fields), key=order.index)),
+            period=draft.period, bound=draft.bound if draft.period else "exact",  # type: ignore[arg-type]
+            value=draft.value, quote=unit.text, start=unit.start, end=unit.end,
+            language=_unit_language(unit, self.language), event=draft.event, period_min=draft.minimum,
+            resolved=draft.resolved, confidence=RESOLUTIONS.get(draft.resolved, "low"),
+        )  # fmt: skip
 
 
 def _unit_language(unit: Unit, default: str) -> str:
@@ -101,108 +211,53 @@ def _unit_language(unit: Unit, default: str) -> str:
     return default if found == "unknown" else found
 
 
-def _claim(unit: Unit, draft: rules.Draft, default_language: str) -> Claim:
-    return Claim(
-        id="",
-        kind=draft.kind,
-        subject=draft.subject,
-        fields=_canonical(draft.fields),
-        period=draft.period,
-        bound="upper" if draft.bound == "upper" else "exact",
-        value=draft.value,
-        quote=unit.text,
-        start=unit.start,
-        end=unit.end,
-        language=_unit_language(unit, default_language),
-    )
-
-
 def _assign_ids(claims: list[Claim]) -> tuple[Claim, ...]:
     """Stable ids; an identical promise repeated later is dropped, a differing one suffixed."""
+    named = any(c.kind == "hash-scheme" and c.value not in ("unspecified", "salted-hash") for c in claims)
+    if named:  # "the hash of your password" restates the scheme named elsewhere
+        claims = [c for c in claims if not (c.kind == "hash-scheme" and c.value in ("unspecified", "salted-hash"))]
     result: list[Claim] = []
-    seen: dict[str, Claim] = {}
+    seen: set[str] = set()
     promises: set[tuple[object, ...]] = set()
     for claim in claims:
         base = claim_id(claim.kind, claim.subject, claim.value)
-        key = (claim.kind, claim.subject, claim.fields, claim.period, claim.bound, claim.value)
+        key = (claim.kind, claim.subject, claim.fields, claim.period, claim.bound, claim.value, claim.event)
         if key in promises:
             continue
         promises.add(key)
         ident, n = base, 2
         while ident in seen:
             ident, n = f"{base}-{n}", n + 1
-        seen[ident] = replace(claim, id=ident)
-        result.append(seen[ident])
+        seen.add(ident)
+        result.append(replace(claim, id=ident))
     return tuple(result)
 
 
 def extract_claims(text: StatementText) -> ClaimSet:
-    """Read every sentence of the statement; unknown wording gives no claim, only a listing."""
+    """Read every unit of the statement; unknown wording gives no claim, only a listing."""
     source = text.text
-    claims: list[Claim] = []
-    understood: list[Span] = []
-    not_understood: list[Span] = []
-    context: str | None = None
-    previous: list[int] = []
+    reader = _Reader(source, text.language)
     units = segment(source)
+    rest: Span | None = None
     if len(units) > MAX_UNITS:
-        rest = units[MAX_UNITS]
-        preview = source[rest.start : rest.start + 200]
-        not_understood_rest = Span(
-            rest.start, len(source), f"[not read: {len(units) - MAX_UNITS} more sentences] " + preview
-        )
+        first = units[MAX_UNITS]
+        rest = Span(first.start, len(source), f"[not read: {len(units) - MAX_UNITS} more sentences] "
+                    + source[first.start:first.start + 200])  # fmt: skip
         units = units[:MAX_UNITS]
-    else:
-        not_understood_rest = None
-    for unit in units:
-        found = find_subjects(unit.text)
-        subjects = found[0]
-        if unit.heading:
-            # a heading sets the topic; a short unpunctuated line can still be a promise
-            # ("Server-Logs: 7 Tage"), so it is read too, but never listed as not understood
-            context = subjects[0] if subjects else None
-            previous = []
-            if unit.question or not rules.CUE.search(lower(unit.text)):
-                continue
-            drafts = _drafts(unit, found, context)
-            claims.extend(_claim(unit, d, text.language) for d in drafts)
-            if drafts:
-                understood.append(Span(unit.start, unit.end, unit.text))
-            continue
-        span = Span(unit.start, unit.end, unit.text)
-        low = lower(unit.text)
-        if unit.question or len(unit.text) > MAX_UNIT_CHARS:
-            if rules.CUE.search(low):
-                not_understood.append(span)
-            previous = []
-            continue
-        drafts = _drafts(unit, found, context)
-        if not drafts and previous and rules.CONTINUATION.search(lower(unit.text)):
-            extra = find_fields(unit.text)
-            if extra:
-                for index in previous:
-                    claims[index] = _merge_fields(claims[index], extra, unit.end, source)
-                understood.append(span)
-                continue
-        previous = []
-        for draft in drafts:
-            if draft.kind in ("retention", "inventory", "logging"):
-                previous.append(len(claims))
-            claims.append(_claim(unit, draft, text.language))
-        if drafts:
-            understood.append(span)
-        elif rules.CUE.search(low):
-            not_understood.append(span)
-        if subjects:
-            context = subjects[0]
-    if not_understood_rest is not None:
-        not_understood.append(not_understood_rest)
+    reader.units = units
+    for index, unit in enumerate(units):
+        if unit.lead_in is not None:
+            reader.children.setdefault(unit.lead_in, []).append(index)
+    for index in range(len(units)):
+        reader.read(index)
+    if rest is not None:
+        reader.not_understood.append(rest)
     return ClaimSet(
         source=text.source,
         sha256=text.sha256,
         language=text.language,
-        claims=_assign_ids(claims),
-        understood=tuple(understood),
-        not_understood=tuple(not_understood),
+        claims=_assign_ids(reader.claims),
+        understood=tuple(reader.understood),
+        not_understood=tuple(reader.not_understood),
         cited_law=find_citations(source),
     )

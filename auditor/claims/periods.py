@@ -1,7 +1,12 @@
-"""Durations and event periods in statement sentences ("bis zu sieben Tage", "30 days").
+"""Durations and events in statement text ("bis zu sieben Tage", "48-72 hours", "half a year",
+"solange das Konto besteht").
 
-Durations become ISO 8601 (weeks normalised to days so "one week" and "7 Tage" agree);
-"bis zu"/"up to"/"maximal"/"within" before the number make the bound ``upper``.
+Durations become ISO 8601 (weeks normalised to days so "one week" and "7 Tage" agree; a
+fraction goes down one unit: "half a year" = P6M). A bound may stand before the number
+("bis zu", "nach spätestens", "for a maximum of") or after the unit ("half a year at
+most"); a range keeps its lower end. Events ("after account closure", "immediately") are
+found separately: a claim may carry both ("30 days from account termination").
+Numbers, units, bounds and events are data (``periods.yaml``).
 """
 
 from __future__ import annotations
@@ -12,71 +17,140 @@ from dataclasses import dataclass
 
 from auditor.claims.vocab import lower, vocabulary
 
-_UPPER = re.compile(
-    r"(?:bis zu|bis maximal|maximal|höchstens|längstens|spätestens|up to|at most|no more than|no longer than|"
-    r"not longer than|a maximum of|maximum of|innerhalb(?: von)?|binnen|within)\s*(?:für\s+|for\s+|of\s+)?$",
-)
-_EVENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "until-deleted",
-        re.compile(
-            r"bis (?:sie|du|ihr) (?:sie|diese|es|ihn) (?:entfernen|entfernst|entfernt|löschen|löschst|löscht)|"
-            r"bis zur (?:löschung|entfernung) durch|until (?:you )?(?:remove|delete) (?:them|it)\b|"
-            r"until (?:they are|it is) (?:removed|deleted)|until (?:removed|deleted) by you"
-        ),
-    ),
-    (
-        "until-account-deleted",
-        re.compile(
-            r"bis (?:zur )?(?:löschung|kündigung|schließung) (?:des|deines|ihres|eures) (?:kontos|accounts|"
-            r"benutzerkontos|postfachs)|bis (?:ihr|dein|euer) (?:konto|account|postfach) gelöscht|"
-            r"until (?:you )?(?:delete|close) your account|until (?:your|the) account is (?:deleted|closed)|"
-            r"(?:for )?as long as (?:your|the) account (?:exists|is active)|"
-            r"solange (?:dein|ihr|euer|das) (?:konto|account|postfach) besteht"
-        ),
-    ),
-)
+_UNITS_DIGITS = "0123456789"
+_SMALLER = {"Y": ("M", 12), "M": ("D", 30), "W": ("D", 7), "D": ("H", 24), "H": ("H", 1)}
 
 
 @dataclass(frozen=True, slots=True)
 class Period:
+    """A duration found in a sentence (offsets into that sentence)."""
+
     iso: str
     bound: str
+    start: int
+    end: int
+    minimum: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    name: str
     start: int
     end: int
 
 
 @functools.cache
+def _number_pattern() -> str:
+    vocab = vocabulary()
+    units_words = [w for w, n in vocab.numbers.items() if n < 10 and w not in ("a", "an")]
+    de_units = "|".join(sorted({w for w in units_words if w.isascii() is False or w in _DE_UNITS}, key=len,
+                               reverse=True))  # fmt: skip
+    en_units = "one|two|three|four|five|six|seven|eight|nine"
+    tens = "|".join(sorted(vocab.tens, key=len, reverse=True))
+    words = "|".join(sorted((re.escape(w) for w in vocab.numbers), key=len, reverse=True))
+    fractions = "|".join(f"(?:{f})" for f in sorted(vocab.fractions, key=len, reverse=True))
+    compound = rf"(?:{tens})[- ](?:{en_units})|(?:{de_units})und(?:{tens})"
+    return rf"\d{{1,4}}(?:[.,]5)?|{fractions}|{compound}|{words}"
+
+
+_DE_UNITS = frozenset(["ein", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun"])
+
+
+@functools.cache
 def _duration_pattern() -> re.Pattern[str]:
     vocab = vocabulary()
-    words = "|".join(sorted((re.escape(w) for w in vocab.numbers), key=len, reverse=True))
+    number = _number_pattern()
     units = "|".join(f"(?P<{k}>{v})" for k, v in vocab.units.items())
-    return re.compile(rf"\b(?P<num>\d{{1,4}}|{words})\s?-?\s?(?:{units})\b")
+    return re.compile(
+        rf"(?<![\w.,])(?:(?P<lo>\d{{1,4}}){vocab.range_joiner}|(?P<lo_word>{number})\s(?:bis|to|und|and|oder|or)\s)?"
+        rf"(?P<num>{number})(?:\s?\(\d{{1,4}}\))?"
+        rf"(?:\s?-\s?|\s)?(?:{units})(?!\w)"
+    )
 
 
-def _iso(amount: int, designator: str) -> str:
+def number_value(raw: str) -> float | None:
+    """The value of a number as written: digits, a number word, a compound or a fraction."""
+    vocab = vocabulary()
+    raw = raw.strip().lower()
+    if raw and raw[0] in _UNITS_DIGITS:
+        return float(raw.replace(",", "."))
+    if raw in vocab.numbers:
+        return float(vocab.numbers[raw])
+    for pattern, value in vocab.fractions.items():
+        if re.fullmatch(pattern, raw):
+            return value
+    for ten in vocab.tens:
+        if raw.startswith(ten) and raw[len(ten) : len(ten) + 1] in ("-", " "):
+            unit = raw[len(ten) + 1 :]
+            return float(vocab.numbers[ten] + vocab.numbers.get(unit, 0)) if unit in vocab.numbers else None
+        if raw.endswith("und" + ten):
+            unit = raw[: -len("und" + ten)]
+            return float(vocab.numbers[ten] + vocab.numbers[unit]) if unit in vocab.numbers else None
+    return None
+
+
+def iso(amount: float, designator: str) -> str | None:
+    """ISO 8601 for an amount of a unit; fractions go down one unit, weeks become days."""
+    if amount != int(amount):
+        smaller, factor = _SMALLER[designator]
+        amount, designator = amount * factor, smaller
+        if amount != int(amount):
+            return None
+    whole = int(amount)
+    if whole <= 0:
+        return None
     if designator == "W":
-        return f"P{amount * 7}D"
+        return f"P{whole * 7}D"
     if designator == "H":
-        return f"PT{amount}H"
-    return f"P{amount}{designator}"
+        return f"PT{whole}H"
+    return f"P{whole}{designator}"
+
+
+def _bound(text: str, start: int, end: int) -> str:
+    bounds = vocabulary().bounds
+    before = text[max(0, start - 40) : start]
+    after = text[end : end + 30]
+    for name in ("upper", "lower", "approx"):
+        if bounds.before[name].search(before) or bounds.after[name].search(after):
+            return name
+    return "exact"
 
 
 def find_periods(sentence: str) -> list[Period]:
-    """All durations and event periods in one sentence, in order of appearance."""
-    sentence = lower(sentence)
-    numbers = vocabulary().numbers
+    """All durations in one sentence, in order of appearance (offsets into the sentence)."""
+    text = lower(sentence)
     found: list[Period] = []
-    for match in _duration_pattern().finditer(sentence):
-        raw = match.group("num").lower()
-        amount = int(raw) if raw.isdigit() else numbers[raw]
-        if amount <= 0:
-            continue
+    for match in _duration_pattern().finditer(text):
         designator = next(k for k in ("D", "W", "M", "Y", "H") if match.group(k))
-        before = sentence[max(0, match.start() - 30) : match.start()]
-        bound = "upper" if _UPPER.search(before) else "exact"
-        found.append(Period(_iso(amount, designator), bound, match.start(), match.end()))
-    for name, pattern in _EVENTS:
-        for match in pattern.finditer(sentence):
-            found.append(Period(name, "exact", match.start(), match.end()))
-    return sorted(found, key=lambda p: p.start)
+        amount = number_value(match.group("num"))
+        if designator == "H" and not match.group("num")[0].isdigit() and match.group("H") == "h":
+            continue  # "a h" is no hour
+        if amount is None:
+            continue
+        value = iso(amount, designator)
+        if value is None:
+            continue
+        minimum = None
+        low_text = match.group("lo") or match.group("lo_word")
+        if low_text:
+            low = number_value(low_text)
+            minimum = iso(low, designator) if low is not None and low < amount else None
+        bound = "upper" if minimum else _bound(text, match.start(), match.end())
+        found.append(Period(value, bound, match.start(), match.end(), minimum))
+    return found
+
+
+def find_events(sentence: str) -> list[Event]:
+    """Events a period counts from or storage ends with, in order of appearance."""
+    text = lower(sentence)
+    found = [Event(name, m.start(), m.end()) for name, p in vocabulary().events for m in p.finditer(text)]
+    return sorted(found, key=lambda e: e.start)
+
+
+def clause_bound(clause: str) -> str | None:
+    """A bound word anywhere in a clause ("Spätestens nach zehn Tagen ..."), or ``None``."""
+    text = lower(clause)
+    for name, pattern in vocabulary().anywhere.items():
+        if pattern.search(text):
+            return name
+    return None

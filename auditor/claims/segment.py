@@ -1,10 +1,13 @@
-"""Split normalised statement text into sentence units with offsets.
+"""Split normalised statement text into units (sentences, headings, list items) with offsets.
 
-Hand-written because the rules are specific to statements: a line ending in a colon
-belongs to the list on the next line ("folgende Daten:\\nName, ..."), short lines
-without final punctuation are headings (they set the topic of what follows), and
-German/English abbreviations and ordinals ("ggf.", "z.B.", "25. Mai") do not end a
-sentence. Everything is linear in the text length.
+Hand-written because the structure of statements decides what a sentence refers to, and
+no sentence splitter knows it: hard-wrapped plain text and PDF copies are re-joined
+(a line that does not end a sentence continues on the next); a line ending in a colon
+introduces the list that follows it (bullets, numbers or plain short lines), and each
+item keeps a pointer to that lead-in (a negated lead-in negates its items); short lines
+without final punctuation are headings that set the topic of what follows; German and
+English abbreviations and ordinals ("ggf.", "z.B.", "25. Mai") do not end a sentence.
+Everything is linear in the text length.
 """
 
 from __future__ import annotations
@@ -13,147 +16,201 @@ import re
 from dataclasses import dataclass
 
 _ABBREVIATIONS = frozenset(
-    [
-        "z.b",
-        "ggf",
-        "bzw",
-        "ca",
-        "inkl",
-        "evtl",
-        "u.a",
-        "d.h",
-        "sog",
-        "etc",
-        "e.g",
-        "i.e",
-        "nr",
-        "abs",
-        "art",
-        "vgl",
-        "dr",
-        "bspw",
-        "usw",
-        "zzgl",
-        "gem",
-        "lt",
-        "s",
-        "ff",
-        "max",
-        "min",
-        "mio",
-        "z",
-        "u",
-        "v",
-        "vs",
-        "no",
-        "approx",
-        "incl",
-        "cf",
-        "mr",
-        "ms",
-        "st",
-        "str",
-        "tel",
-        "u.ä",
-        "o.ä",
-        "i.d.r",
-        "a.f",
-        "n.f",
-    ]
+    (  # noqa: SIM905 - a word list reads best as words
+        "z.b ggf bzw ca inkl evtl u.a d.h sog etc e.g i.e nr abs art vgl dr bspw usw zzgl gem lt s ff max min mio z u "
+        "v vs no approx incl cf mr ms st str tel u.ä o.ä i.d.r a.f n.f prof fax"
+    ).split()
 )
-_BOUNDARY = re.compile(r"[.!?]+[\"”“'’)\]]*\s+")
+_BOUNDARY = re.compile(r"[.!?]+[\"”“'’)\]*]*\s+")
 _HEADING_MAX = 100
+_BULLET = re.compile(r"^(?:[-*•–·▪◦](?=\s)|\d{1,2}[.)](?=\s))\s*")
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
+_NUMBERED = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\.?(?:\s+-)?\s+\S")
+_SENTENCE_END = re.compile(r"[.!?:;]\W{0,2}$")
+_WRAP_TAIL = re.compile(
+    r"(?:[,(\-–/]|\b(?:und|oder|sowie|der|die|das|des|den|dem|ein|eine|einen|mit|von|für|in|an|zu|auf|als|and|or|"
+    r"the|a|an|of|to|for|with|in|on|by|from|that|which|is|are|will|be|nor))$",
+    re.IGNORECASE,
+)
+_LONG_LINE = 55
 
 
 @dataclass(frozen=True, slots=True)
 class Unit:
-    """One sentence (or heading) of the statement; ``text`` is ``source[start:end]``."""
+    """One sentence, heading or list item; ``text`` is ``source[start:end]``.
+
+    ``lead_in`` is the index (in the unit list) of the line introducing the list an item
+    belongs to; ``section`` the index of the heading governing the unit; units of one
+    paragraph (and a list with its lead-in) share ``paragraph``.
+    """
 
     start: int
     end: int
     text: str
     heading: bool = False
     question: bool = False
+    item: bool = False
+    lead_in: int | None = None
+    paragraph: int = 0
+    section: int | None = None
 
 
-_BULLET = re.compile(r"^(?:[-*•–]|\d{1,2}[.)])\s")
+@dataclass(frozen=True, slots=True)
+class _Line:
+    start: int
+    end: int
+    text: str
+    bullet: bool
+    blank: bool
 
 
-def _lines(text: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
+def _lines(text: str) -> list[_Line]:
+    out: list[_Line] = []
     pos = 0
-    for line in text.split("\n"):
-        spans.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    return spans
+    for raw in text.split("\n"):
+        stripped = raw.strip()
+        out.append(_Line(pos, pos + len(raw), raw, bool(_BULLET.match(stripped)), not stripped))
+        pos += len(raw) + 1
+    return out
 
 
-def _blocks(text: str) -> list[tuple[int, int]]:
-    """Non-empty lines as (start, end); a line ending in ':' takes the list that follows it.
-
-    The list is the next line, or (across blank lines, as HTML and Markdown lists come out)
-    the bullet items that follow, so "folgende Daten:\n• Name\n• IP-Adresse" is one unit.
-    """
-    lines = [(a, b) for a, b in _lines(text) if text[a:b].strip()]
-    blocks: list[tuple[int, int]] = []
-    i = 0
-    while i < len(lines):
-        start, end = lines[i]
-        if text[start:end].rstrip().endswith(":") and i + 1 < len(lines):
-            i += 1
-            end = lines[i][1]
-            if _BULLET.match(text[lines[i][0] : lines[i][1]]):
-                while i + 1 < len(lines) and _BULLET.match(text[lines[i + 1][0] : lines[i + 1][1]]):
-                    i += 1
-                    end = lines[i][1]
-        blocks.append((start, end))
-        i += 1
-    return blocks
-
-
-def _ends_sentence(text: str, dot: int) -> bool:
-    """False after an abbreviation, an ordinal/date number or a single initial."""
-    if text[dot] != ".":
-        return True
-    # look back a bounded window only: an unbounded rfind would make long blocks quadratic
-    window = text[max(0, dot - 40) : dot]
-    token = re.split(r"[\s(]", window)[-1].lower()
-    if not token or token in _ABBREVIATIONS or token.isdigit():
+def _continues(prev: _Line, line: _Line) -> bool:
+    """Whether ``line`` continues the sentence of ``prev`` (a hard wrap or a PDF line break)."""
+    if line.blank or line.bullet or _MD_HEADING.match(line.text):
         return False
-    return not (len(token) == 1 and token.isalpha())
+    tail = prev.text.rstrip()
+    if _SENTENCE_END.search(tail):
+        return False
+    first = line.text.lstrip()[:1]
+    return bool(_WRAP_TAIL.search(tail) or first.islower() or len(tail) >= _LONG_LINE)
 
 
-def segment(text: str) -> list[Unit]:
-    units: list[Unit] = []
-    for block_start, block_end in _blocks(text):
-        block = text[block_start:block_end]
-        stripped = block.rstrip()
-        if (
-            len(stripped) <= _HEADING_MAX
-            and "\n" not in stripped
-            and not re.search(r"[.!:;,]$", stripped)
-            and not _BULLET.match(stripped)
-        ):
-            units.append(
-                Unit(block_start, block_start + len(stripped), stripped, heading=True, question=stripped.endswith("?"))
-            )
-            continue
-        start = 0
+def _is_heading(text: str) -> bool:
+    if _MD_HEADING.match(text):
+        return True
+    stripped = _NUMBERED.sub(lambda m: m.group()[-1], text.strip()).strip("*_").strip()
+    if not stripped or len(stripped) > _HEADING_MAX or "\n" in stripped or _BULLET.match(stripped):
+        return False
+    if re.search(r"[.!:;,]$", stripped) or re.search(r":\s+\S", stripped):
+        return False
+    return not stripped[:1].islower()
+
+
+@dataclass
+class _Builder:
+    text: str
+    units: list[Unit]
+    paragraph: int = 0
+    section: int | None = None
+
+    def add(self, start: int, end: int, *, heading: bool = False, item: bool = False,
+            lead_in: int | None = None) -> int | None:  # fmt: skip
+        piece = self.text[start:end]
+        lead = len(piece) - len(piece.lstrip())
+        body = piece.strip()
+        if not body:
+            return None
+        start += lead
+        unit = Unit(start, start + len(body), body, heading=heading, question=body.endswith("?"), item=item,
+                    lead_in=lead_in, paragraph=self.paragraph, section=self.section)  # fmt: skip
+        self.units.append(unit)
+        if heading:
+            self.section = len(self.units) - 1
+        return len(self.units) - 1
+
+    def sentences(self, start: int, end: int, *, item: bool = False, lead_in: int | None = None) -> int | None:
+        """Split one logical line into sentences; returns the index of the last unit added."""
+        block = self.text[start:end]
+        first = 0
+        last: int | None = None
         for match in _BOUNDARY.finditer(block):
             if not _ends_sentence(block, match.start()):
                 continue
             nxt = block[match.end() : match.end() + 1]
             if nxt and nxt.islower():
                 continue
-            units.append(_unit(block, block_start, start, match.end()))
-            start = match.end()
-        if start < len(block):
-            units.append(_unit(block, block_start, start, len(block)))
-    return [u for u in units if u.text]
+            last = self.add(start + first, start + match.end(), item=item, lead_in=lead_in) or last
+            first = match.end()
+        if first < len(block):
+            last = self.add(start + first, end, item=item, lead_in=lead_in) or last
+        return last
 
 
-def _unit(block: str, offset: int, start: int, end: int) -> Unit:
-    piece = block[start:end]
-    lead = len(piece) - len(piece.lstrip())
-    trimmed = piece.strip()
-    return Unit(offset + start + lead, offset + start + lead + len(trimmed), trimmed, question=trimmed.endswith("?"))
+def _ends_sentence(text: str, dot: int) -> bool:
+    """False after an abbreviation, an ordinal/date number or a single initial."""
+    if text[dot] != ".":
+        return True
+    window = text[max(0, dot - 40) : dot]  # bounded look-back keeps long blocks linear
+    token = re.split(r"[\s(]", window)[-1].lower()
+    if not token or token in _ABBREVIATIONS or re.fullmatch(r"\d+(?:\.\d+)*", token):
+        return False
+    return not (len(token) == 1 and token.isalpha())
+
+
+def _logical_lines(lines: list[_Line]) -> list[tuple[int, int, bool, bool]]:
+    """(start, end, bullet, blank_before) of each line after re-joining hard wraps."""
+    out: list[tuple[int, int, bool, bool]] = []
+    blank_before = True
+    listing = False  # short lines after a line ending in ":" are items, not a wrapped sentence
+    prev: _Line | None = None
+    for line in lines:
+        if line.blank:
+            blank_before = True
+            listing = False
+            prev = None
+            continue
+        if prev is not None and prev.text.rstrip().endswith(":"):
+            listing = True
+        if listing and (len(line.text.strip()) > _HEADING_MAX or re.search(r"[.?!]$", line.text.strip())):
+            listing = False
+        if prev is not None and out and not listing and _continues(prev, line):
+            start, _, bullet, before = out[-1]
+            out[-1] = (start, line.end, bullet, before)
+        else:
+            out.append((line.start, line.end, line.bullet, blank_before))
+        blank_before = False
+        prev = line
+    return out
+
+
+def segment(text: str) -> list[Unit]:
+    """Units of the whole statement in reading order."""
+    builder = _Builder(text, [])
+    logical = _logical_lines(_lines(text))
+    i = 0
+    while i < len(logical):
+        start, end, bullet, blank_before = logical[i]
+        body = text[start:end].strip()
+        if blank_before:
+            builder.paragraph += 1
+        if body.endswith(":") and i + 1 < len(logical):
+            nxt_start, nxt_end, nxt_bullet, _ = logical[i + 1]
+            nxt = text[nxt_start:nxt_end].strip()
+            if not nxt_bullet and not _is_heading(nxt) and re.search(r"[.!]$", nxt) and not _MD_HEADING.match(nxt):
+                # the sentence goes on after the colon ("folgende Daten:\nName, ...")
+                builder.sentences(start, nxt_end, item=bullet)
+                i += 2
+                continue
+            lead = builder.sentences(start, end, item=bullet)
+            i += 1
+            while i < len(logical):
+                s, e, b, blank = logical[i]
+                line = text[s:e].strip()
+                plain_item = (not b and not blank and len(line) <= _HEADING_MAX and not re.search(r"[.?]$", line)
+                              and not _NUMBERED.match(line))  # fmt: skip
+                if not (b or plain_item) or line.endswith("?") or _MD_HEADING.match(line):
+                    break
+                if b and _BULLET.match(line) and len(line) <= 3:
+                    i += 1
+                    continue
+                builder.sentences(s, e, item=True, lead_in=lead)
+                i += 1
+            continue
+        if _is_heading(body) and (not bullet or _NUMBERED.match(body)):
+            builder.paragraph += 1
+            builder.add(start, end, heading=True)
+            builder.paragraph += 1
+        else:
+            builder.sentences(start, end, item=bullet)
+        i += 1
+    return builder.units

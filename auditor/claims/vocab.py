@@ -1,35 +1,119 @@
-"""Load the packaged vocabularies (``vocabulary.yaml``, ``laws.yaml``) and compile them once.
+"""Load the packaged vocabularies and compile them once.
 
-Keeping subjects, fields, number words and law names as data lets a DPO see and extend
-what the reader recognises without touching the extraction code.
+``vocabulary.yaml`` (data categories, fields, countries), ``periods.yaml`` (numbers,
+units, bounds, events), ``cues.yaml`` (storage, logging, deletion, negation, encryption ...
+verbs and markers) and ``laws.yaml``. Keeping them as data lets a DPO see and extend what
+the reader recognises without touching the extraction code.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import yaml
 
-# Patterns run on lower-cased text: much faster than IGNORECASE on long alternations.
-_FLAGS = 0
+_META = frozenset("\\()[]?*+{}.|^$")
+
+
+def _top_alternatives(pattern: str) -> list[str] | None:
+    """The top-level alternatives of a pattern, or ``None`` where it is too clever to split safely."""
+    out: list[str] = []
+    depth, current, i = 0, "", 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            current += pattern[i : i + 2]
+            i += 2
+            continue
+        if char == "[":
+            end = pattern.find("]", i + 2)
+            if end < 0:
+                return None
+            current += pattern[i : end + 1]
+            i = end + 1
+            continue
+        depth += (char == "(") - (char == ")")
+        if char == "|" and depth == 0:
+            out.append(current)
+            current = ""
+        else:
+            current += char
+        i += 1
+    return [*out, current]
+
+
+def _literal_prefix(alternative: str) -> str:
+    text = alternative
+    while text.startswith(("\\b", "^")):
+        text = text[2:] if text.startswith("\\b") else text[1:]
+    literal = ""
+    for i, char in enumerate(text):
+        if char in _META:
+            if char in "?*{" and literal:
+                literal = literal[:-1]
+            break
+        if i + 1 < len(text) and text[i + 1] in "?*{":
+            break
+        literal += char
+    return literal
+
+
+@dataclass(frozen=True, slots=True)
+class Gated:
+    """A pattern with the literal text every match must start with: a substring test comes first.
+
+    Python's ``re`` tries every alternative at every position, so a long word list costs
+    far more than a few ``in`` tests; where an alternative has no literal start of two or
+    more characters the gate is off and the pattern always runs. Exact: a text without any
+    of the prefixes cannot match.
+    """
+
+    pattern: re.Pattern[str]
+    prefixes: tuple[str, ...] | None
+
+    @classmethod
+    def of(cls, source: str) -> Gated:
+        alternatives = _top_alternatives(source)
+        prefixes = [_literal_prefix(a) for a in alternatives] if alternatives else None
+        usable = prefixes is not None and all(len(p) >= 2 for p in prefixes)
+        return cls(re.compile(source), tuple(dict.fromkeys(prefixes)) if usable and prefixes else None)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if self.prefixes is not None and not any(p in text for p in self.prefixes):
+            return None
+        return self.pattern.search(text)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        if self.prefixes is not None and not any(p in text for p in self.prefixes):
+            return iter(())
+        return self.pattern.finditer(text)
+
+    def sub(self, repl: Callable[[re.Match[str]], str], text: str) -> str:
+        if self.prefixes is not None and not any(p in text for p in self.prefixes):
+            return text
+        return self.pattern.sub(repl, text)
 
 
 @dataclass(frozen=True, slots=True)
 class SubjectRule:
     id: str
     label: dict[str, str]
+    words: re.Pattern[str] | None
     alternatives: tuple[tuple[re.Pattern[str], ...], ...]
     excludes: tuple[str, ...]
+    log: bool = False
+    weak: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class FieldRule:
     id: str
-    pattern: re.Pattern[str]
+    pattern: Gated
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +134,29 @@ class LawInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Bounds:
+    before: dict[str, re.Pattern[str]]
+    after: dict[str, re.Pattern[str]]
+
+
+@dataclass(frozen=True, slots=True)
 class Vocabulary:
     subjects: tuple[SubjectRule, ...]
+    generic: dict[str, re.Pattern[str]]
     fields: tuple[FieldRule, ...]
+    countries: re.Pattern[str]
     numbers: dict[str, int]
+    tens: frozenset[str]
+    fractions: dict[str, float]
     units: dict[str, str]
+    bounds: Bounds
+    range_joiner: str
+    anywhere: dict[str, re.Pattern[str]]
+    events: tuple[tuple[str, Gated], ...]
+    cues: dict[str, Gated]
     laws: tuple[LawInfo, ...]
+    #: Every subject's words in one pattern (group ``s<i>`` is subject ``i``): one pass per sentence.
+    subject_words: re.Pattern[str]
 
     @property
     def subject_ids(self) -> frozenset[str]:
@@ -64,6 +165,13 @@ class Vocabulary:
     @property
     def field_ids(self) -> frozenset[str]:
         return frozenset(f.id for f in self.fields)
+
+    @property
+    def log_subjects(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.subjects if s.log)
+
+    def cue(self, name: str) -> Gated:
+        return self.cues[name]
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -91,22 +199,14 @@ def lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-@functools.cache
-def vocabulary() -> Vocabulary:
-    """The compiled vocabularies (cached: the files are packaged and do not change)."""
-    data = _read("vocabulary.yaml")
-    subjects = tuple(
-        SubjectRule(
-            id=sid,
-            label=dict(raw.get("label", {})),
-            alternatives=tuple(tuple(re.compile(p, _FLAGS) for p in alt) for alt in raw.get("match", ())),
-            excludes=tuple(raw.get("excludes", ())),
-        )
-        for sid, raw in data["subjects"].items()
-    )
-    fields = tuple(FieldRule(id=f["id"], pattern=re.compile(f["pattern"], _FLAGS)) for f in data["fields"])
+def _words(raw: dict[str, Any]) -> re.Pattern[str] | None:
+    words = raw.get("words") or ()
+    return re.compile("|".join(f"(?:{w})" for w in words)) if words else None
+
+
+def _laws() -> tuple[LawInfo, ...]:
     laws_raw = _read("laws.yaml")["laws"]
-    laws = tuple(
+    return tuple(
         LawInfo(
             law=law,
             names=raw["names"],
@@ -116,10 +216,46 @@ def vocabulary() -> Vocabulary:
         )
         for law, raw in laws_raw.items()
     )
+
+
+@functools.cache
+def vocabulary() -> Vocabulary:
+    """The compiled vocabularies (cached: the files are packaged and do not change)."""
+    data = _read("vocabulary.yaml")
+    periods = _read("periods.yaml")
+    cues = _read("cues.yaml")
+    subjects = tuple(
+        SubjectRule(
+            id=sid,
+            label=dict(raw.get("label", {})),
+            words=_words(raw),
+            alternatives=tuple(tuple(re.compile(p) for p in alt) for alt in raw.get("match", ())),
+            excludes=tuple(raw.get("excludes", ())),
+            log=bool(raw.get("log", False)),
+            weak=bool(raw.get("weak", False)),
+        )
+        for sid, raw in data["subjects"].items()
+    )
+    bounds = periods["bounds"]
+    named = [f"(?P<s{i}>{'|'.join(f'(?:{w})' for w in raw['words'])})"
+             for i, raw in enumerate(data["subjects"].values()) if raw.get("words")]  # fmt: skip
     return Vocabulary(
         subjects=subjects,
-        fields=fields,
-        numbers={str(k): int(v) for k, v in data["numbers"].items()},
-        units={str(k): str(v) for k, v in data["units"].items()},
-        laws=laws,
+        generic={k: re.compile(v) for k, v in data["generic"].items()},
+        fields=tuple(FieldRule(id=f["id"], pattern=Gated.of(f["pattern"])) for f in data["fields"]),
+        countries=re.compile("|".join(f"(?P<{k}>{v})" for k, v in data["countries"].items())),
+        numbers={str(k): int(v) for k, v in periods["numbers"].items()},
+        tens=frozenset(periods["tens"]),
+        fractions={str(k): float(v) for k, v in periods["fractions"].items()},
+        units={str(k): str(v) for k, v in periods["units"].items()},
+        bounds=Bounds(
+            before={k: re.compile(rf"(?:{v['before']})(?:\s+\S+){{0,2}}\s*$") for k, v in bounds.items()},
+            after={k: re.compile(rf"^[\s,)]*(?:{v['after']})\b") for k, v in bounds.items()},
+        ),
+        range_joiner=str(periods["range_joiner"]),
+        anywhere={k: re.compile(v) for k, v in periods["anywhere"].items()},
+        events=tuple((k, Gated.of(v)) for k, v in periods["events"].items()),
+        cues={k: Gated.of(v) for k, v in cues.items()},
+        laws=_laws(),
+        subject_words=re.compile("|".join(named)),
     )

@@ -24,12 +24,42 @@ KINDS: tuple[str, ...] = (
     "transfer",
     "subject-rights",
     "logging",
+    "none-stored",
+    "encryption-at-rest",
+    "end-to-end",
+    "anonymisation",
+    "session",
 )
 
-Bound = Literal["exact", "upper"]
+Bound = Literal["exact", "upper", "lower", "approx"]
+Confidence = Literal["high", "medium", "low"]
 
-#: Periods that are events rather than durations.
+#: Legacy periods that are events rather than durations (claims files written before ``event``).
 EVENT_PERIODS: tuple[str, ...] = ("until-deleted", "until-account-deleted")
+#: What a period counts from, or what ends storage (``Claim.event``).
+EVENTS: tuple[str, ...] = (
+    "account-closure",
+    "contract-end",
+    "inactivity",
+    "after-invoicing",
+    "after-last-message",
+    "immediately",
+    "while-account-exists",
+    "while-logged-in",
+    "end-of-session",
+    "until-user-deletes",
+    "until-dispute-resolved",
+    "indefinite",
+)
+#: How the data category of a claim was found, strongest first, with the confidence it earns.
+RESOLUTIONS: dict[str, Confidence] = {
+    "clause": "high",
+    "sentence": "high",
+    "previous": "medium",
+    "lead-in": "medium",
+    "heading": "low",
+    "file": "high",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +97,12 @@ class Claim:
 
     ``id`` is derived from kind, subject and value (never from the position) so a
     reviewed claims file keeps matching the statement after edits elsewhere.
-    ``period`` is an ISO 8601 duration (``P7D``) or one of :data:`EVENT_PERIODS`;
-    ``bound`` is ``upper`` for "bis zu"/"up to"/"maximal"/"within".
+    ``period`` is an ISO 8601 duration (``P7D``; ``period_min`` the lower end of a range);
+    ``bound`` is ``upper`` for "bis zu"/"up to"/"maximal"/"within", ``lower`` for "at least",
+    ``approx`` for "in der Regel"/"typically". ``event`` (:data:`EVENTS`) is what the period
+    counts from or what ends storage ("30 days after account closure", "immediately").
+    ``resolved`` says where the data category came from (:data:`RESOLUTIONS`) and
+    ``confidence`` what that is worth, so a reviewer reads the weak claims first.
     """
 
     id: str
@@ -82,6 +116,10 @@ class Claim:
     start: int = 0
     end: int = 0
     language: str = "de"
+    event: str | None = None
+    period_min: str | None = None
+    resolved: str = "clause"
+    confidence: Confidence = "high"
 
 
 @dataclass(frozen=True, slots=True)

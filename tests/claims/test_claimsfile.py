@@ -52,19 +52,32 @@ def test_hand_edited_file_is_authoritative(tmp_path: Path) -> None:
             "id": "retention.account-data",
             "kind": "retention",
             "subject": "account-data",
-            "period": "until-account-deleted",
+            "event": "while-account-exists",
+        }
+    )
+    # a file written before claims had an `event` kept two events in `period`
+    data["claims"].append(
+        {
+            "id": "retention.suppression-lists",
+            "kind": "retention",
+            "subject": "suppression-lists",
+            "period": "until-deleted",
         }
     )
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     read = read_claims_yaml(path)
-    assert read.claims[-1] == Claim(
+    assert read.claims[-2] == Claim(
         id="retention.account-data",
         kind="retention",
         subject="account-data",
-        period="until-account-deleted",
+        event="while-account-exists",
         language=read.language,
+        resolved="file",
     )
+    assert (read.claims[-1].period, read.claims[-1].event) == (None, "until-user-deletes")
     assert "P14D" in [c.period for c in read.claims]
+    # claims the reader wrote keep how their category was found
+    assert {c.confidence for c in read.claims[:-2]} <= {"high", "medium", "low"}
 
 
 def _write(tmp_path: Path, text: str) -> Path:

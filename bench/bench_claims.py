@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from auditor.claims import extract_claims, statement_from_bytes  # noqa: E402
 from auditor.evidence.claims import Claim, ClaimSet  # noqa: E402
+from auditor.evidence.durations import iso_days  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent / ".." / "shared"
@@ -109,23 +110,10 @@ def to_key(claim: Claim) -> KeyClaim:
                     claim.end, claim)  # fmt: skip
 
 
-_UNIT_DAYS = {"Y": 365.25, "M": 30.44, "W": 7.0, "D": 1.0, "H": 1 / 24}
-_PART = re.compile(r"(\d+)([YMWDH])")
-
-
-def days(period: str | None) -> float | None:
-    """A duration in days (``PT24H`` = 1); the key keeps ``P4W`` and ``P1M`` as written."""
-    if not period or not period.startswith("P"):
-        return None
-    date, _, time_part = period[1:].partition("T")
-    parts = _PART.findall(date) + [(n, "H") for n, u in _PART.findall(time_part) if u == "H"]
-    return sum(int(n) * _UNIT_DAYS[u] for n, u in parts) if parts else None
-
-
 def same_period(a: str | None, b: str | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
-    da, db = days(a), days(b)
+    da, db = iso_days(a), iso_days(b)
     return da is not None and db is not None and abs(da - db) <= 0.02 * max(da, db)
 
 

@@ -91,7 +91,7 @@ def dmarc_policy(ctx: CheckContext) -> Iterator[Outcome]:
         return
     policy = record.policy_for(own_domain=not applied.inherited)
     weak = _weaknesses(record, policy, inherited=applied.inherited)
-    notes = "; ".join(record.notes)
+    notes = "; ".join((*record.notes, *record.advice))
     if policy not in _STRONG:
         detail = f"DMARC policy p={policy}{where} only monitors: receivers still deliver spoofed mail"
         yield Outcome(Status.WARN, domain, _join(detail, weak, notes), obs)

@@ -14,3 +14,5 @@ lab_apt_install ca-certificates openssl iproute2 procps tzdata git
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 'setuptools>=77' wheel
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# The RFC 7208 SPF test suite from the pyspf sdist (PyPI), kept outside the repository.
+bash scripts/peer-suites.sh >/dev/null

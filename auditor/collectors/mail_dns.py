@@ -100,8 +100,9 @@ def spf_lookups(domain: str, apex: DnsAnswer, dns: DnsClient, deadline: Deadline
         key = (name.lower().rstrip("."), rdtype)
         if key not in recorded:
             if deadline.expired:
-                return DnsAnswer(name, rdtype, "timeout", error="the scan's time budget for DNS ran out")
-            recorded[key] = dns.query(name, rdtype)
+                recorded[key] = DnsAnswer(name, rdtype, "timeout", error="the scan's time budget for DNS ran out")
+            else:
+                recorded[key] = dns.query(name, rdtype)
         return recorded[key]
 
     for stranger in STRANGERS:

@@ -22,7 +22,6 @@ _RF = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*([ \t]*:[ \t]*[A-Za-z0-9][A-Za-z0-9-]
 _SIZE = re.compile(r"!\d+[kmgtKMGT]?$")
 _MAILTO = re.compile(r"mailto:[^@\s,;!]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z0-9-]{1,63}\.?", re.IGNORECASE)
 _CHOICES = {"adkim": ("r", "s"), "aspf": ("r", "s"), "psd": ("y", "n", "u"), "t": ("y", "n")}
-KNOWN_TAGS = frozenset({"v", "p", "sp", "np", "rua", "ruf", "adkim", "aspf", "ri", "fo", "rf", "pct", "psd", "t"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +31,8 @@ class DmarcRecord:
     ``status``: ``absent`` (no record begins with ``v=DMARC1``), ``multiple`` and
     ``invalid`` (receivers apply no DMARC), ``downgraded`` (receivers act as if ``p=none``),
     ``valid``. ``problems`` says why for the first four; ``notes`` lists tags receivers
-    ignore (falling back to defaults) in a record that still applies.
+    ignore (falling back to defaults) in a record that still applies; ``advice`` what the
+    RFC asks for but receivers do not depend on (tag order).
     """
 
     status: str
@@ -45,6 +45,7 @@ class DmarcRecord:
     ruf: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    advice: tuple[str, ...] = ()
     text: str | None = None
 
     @property
@@ -106,9 +107,7 @@ def _grade(text: str, fields: TagList) -> DmarcRecord:
                 f"{key}= is given {len(fields.values(key))} times with different values (RFC 7489 §6.4 has each once)"
             )
     for tag in fields.tags[1:]:
-        by_key.setdefault(tag.key, tag.value)
-        if tag.key not in KNOWN_TAGS:
-            notes.append(f"unknown tag {tag.name[:32]}= is ignored (RFC 7489 §6.3)")
+        by_key.setdefault(tag.key, tag.value)  # unknown tags are ignored (RFC 7489 §6.3): no problem
     rua, rua_problems = report_uris(by_key["rua"]) if "rua" in by_key else ((), ())
     ruf, ruf_problems = report_uris(by_key["ruf"]) if "ruf" in by_key else ((), ())
     notes += [f"rua: {p}" for p in rua_problems] + [f"ruf: {p}" for p in ruf_problems]
@@ -118,8 +117,9 @@ def _grade(text: str, fields: TagList) -> DmarcRecord:
     np_, np_problem = _policy_tag(fields, "np")
     if np_problem:
         notes.append(f"{np_problem}: receivers ignore np= and use sp=/p= for non-existent subdomains (DMARCbis)")
+    advice: list[str] = []
     if p_problem is None and len(fields.tags) > 1 and fields.tags[1].key != "p":
-        notes.append("p= is not the second tag as RFC 7489 §6.3 requires; most receivers still read it")
+        advice.append("p= is not the second tag as RFC 7489 §6.3 requires; receivers still read it")
     pct = 100
     if "pct" in by_key:
         value = by_key["pct"]
@@ -141,6 +141,7 @@ def _grade(text: str, fields: TagList) -> DmarcRecord:
         rua=rua,
         ruf=ruf,
         notes=tuple(notes),
+        advice=tuple(advice),
         text=text,
     )
     broken = [p for p in (p_problem, sp_problem) if p]

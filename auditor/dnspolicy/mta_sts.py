@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from auditor.dnspolicy.tags import EXT_NAME, EXT_VALUE, split_tags, starts_with_version, trailing_space_problem
 
 _STS_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
+_SINGLE_KEYS = ("version", "mode", "max_age")  # RFC 8461 §3.2: only mx may repeat
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,8 @@ def parse_sts_policy(body: str) -> StsPolicy:
         key, value = key.strip(), value.strip()
         if key == "mx":
             mx.append(value.lower().rstrip("."))
+        elif key in values and key in _SINGLE_KEYS:
+            problems.append(f"line {number}: {key} given again; senders cannot tell which applies")
         else:
             values.setdefault(key, value)
     version = values.get("version")

@@ -32,7 +32,7 @@ DnsSource = Callable[[str, str], DnsAnswer]
 # Addresses from the documentation ranges (RFC 5737, RFC 3849): a record that
 # authorises them authorises strangers, so the result for them is the domain's answer
 # to anyone it did not list, and reaching it walks every include and redirect.
-STRANGERS = ("192.0.2.254", "2001:db8::fe")
+STRANGERS = ("198.51.100.254", "2001:db8::fe")
 
 _SOURCE: contextvars.ContextVar[DnsSource] = contextvars.ContextVar("spf_dns_source")
 
@@ -47,6 +47,7 @@ class SpfErrorKind(StrEnum):
     RECURSION = "recursion"  # §4.6.4 (loops exhaust the limit)
     SYNTAX = "syntax"  # §4.6, §7
     DNS = "dns"  # §4.4 temperror
+    EVALUATOR = "evaluator"  # the evaluator itself failed on this input: not verifiable
 
 
 SECTION = {
@@ -57,6 +58,7 @@ SECTION = {
     SpfErrorKind.RECURSION: "RFC 7208 §4.6.4",
     SpfErrorKind.SYNTAX: "RFC 7208 §4.6",
     SpfErrorKind.DNS: "RFC 7208 §4.4",
+    SpfErrorKind.EVALUATOR: "RFC 7208 §4",
 }
 
 # pyspf raises PermError with a message only; this boundary turns its (stable, our
@@ -96,12 +98,43 @@ def evaluate(
     token = _SOURCE.set(source)
     try:
         mail_from = sender if sender is not None else f"postmaster@{domain}"
-        query = spf.query(i=ip, s=mail_from, h=helo or domain, strict=True)
-        result, _code, explanation = query.check()
+        query = _Query(i=ip, s=mail_from, h=helo or domain, strict=True)
+        try:
+            result, _code, explanation = query.check()
+        except Exception as exc:  # errors as values: a library bug on odd input costs this record only
+            message = f"the SPF evaluator failed: {type(exc).__name__}: {str(exc)[:200]}"
+            return SpfEvaluation("temperror", message, 0, 0, SpfErrorKind.EVALUATOR)
         kind = _kind(result, query)
         return SpfEvaluation(str(result), str(explanation), int(query.lookups), int(query.void_lookups), kind)
     finally:
         _SOURCE.reset(token)
+
+
+class _Query(spf.query):  # type: ignore[misc]
+    """pyspf's query, with void lookups of an ``mx`` term counted per term.
+
+    RFC 7208 §4.6.4 limits the *terms* whose lookups come back empty to two. pyspf counts
+    every empty address lookup of the MX hosts, so ``v=spf1 mx -all`` with three IPv4-only
+    MX hosts is a permerror for every IPv6 sender there; here such a term counts once.
+    """
+
+    def dns_mx(self, domainname: str) -> list[object]:
+        hosts = self.dns(domainname, "MX")  # an empty MX answer is this term's void lookup
+        if len(hosts) > spf.MAX_MX:
+            raise spf.PermError(f"More than {spf.MAX_MX} MX records returned")
+        addresses: list[object] = []
+        empty = False
+        for _preference, host in sorted(hosts):
+            if not host:
+                continue  # null MX (RFC 7505): no host to look up, as pyspf's dns_a does
+            found = self.dns(host, self.A, ignore_void=True)
+            empty = empty or not found
+            addresses.extend(found)
+        if hosts and empty:
+            self.void_lookups += 1
+            if self.void_lookups > spf.MAX_VOID_LOOKUPS:
+                raise spf.PermError(f"Void lookup limit of {spf.MAX_VOID_LOOKUPS} exceeded")
+        return addresses
 
 
 def _kind(result: str, query: object) -> SpfErrorKind | None:

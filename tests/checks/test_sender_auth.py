@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.evidence import DnsAnswer
+from auditor.evidence.network import DnsAnswer
 from auditor.metadata import packaged_metadata
 from auditor.models import Severity, Status
 from auditor.registry import load_checks

@@ -9,7 +9,7 @@ from __future__ import annotations
 from auditor.collectors.dnsclient import DnsClient
 from auditor.collectors.mail_dns import dmarc_fallback, organizational_domain, report_authorizations, spf_lookups
 from auditor.deadline import Deadline
-from auditor.evidence import DnsAnswer
+from auditor.evidence.network import DnsAnswer
 
 
 class TableDns(DnsClient):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.dnspolicy.spf import STRANGERS, SpfErrorKind, evaluate, is_spf, lint_record, replay
-from auditor.evidence import DnsAnswer
+from auditor.evidence.network import DnsAnswer
 
 
 def answers(zone: dict[tuple[str, str], tuple[str, ...]]) -> tuple[DnsAnswer, ...]:

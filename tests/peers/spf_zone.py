@@ -14,7 +14,7 @@ import ipaddress
 from typing import Any
 
 from auditor.dnspolicy.spf import DnsSource
-from auditor.evidence import DnsAnswer
+from auditor.evidence.network import DnsAnswer
 
 MAX_CNAME = 10
 

@@ -1,11 +1,11 @@
-"""MTA-STS, TLS-RPT, SPF and DMARC: the DNS-published promises of a mail domain.
+"""MTA-STS and TLS-RPT: the DNS-published transport promises of a mail domain (SPF and DMARC
+are in ``spf.py`` and ``dmarc.py``).
 
 MTA-STS (RFC 8461) is how a domain without DNSSEC tells sending servers to insist on
 authenticated TLS; without it (or DANE) inbound mail can be downgraded to plaintext by
 anyone on the path, which the DSK guidance and BSI TR-03108 treat as insufficient
 transport protection (GDPR Art. 32(1)(a), 5(1)(f)). TLS-RPT makes failures visible
-(Art. 32(1)(d): regular evaluation). SPF/DMARC protect the integrity of the sender
-identity.
+(Art. 32(1)(d): regular evaluation).
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def _applied(domain: str, answer: DnsAnswer, mail: MailDns) -> tuple[_Applied | 
     inherited = parse_dmarc(records_of(org_answer))
     if inherited.status == "absent":
         detail = (
-            f"no DMARC record at {answer.name} nor at its organizational domain's {org_answer.name} "
+            f"no DMARC record at {answer.name} ({why_own}) nor at its organizational domain's {org_answer.name} "
             f"(RFC 7489 §6.6.3): receivers apply no DMARC policy to mail from {domain}"
         )
         return None, Outcome(Status.FAIL, domain, detail, obs)

@@ -16,12 +16,20 @@ from pathlib import Path
 from rich.console import Console
 
 from auditor import __version__
-from auditor.commands import COMMANDS, UsageError
+from auditor.commands import COMMANDS
 from auditor.exitcodes import ExitCode
-from auditor.models import Severity
+from auditor.profiles import DEFAULT_PROFILE
+from auditor.request import (
+    DEFAULT_FAIL_ON,
+    DEFAULT_PER_IP_BUDGET,
+    DEFAULT_PER_IP_CONCURRENCY,
+    DEFAULT_TIMEOUT_S,
+    FAIL_ON_CHOICES,
+    LANG_CHOICES,
+    UsageError,
+    profile_choices,
+)
 from auditor.safeload import InputFileError
-
-FAIL_ON_CHOICES = [s.value for s in Severity] + ["none"]
 
 
 def _add_evaluation_options(parser: argparse.ArgumentParser) -> None:
@@ -36,10 +44,15 @@ def _add_evaluation_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--only", action="append", default=[], metavar="GLOB", help="run only checks matching GLOB")
     parser.add_argument("--skip", action="append", default=[], metavar="GLOB", help="skip checks matching GLOB")
-    parser.add_argument("--profile", default="bsi-tr-02102-2", help="TLS grading profile (default: %(default)s)")
+    parser.add_argument(
+        "--profile",
+        default=DEFAULT_PROFILE,
+        metavar="NAME[:MODE]",
+        help=f"TLS grading profile: {profile_choices()} (default: %(default)s)",
+    )
     parser.add_argument(
         "--lang",
-        choices=["auto", "en", "de"],
+        choices=LANG_CHOICES,
         default="auto",
         help="report language; auto: German for a German statement, else English (default: %(default)s)",
     )
@@ -47,7 +60,7 @@ def _add_evaluation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fail-on",
         choices=FAIL_ON_CHOICES,
-        default="high",
+        default=DEFAULT_FAIL_ON,
         help="exit 1 if a finding at or above this severity fails (default: %(default)s)",
     )
     parser.add_argument(
@@ -112,21 +125,21 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--timeout",
         type=float,
-        default=300.0,
+        default=DEFAULT_TIMEOUT_S,
         metavar="SECONDS",
         help="time budget for the whole collection (default: %(default)s)",
     )
     scan.add_argument(
         "--per-ip-budget",
         type=int,
-        default=40,
+        default=DEFAULT_PER_IP_BUDGET,
         metavar="N",
         help="at most N TLS connections per IP address (default: %(default)s)",
     )
     scan.add_argument(
         "--per-ip-concurrency",
         type=int,
-        default=2,
+        default=DEFAULT_PER_IP_CONCURRENCY,
         metavar="N",
         help="at most N simultaneous connections per IP address (default: %(default)s)",
     )

@@ -15,19 +15,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from auditor.claims import (
-    ClaimsFileError,
-    StatementError,
-    extract_claims,
-    load_statement,
-    read_claims_yaml,
-    write_claims_yaml,
-)
+from auditor.claims import StatementError, extract_claims, load_statement, write_claims_yaml
 from auditor.clauses import CatalogueError, load_catalogue
-from auditor.collect import ScanOptions, collect
-from auditor.collectors.discovery import ServiceSpecError, is_hostname, is_ip, parse_service
+from auditor.collect import collect
+from auditor.collectors.discovery import is_ip
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
-from auditor.collectors.dnssec import TrustAnchor, TrustAnchorError
 from auditor.config import ConfigError, load_config
 from auditor.evidence import Evidence, evidence_from_json, evidence_to_json
 from auditor.exitcodes import ExitCode
@@ -42,36 +34,33 @@ from auditor.gating import (
 )
 from auditor.mailer import MailError, MailSettings, send_report
 from auditor.metadata import MetadataError, load_mapping_file, packaged_metadata
-from auditor.models import Report, Severity, Status
+from auditor.models import Report, Status
 from auditor.registry import Check, load_checks, select, with_overrides
 from auditor.report import build_report
-from auditor.reports.outputs import OutputError, renderer_for, write_outputs
+from auditor.reports.outputs import write_outputs
 from auditor.reports.terminal import print_summary
+from auditor.request import ReportRequest, ScanRequest, UsageError, report_request, scan_request
 from auditor.runner import evaluate, failing
 from auditor.safeload import MAX_JSON_BYTES, InputFileError, json_error, read_bytes
 from auditor.state import StateStore
-
-
-class UsageError(Exception):
-    """A bad argument or input file: exit 2 with this message."""
 
 
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def _load_checks(args: argparse.Namespace, console: Console) -> list[Check]:
+def _load_checks(
+    console: Console, mapping: Path | None, only: tuple[str, ...] = (), skip: tuple[str, ...] = ()
+) -> list[Check]:
     try:
         metadata = packaged_metadata()
-        overrides = load_mapping_file(args.mapping) if getattr(args, "mapping", None) else {}
+        overrides = load_mapping_file(mapping) if mapping else {}
     except MetadataError as exc:
         raise UsageError(str(exc)) from None
     checks = load_checks(metadata, warn=lambda msg: console.print(f"[yellow]warning:[/] {escape(msg)}"))
-    checks = with_overrides(checks, overrides)
-    if hasattr(args, "only"):
-        checks = select(checks, args.only, args.skip)
-        if not checks:
-            raise UsageError("no check matches the --only/--skip selection (see `auditor checks`)")
+    checks = select(with_overrides(checks, overrides), only, skip)
+    if not checks:
+        raise UsageError("no check matches the --only/--skip selection (see `auditor checks`)")
     return checks
 
 
@@ -96,100 +85,72 @@ def clause_info(lang: str, override: Path | None = None) -> dict[str, dict[str, 
     return info
 
 
-def _validate_outputs(args: argparse.Namespace) -> None:
-    try:
-        for path in args.output:
-            renderer_for(path)
-    except OutputError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _language(args: argparse.Namespace, evidence: Evidence) -> str:
+def _language(requested: str, evidence: Evidence) -> str:
     """``--lang auto``: a German statement gets a German report (the DPO who signs reads it)."""
-    if args.lang != "auto":
-        return str(args.lang)
-    claims = getattr(evidence, "claims", None)
+    if requested != "auto":
+        return requested
+    claims = evidence.claims
     return "de" if claims is not None and claims.language == "de" else "en"
 
 
-def _report(evidence: Evidence, args: argparse.Namespace, console: Console, started: str) -> Report:
-    args.lang = _language(args, evidence)
-    checks = _load_checks(args, console)
-    findings = evaluate(checks, evidence, profile=args.profile, lang=args.lang)
+def _report(evidence: Evidence, request: ReportRequest, console: Console, started: str) -> Report:
+    lang = _language(request.lang, evidence)
+    checks = _load_checks(console, request.mapping, request.only, request.skip)
+    findings = evaluate(checks, evidence, profile=request.profile, lang=lang)
     notes: list[str] = list(evidence.input_errors)
     try:
-        if args.waivers:
-            findings, waiver_notes = apply_waivers(findings, load_waivers(args.waivers), evidence.now.date())
+        if request.waivers:
+            findings, waiver_notes = apply_waivers(findings, load_waivers(request.waivers), evidence.now.date())
             notes += waiver_notes
-        if args.baseline:
-            findings = known_in_baseline(findings, load_report_file(args.baseline))
+        if request.baseline:
+            findings = known_in_baseline(findings, load_report_file(request.baseline))
             known = sum(f.in_baseline for f in findings)
             notes.append(
-                f"{known} finding(s) were already present in the baseline {args.baseline} and do not fail this run"
+                f"{known} finding(s) were already present in the baseline {request.baseline} and do not fail this run"
             )
     except GatingFileError as exc:
         raise UsageError(str(exc)) from None
     return build_report(
         evidence,
         findings,
-        profile=args.profile,
-        lang=args.lang,
-        clause_info=clause_info(args.lang, args.clauses),
+        profile=request.profile_name,
+        lang=lang,
+        clause_info=clause_info(lang, request.clauses),
         started=started,
         run_id=str(uuid.uuid4()),
         notes=notes,
     )
 
 
-def _exit_code(report: Report, args: argparse.Namespace) -> ExitCode:
-    if args.fail_on != "none" and failing(report.findings, Severity(args.fail_on)):
+def _exit_code(report: Report, request: ReportRequest) -> ExitCode:
+    if request.fail_on is not None and failing(report.findings, request.fail_on):
         return ExitCode.FINDINGS
     if any(f.status == Status.ERROR and not f.in_baseline for f in report.findings):
         return ExitCode.INCOMPLETE
     return ExitCode.OK
 
 
-def _publish(report: Report, args: argparse.Namespace, console: Console) -> None:
+def _publish(report: Report, request: ReportRequest, console: Console) -> None:
     try:
-        write_outputs(report, args.output)
+        write_outputs(report, list(request.outputs))
     except OSError as exc:
         raise UsageError(f"cannot write report: {exc}") from None
-    if not args.quiet:
-        print_summary(report, console, show_passed=args.show_passed)
+    if not request.quiet:
+        print_summary(report, console, show_passed=request.show_passed)
         for note in report.notes:
             console.print(f"note: {escape(note)}")
-        for path in args.output:
+        for path in request.outputs:
             console.print(f"wrote {escape(str(path))}")
 
 
-def _mail_settings(args: argparse.Namespace) -> MailSettings | None:
-    if getattr(args, "mail_settings", None) is not None:
-        return args.mail_settings  # type: ignore[no-any-return]
-    if not getattr(args, "mail_to", None):
-        return None
-    if not args.smtp_server or not args.mail_from:
-        raise UsageError("--mail-to needs --smtp-server and --mail-from")
-    host, _, port = args.smtp_server.partition(":")
-    return MailSettings(
-        server=host,
-        port=int(port) if port.isdigit() else (465 if args.smtp_tls == "implicit" else 587),
-        sender=args.mail_from,
-        recipients=tuple(args.mail_to),
-        tls=args.smtp_tls,
-        username=args.smtp_user,
-        password_env=args.smtp_password_env,
-        password_file=args.smtp_password_file,
-        ca_file=args.smtp_ca_file,
-    )
-
-
-def _deliver(report: Report, args: argparse.Namespace, settings: MailSettings, console: Console) -> bool:
+def _deliver(report: Report, request: ScanRequest, settings: MailSettings, console: Console) -> bool:
     """Mail the report; the previous run's counts (state dir) go into the subject."""
-    store = StateStore(args.state_dir) if getattr(args, "state_dir", None) else None
+    options = request.collect
+    store = StateStore(options.state_dir) if options.state_dir else None
     key = f"report-{report.target}"
-    if getattr(args, "resolver", None) and not is_ip(settings.server):
+    if options.resolver and not is_ip(settings.server):
         # --resolver governs every connection of the run, the mail delivery included.
-        addresses, problems = DnsClient(ResolverSpec.parse(args.resolver)).addresses(settings.server)
+        addresses, problems = DnsClient(ResolverSpec.parse(options.resolver)).addresses(settings.server)
         if not addresses:
             console.print(
                 f"[bold red]mail not sent:[/] cannot resolve {escape(settings.server)}: {escape('; '.join(problems))}"
@@ -204,75 +165,36 @@ def _deliver(report: Report, args: argparse.Namespace, settings: MailSettings, c
         return False
     if store is not None:
         store.save(key, {"by_status": report.summary.by_status, "run_id": report.run_id, "finished": report.finished})
-    if not args.quiet:
+    if not request.report.quiet:
         console.print(f"mailed report to {escape(', '.join(settings.recipients))} ({escape(message_id)})")
     return True
 
 
 def cmd_scan(args: argparse.Namespace, console: Console, parser: argparse.ArgumentParser) -> ExitCode:
-    if args.domain and not is_hostname(args.domain):
-        raise UsageError(f"{args.domain!r} is not a domain name")
-    if not args.domain and not args.no_network:
-        raise UsageError("give a DOMAIN to audit, or --no-network for host/statement-only audits")
-    try:
-        ResolverSpec.parse(args.resolver)
-        for spec in args.service:
-            parse_service(spec)
-    except (ValueError, ServiceSpecError) as exc:
-        raise UsageError(f"--resolver/--service: {exc}") from None
-    _validate_outputs(args)
-    if args.ca_file and not Path(args.ca_file).is_file():
-        raise UsageError(f"--ca-file {args.ca_file}: no such file")
-    if args.trust_anchor:
-        try:
-            TrustAnchor.load(args.trust_anchor)
-        except TrustAnchorError as exc:
-            raise UsageError(str(exc)) from None
-    if not args.domain and not (args.host_root or args.statement or args.claims):
-        raise UsageError("nothing to audit: give a DOMAIN, --host-root, --statement or --claims")
-    if args.claims is not None:
-        try:
-            read_claims_yaml(args.claims)
-        except ClaimsFileError as exc:
-            raise UsageError(str(exc)) from None
-    if args.host_root is not None and not args.host_root.is_dir():
-        raise UsageError(f"--host-root {args.host_root}: not a directory")
-    mail = _mail_settings(args)
+    return run_scan(scan_request(vars(args)), console)
+
+
+def run_scan(request: ScanRequest, console: Console) -> ExitCode:
+    """Collect, evaluate, publish and deliver one audit."""
     started = _now()
-    options = ScanOptions(
-        domain=args.domain.rstrip(".").lower() if args.domain and not args.no_network else None,
-        services=tuple(args.service),
-        resolver=args.resolver,
-        ca_file=args.ca_file,
-        timeout=args.timeout,
-        network=not args.no_network,
-        state_dir=args.state_dir,
-        trust_anchor=args.trust_anchor,
-        per_ip_budget=args.per_ip_budget,
-        per_ip_concurrency=args.per_ip_concurrency,
-        statement=args.statement,
-        claims_file=args.claims,
-        host_root=args.host_root,
-        db=args.db,
-    )
     t0 = time.monotonic()
-    if console.is_terminal and not args.quiet:
+    if console.is_terminal and not request.report.quiet:
         with console.status("collecting evidence …") as status:
-            evidence = collect(options, on_step=lambda name: status.update(f"collecting: {name}"))
+            evidence = collect(request.collect, on_step=lambda name: status.update(f"collecting: {name}"))
     else:
-        evidence = collect(options)
-    if args.evidence_out:
-        atomic_write(args.evidence_out, evidence_to_json(evidence))
-    report = _report(evidence, args, console, started)
-    _publish(report, args, console)
-    if not args.quiet:
+        evidence = collect(request.collect)
+    if request.evidence_out:
+        atomic_write(request.evidence_out, evidence_to_json(evidence))
+    report = _report(evidence, request.report, console, started)
+    _publish(report, request.report, console)
+    if not request.report.quiet:
         console.print(f"collected in {time.monotonic() - t0:.1f} s")
-    delivered = _deliver(report, args, mail, console) if mail is not None else True
+    delivered = _deliver(report, request, request.mail, console) if request.mail is not None else True
     discovery = evidence.discovery
     if discovery is not None and discovery.fatal and discovery.mx.status not in ("ok", "nodata"):
         console.print(f"[bold red]audit could not run:[/] {escape(discovery.fatal)}")
         return ExitCode.NOT_RUN
-    code = _exit_code(report, args)
+    code = _exit_code(report, request.report)
     return ExitCode.NOT_RUN if not delivered and code == ExitCode.OK else code
 
 
@@ -283,10 +205,10 @@ def cmd_evaluate(args: argparse.Namespace, console: Console, parser: argparse.Ar
         raise UsageError(str(exc)) from None
     except ValueError as exc:
         raise UsageError(str(json_error(args.bundle, exc, "an evidence bundle"))) from None
-    _validate_outputs(args)
-    report = _report(evidence, args, console, _now())
-    _publish(report, args, console)
-    return _exit_code(report, args)
+    request = report_request(vars(args))
+    report = _report(evidence, request, console, _now())
+    _publish(report, request, console)
+    return _exit_code(report, request)
 
 
 def cmd_claims(args: argparse.Namespace, console: Console, parser: argparse.ArgumentParser) -> ExitCode:
@@ -327,15 +249,13 @@ def cmd_claims(args: argparse.Namespace, console: Console, parser: argparse.Argu
 
 def cmd_run(args: argparse.Namespace, console: Console, parser: argparse.ArgumentParser) -> ExitCode:
     try:
-        argv, mail = load_config(args.config)
+        options, mail = load_config(args.config)
+        request = scan_request(options, mail)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
-    try:
-        scan_args = parser.parse_args(argv)
-    except SystemExit:
-        raise UsageError(f"{args.config}: the settings do not form a valid scan (see the message above)") from None
-    scan_args.mail_settings = mail
-    return cmd_scan(scan_args, console, parser)
+    except UsageError as exc:
+        raise UsageError(f"{args.config}: {exc}") from None
+    return run_scan(request, console)
 
 
 def cmd_diff(args: argparse.Namespace, console: Console, parser: argparse.ArgumentParser) -> ExitCode:
@@ -365,7 +285,7 @@ def cmd_checks(args: argparse.Namespace, console: Console, parser: argparse.Argu
     table = Table(title="auditor checks", expand=True)
     for column in ("id", "severity", "needs", "title", "clauses", "source"):
         table.add_column(column, overflow="fold")
-    for item in _load_checks(args, console):
+    for item in _load_checks(console, args.mapping):
         meta = item.meta
         table.add_row(
             escape(meta.id),

@@ -1,8 +1,10 @@
 """``auditor run audit.toml``: a repeatable audit described in one reviewed file.
 
-The file is translated into the same arguments ``auditor scan`` takes, so there is one
-validation path and a scheduled run behaves exactly like the command a DPO tried by
-hand. Relative paths are relative to the config file.
+The ``[audit]`` keys are checked against one table (type, and the ``auditor scan`` option
+each stands for) and handed to the same builder as the command line's options
+(:func:`auditor.request.scan_request`), so there is one validation path and a scheduled run
+behaves exactly like the command a DPO tried by hand. Relative paths are relative to the
+config file.
 """
 
 from __future__ import annotations
@@ -19,33 +21,33 @@ class ConfigError(Exception):
     """The config file is malformed; the message names file and line."""
 
 
-_AUDIT_KEYS: dict[str, tuple[type | tuple[type, ...], str | None]] = {
-    # key: (type, scan option or None when handled specially)
-    "domain": (str, None),
-    "services": (list, "--service"),
-    "resolver": (str, "--resolver"),
-    "ca_file": (str, "--ca-file"),
-    "trust_anchor": (str, "--trust-anchor"),
-    "timeout": ((int, float), "--timeout"),
-    "per_ip_budget": (int, "--per-ip-budget"),
-    "per_ip_concurrency": (int, "--per-ip-concurrency"),
-    "no_network": (bool, "--no-network"),
-    "state_dir": (str, "--state-dir"),
-    "statement": (str, "--statement"),
-    "claims": (str, "--claims"),
-    "host_root": (str, "--host-root"),
-    "db": (str, "--db"),
-    "profile": (str, "--profile"),
-    "lang": (str, "--lang"),
-    "fail_on": (str, "--fail-on"),
-    "waivers": (str, "--waivers"),
-    "baseline": (str, "--baseline"),
-    "mapping": (str, "--mapping"),
-    "clauses": (str, "--clauses"),
-    "outputs": (list, "-o"),
-    "evidence_out": (str, "--evidence-out"),
-    "only": (list, "--only"),
-    "skip": (list, "--skip"),
+_AUDIT_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    # key: (type, the scan option's name as the command line parses it)
+    "domain": (str, "domain"),
+    "services": (list, "service"),
+    "resolver": (str, "resolver"),
+    "ca_file": (str, "ca_file"),
+    "trust_anchor": (str, "trust_anchor"),
+    "timeout": ((int, float), "timeout"),
+    "per_ip_budget": (int, "per_ip_budget"),
+    "per_ip_concurrency": (int, "per_ip_concurrency"),
+    "no_network": (bool, "no_network"),
+    "state_dir": (str, "state_dir"),
+    "statement": (str, "statement"),
+    "claims": (str, "claims"),
+    "host_root": (str, "host_root"),
+    "db": (str, "db"),
+    "profile": (str, "profile"),
+    "lang": (str, "lang"),
+    "fail_on": (str, "fail_on"),
+    "waivers": (str, "waivers"),
+    "baseline": (str, "baseline"),
+    "mapping": (str, "mapping"),
+    "clauses": (str, "clauses"),
+    "outputs": (list, "output"),
+    "evidence_out": (str, "evidence_out"),
+    "only": (list, "only"),
+    "skip": (list, "skip"),
 }
 _PATH_KEYS = {
     "ca_file",
@@ -68,8 +70,8 @@ def _line_of(text: str, key: str) -> int:
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
-def load_config(path: Path) -> tuple[list[str], MailSettings | None]:
-    """Return ``scan`` arguments and mail settings described by ``path``."""
+def load_config(path: Path) -> tuple[dict[str, Any], MailSettings | None]:
+    """The scan options (named as the command line names them) and mail settings in ``path``."""
     try:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
@@ -87,7 +89,7 @@ def load_config(path: Path) -> tuple[list[str], MailSettings | None]:
         key = sorted(unknown_tables)[0]
         raise ConfigError(f"{path}:{_line_of(text, key)}: unknown section or key {key!r} (use [audit] and [mail])")
     audit: dict[str, Any] = data.get("audit", {})
-    argv: list[str] = ["scan"]
+    options: dict[str, Any] = {}
     for key, value in audit.items():
         where = f"{path}:{_line_of(text, key)}"
         if key not in _AUDIT_KEYS:
@@ -95,22 +97,18 @@ def load_config(path: Path) -> tuple[list[str], MailSettings | None]:
         expected, option = _AUDIT_KEYS[key]
         if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
             raise ConfigError(f"{where}: {key} has the wrong type ({type(value).__name__})")
-        values = value if isinstance(value, list) else [value]
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {key} must be a list of strings")
         if key in _PATH_KEYS:
-            values = [
-                str((base / str(v)).resolve()) if not str(v).startswith(("http://", "https://")) else str(v)
-                for v in values
-            ]
-        if key == "domain":
-            argv.insert(1, str(value))
-        elif isinstance(value, bool):
-            if value:
-                argv.append(str(option))
-        else:
-            for item in values:
-                argv += [str(option), str(item)]
+            value = [_resolved(base, str(v)) for v in value] if isinstance(value, list) else _resolved(base, str(value))
+        options[option] = value
     mail = data.get("mail")
-    return argv, (_mail_settings(mail, path, text, base) if mail else None)
+    return options, (_mail_settings(mail, path, text, base) if mail else None)
+
+
+def _resolved(base: Path, value: str) -> str:
+    """A path relative to the config file; a URL (a statement) as it is."""
+    return value if value.startswith(("http://", "https://")) else str((base / value).resolve())
 
 
 def _mail_settings(mail: dict[str, Any], path: Path, text: str, base: Path) -> MailSettings:

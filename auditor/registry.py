@@ -20,6 +20,7 @@ from typing import Any
 
 from auditor.evidence import Evidence
 from auditor.models import Finding, Need, Outcome, Severity
+from auditor.profiles import Profile, load_profile
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,13 @@ ENTRY_POINT_GROUP = "auditor.checks"
 
 @dataclass(frozen=True, slots=True)
 class CheckContext:
-    """What a check may look at: the evidence and the grading profile. No I/O."""
+    """What a check may look at: the evidence and the grading profile. No I/O.
+
+    The profile arrives loaded (the CLI validated ``--profile``); a check never reads a file.
+    """
 
     evidence: Evidence
-    profile: str = "bsi-tr-02102-2"
+    profile: Profile = field(default_factory=load_profile)
     options: dict[str, Any] = field(default_factory=dict)
     # Only for checks declared with ``uses_findings=True``: the findings of all other
     # checks of this run (e.g. a statement's "encryption enforced" vs. TLS findings).

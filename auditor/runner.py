@@ -13,6 +13,7 @@ from typing import Any
 
 from auditor.evidence import Evidence
 from auditor.models import Finding, Need, Outcome, Severity, Status
+from auditor.profiles import Profile, load_profile
 from auditor.registry import Check, CheckContext
 
 _DETAIL_LIMIT = 2000
@@ -47,7 +48,7 @@ def evaluate(
     checks: Sequence[Check],
     evidence: Evidence,
     *,
-    profile: str = "bsi-tr-02102-2",
+    profile: Profile | None = None,
     lang: str = "en",
     options: dict[str, Any] | None = None,
 ) -> list[Finding]:
@@ -55,6 +56,7 @@ def evaluate(
     first = [c for c in checks if not c.meta.uses_findings]
     second = [c for c in checks if c.meta.uses_findings]
     findings: list[Finding] = []
+    profile = profile if profile is not None else load_profile()
     base_ctx = CheckContext(evidence=evidence, profile=profile, options=dict(options or {}))
     for item in first:
         findings.extend(_run_one(item, base_ctx, have, lang))

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from auditor.evidence.tls import TLS12, VERSIONS, TlsScan
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
-from auditor.profiles import Profile, ProfileError, Rating, load_profile, rate, rate_key
+from auditor.profiles import Profile, Rating, rate, rate_key
 from auditor.registry import CheckContext, check
 
 EXPIRY_WARNING = timedelta(days=30)
@@ -25,19 +25,15 @@ def _where(scan: TlsScan) -> Location:
     return Location(host=scan.ip, port=scan.port)
 
 
-def _setup(ctx: CheckContext) -> tuple[Profile | None, list[TlsScan], Outcome | None]:
-    """Profile and scans, or the single error outcome explaining why there are none."""
+def _setup(ctx: CheckContext) -> tuple[list[TlsScan], Outcome | None]:
+    """The scans, or the single error outcome explaining why there are none."""
     subject = ctx.evidence.target.domain or "-"
-    try:
-        profile = load_profile(ctx.profile)
-    except ProfileError as exc:
-        return None, [], Outcome(Status.ERROR, subject, str(exc))
     scans = list(ctx.evidence.tls)
     if not scans:
         discovery = ctx.evidence.discovery
         if discovery is not None and any(e.tls != "none" for e in discovery.endpoints):
-            return profile, [], Outcome(Status.ERROR, subject, "no TLS scan results in the evidence")
-    return profile, scans, None
+            return [], Outcome(Status.ERROR, subject, "no TLS scan results in the evidence")
+    return scans, None
 
 
 def _unverifiable(scan: TlsScan) -> Outcome | None:
@@ -54,10 +50,11 @@ def _unverifiable(scan: TlsScan) -> Outcome | None:
 def _per_scan(ctx: CheckContext, grade: Callable[[Profile, TlsScan], Iterator[Outcome]]) -> Iterator[Outcome]:
     """``grade`` for every scan that completed a handshake, with the profile; an error
     outcome in place of each scan that did not, or the single error why there are none."""
-    profile, scans, problem = _setup(ctx)
-    if problem is not None or profile is None:
-        yield from [problem] if problem else []
+    scans, problem = _setup(ctx)
+    if problem is not None:
+        yield problem
         return
+    profile = ctx.profile
     for scan in scans:
         err = _unverifiable(scan)
         if err is not None:

@@ -168,3 +168,25 @@ def test_evaluate_rejects_garbage_bundle(tmp_path: Path, capsys: pytest.CaptureF
     bad.write_text('{"schema_version": 1}')
     assert run_cli("evaluate", str(bad)) == ExitCode.USAGE
     assert "not an evidence bundle" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["scan", "evaluate", "run"])
+def test_profile_typo_is_a_usage_error_naming_the_choices(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The profile is loaded at the command line, before anything is collected or graded.
+    (tmp_path / "etc").mkdir()
+    if command == "scan":
+        argv = ["scan", "--no-network", "--host-root", str(tmp_path), "--profile", "bsi-tr-0210"]
+    elif command == "evaluate":
+        bundle = tmp_path / "bundle.json"
+        facts = {"schema_version": "1", "collected_at": "2026-12-05T10:00:00+00:00", "network": False}
+        bundle.write_text(json.dumps({**facts, "target": {"domain": None}}))
+        argv = ["evaluate", str(bundle), "--profile", "bsi-tr-0210"]
+    else:
+        config = tmp_path / "audit.toml"
+        config.write_text(f'[audit]\nno_network = true\nhost_root = "{tmp_path}"\nprofile = "bsi-tr-0210"\n')
+        argv = ["run", str(config)]
+    assert run_cli(*argv) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "bsi-tr-0210" in err and "bsi-tr-02102-2" in err and "mozilla-modern" in err

@@ -14,6 +14,7 @@ from auditor.metadata import packaged_metadata
 from auditor.models import Severity, Status
 from auditor.registry import load_checks
 from auditor.report import build_report
+from auditor.request import scan_request
 from auditor.runner import evaluate, failing
 from tests.checks.evidence_factory import evidence, mail_dns, txt
 
@@ -93,7 +94,7 @@ def test_diff_lists_new_fixed_and_changed() -> None:
     assert [(a.severity, b.severity) for a, b in changed.changed] == [(Severity.MEDIUM, Severity.HIGH)]
 
 
-def test_config_file_becomes_scan_arguments(tmp_path: Path) -> None:
+def test_config_file_becomes_scan_options(tmp_path: Path) -> None:
     path = tmp_path / "audit.toml"
     path.write_text(
         '[audit]\ndomain = "example.org"\nresolver = "127.0.53.1"\noutputs = ["r.html", "r.sarif"]\n'
@@ -101,14 +102,15 @@ def test_config_file_becomes_scan_arguments(tmp_path: Path) -> None:
         'from = "auditor@example.org"\nserver = "mail.example.org"\nusername = "auditor"\n'
         'password_env = "SMTP_PW"\n'
     )
-    argv, mail = load_config(path)
-    assert argv[:2] == ["scan", "example.org"]
-    assert ["-o", str(tmp_path / "r.html")] == argv[argv.index("-o") : argv.index("-o") + 2]
-    assert argv[argv.index("--fail-on") + 1] == "medium" and "--no-network" not in argv
-    assert argv[argv.index("--resolver") + 1] == "127.0.53.1"
-    outputs = [argv[i + 1] for i, a in enumerate(argv) if a == "-o"]
-    assert outputs == [str(tmp_path / "r.html"), str(tmp_path / "r.sarif")]
+    options, mail = load_config(path)
+    assert options["output"] == [str(tmp_path / "r.html"), str(tmp_path / "r.sarif")]
+    request = scan_request(options, mail)
+    assert request.collect.domain == "example.org" and request.collect.network
+    assert request.collect.resolver == "127.0.53.1"
+    assert request.report.outputs == (tmp_path / "r.html", tmp_path / "r.sarif")
+    assert request.report.fail_on is Severity.MEDIUM and request.report.profile.id == "bsi-tr-02102-2"
     assert mail is not None and mail.port == 587 and mail.tls == "starttls" and mail.password_env == "SMTP_PW"
+    assert request.mail is mail
 
 
 @pytest.mark.parametrize(

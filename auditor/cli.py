@@ -29,6 +29,7 @@ from auditor.request import (
     UsageError,
     profile_choices,
 )
+from auditor.printable import printable
 from auditor.safeload import InputFileError
 
 
@@ -186,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         code = COMMANDS[args.command](args, console, parser)
     except (UsageError, InputFileError) as exc:
-        errors.print(f"auditor: error: {exc}", markup=False)
+        errors.print(f"auditor: error: {printable(str(exc))}", markup=False)
         code = ExitCode.USAGE
     except KeyboardInterrupt:
         errors.print("auditor: interrupted", markup=False)
@@ -196,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if exc.__traceback__ is not None:
             last = traceback.extract_tb(exc.__traceback__)[-1]
             where = f" ({Path(last.filename).name}:{last.lineno})"
-        errors.print(f"auditor: internal error{where}: {type(exc).__name__}: {exc}", markup=False)
+        errors.print(f"auditor: internal error{where}: {type(exc).__name__}: {printable(str(exc))}", markup=False)
         if os.environ.get("AUDITOR_DEBUG"):
             errors.print(traceback.format_exc(), markup=False)
         code = ExitCode.INTERNAL

@@ -28,6 +28,7 @@ from auditor.dnspolicy import parse_sts_record
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target
 from auditor.evidence.network import Discovery, DnsAnswer, PreviousPolicy
 from auditor.models import InputFile, Need
+from auditor.printable import printable_tree
 from auditor.state import StateStore
 
 StepCallback = Callable[[str], None]
@@ -104,7 +105,9 @@ def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Eviden
         evidence = _guarded(Need.HOST, "host", evidence, host)
     if evidence.network and options.domain:
         evidence = _collect_network(evidence, options, deadline, step)
-    return evidence
+    # The boundary where evidence leaves the collectors: undecodable file names and
+    # control characters become visible escapes (and the bundle can be written as JSON).
+    return printable_tree(evidence)
 
 
 def failed_input(need: Need, reason: str) -> str:

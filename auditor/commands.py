@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
 from auditor.claims import StatementError, extract_claims, load_statement, write_claims_yaml
 from auditor.clauses import CatalogueError, load_catalogue
@@ -38,7 +37,7 @@ from auditor.models import Report, Status
 from auditor.registry import Check, load_checks, select, with_overrides
 from auditor.report import build_report
 from auditor.reports.outputs import write_outputs
-from auditor.reports.terminal import print_summary
+from auditor.reports.terminal import plain, print_summary
 from auditor.request import ReportRequest, ScanRequest, UsageError, report_request, scan_request
 from auditor.runner import evaluate, failing
 from auditor.safeload import MAX_JSON_BYTES, InputFileError, json_error, read_bytes
@@ -57,7 +56,7 @@ def _load_checks(
         overrides = load_mapping_file(mapping) if mapping else {}
     except MetadataError as exc:
         raise UsageError(str(exc)) from None
-    checks = load_checks(metadata, warn=lambda msg: console.print(f"[yellow]warning:[/] {escape(msg)}"))
+    checks = load_checks(metadata, warn=lambda msg: console.print(f"[yellow]warning:[/] {plain(msg)}"))
     checks = select(with_overrides(checks, overrides), only, skip)
     if not checks:
         raise UsageError("no check matches the --only/--skip selection (see `auditor checks`)")
@@ -138,9 +137,9 @@ def _publish(report: Report, request: ReportRequest, console: Console) -> None:
     if not request.quiet:
         print_summary(report, console, show_passed=request.show_passed)
         for note in report.notes:
-            console.print(f"note: {escape(note)}")
+            console.print(f"note: {plain(note)}")
         for path in request.outputs:
-            console.print(f"wrote {escape(str(path))}")
+            console.print(f"wrote {plain(str(path))}")
 
 
 def _deliver(report: Report, request: ScanRequest, settings: MailSettings, console: Console) -> bool:
@@ -153,7 +152,7 @@ def _deliver(report: Report, request: ScanRequest, settings: MailSettings, conso
         addresses, problems = DnsClient(ResolverSpec.parse(options.resolver)).addresses(settings.server)
         if not addresses:
             console.print(
-                f"[bold red]mail not sent:[/] cannot resolve {escape(settings.server)}: {escape('; '.join(problems))}"
+                f"[bold red]mail not sent:[/] cannot resolve {plain(settings.server)}: {plain('; '.join(problems))}"
             )
             return False
         settings = replace(settings, address=addresses[0])
@@ -161,12 +160,12 @@ def _deliver(report: Report, request: ScanRequest, settings: MailSettings, conso
     try:
         message_id = send_report(report, settings, previous if isinstance(previous, dict) else None)
     except MailError as exc:
-        console.print(f"[bold red]mail not sent:[/] {escape(str(exc))}")
+        console.print(f"[bold red]mail not sent:[/] {plain(str(exc))}")
         return False
     if store is not None:
         store.save(key, {"by_status": report.summary.by_status, "run_id": report.run_id, "finished": report.finished})
     if not request.report.quiet:
-        console.print(f"mailed report to {escape(', '.join(settings.recipients))} ({escape(message_id)})")
+        console.print(f"mailed report to {plain(', '.join(settings.recipients))} ({plain(message_id)})")
     return True
 
 
@@ -192,7 +191,7 @@ def run_scan(request: ScanRequest, console: Console) -> ExitCode:
     delivered = _deliver(report, request, request.mail, console) if request.mail is not None else True
     discovery = evidence.discovery
     if discovery is not None and discovery.fatal and discovery.mx.status not in ("ok", "nodata"):
-        console.print(f"[bold red]audit could not run:[/] {escape(discovery.fatal)}")
+        console.print(f"[bold red]audit could not run:[/] {plain(discovery.fatal)}")
         return ExitCode.NOT_RUN
     code = _exit_code(report, request.report)
     return ExitCode.NOT_RUN if not delivered and code == ExitCode.OK else code
@@ -221,29 +220,29 @@ def cmd_claims(args: argparse.Namespace, console: Console, parser: argparse.Argu
     claims = extract_claims(text)
     if args.output:
         write_claims_yaml(claims, args.output)
-    table = Table(title=f"claims in {escape(args.statement)} ({claims.language})", expand=True)
+    table = Table(title=f"claims in {plain(args.statement)} ({claims.language})", expand=True)
     for column in ("id", "kind", "subject", "period", "value", "fields", "quote"):
         table.add_column(column, overflow="fold")
     for claim in claims.claims:
         table.add_row(
-            escape(claim.id),
+            plain(claim.id),
             claim.kind,
-            escape(claim.subject or ""),
+            plain(claim.subject or ""),
             claim.period or "",
-            escape(claim.value or ""),
-            escape(", ".join(claim.fields)),
-            escape(claim.quote[:160]),
+            plain(claim.value or ""),
+            plain(", ".join(claim.fields)),
+            plain(claim.quote[:160]),
         )
     console.print(table)
     console.print(
         f"{len(claims.claims)} claims; {len(claims.not_understood)} privacy-relevant sentence(s) not "
         f"understood (review them by hand); cited law: "
-        f"{escape(', '.join(c.text for c in claims.cited_law)) or '-'}"
+        f"{plain(', '.join(c.text for c in claims.cited_law)) or '-'}"
     )
     for span in claims.not_understood:
-        console.print(f"  not understood: {escape(span.text[:200])}")
+        console.print(f"  not understood: {plain(span.text[:200])}")
     if args.output:
-        console.print(f"wrote {escape(str(args.output))}: review it, then pass it with --claims")
+        console.print(f"wrote {plain(str(args.output))}: review it, then pass it with --claims")
     return ExitCode.OK
 
 
@@ -269,11 +268,11 @@ def cmd_diff(args: argparse.Namespace, console: Console, parser: argparse.Argume
     for label, items in (("new", result.new), ("fixed", result.fixed)):
         console.print(f"[bold]{label}[/] ({len(items)})")
         for f in items:
-            console.print(f"  {f.status.value:7} {f.severity.value:8} {escape(f.id)}: {escape(f.detail)}")
+            console.print(f"  {f.status.value:7} {f.severity.value:8} {plain(f.id)}: {plain(f.detail)}")
     console.print(f"[bold]changed[/] ({len(result.changed)})")
     for before, after in result.changed:
         console.print(
-            f"  {escape(after.id)}: {before.status.value}/{before.severity.value} → "
+            f"  {plain(after.id)}: {before.status.value}/{before.severity.value} → "
             f"{after.status.value}/{after.severity.value}"
         )
     return ExitCode.OK
@@ -288,12 +287,12 @@ def cmd_checks(args: argparse.Namespace, console: Console, parser: argparse.Argu
     for item in _load_checks(console, args.mapping):
         meta = item.meta
         table.add_row(
-            escape(meta.id),
+            plain(meta.id),
             meta.severity.value,
             ",".join(sorted(n.value for n in meta.needs)),
-            escape(meta.title_in(args.lang)),
-            escape(", ".join(meta.clauses)),
-            escape(meta.source),
+            plain(meta.title_in(args.lang)),
+            plain(", ".join(meta.clauses)),
+            plain(meta.source),
         )
     console.print(table)
     return ExitCode.OK

@@ -11,12 +11,14 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from auditor.models import Finding, Report, Status
+from auditor.printable import printable
 
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _clean(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    """Control characters removed (CI logs print these strings), then what XML cannot carry."""
+    return _NOT_XML.sub("\ufffd", printable(text))
 
 
 def render_junit(report: Report) -> str:

@@ -1,7 +1,8 @@
 """Markdown summary for merge-request comments.
 
-Every untrusted string is made inert: HTML-escaped (GitHub/GitLab render inline HTML)
-and stripped of Markdown control characters that could forge links, images or tables.
+Every untrusted string is made inert: control characters removed (the file is also read
+in terminals), HTML-escaped (GitHub/GitLab render inline HTML) and stripped of Markdown
+control characters that could forge links, images or tables.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import re
 from auditor.reports.i18n import strings_for
 
 from auditor.models import Report, Status
+from auditor.printable import printable
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 
 def inert(text: str, limit: int = 300) -> str:
-    flat = " ".join(text.split())
+    flat = " ".join(printable(text).split())
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return _MD_SPECIAL.sub(r"\\\1", html.escape(flat, quote=True))

@@ -1,4 +1,9 @@
-"""Terminal summary with rich: what failed, what could not be verified, the verdict."""
+"""Terminal summary with rich: what failed, what could not be verified, the verdict.
+
+Every untrusted string printed to the terminal goes through :func:`plain`: rich markup
+escaped, and control characters removed (a host's file name or a server's reply must
+not clear the screen of a DPO or hide lines in a CI log).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from auditor.models import Report, Status
+from auditor.printable import printable
 
 _STYLE = {"fail": "bold red", "warn": "yellow", "error": "magenta", "pass": "green", "skipped": "dim", "waived": "dim"}
 
 
 def print_summary(report: Report, console: Console, *, show_passed: bool = False) -> None:
-    table = Table(title=f"auditor: {report.target}", show_lines=False, expand=True)
+    table = Table(title=f"auditor: {plain(report.target)}", show_lines=False, expand=True)
     table.add_column("status", no_wrap=True)
     table.add_column("severity", no_wrap=True)
     table.add_column("check", no_wrap=True)
@@ -26,9 +32,9 @@ def print_summary(report: Report, console: Console, *, show_passed: bool = False
         table.add_row(
             f"[{style}]{finding.status.value}[/]",
             finding.severity.value,
-            _plain(finding.check_id),
-            _plain(finding.subject),
-            _plain(finding.detail),
+            plain(finding.check_id),
+            plain(finding.subject),
+            plain(finding.detail),
         )
     if table.row_count:
         console.print(table)
@@ -37,5 +43,6 @@ def print_summary(report: Report, console: Console, *, show_passed: bool = False
     console.print(f"verdict: [{verdict_style[report.summary.verdict]}]{report.summary.verdict}[/]  ({counts})")
 
 
-def _plain(text: str) -> str:
-    return escape(text)
+def plain(text: str) -> str:
+    """Untrusted text for a rich console: one line, no control characters, no markup."""
+    return escape(printable(text, one_line=True))

@@ -220,11 +220,13 @@ def markdown_to_text(markdown: str) -> str:
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+# C0 (but tab, newline, CR, form feed), DEL, C1 and lone surrogates: terminal escapes are not text.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def normalise(text: str) -> str:
-    """NFC, no invisible characters, single spaces, at most one blank line between blocks."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    """NFC, no invisible or control characters, single spaces, at most one blank line between blocks."""
+    text = _CONTROLS.sub("", unicodedata.normalize("NFC", text).translate(_INVISIBLE))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))

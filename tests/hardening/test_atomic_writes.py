@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+import pytest
 
 WRITER = textwrap.dedent("""
     import json, sys
@@ -76,3 +80,23 @@ def test_cli_interrupted_keeps_previous_report(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert json.loads(out.read_text()) == {"previous": True}
+
+
+STATEMENT = Path(__file__).resolve().parents[1] / "lab" / "statement" / "datenschutz.md"
+
+
+@pytest.mark.parametrize(("umask", "expected"), [(0o077, 0o600), (0o027, 0o640), (0o022, 0o644)])
+def test_reports_and_bundles_follow_the_umask(tmp_path: Path, umask: int, expected: int) -> None:
+    """Reports and bundles hold personal data: ``umask 077`` must keep them private."""
+    outputs = [tmp_path / f"r.{ext}" for ext in ("json", "html", "md", "xml", "sarif")]
+    bundle, claims = tmp_path / "bundle.json", tmp_path / "claims.yaml"
+    auditor = str(Path(sys.executable).parent / "auditor")
+    scan = [auditor, "scan", "--no-network", "--statement", str(STATEMENT), "--evidence-out", str(bundle), "-q"]
+    for runs in (
+        [*scan, *(a for o in outputs for a in ("-o", str(o)))],
+        [auditor, "claims", str(STATEMENT), "-o", str(claims)],
+    ):
+        done = subprocess.run(runs, capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.umask(umask))
+        assert done.returncode in (0, 1, 4), done.stderr
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [*outputs, bundle, claims]}
+    assert modes == dict.fromkeys(modes, expected), {k: oct(v) for k, v in modes.items()}

@@ -39,7 +39,7 @@ def _hostile_root(base: Path) -> tuple[Path, Path]:
     database = base / "users.sqlite"
     with sqlite3.connect(database) as conn:
         conn.execute(f'CREATE TABLE "mailbox{CLEAR}" (username TEXT, password TEXT, "name{C1}" TEXT)')
-        conn.execute(f'INSERT INTO "mailbox{CLEAR}" VALUES (?, ?, ?)', ("a@example.org", "{SHA512-CRYPT}$6$x", "A"))
+        conn.execute(f'INSERT INTO "mailbox{CLEAR}" VALUES (?, ?, ?)', ("a@example.org", "{SHA512-CRYPT}$6$x", "A"))  # noqa: S608 (a constant name)
     return root, database
 
 
@@ -48,7 +48,8 @@ def _statement(base: Path) -> Path:
     path.write_text(
         f"# Datenschutz{CLEAR}\n\nMail-Logdateien werden{HIDE} sieben Tage gespeichert.\n\n"
         f"Server logs are kept for 30 days{C1} and then deleted.\n\n"
-        + "Wir verarbeiten personenbezogene Daten nur, soweit es für den Betrieb nötig ist.\n" * 6
+        + "Wir verarbeiten personenbezogene Daten nur, soweit es für den Betrieb nötig ist.\n"
+        * 6
     )
     return path
 

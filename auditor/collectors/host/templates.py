@@ -19,12 +19,23 @@ import re
 
 from auditor.evidence.host import TemplateFile
 
+#: Longest placeholder or tag looked for. A tag's body stops at the next opener of its own
+#: kind (``(?:(?!open|close).)``): with a lazy ``.*?`` every ``{{`` or ``<%`` rescanned the
+#: rest of the line, and a hostile one-megabyte line of ``{`` took hours (quadratic); this
+#: way the scan is linear in the line. Real tags are short and never nest their own opener.
+MAX_TAG = 300
+
+
+def _tag(open_: str, close: str) -> str:
+    return rf"{re.escape(open_)}(?:(?!{re.escape(open_)}|{re.escape(close)}).){{0,{MAX_TAG}}}{re.escape(close)}"
+
+
 #: Placeholder shapes by template family. Each pattern matches one placeholder or logic tag.
 SHAPES: dict[str, re.Pattern[str]] = {
     # Jinja2/Ansible/Salt, Go text/template/Helm, Mustache/Handlebars: {{ x }}, {% if %}, {# c #}
-    "jinja-go": re.compile(r"\{\{-?.*?-?\}\}|\{%-?.*?-?%\}|\{#.*?#\}"),
+    "jinja-go": re.compile("|".join((_tag("{{", "}}"), _tag("{%", "%}"), _tag("{#", "#}")))),
     # ERB (Puppet, Chef), EPP, Mako/ASP-style blocks: <%= x %>, <% if %>
-    "erb": re.compile(r"<%[=#-]?.*?-?%>"),
+    "erb": re.compile(_tag("<%", "%>")),
     # autoconf/CMake substitutions: @sysconfdir@, @PACKAGE@
     "autoconf": re.compile(r"@[A-Za-z_][A-Za-z0-9_]*@"),
     # installer placeholders replaced by sed (iRedMail's PH_HOSTNAME style)

@@ -18,6 +18,7 @@ from rich.console import Console
 from auditor import __version__
 from auditor.commands import COMMANDS
 from auditor.exitcodes import ExitCode
+from auditor.printable import printable
 from auditor.profiles import DEFAULT_PROFILE
 from auditor.request import (
     DEFAULT_FAIL_ON,
@@ -29,7 +30,6 @@ from auditor.request import (
     UsageError,
     profile_choices,
 )
-from auditor.printable import printable
 from auditor.safeload import InputFileError
 
 

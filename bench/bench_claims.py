@@ -130,10 +130,15 @@ def _overlaps(claim: KeyClaim, spans: list[tuple[int, int]]) -> bool:
     return any(claim.start < e and s < claim.end for s, e in spans)
 
 
+def _same_category(ours: str, accepted: list[str]) -> bool:
+    """The key's ``other:<words>`` are free words: any category outside its list matches one."""
+    return ours in accepted or (ours.startswith("other:") and any(a.startswith("other:") for a in accepted))
+
+
 def _agrees(ours: KeyClaim, exp: dict[str, Any], *, values: bool = False) -> bool:
     if ours.kind != exp["kind"]:
         return False
-    if "category" in exp and ours.category not in [exp["category"], *exp.get("alt_categories", [])]:
+    if "category" in exp and not _same_category(ours.category, [exp["category"], *exp.get("alt_categories", [])]):
         return False
     if "period" in exp or "bound" in exp or values:
         if not same_period(ours.period, exp.get("period")):
@@ -226,7 +231,7 @@ def score_file(name: str, entry: dict[str, Any], text: str, claims: ClaimSet) ->
         positive_kinds = _POSITIVE.get(exp["kind"], (exp["kind"],))
         categories = [exp["category"], *exp.get("alt_categories", [])]
         for c in scored:
-            if (c.kind in positive_kinds and c.category in categories and _overlaps(c, spans)
+            if (c.kind in positive_kinds and _same_category(c.category, categories) and _overlaps(c, spans)
                     and not (c.kind == exp["kind"] and c.value == "none")):  # fmt: skip
                 tally.inverted.append(f"{name}: {_describe(c)} inverts {exp['quote'][:60]!r}")
     return tally

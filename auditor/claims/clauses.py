@@ -71,10 +71,22 @@ class Clause:
         for m in sorted(chosen, key=lambda m: m.start):
             if m.subject not in found:
                 found.append(m.subject)
-        excluded = {x for s in found for x in rules[s].excludes}
-        found = [s for s in found if s not in excluded]
-        strong = [s for s in found if not rules[s].weak]
-        return strong or found
+        # a category excludes the more generic ones named after it ("Error-Logs, welche fehlerhafte
+        # Seitenaufrufe protokollieren"), not those named before it as a category of their own
+        first = {s: min((m.start, m.end) for m in chosen if m.subject == s) for s in found}
+        found = [s for s in found
+                 if not any(s in rules[o].excludes and first[o][0] < first[s][1] for o in found if o != s)]  # fmt: skip
+        # a field-like category after a real one is one of its fields ("Registration
+        # information (E-mail address, IP address)"); named first it is the head noun
+        strong_starts = [m.start for m in chosen if m.subject in found and not rules[m.subject].weak]
+        first_strong = min(strong_starts, default=len(self.text))
+        return [s for s in found if not rules[s].weak or min(m.start for m in chosen if m.subject == s) < first_strong]
+
+    @cached_property
+    def weak_only(self) -> bool:
+        """Only field-like categories are named ("die IP-Adresse des Clients")."""
+        weak = {r.id for r in vocabulary().subjects if r.weak}
+        return bool(self.subjects) and all(s in weak for s in self.subjects)
 
     @cached_property
     def generic(self) -> frozenset[str]:
@@ -83,11 +95,14 @@ class Clause:
     @cached_property
     def negated(self) -> bool:
         """A negation governs a storage/logging verb or a category named in the clause."""
-        return negates(self.text)
+        return negates(_NEGATED_ASIDE.sub(lambda m: " " * len(m.group()), self.text))
 
     @cached_property
     def temporal(self) -> list[Event]:
         return [e for e in self.events if e.name in TEMPORAL_EVENTS or self.periods]
+
+
+_JOINED = re.compile(r",|\bund\b|\boder\b|\bsowie\b")
 
 
 def negates(text: str) -> bool:
@@ -98,10 +113,11 @@ def negates(text: str) -> bool:
     verbs = [m.start() for name in ("store", "log") for m in vocab.cue(name).finditer(cleaned)]
     for neg in vocab.cue("negation").finditer(cleaned):
         window = cleaned[neg.end() : neg.end() + 60]
-        if any(0 <= v - neg.end() <= 60 for v in verbs) or _names_category(window):
+        if any(0 <= v - neg.start() <= 60 for v in verbs) or _names_category(window):
             return True
-        if any(0 <= neg.start() - v <= 30 for v in verbs):
-            return True
+        german = neg.group().startswith(("nicht", "kein", "nie"))
+        if german and any(0 <= neg.start() - v <= 24 and not _JOINED.search(cleaned, v, neg.start()) for v in verbs):
+            return True  # "speichern wir keine", "bewahren wir nicht auf"
     return False
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from auditor.claims import rules, rules_security
 from auditor.claims.citations import find_citations
 from auditor.claims.clauses import Clause, find_fields, split
+from auditor.claims.periods import find_periods
 from auditor.claims.reader import StatementText, detect_language
 from auditor.claims.segment import Unit, segment
 from auditor.claims.vocab import lower, vocabulary
@@ -33,10 +34,13 @@ LOOK_BACK = 3
 
 _CONTINUATION = re.compile(
     r"^(?:konkret\s+|darin\s+|dazu\s+)?(?:enthalten|gehören|umfasst|umfassen|sind das|das sind|dies sind)\b|"
+    r"^(?:sie|diese)\s+(?:beinhalten|enthalten|umfassen)\b|"
     r"^(?:these|they|this|it|which|the logs?|the files?)\s+(?:include|includes|contain|contains|comprise|"
     r"comprises|record|records|are)\b|^(?:specifically|namely|in particular)\b"
 )
 _RELEVANT = ("store", "delete", "log", "encrypt", "anonymise", "hashed", "share", "unencrypted")
+#: Claims whose promise is the list below their lead-in.
+_LISTING = frozenset(["logging", "inventory", "none-stored"])
 _LABEL = re.compile(r"^[^:]{2,60}:\s|\s[-–]\s")
 
 
@@ -66,49 +70,71 @@ class _Reader:
         self.not_understood: list[Span] = []
         self.children: dict[int, list[int]] = {}
         self._previous: list[int] = []
+        self._keeps_here = False  # some unit since the last heading speaks of keeping data
 
     # ------------------------------------------------------------------ resolution
 
-    def _earlier(self, index: int, logs_only: bool) -> tuple[str, ...]:
+    def _earlier(self, index: int, logs_only: bool, want: int = 1) -> tuple[str, ...]:
+        """Categories of the nearest earlier units since the heading (``want`` distinct ones: "for both")."""
         unit = self.units[index]
         floor = unit.section if unit.section is not None else -1
         logs = vocabulary().log_subjects
+        found: list[str] = []
         for back in range(index - 1, max(floor, index - 1 - LOOK_BACK), -1):
-            subjects = self.seen[back].subjects
-            if logs_only:
-                subjects = tuple(s for s in subjects if s in logs)
-            if subjects and not self.seen[back].negated:
-                return subjects
-        return ()
+            lead = self.units[back].lead_in  # a list counts as one step back: its lead-in too
+            for seen in (self.seen[back], *((self.seen[lead],) if lead is not None else ())):
+                subjects = tuple(s for s in seen.subjects if s in logs) if logs_only else seen.subjects
+                if subjects and not seen.negated:
+                    found += [s for s in subjects if s not in found]
+                    if len(found) >= want:
+                        return tuple(found)
+        return tuple(found)
 
     def _scope(self, index: int, clause: Clause, clauses: list[Clause], fields: tuple[str, ...]) -> rules.Scope:
         unit = self.units[index]
         above = any(i is not None and self.seen[i].keeps for i in (unit.lead_in, unit.section))
-        verb_nearby = above or any(c.has("store") or c.has("delete") or c.has("log") for c in clauses)
+        verb_nearby = (above or self._section_keeps(index)
+                       or any(c.has("store") or c.has("delete") or c.has("log") for c in clauses))  # fmt: skip
         label_line = (unit.item or bool(_LABEL.search(unit.text)) or unit.heading) and len(unit.text.split()) <= 14
         negated_lead_in = unit.lead_in is not None and self.seen[unit.lead_in].negated
         base = rules.Scope(
             (), "clause", fields, verb_nearby, negated_lead_in, label_line, collected=above and unit.item
         )
-        if clause.subjects:
-            return replace(base, subjects=tuple(clause.subjects), resolved="clause")
-        others = [s for c in clauses if c is not clause and not c.periods for s in c.subjects]
-        if others:
-            return replace(base, subjects=tuple(dict.fromkeys(others)), resolved="sentence")
         generic = clause.generic
-        if "logs" in generic:
+        own = tuple(clause.subjects)
+        logs = vocabulary().log_subjects
+        bare_item = unit.lead_in is not None and not clause.periods and not (clause.has("store") or clause.has("log"))
+        # the named categories are only the contents of something else: fields of a log ("Server logs
+        # which store your username and your IP address"), of the list's lead-in, or "these logs"
+        contents = clause.weak_only and ("logs" in generic or "anaphor" in generic or bare_item or len(fields) >= 3)
+        logs_head = "logs" in generic and "anaphor" in generic and not any(s in logs for s in own)
+        if own and not (contents or logs_head):
+            return replace(base, subjects=own, resolved="clause")
+        others = [s for c in clauses if c is not clause and not c.periods for s in c.subjects]
+        if others and not contents:
+            return replace(base, subjects=tuple(dict.fromkeys(others)), resolved="sentence")
+        if "logs" in generic or contents:
             inferred = rules.infer_log(fields)
             if inferred:
                 return replace(base, subjects=(inferred,), resolved="clause")
-        if not (generic or clause.periods or clause.events):
+        if bare_item and unit.lead_in is not None and self.seen[unit.lead_in].subjects:
+            return replace(base, subjects=self.seen[unit.lead_in].subjects, resolved="lead-in")
+        if not (generic or clause.periods or clause.events or contents):
             return base
-        earlier = self._earlier(index, logs_only=generic == {"logs"})
+        both = 2 if re.search(r"\bboth\b|\bbeide[n]?\b", clause.text) else 1
+        earlier = self._earlier(index, logs_only="logs" in generic and not (generic - {"logs"}) or logs_head, want=both)
         if earlier:
             return replace(base, subjects=earlier, resolved="previous")
         for unit_index, how in ((unit.lead_in, "lead-in"), (unit.section, "heading")):
             if unit_index is not None and self.seen[unit_index].subjects:
                 return replace(base, subjects=self.seen[unit_index].subjects, resolved=how)
+        if own:
+            return replace(base, subjects=own, resolved="clause")
         return base
+
+    def _section_keeps(self, index: int) -> bool:
+        """An earlier unit of this section speaks of keeping data ("retention times", "wie lange ... gespeichert")."""
+        return self._keeps_here
 
     # ------------------------------------------------------------------ rules
 
@@ -117,7 +143,7 @@ class _Reader:
         fields = find_fields(clause.text, clause.mentions) if len(clauses) > 1 else unit_fields
         scope = self._scope(index, clause, clauses, fields)
         drafts = (rules_security.hash_scheme(clause) + rules_security.transport(clause)
-                  + rules_security.end_to_end(clause) + rules_security.transfer(clause))  # fmt: skip
+                  + rules_security.end_to_end(clause) + rules_security.transfer(clause, scope))  # fmt: skip
         timed = rules.session(clause) or rules.subject_rights(clause)
         if timed:
             return drafts + timed, scope
@@ -131,8 +157,18 @@ class _Reader:
         owns_period = any(d.period for d in anonymised + backed_up)
         kept = [] if owns_period else rules.retention(clause, scope, fields)
         logged = rules.logging(clause, scope, fields) if (fields or not kept) else []
-        declared = [] if ((kept and not fields) or backed_up or placed or at_rest) else rules.inventory(
-            clause, scope, fields)  # fmt: skip
+        anonymous = any(d.value in ("aggregated", "anonymised", "anonymised-statistics") for d in anonymised)
+        if anonymous:
+            kept = []  # what remains in anonymous form is no longer personal data kept
+        has_period = any(d.period for d in kept)  # a data category with a period is declared by the retention claim
+        declared = [] if (has_period or (kept and not fields) or backed_up or placed or at_rest or anonymous) else (
+            rules.inventory(clause, scope, fields))  # fmt: skip
+        if clause.has("session"):  # cookies and sessions are no logged or stored data category
+            logged = declared = []
+        unit = self.units[index]
+        own_verb = clause.has("store") or clause.has("log")
+        if unit.lead_in is not None and scope.resolved == "lead-in" and not own_verb:
+            logged = declared = []  # an item naming a field of its lead-in's category: the lead-in claims it
         return drafts + placed + at_rest + anonymised + backed_up + kept + logged + declared, scope
 
     def _unit_fields(self, index: int, clauses: list[Clause]) -> tuple[str, ...]:
@@ -141,7 +177,9 @@ class _Reader:
             return ()
         fields = list(find_fields(text, [m for c in clauses for m in c.mentions if c.start == 0]))
         for child in self.children.get(index, ()):
-            fields += [f for f in find_fields(self.units[child].text) if f not in fields]
+            item = self.units[child].text
+            if len(item.split()) <= 10 and not find_periods(item):  # an item that names a field, not a promise
+                fields += [f for f in find_fields(item) if f not in fields]
         return tuple(fields)
 
     def read(self, index: int) -> None:
@@ -156,6 +194,7 @@ class _Reader:
         negated = any(c.negated for c in clauses)
         keeps = any(c.has("store") or c.has("log") for c in clauses) and not negated
         self.seen.append(_Seen(own, negated, keeps))
+        self._keeps_here = keeps if unit.heading else self._keeps_here or keeps
         if unit.question or (unit.heading and not any(c.periods or c.events for c in clauses)):
             return
         unit_fields = self._unit_fields(index, clauses)
@@ -163,20 +202,25 @@ class _Reader:
             self.understood.append(span)
             return
         drafts: list[tuple[rules.Draft, rules.Scope]] = []
+        referred: list[str] = []  # what the unit turned out to be about (for the next anaphor)
         for clause in clauses:
             found, scope = self._drafts(index, clause, clauses, unit_fields)
             drafts += [(d, scope) for d in found]
+            referred += [s for s in scope.subjects if s not in referred]
         drafts += [(d, rules.Scope((), "clause")) for d in rules_security.role(unit.text)]
         resolved = tuple(
             dict.fromkeys(
                 d.subject for d, _ in drafts if d.kind in ("retention", "logging", "inventory", "anonymisation")
             )
-        )
-        if resolved and not own:
+        ) or tuple(referred)
+        weak = {r.id for r in vocabulary().subjects if r.weak}
+        if resolved and (not own or all(s in weak for s in own)):
             self.seen[index] = _Seen(resolved, negated, keeps)
         self._previous = [len(self.claims) + i for i, (d, _) in enumerate(drafts)
                           if d.kind in ("retention", "inventory", "logging")]  # fmt: skip
-        self.claims += [self._claim(unit, d) for d, _ in drafts]
+        last_item = self.children.get(index, [index])[-1]
+        self.claims += [self._claim(unit, d, self.units[last_item].end if d.kind in _LISTING else unit.end)
+                        for d, _ in drafts]  # fmt: skip
         if drafts:
             self.understood.append(span)
         elif not unit.heading and _relevant(clauses):
@@ -187,18 +231,26 @@ class _Reader:
         if not self._previous or not fields or not _CONTINUATION.search(lower(unit.text)):
             return False
         order = [f.id for f in vocabulary().fields]
-        for i in self._previous:
+        logs = vocabulary().log_subjects
+        logged = {self.claims[i].subject for i in self._previous if self.claims[i].kind == "logging"}
+        for i in list(self._previous):
             claim = self.claims[i]
             merged = tuple(sorted(set(claim.fields) | set(fields), key=order.index))
             self.claims[i] = replace(claim, fields=merged, end=unit.end, quote=self.source[claim.start : unit.end])
+            if claim.kind == "retention" and claim.subject in logs and claim.subject not in logged:
+                # "... nach 30 Tagen gelöscht. Diese beinhalten ...": what the log holds is a logging claim too
+                logged.add(claim.subject)
+                self.claims.append(replace(self.claims[i], kind="logging", period=None, bound="exact", event=None,
+                                           period_min=None))  # fmt: skip
         return True
 
-    def _claim(self, unit: Unit, draft: rules.Draft) -> Claim:
+    def _claim(self, unit: Unit, draft: rules.Draft, end: int) -> Claim:
+        """The claim of a draft; a list's lead-in quotes its items too ("folgende Daten: • ... • ...")."""
         order = [f.id for f in vocabulary().fields]
         return Claim(
             id="", kind=draft.kind, subject=draft.subject, fields=tuple(sorted(set(draft.fields), key=order.index)),
             period=draft.period, bound=draft.bound if draft.period else "exact",  # type: ignore[arg-type]
-            value=draft.value, quote=unit.text, start=unit.start, end=unit.end,
+            value=draft.value, quote=self.source[unit.start : end], start=unit.start, end=end,
             language=_unit_language(unit, self.language), event=draft.event, period_min=draft.minimum,
             resolved=draft.resolved, confidence=RESOLUTIONS.get(draft.resolved, "low"),
         )  # fmt: skip

@@ -63,7 +63,8 @@ def _duration_pattern() -> re.Pattern[str]:
     units = "|".join(f"(?P<{k}>{v})" for k, v in vocab.units.items())
     return re.compile(
         rf"(?<![\w.,])(?:(?P<lo>\d{{1,4}}){vocab.range_joiner}|(?P<lo_word>{number})\s(?:bis|to|und|and|oder|or)\s)?"
-        rf"(?P<num>{number})(?:\s?\(\d{{1,4}}\))?"
+        rf"(?P<num>{number})(?:\s?\(\d{{1,4}}\))?(?:\s(?:volle[n]?|vollständige[n]?|ganze[n]?|weitere[n]?|"
+        rf"zusätzliche[n]?|full|complete|whole|further|additional|calendar|kalender))?"
         rf"(?:\s?-\s?|\s)?(?:{units})(?!\w)"
     )
 

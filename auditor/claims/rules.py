@@ -21,6 +21,7 @@ from auditor.claims.vocab import vocabulary
 GENERAL = frozenset(["personal-data", "service-data"])
 _MAIL_FIELDS = frozenset(["sender", "recipient", "message-id", "remote-server-ip", "subject-line", "delivery-status"])
 _WEB_FIELDS = frozenset(["url", "referrer", "user-agent", "http-status", "os"])
+_ACCOUNT_GENERAL = frozenset(["personal-data", "service-data", "account-data", "closed-account-data"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +123,15 @@ def anonymisation(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list
     if not present:
         return []
     subjects = list(scope.subjects)
-    if "ip-address" in fields and ("truncate" in present or not subjects):
-        subjects = ["ip-addresses"]
+    if "ip-addresses" in subjects or ("ip-address" in fields and ("truncate" in present or not subjects)):
+        subjects = ["ip-addresses"]  # what is anonymised in a log is its addresses
     if not subjects:
         return []
     if clause.negated and "anonymise" in present:
         return [Draft("anonymisation", s, value="none", resolved=scope.resolved) for s in subjects]
     iso, bound, _ = _period_bound(clause)
-    acting = not (clause.has("store") or clause.has("delete"))  # the anonymising verb owns the period
+    # the anonymising verb owns the period ("anonymised after 24 hours", "last octet removed after 48 hours")
+    acting = "truncate" in present or not (clause.has("store") or clause.has("delete"))
     period = iso if acting else None
     if "truncate" in present:
         value = "ip-truncated"
@@ -183,9 +185,14 @@ def retention(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Dra
         return []
     if clause.has("request_reply") and not (clause.has("store") or clause.has("delete")):
         return []
-    if iso is None and event in ("account-closure", "contract-end", "inactivity") and not clause.has("delete"):
+    if clause.has("hedge"):
+        return []
+    if iso is None and event in ("account-closure", "contract-end", "inactivity") and not (
+            clause.has("delete") or clause.has("store")):  # fmt: skip
         return []  # "after you close your account" alone says nothing about what is kept
     held = [s for s in scope.subjects if s != "backups"]
+    if event in ("account-closure", "contract-end") and set(held) <= _ACCOUNT_GENERAL:
+        held = ["closed-account-data"]  # what is kept after closure is the closed account's data
     return [Draft("retention", s, fields, iso, bound, event=event, minimum=minimum, resolved=scope.resolved)
             for s in held]  # fmt: skip
 
@@ -198,20 +205,21 @@ def logging(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Draft
         return []
     if not (clause.has("log") or clause.has("store") or scope.collected):
         return []
-    if not fields and not clause.has("log"):
+    if not fields and not (clause.has("log") and scope.resolved == "clause"):
         return []
     return [Draft("logging", s, fields, resolved=scope.resolved) for s in held]
 
 
 def inventory(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Draft]:
     """A category of data the service keeps (no period named in the clause)."""
-    logs = vocabulary().log_subjects
-    held = [s for s in scope.subjects if s not in logs and s not in GENERAL and s != "backups"]
+    vocab = vocabulary()
+    weak = set() if scope.collected or scope.label_line else {r.id for r in vocab.subjects if r.weak}
+    held = [s for s in scope.subjects if s not in vocab.log_subjects and s not in GENERAL | weak and s != "backups"]
     if not held or clause.negated or scope.negated_lead_in or clause.has("hedge"):
         return []
     if scope.resolved not in ("clause", "sentence"):
         return []  # "the data" two sentences on is too weak a declaration
-    if not (clause.has("store") or clause.has("log") or scope.collected):
+    if not (clause.has("store") or clause.has("log") or scope.collected) or clause.has("encrypt"):
         return []
     value = "pseudonymised" if clause.has("pseudonymise") else None
     return [Draft("inventory", s, fields, value=value, resolved=scope.resolved) for s in held]
@@ -222,6 +230,8 @@ def none_stored(clause: Clause, scope: Scope) -> list[Draft]:
     negated = clause.negated or (scope.negated_lead_in and not clause.has("log"))
     if not negated or clause.has("hedge") or clause.has("share") or clause.has("encrypt"):
         return []
+    if clause.has("outside_area"):
+        return []  # "not in countries outside the GDPR's reach" is about where, not whether
     if not (clause.has("store") or clause.has("log") or scope.negated_lead_in or clause.text.lstrip(" -•*").startswith(
             ("no ", "kein"))):  # fmt: skip
         return []

@@ -84,6 +84,10 @@ _MIN_TLS = re.compile(
     r"aufwärts)|\+|and 1\.3|und 1\.3)|(?:mindestens|at least|minimum(?: of)?|nur|only|ausschließlich)\s+tls\s*"
     r"(?:v(?:ersion)?\s*)?(1\.[0-3])"
 )
+_SOLD = re.compile(r"(?:\bnot|\bnever|n['’]t|\bnicht|\bkeine?)\s+(?:\w+\s+){0,2}(?:sell|share|verkauf)")
+_CONTROLLER_HEAD = re.compile(
+    r"^verantwortliche?r?\b[^.]{0,160}\b(?:ist|sind)\b|^(?:the )?controller\b[^.]{0,160}\bis\b"
+)
 _HSTS = re.compile(r"\bhsts\b|strict-transport-security|http strict transport")
 _FORWARD_SECRECY = re.compile(r"forward secrecy|\bpfs\b|folgenlose geheimhaltung")
 _OTHER_SERVICES = re.compile(r"\bcloud\b|\bxmpp\b|\bchat\w{0,3}\b|calendar|kalender|\bfiles?\b|dateien")
@@ -113,6 +117,8 @@ def hash_scheme(clause: Clause) -> list[Draft]:
 def role(original: str) -> list[Draft]:
     if _ROLE_HINT.search(original) is None:  # cheap gate before the two expensive patterns
         return []
+    if _CONTROLLER_HEAD.search(original.lower()):  # "Verantwortlich für die Verarbeitung ... ist die ..."
+        return [Draft("role", "service", value="controller")]
     roles: set[str] = set()
     for pattern in _ROLE_PATTERNS:
         for match in pattern.finditer(original):
@@ -126,13 +132,19 @@ def role(original: str) -> list[Draft]:
     return [Draft("role", "service", value=roles.pop())]
 
 
-def transfer(clause: Clause) -> list[Draft]:
-    """Transfer mechanisms named, and "not passed on" (a legal obligation does not cancel it)."""
+def transfer(clause: Clause, scope: Scope) -> list[Draft]:
+    """Transfer mechanisms named, and "not passed on" (a legal obligation does not cancel it).
+
+    "not passed on" speaks of all data, unless it refers back to a category ("Sie werden in
+    keinem Fall an Dritte weitergegeben" after a sentence on log files)."""
     text = clause.text
     drafts = [Draft("transfer", "personal-data", value=name) for name, p in _MECHANISMS if p.search(text)]
     exception = clause.has("exception") and not clause.has("legal_exception")
-    if clause.has("share") and clause.has("third_party") and _negated_share(text) and not exception:
-        drafts.append(Draft("transfer", "personal-data", value="no-third-parties"))
+    referred = "anaphor" in clause.generic and scope.resolved == "previous" and scope.subjects
+    subject = scope.subjects[0] if referred else "personal-data"
+    sold = _SOLD.search(text) is not None  # selling or sharing is always with someone else
+    if clause.has("share") and (clause.has("third_party") or sold) and _negated_share(text) and not exception:
+        drafts.append(Draft("transfer", subject, value="no-third-parties", resolved=scope.resolved))
     elif clause.has("outside_area") and re.search(r"\bnicht in\b|\bnot in\b|\bnever\b|\bnicht\b", text):
         drafts.append(Draft("transfer", "personal-data", value="no-third-countries"))
     return drafts
@@ -189,7 +201,8 @@ def encryption_at_rest(clause: Clause, scope: Scope) -> list[Draft]:
     unencrypted = clause.has("unencrypted")
     if not (clause.has("encrypt") or unencrypted) or not clause.has("at_rest"):
         return []
-    if _OTHER_SERVICES.search(text) and not re.search(r"e-?mails?\b|postf|mailbox", text):
+    if (_OTHER_SERVICES.search(text) or "cloud-data" in scope.subjects) and not re.search(r"e-?mails?\b|postf|mailbox",
+                                                                                         text):  # fmt: skip
         return []  # another service's data (cloud files, chat history) is not the mail service's
     if unencrypted:
         value = "none"

@@ -91,8 +91,8 @@ def _is_heading(text: str) -> bool:
     stripped = _NUMBERED.sub(lambda m: m.group()[-1], text.strip()).strip("*_").strip()
     if not stripped or len(stripped) > _HEADING_MAX or "\n" in stripped or _BULLET.match(stripped):
         return False
-    if re.search(r"[.!:;,]$", stripped) or re.search(r":\s+\S", stripped):
-        return False
+    if re.search(r"[.!:;,]$", stripped) or re.search(r":\s+\S", stripped) or _WRAP_TAIL.search(stripped):
+        return False  # a line ending in "ist die" or "and the" goes on after a break
     return not stripped[:1].islower()
 
 
@@ -184,9 +184,10 @@ def segment(text: str) -> list[Unit]:
         if blank_before:
             builder.paragraph += 1
         if body.endswith(":") and i + 1 < len(logical):
-            nxt_start, nxt_end, nxt_bullet, _ = logical[i + 1]
+            nxt_start, nxt_end, nxt_bullet, nxt_blank = logical[i + 1]
             nxt = text[nxt_start:nxt_end].strip()
-            if not nxt_bullet and not _is_heading(nxt) and re.search(r"[.!]$", nxt) and not _MD_HEADING.match(nxt):
+            if (not nxt_bullet and not nxt_blank and not _is_heading(nxt) and re.search(r"[.!]$", nxt)
+                    and not _MD_HEADING.match(nxt)):  # fmt: skip
                 # the sentence goes on after the colon ("folgende Daten:\nName, ...")
                 builder.sentences(start, nxt_end, item=bullet)
                 i += 2

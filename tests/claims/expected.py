@@ -75,6 +75,7 @@ MAILGUN_CLAIMS = {
 _WEB_FIELDS = ("ip-address", "url", "user-agent")
 JULI_ALSO = {
     key("inventory", "mailboxes"),  # "Deine Mails und Daten speichern wir"
+    key("logging", "mail-metadata-logs", ("ip-address", "sender", "recipient", "timestamp")),
     key("logging", "webmail-logs", _WEB_FIELDS),
     key("logging", "cloud-logs", _WEB_FIELDS),
 }

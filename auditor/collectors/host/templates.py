@@ -30,6 +30,9 @@ def _tag(open_: str, close: str) -> str:
     return rf"{re.escape(open_)}(?:(?!{re.escape(open_)}|{re.escape(close)}).){{0,{MAX_TAG}}}{re.escape(close)}"
 
 
+#: The body of a ``${...}`` placeholder: bounded, and stopping at the next ``${`` as ``_tag`` does.
+_BODY = rf"(?:(?!\$\{{)[^}}]){{0,{MAX_TAG}}}"
+
 #: Placeholder shapes by template family. Each pattern matches one placeholder or logic tag.
 SHAPES: dict[str, re.Pattern[str]] = {
     # Jinja2/Ansible/Salt, Go text/template/Helm, Mustache/Handlebars: {{ x }}, {% if %}, {# c #}
@@ -43,9 +46,9 @@ SHAPES: dict[str, re.Pattern[str]] = {
     # Puppet/Hiera and Ruby-format interpolation: %{facts.fqdn}
     "hiera": re.compile(r"%\{[A-Za-z_:][\w:.]*\}"),
     # envsubst / shell-style environment placeholders in upper case: ${MAIL_DOMAIN}, ${X:-default}
-    "envsubst": re.compile(r"\$\{[A-Z][A-Z0-9_]*(?:[:]?[-=?+][^}]*)?\}"),
+    "envsubst": re.compile(rf"\$\{{[A-Z][A-Z0-9_]*(?:[:]?[-=?+]{_BODY})?\}}"),
     # Nix/Mako expressions: ${cfg.option}, ${toString x}
-    "expression": re.compile(r"\$\{(?:[a-z][\w]*[.(\s][^}]*)\}"),
+    "expression": re.compile(rf"\$\{{[a-z]\w*[.(\s]{_BODY}\}}"),
 }
 #: Tags that open and close template logic (a branch or loop: its lines may not be rendered at all).
 _OPEN = re.compile(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from auditor.collectors.host.root import HostRoot
@@ -82,3 +84,14 @@ def test_placeholder_shapes_and_what_formats_use_natively() -> None:
         assert not has_placeholder(value), value
     assert not has_placeholder("/home/%{user | domain}", frozenset({"hiera"}))  # Dovecot 2.4 variable
     assert not has_placeholder("${APACHE_LOG_DIR}/access.log", frozenset({"envsubst"}))  # Apache envvars
+
+
+@pytest.mark.parametrize("unit", ["{{", "{%", "<%", "${A:-", "${a.", "@a", "%{a"])
+def test_a_hostile_line_of_openers_is_scanned_in_linear_time(unit: str) -> None:
+    """A megabyte of one placeholder opener without its closer: every shape stops at the next
+    opener and after a bounded body, so the scan stays linear (a lazy ``.*?`` or an unbounded
+    ``[^}]*`` rescans the rest of the line from every opener: hours on this line)."""
+    line = unit * ((1 << 20) // len(unit))
+    started = time.monotonic()
+    scan("hostile.cf", line)
+    assert time.monotonic() - started < 10.0

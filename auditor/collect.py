@@ -25,7 +25,7 @@ from auditor.collectors.mail_dns import collect_mail_dns
 from auditor.collectors.tls.collector import collect_tls
 from auditor.deadline import Deadline
 from auditor.dnspolicy import parse_sts_record
-from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target
+from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, InputError, Target
 from auditor.evidence.network import Discovery, DnsAnswer, PreviousPolicy
 from auditor.models import InputFile, Need
 from auditor.printable import printable_tree
@@ -110,9 +110,9 @@ def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Eviden
     return printable_tree(evidence)
 
 
-def failed_input(need: Need, reason: str) -> str:
+def failed_input(need: Need, reason: str) -> InputError:
     """How an input that was asked for but could not be used is recorded in the evidence."""
-    return f"{need.value}: {reason}"
+    return InputError(need, reason)
 
 
 def _guarded(need: Need, name: str, evidence: Evidence, run: Callable[[], Evidence]) -> Evidence:

@@ -6,6 +6,7 @@ Each returns an :class:`ExitCode`; bad input raises :class:`UsageError` (exit 2)
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import uuid
 from dataclasses import replace
@@ -95,8 +96,9 @@ def _language(requested: str, evidence: Evidence) -> str:
 def _report(evidence: Evidence, request: ReportRequest, console: Console, started: str) -> Report:
     lang = _language(request.lang, evidence)
     checks = _load_checks(console, request.mapping, request.only, request.skip)
-    findings = evaluate(checks, evidence, profile=request.profile, lang=lang)
-    notes: list[str] = list(evidence.input_errors)
+    debug = bool(os.environ.get("AUDITOR_DEBUG"))
+    findings = evaluate(checks, evidence, profile=request.profile, lang=lang, debug=debug)
+    notes: list[str] = [str(e) for e in evidence.input_errors]
     try:
         if request.waivers:
             findings, waiver_notes = apply_waivers(findings, load_waivers(request.waivers), evidence.now.date())

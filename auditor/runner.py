@@ -40,8 +40,7 @@ _NEED_REASON = {
 
 def failed_inputs(evidence: Evidence, need: Need) -> list[str]:
     """Reasons why an input of this kind was asked for but could not be used."""
-    prefix = f"{need.value}: "
-    return [e[len(prefix) :] for e in evidence.input_errors if e.startswith(prefix)]
+    return [e.reason for e in evidence.input_errors if e.need is need]
 
 
 def evaluate(
@@ -51,7 +50,9 @@ def evaluate(
     profile: Profile | None = None,
     lang: str = "en",
     options: dict[str, Any] | None = None,
+    debug: bool = False,
 ) -> list[Finding]:
+    """Run every check on the evidence. ``debug``: a crashing check's finding keeps its whole traceback."""
     have = satisfied_needs(evidence)
     first = [c for c in checks if not c.meta.uses_findings]
     second = [c for c in checks if c.meta.uses_findings]
@@ -59,16 +60,16 @@ def evaluate(
     profile = profile if profile is not None else load_profile()
     base_ctx = CheckContext(evidence=evidence, profile=profile, options=dict(options or {}))
     for item in first:
-        findings.extend(_run_one(item, base_ctx, have, lang))
+        findings.extend(_run_one(item, base_ctx, have, lang, debug))
     phase_two_ctx = CheckContext(
         evidence=evidence, profile=profile, options=dict(options or {}), findings=tuple(findings)
     )
     for item in second:
-        findings.extend(_run_one(item, phase_two_ctx, have, lang))
+        findings.extend(_run_one(item, phase_two_ctx, have, lang, debug))
     return findings
 
 
-def _run_one(item: Check, ctx: CheckContext, have: frozenset[Need], lang: str) -> list[Finding]:
+def _run_one(item: Check, ctx: CheckContext, have: frozenset[Need], lang: str, debug: bool) -> list[Finding]:
     missing = sorted(item.meta.needs - have)
     if missing:
         failures = [reason for need in missing for reason in failed_inputs(ctx.evidence, need)]
@@ -82,15 +83,18 @@ def _run_one(item: Check, ctx: CheckContext, have: frozenset[Need], lang: str) -
     except Exception as exc:  # errors as values: one broken check never sinks the audit
         last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         where = f" at {last.filename.rsplit('/', 1)[-1]}:{last.lineno}" if last else ""
-        outcome = Outcome(Status.ERROR, ctx.evidence.target.domain or "-", f"check crashed: {exc!r}{where}")
-        return [_finding(item, outcome, lang)]
+        detail = f"check crashed: {exc!r}{where}"
+        if debug:
+            detail += "\n" + "".join(traceback.format_exception(exc))
+        outcome = Outcome(Status.ERROR, ctx.evidence.target.domain or "-", detail)
+        return [_finding(item, outcome, lang, limit=None if debug else _DETAIL_LIMIT)]
     if not outcomes:
         outcome = Outcome(Status.SKIPPED, ctx.evidence.target.domain or "-", "nothing to examine in this run")
         return [_finding(item, outcome, lang)]
     return [_finding(item, o, lang) for o in outcomes]
 
 
-def _finding(item: Check, outcome: Outcome, lang: str) -> Finding:
+def _finding(item: Check, outcome: Outcome, lang: str, limit: int | None = _DETAIL_LIMIT) -> Finding:
     meta = item.meta
     key = f"{meta.id}:{outcome.subject}" + (f"#{outcome.key}" if outcome.key else "")
     severity: Severity = outcome.severity or meta.severity
@@ -102,7 +106,7 @@ def _finding(item: Check, outcome: Outcome, lang: str) -> Finding:
         severity=severity,
         title=meta.title_in(lang),
         subject=outcome.subject,
-        detail=outcome.detail[:_DETAIL_LIMIT],
+        detail=outcome.detail[:limit],
         observations=outcome.observations,
         claim=outcome.claim,
         clauses=clauses,

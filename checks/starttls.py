@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from auditor.evidence.dialogs import DialogResult, Probe
+from auditor.evidence.outcomes import ErrorKind
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 
@@ -42,7 +43,7 @@ def _uncollected(ctx: CheckContext, protos: Iterable[str]) -> Iterator[Outcome]:
     wanted = set(protos)
     seen = {(d.host, d.port, d.ip) for d in ctx.evidence.dialogs}
     discovery = ctx.evidence.discovery
-    reasons = "; ".join(e for e in ctx.evidence.input_errors if e.startswith("network: ")) or "not collected"
+    reasons = "; ".join(e.reason for e in ctx.evidence.input_errors if e.need is Need.NETWORK) or "not collected"
     for endpoint in discovery.endpoints if discovery is not None else ():
         if endpoint.proto not in wanted:
             continue
@@ -326,7 +327,7 @@ def https_webmail(ctx: CheckContext) -> Iterator[Outcome]:
                 severity=Severity.HIGH,
                 key="redirect",
             )
-        elif http.http_error and "refused" in http.http_error:
+        elif http.http_error_kind is ErrorKind.REFUSED:
             yield Outcome(
                 Status.PASS, d.subject, "nothing is served over plain HTTP (port 80 refused)", obs, key="redirect"
             )

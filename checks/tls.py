@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
+from auditor.evidence.outcomes import ErrorKind
 from auditor.evidence.tls import TLS12, VERSIONS, TlsScan
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.profiles import Profile, Rating, rate, rate_key
@@ -68,12 +69,13 @@ def _gap(scan: TlsScan, prefix: str) -> str | None:
     parts = [i for i in scan.incomplete if i.startswith(prefix) or i == "all"]
     if not parts:
         return None
+    stopped = scan.stopped
     if scan.throttled_after is not None:
         why = f"throttled after {scan.throttled_after} connections"
+    elif stopped is not None and stopped.kind in (ErrorKind.BUDGET, ErrorKind.DEADLINE):
+        why = stopped.message
     else:
-        why = next((e for e in scan.errors if "budget" in e or "deadline" in e), None) or (
-            scan.errors[-1] if scan.errors else "scan incomplete"
-        )
+        why = scan.errors[-1] if scan.errors else "scan incomplete"
     return f"{why} ({', '.join(parts)} not established)"
 
 

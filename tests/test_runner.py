@@ -53,6 +53,13 @@ def test_crash_becomes_error_finding_with_reason() -> None:
     assert crash.status == Status.ERROR and "boom" in crash.detail
 
 
+def test_crash_in_debug_mode_keeps_the_whole_traceback() -> None:
+    crash = next(f for f in evaluate(CHECKS, evidence(), debug=True) if f.check_id == "t.crash")
+    assert "Traceback (most recent call last)" in crash.detail and 'raise RuntimeError("boom")' in crash.detail
+    quiet = next(f for f in evaluate(CHECKS, evidence()) if f.check_id == "t.crash")
+    assert "Traceback" not in quiet.detail
+
+
 def test_missing_input_is_skipped_with_reason() -> None:
     findings = {f.check_id: f for f in evaluate(CHECKS, evidence())}
     assert findings["t.host"].status == Status.SKIPPED and "--host-root" in findings["t.host"].detail

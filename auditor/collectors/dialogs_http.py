@@ -13,6 +13,7 @@ import ssl
 
 from auditor.collectors.dialogs_io import Conn, DialogError, clip
 from auditor.evidence.dialogs import HttpProbe
+from auditor.evidence.outcomes import ErrorKind, Failure
 
 _MAX_HEADERS = 100
 
@@ -38,21 +39,25 @@ def _head(conn: Conn, host: str) -> tuple[int, dict[str, str]]:
     return int(parts[1]), headers
 
 
-def _reason(exc: BaseException) -> str:
+def _failure(exc: BaseException) -> Failure:
+    """The kind from what failed (the exception's type or our dialog's outcome), never from its text."""
     if isinstance(exc, DialogError):
-        return exc.reason
+        return Failure(ErrorKind(exc.outcome), exc.reason)
     if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
+        return Failure(ErrorKind.REFUSED, "connection refused")
     if isinstance(exc, TimeoutError | socket.timeout):
-        return "timeout"
-    return clip(str(exc) or type(exc).__name__)
+        return Failure(ErrorKind.TIMEOUT, "timeout")
+    if isinstance(exc, ssl.SSLError):
+        return Failure(ErrorKind.TLS_FAILED, clip(str(exc) or type(exc).__name__))
+    return Failure(ErrorKind.ERROR, clip(str(exc) or type(exc).__name__))
 
 
 def http_dialog(
     host: str, ip: str, https_port: int, step_timeout: float, deadline: float, transcript: list[str]
 ) -> HttpProbe:
     """GET / on port 80 (redirect?) and on ``https_port`` (HSTS?); both outcomes recorded."""
-    http_status = http_location = http_error = None
+    http_status = http_location = None
+    http_failure: Failure | None = None
     redirects: bool | None = None
     try:
         conn = Conn(ip, 80, step_timeout=step_timeout, deadline=deadline)
@@ -66,8 +71,9 @@ def http_dialog(
             http_location and http_location.lower().startswith("https://")
         )
     except (DialogError, OSError) as exc:
-        http_error = _reason(exc)
-    https_status = hsts = https_error = None
+        http_failure = _failure(exc)
+    https_status = hsts = None
+    https_failure: Failure | None = None
     try:
         conn = Conn(ip, https_port, step_timeout=step_timeout, deadline=deadline)
         conn.transcript = transcript
@@ -78,18 +84,18 @@ def http_dialog(
             conn.close()
         hsts = headers.get("strict-transport-security")
     except (DialogError, OSError, ssl.SSLError) as exc:
-        https_error = _reason(exc)
-    if http_error and https_error:
-        raise DialogError(
-            "refused" if "refused" in https_error else "error",
-            f"HTTPS: {https_error}; HTTP: {http_error}",
-        )
+        https_failure = _failure(exc)
+    if http_failure and https_failure:
+        kind = ErrorKind.REFUSED if https_failure.kind is ErrorKind.REFUSED else ErrorKind.ERROR
+        raise DialogError(kind, f"HTTPS: {https_failure}; HTTP: {http_failure}")
     return HttpProbe(
         http_status=http_status,
         http_location=http_location,
         redirects_to_https=redirects,
-        http_error=http_error,
+        http_error=http_failure.message if http_failure else None,
+        http_error_kind=http_failure.kind if http_failure else None,
         https_status=https_status,
         hsts=hsts,
-        https_error=https_error,
+        https_error=https_failure.message if https_failure else None,
+        https_error_kind=https_failure.kind if https_failure else None,
     )

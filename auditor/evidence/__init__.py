@@ -11,6 +11,7 @@ records the failure inside its section (errors as values), so checks report ``er
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,9 +22,22 @@ from auditor.evidence.dialogs import DialogResult
 from auditor.evidence.host import HostEvidence
 from auditor.evidence.network import DaneLookup, Discovery, MailDns
 from auditor.evidence.tls import TlsScan
-from auditor.models import InputFile
+from auditor.models import InputFile, Need
 
-EVIDENCE_SCHEMA_VERSION = "1"
+#: 2: ``input_errors`` are typed (need, reason), TLS scans record why they stopped, the
+#: webmail probe records its error kinds. Version 1 bundles are still read (see below).
+EVIDENCE_SCHEMA_VERSION = "2"
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """An input that was asked for but could not be used: checks needing it report ``error``."""
+
+    need: Need
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.need.value}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +59,7 @@ class Evidence:
     target: Target
     network: bool
     inputs: tuple[InputFile, ...] = ()
-    # Inputs asked for but not usable, as "<need>: <reason>" (e.g. "statement: ...",
-    # "host: the host collector failed: ..."): checks needing them report ``error``.
-    input_errors: tuple[str, ...] = ()
+    input_errors: tuple[InputError, ...] = ()
     discovery: Discovery | None = None
     mail_dns: MailDns | None = None
     dane: tuple[DaneLookup, ...] = ()
@@ -71,5 +83,20 @@ def evidence_to_json(evidence: Evidence) -> bytes:
 
 
 def evidence_from_json(data: bytes | str) -> Evidence:
-    """Parse a saved bundle; raises ``pydantic.ValidationError`` naming the bad field."""
+    """Parse a saved bundle; raises ``pydantic.ValidationError`` naming the bad field.
+
+    A version 1 bundle kept its input errors as ``"<need>: <reason>"`` strings; they are
+    read into :class:`InputError` values, everything else of version 1 reads unchanged.
+    """
+    raw = json.loads(data)
+    if isinstance(raw, dict) and raw.get("schema_version") == "1" and isinstance(raw.get("input_errors"), list):
+        raw["input_errors"] = [_v1_input_error(item) for item in raw["input_errors"]]
+        data = json.dumps(raw)
     return _ADAPTER.validate_json(data)
+
+
+def _v1_input_error(item: object) -> object:
+    if not isinstance(item, str):
+        return item  # not version 1's shape: let validation name it
+    need, _, reason = item.partition(": ")
+    return {"need": need, "reason": reason}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.evidence.outcomes import ErrorKind
+
 # DialogResult.outcome values. Everything but "ok" means the dialog did not run to
 # its end; checks turn those into ``error`` findings with ``reason``:
 #   ok; refused (TCP connection refused); timeout (a step or the overall deadline expired);
@@ -51,7 +53,11 @@ class Probe:
 
 @dataclass(frozen=True, slots=True)
 class HttpProbe:
-    """Webmail transport: does plain HTTP redirect to HTTPS, does HTTPS send HSTS?"""
+    """Webmail transport: does plain HTTP redirect to HTTPS, does HTTPS send HSTS?
+
+    ``http_error``/``https_error`` say why a side gave no status (may quote the server);
+    ``http_error_kind``/``https_error_kind`` say what kind of failure it was, for checks.
+    """
 
     http_status: int | None = None
     http_location: str | None = None
@@ -60,6 +66,8 @@ class HttpProbe:
     https_status: int | None = None
     hsts: str | None = None
     https_error: str | None = None
+    http_error_kind: ErrorKind | None = None
+    https_error_kind: ErrorKind | None = None
 
 
 @dataclass(frozen=True, slots=True)

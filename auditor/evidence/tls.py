@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from auditor.evidence.outcomes import Failure
+
 # Protocol version labels used as keys throughout the evidence (testssl.sh-like spelling).
 SSL3 = "SSLv3"
 TLS10 = "TLSv1.0"
@@ -109,6 +111,7 @@ class TlsScan:
     ``sha1_signatures``: whether the server signs a TLS 1.2 key exchange with SHA-1 when
     the client offers nothing else (None: not applicable, no forward-secret TLS 1.2 suite,
     or unknown, then listed in ``incomplete`` as ``signatures:TLSv1.2``).
+    ``stopped``: why an incomplete scan ended early, by kind (throttled, budget, deadline, error).
     """
 
     host: str
@@ -126,6 +129,7 @@ class TlsScan:
     vulnerabilities: tuple[VulnResult, ...] = ()
     connections: int = 0
     throttled_after: int | None = None
+    stopped: Failure | None = None
     errors: tuple[str, ...] = ()
     incomplete: tuple[str, ...] = ()
     elapsed_s: float = 0.0

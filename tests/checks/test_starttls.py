@@ -11,6 +11,7 @@ import pytest
 from auditor.evidence import Evidence, Target, evidence_from_json, evidence_to_json
 from auditor.evidence.dialogs import DialogResult, HttpProbe, Probe, TlsSession
 from auditor.evidence.network import Discovery, DnsAnswer, Endpoint
+from auditor.evidence.outcomes import ErrorKind
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Severity, Status
 from auditor.registry import checks_in_module
@@ -250,10 +251,25 @@ def test_webmail_without_redirect_fails_high_and_without_hsts_fails_low() -> Non
 
 
 def test_webmail_hsts_max_age_zero_fails_and_no_port_80_passes_redirect() -> None:
-    http = HttpProbe(http_error="connection refused", https_status=200, hsts="max-age=0")
+    http = HttpProbe(
+        http_error="connection refused", http_error_kind=ErrorKind.REFUSED, https_status=200, hsts="max-age=0"
+    )
     by_key = {f.id.rsplit("#", 1)[1]: f for f in run("https.webmail", dialog(443, "https", http=http))}
     assert by_key["redirect"].status == Status.PASS
     assert by_key["hsts"].status == Status.FAIL
+
+
+def test_port_80_server_text_saying_refused_is_not_a_refused_connection() -> None:
+    # The server answered port 80 with "access refused: ..." instead of an HTTP status line:
+    # something *is* served over plain HTTP, so the redirect is unverified, never a pass.
+    http = HttpProbe(
+        http_error="not an HTTP status line: 'access refused: plain HTTP disabled'",
+        http_error_kind=ErrorKind.GARBAGE,
+        https_status=200,
+        hsts="max-age=31536000",
+    )
+    by_key = {f.id.rsplit("#", 1)[1]: f for f in run("https.webmail", dialog(443, "https", http=http))}
+    assert by_key["redirect"].status == Status.ERROR
 
 
 def test_webmail_unreachable_https_is_an_error() -> None:

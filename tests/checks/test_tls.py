@@ -8,6 +8,7 @@ from typing import Any
 from auditor.checks import tls as tls_checks
 
 from auditor.evidence import Evidence, Target, evidence_from_json, evidence_to_json
+from auditor.evidence.outcomes import ErrorKind, Failure
 from auditor.evidence.tls import (
     AcceptedSuite,
     CertificateObservation,
@@ -215,6 +216,20 @@ def test_throttled_scan_still_reports_what_it_did_see_as_a_failure() -> None:
     )
     (protocols,) = run(tls_checks.tls_protocols, scan)
     assert protocols.status is Status.FAIL and "throttled after 12 connections" in protocols.detail
+
+
+def test_why_a_scan_stopped_comes_from_its_kind_not_from_server_text() -> None:
+    # An error message quoting the server ("deadline" in an alert text) must not be taken for
+    # our own time budget; the scan's recorded stop kind says it was the connection budget.
+    scan = clean_scan(
+        protocols={"SSLv3": None, "TLSv1.0": False, "TLSv1.1": False, "TLSv1.2": True, "TLSv1.3": True},
+        incomplete=("protocol:SSLv3",),
+        errors=("SSLv3: server alert 'handshake deadline exceeded'", "connection budget of 40 exhausted"),
+        stopped=Failure(ErrorKind.BUDGET, "connection budget of 40 exhausted"),
+    )
+    (protocols,) = run(tls_checks.tls_protocols, scan)
+    assert "connection budget of 40 exhausted (protocol:SSLv3 not established)" in protocols.detail
+    assert "alert" not in protocols.detail
 
 
 def test_unreachable_endpoint_is_an_error_in_every_check() -> None:

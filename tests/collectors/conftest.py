@@ -25,10 +25,11 @@ class DialogServer:
     It counts the connections it accepted, so tests can assert how many were made.
     """
 
-    def __init__(self, handler: DialogHandler, ip: str = "127.0.0.1") -> None:
+    def __init__(self, handler: DialogHandler, ip: str = "127.0.0.1", port: int = 0) -> None:
         self.handler = handler
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind((ip, 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((ip, port))
         self.sock.listen(16)
         self.ip, self.port = self.sock.getsockname()
         self.connections = 0

@@ -14,8 +14,10 @@ import time
 from collections.abc import Callable
 
 from auditor.collectors.dialogs import collect_dialogs, run_dialog
+from auditor.collectors.dialogs_http import http_dialog
 from auditor.collectors.dialogs_io import MAX_LINE
 from auditor.evidence.network import Endpoint
+from auditor.evidence.outcomes import ErrorKind
 from tests.collectors.conftest import DialogHandler, DialogServer
 
 HOST = "mx.test.example"
@@ -290,3 +292,28 @@ def test_pop3_user_and_pass_before_stls(dialog_server: Start) -> None:
     assert user is not None and user.verdict == "accepted"
     assert password is not None and password.verdict == "processed" and password.command == "PASS <bogus>"
     assert "PASS auditor" not in "\n".join(result.transcript)
+
+
+def test_port_80_answer_with_refused_in_its_text_is_recorded_as_garbage(dialog_tls_context: ssl.SSLContext) -> None:
+    """The kind comes from what failed (no HTTP status line), not from the words the server sent."""
+    ip = "127.0.81.80"
+
+    def https(conn: socket.socket) -> None:
+        with dialog_tls_context.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(4096)
+            tls.sendall(b"HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=31536000\r\n\r\n")
+
+    def plain(conn: socket.socket) -> None:
+        conn.recv(4096)
+        conn.sendall(b"access refused: plain HTTP is disabled here\r\n\r\n")
+
+    secure = DialogServer(https, ip=ip)
+    port80 = DialogServer(plain, ip=ip, port=80)
+    try:
+        probe = http_dialog("mx.test.example", ip, secure.port, 5.0, time.monotonic() + 20, [])
+    finally:
+        secure.close()
+        port80.close()
+    assert probe.http_status is None and probe.http_error_kind is ErrorKind.GARBAGE
+    assert "refused" in (probe.http_error or "")  # the server's words are kept, but only as text
+    assert probe.https_status == 200 and probe.hsts == "max-age=31536000"

@@ -28,13 +28,13 @@ import pytest
 
 import auditor.collect as collect_mod
 from auditor.collect import ScanOptions, collect
-from auditor.evidence import Evidence, evidence_from_json
+from auditor.evidence import Evidence, InputError, evidence_from_json
 from auditor.evidence.dialogs import DialogResult
 from auditor.evidence.host import HostError, HostEvidence, LogFamily, UserDatabase
 from auditor.evidence.network import DaneLookup, Discovery, DnsAnswer, HttpFetch, MailDns
 from auditor.evidence.tls import TlsScan, VulnResult
 from auditor.metadata import packaged_metadata
-from auditor.models import Finding, Status
+from auditor.models import Finding, Need, Status
 from auditor.registry import Check, checks_in_module, load_checks
 from auditor.runner import evaluate
 from tests.conftest import LabInfo
@@ -344,7 +344,9 @@ def _with(ev: Evidence, section: str, value: Any) -> Evidence:
     if section == "discovery":  # as collect() does: no discovery, no probes of what it would have found
         ev = replace(ev, mail_dns=None, dane=(), dialogs=(), tls=())
     if section == "claims" and value is None:
-        ev = replace(ev, input_errors=(*ev.input_errors, f"privacy statement not used: {FAILED}"))
+        ev = replace(
+            ev, input_errors=(*ev.input_errors, InputError(Need.STATEMENT, f"privacy statement not used: {FAILED}"))
+        )
     return ev
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from auditor.collectors.tls.scan import ScanTarget, scan_target
 from auditor.evidence.network import Endpoint
+from auditor.evidence.outcomes import ErrorKind, Failure
 from auditor.evidence.tls import TlsScan
 
 DEFAULT_EHLO = "auditor.invalid"
@@ -46,7 +47,7 @@ def targets_of(endpoints: Sequence[Endpoint]) -> list[ScanTarget]:
     return targets
 
 
-def _unreachable(target: ScanTarget, reason: str) -> TlsScan:
+def _unreachable(target: ScanTarget, reason: str, kind: ErrorKind = ErrorKind.ERROR) -> TlsScan:
     return TlsScan(
         host=target.host,
         ip=target.ip,
@@ -55,6 +56,7 @@ def _unreachable(target: ScanTarget, reason: str) -> TlsScan:
         tls_mode=target.tls_mode,
         errors=(reason,),
         incomplete=("all",),
+        stopped=Failure(kind, reason),
     )
 
 
@@ -83,7 +85,7 @@ def collect_tls(
 
     def one(target: ScanTarget) -> TlsScan:
         if time.monotonic() >= deadline:
-            return _unreachable(target, "deadline reached before the scan started")
+            return _unreachable(target, "deadline reached before the scan started", ErrorKind.DEADLINE)
         try:
             return scan_target(
                 target,

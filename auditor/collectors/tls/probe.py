@@ -35,6 +35,7 @@ from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum
 
 from auditor.collectors.tls.preamble import PreambleError, starttls_preamble
 from auditor.deadline import Deadline, Watch
+from auditor.evidence.outcomes import ErrorKind, Failure
 
 # An SMTP/IMAP/POP3 reply that means "not now" rather than "no": 4xx codes, IMAP BYE,
 # POP3 -ERR [SYS/TEMP] or [IN-USE] (RFC 3206), or words servers use for rate limits.
@@ -69,16 +70,21 @@ class ScanState:
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def stop_reason(self) -> str | None:
+    def stop(self) -> Failure | None:
+        """Why no further connection may be opened, by kind, or None while probing may go on."""
         if self.throttled_after is not None:
-            return f"throttled after {self.throttled_after} connections"
+            return Failure(ErrorKind.THROTTLED, f"throttled after {self.throttled_after} connections")
         if self.fatal is not None:
-            return self.fatal
+            return Failure(ErrorKind.ERROR, self.fatal)
         if self.connections >= self.budget:
-            return f"connection budget of {self.budget} exhausted"
+            return Failure(ErrorKind.BUDGET, f"connection budget of {self.budget} exhausted")
         if time.monotonic() >= self.deadline:
-            return "deadline reached"
+            return Failure(ErrorKind.DEADLINE, "deadline reached")
         return None
+
+    def stop_reason(self) -> str | None:
+        stop = self.stop()
+        return stop.message if stop is not None else None
 
     def reserve(self) -> None:
         """Take one connection from the budget or raise :class:`StopProbing`."""

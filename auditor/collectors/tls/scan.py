@@ -338,7 +338,8 @@ def scan_target(
         if problem12:
             state.errors.append(f"group enumeration ({TLS12}): {problem12}")
 
-    reason = state.stop_reason()
+    stop = state.stop()
+    reason = stop.message if stop is not None else None
     errors = list(dict.fromkeys(state.errors))
     if state.fatal:
         errors.insert(0, state.fatal)
@@ -360,6 +361,7 @@ def scan_target(
         vulnerabilities=tuple(vulns),
         connections=state.connections,
         throttled_after=state.throttled_after,
+        stopped=stop if incomplete else None,
         errors=tuple(errors),
         incomplete=tuple(dict.fromkeys(incomplete)),
         elapsed_s=round(time.monotonic() - started, 3),

@@ -163,7 +163,8 @@ class _Reader:
         has_period = any(d.period for d in kept)  # a data category with a period is declared by the retention claim
         declared = [] if (has_period or (kept and not fields) or backed_up or placed or at_rest or anonymous) else (
             rules.inventory(clause, scope, fields))  # fmt: skip
-        if clause.has("session"):  # cookies and sessions are no logged or stored data category
+        if clause.has("session") or (anonymised and not any(d.value == "pseudonymised" for d in anonymised)):
+            # sessions are no data category; data being anonymised is said to be made anonymous, not kept
             logged = declared = []
         unit = self.units[index]
         own_verb = clause.has("store") or clause.has("log")
@@ -273,7 +274,10 @@ def _assign_ids(claims: list[Claim]) -> tuple[Claim, ...]:
     promises: set[tuple[object, ...]] = set()
     for claim in claims:
         base = claim_id(claim.kind, claim.subject, claim.value)
-        key = (claim.kind, claim.subject, claim.fields, claim.period, claim.bound, claim.value, claim.event)
+        # a category claim is kept per sentence (each is a place a reviewer may look for it); the
+        # operator's role is one promise however often it is restated
+        where = "" if claim.kind == "role" else claim.quote
+        key = (claim.kind, claim.subject, claim.fields, claim.period, claim.bound, claim.value, claim.event, where)
         if key in promises:
             continue
         promises.add(key)

@@ -72,7 +72,9 @@ def infer_log(fields: tuple[str, ...]) -> str | None:
 
 def _event(clause: Clause) -> str | None:
     deleting = clause.has("delete")
-    for event in clause.events:
+    # what ends storage outranks what starts the count ("when you close your account, ... erased immediately")
+    ordered = sorted(clause.events, key=lambda e: (e.name not in ("immediately", "indefinite"), e.start))
+    for event in ordered:
         if event.name == "immediately" and not deleting:
             continue
         if event.name == "indefinite" and deleting:
@@ -185,8 +187,8 @@ def retention(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Dra
         return []
     if clause.has("request_reply") and not (clause.has("store") or clause.has("delete")):
         return []
-    if clause.has("hedge"):
-        return []
+    if clause.has("user_condition"):
+        return []  # "if you want to keep your account longer ..." is advice, not the provider's period
     if iso is None and event in ("account-closure", "contract-end", "inactivity") and not (
             clause.has("delete") or clause.has("store")):  # fmt: skip
         return []  # "after you close your account" alone says nothing about what is kept
@@ -201,7 +203,7 @@ def logging(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Draft
     """What a log records (its fields), for log categories."""
     logs = vocabulary().log_subjects
     held = [s for s in scope.subjects if s in logs]
-    if not held or clause.negated or scope.negated_lead_in:
+    if not held or clause.negated or scope.negated_lead_in or clause.has("hedge"):
         return []
     if not (clause.has("log") or clause.has("store") or scope.collected):
         return []
@@ -213,7 +215,7 @@ def logging(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Draft
 def inventory(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Draft]:
     """A category of data the service keeps (no period named in the clause)."""
     vocab = vocabulary()
-    weak = set() if scope.collected or scope.label_line else {r.id for r in vocab.subjects if r.weak}
+    weak = set() if scope.collected else {r.id for r in vocab.subjects if r.weak}
     held = [s for s in scope.subjects if s not in vocab.log_subjects and s not in GENERAL | weak and s != "backups"]
     if not held or clause.negated or scope.negated_lead_in or clause.has("hedge"):
         return []

@@ -129,10 +129,12 @@ class _Builder:
             nxt = block[match.end() : match.end() + 1]
             if nxt and nxt.islower():
                 continue
-            last = self.add(start + first, start + match.end(), item=item, lead_in=lead_in) or last
+            added = self.add(start + first, start + match.end(), item=item, lead_in=lead_in)
+            last = last if added is None else added
             first = match.end()
         if first < len(block):
-            last = self.add(start + first, end, item=item, lead_in=lead_in) or last
+            added = self.add(start + first, end, item=item, lead_in=lead_in)
+            last = last if added is None else added
         return last
 
 

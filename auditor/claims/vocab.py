@@ -108,6 +108,7 @@ class SubjectRule:
     excludes: tuple[str, ...]
     log: bool = False
     weak: bool = False
+    qualifier: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +234,7 @@ def vocabulary() -> Vocabulary:
             excludes=tuple(raw.get("excludes", ())),
             log=bool(raw.get("log", False)),
             weak=bool(raw.get("weak", False)),
+            qualifier=bool(raw.get("qualifier", False)),
         )
         for sid, raw in data["subjects"].items()
     )

@@ -151,14 +151,22 @@ def _log(root: Path, spec: dict[str, Any]) -> None:
 
 
 def _sqlite(root: Path, spec: dict[str, Any]) -> None:
+    """A SQLite database: the application's own schema (``schema``: a corpus or package SQL file) or
+    all-TEXT tables made from the rows; then the rows."""
     path = root / spec["path"].lstrip("/")
     path.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(path) as conn:
+        if "schema" in spec:
+            schema = _source(spec["schema"])
+            assert schema is not None
+            conn.executescript(schema.read_text(encoding="utf-8"))
         for table, rows in spec["tables"].items():
             columns = list(rows[0])
-            conn.execute(f"CREATE TABLE {table} ({', '.join(f'{c} TEXT' for c in columns)})")
+            if "schema" not in spec:
+                conn.execute(f"CREATE TABLE {table} ({', '.join(f'{c} TEXT' for c in columns)})")
             marks = ", ".join("?" for _ in columns)
-            conn.executemany(f"INSERT INTO {table} VALUES ({marks})", [list(r.values()) for r in rows])  # noqa: S608
+            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+                             [list(r.values()) for r in rows])  # fmt: skip
 
 
 def assemble(manifest: Manifest, dest: Path) -> Path:

@@ -57,8 +57,8 @@ def _from_lookup(lookup: SqlLookup) -> tuple[tuple[str, str, str], UserDatabase]
 
 def _from_roundcube(config: HostConfig) -> tuple[tuple[str, str, str], UserDatabase] | None:
     setting = config.roundcube.settings.get("db_dsnw") if config.roundcube is not None else None
-    if setting is None:
-        return None
+    if setting is None or (config.template(setting.file) is not None and has_placeholder(setting.value)):
+        return None  # an unrendered DSN names no database yet (config.templates reports the file)
     try:
         parsed = parse_dsn(setting.value)
     except DsnError as exc:

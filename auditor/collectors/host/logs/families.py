@@ -10,6 +10,7 @@ from the rotated files with :mod:`auditor.collectors.host.logs.disk`.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import time
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ from auditor.collectors.host.config import HostConfig
 from auditor.collectors.host.logs.disk import DEFAULT_FAMILIES, collect_log_family, host_timezone
 from auditor.collectors.host.logs.files import stream_of
 from auditor.collectors.host.readers.containers import sink_kind
+from auditor.collectors.host.readers.dovecot import effective as dovecot_effective
 from auditor.collectors.host.readers.journald import JournaldConfig
 from auditor.collectors.host.readers.postfix import effective
 from auditor.collectors.host.readers.webapps import PhpConfig, roundcube_effective
@@ -121,6 +123,39 @@ def _syslog_targets(config: HostConfig, facilities: Iterable[str]) -> list[LogTa
     return list(targets.values())
 
 
+def _dovecot(config: HostConfig) -> tuple[list[LogTarget], list[str]]:
+    """Dovecot's own log files: ``log_path`` (errors), ``info_log_path`` (logins: user names and client
+    addresses) and ``debug_log_path``, each inheriting the one before when empty; ``syslog`` sends them
+    to ``syslog_facility`` (``mail`` unless set), whose rsyslog routes the mail family already follows."""
+    if config.dovecot is None:
+        return [], []
+    eff = dovecot_effective(config.dovecot)
+    targets: list[LogTarget] = []
+    notes: list[str] = []
+    inherited: Setting | None = None
+    for name in ("log_path", "info_log_path", "debug_log_path"):
+        setting = eff.get(name)
+        if setting is None or not setting.value.strip():
+            setting = inherited
+        if setting is None:
+            continue
+        inherited = setting
+        value = setting.value.strip()
+        if config.template(setting.file) is not None and (has_placeholder(value) or
+                                                          config.template(setting.file).in_logic(setting.line)):  # type: ignore[union-attr]  # fmt: skip
+            notes.append(f"Dovecot {name} is an unrendered template value ({setting.source})")
+            continue
+        if value == "syslog":
+            facility = eff.get("syslog_facility")
+            fac = facility.value.strip().lower() if facility is not None and facility.value.strip() else "mail"
+            if fac != "mail":
+                targets += [t for t in _syslog_targets(config, (fac,)) if t.path not in {x.path for x in targets}]
+            continue
+        if (value.startswith("/") or sink_kind(value) != "file") and value not in {t.path for t in targets}:
+            targets.append(_file_target(value, config, (setting.source,), f"Dovecot {name} {value}"))
+    return targets, notes
+
+
 def _facility(value: str | None, default: str) -> str:
     """``LOG_LOCAL5`` / ``<expr: LOG_LOCAL5>`` / ``local5`` -> ``local5``."""
     m = re.search(r"LOG_([A-Z0-9]+)", value or "")
@@ -152,13 +187,28 @@ def _webmail(config: HostConfig, host: HostRoot) -> tuple[list[LogTarget], list[
     if driver.value == "stdout":
         notes.append(f"Roundcube logs to the web server's error log ({driver.source})")
         return [], fields, notes
-    log_dir = _plain_path(rc.get("log_dir"))
+    log_dir = _log_dir(rc)
     if log_dir is None:
-        notes.append("Roundcube log_dir is relative to its install path; its usual locations were searched instead")
+        notes.append("Roundcube log_dir is not known here (an expression, or no install path); its usual "
+                     "locations were searched instead")  # fmt: skip
         return [], fields, notes
-    ref = rc.settings["log_dir"].source
+    setting = rc.settings.get("log_dir")
+    refs = (setting.source,) if setting is not None else ()
     files = host.glob(f"{log_dir.rstrip('/')}/*.log") or [f"{log_dir.rstrip('/')}/userlogins.log"]
-    return [_file_target(p, config, (ref,), f"log_dir {log_dir}") for p in files], fields, notes
+    return [_file_target(p, config, refs, f"log_dir {log_dir}") for p in files], fields, notes
+
+
+def _log_dir(rc: PhpConfig) -> str | None:
+    """Roundcube's log directory: absolute, or relative to its install path (Roundcube runs from there);
+    its built-in default is the install tree's ``logs/``."""
+    value = rc.get("log_dir")
+    if value is None:
+        return f"{rc.install_path.rstrip('/')}/logs/" if rc.install_path else None
+    if "<expr" in value or has_placeholder(value):
+        return None
+    if value.startswith("/"):
+        return value
+    return posixpath.normpath(posixpath.join(rc.install_path, value)) + "/" if rc.install_path else None
 
 
 def _cloud(config: HostConfig) -> tuple[list[LogTarget], list[LoggedField], list[str]]:
@@ -243,6 +293,9 @@ def collect_log_families(config: HostConfig, host: HostRoot, *, budget_s: float)
         if maillog is not None and (maillog.value.startswith("/") or sink_kind(maillog.value) != "file"):
             mail_targets.append(_file_target(maillog.value, config, (maillog.source,), "postlog"))
             mail_notes.append(f"Postfix writes its own log ({maillog})")
+    dovecot_targets, dovecot_notes = _dovecot(config)
+    mail_targets += [t for t in dovecot_targets if t.path not in {m.path for m in mail_targets}]
+    mail_notes += dovecot_notes
     webmail_targets, webmail_fields, webmail_notes = _webmail(config, host)
     cloud_targets, cloud_fields, cloud_notes = _cloud(config)
     journal_targets, journal_notes = _journal(config.journald)

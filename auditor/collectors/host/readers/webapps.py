@@ -8,18 +8,30 @@ Secrets (``des_key``, DB passwords, ``secret``, ``passwordsalt``) are dropped wh
 from __future__ import annotations
 
 import json
+import posixpath
 from dataclasses import dataclass
 
-from auditor.collectors.host.readers.php_literal import Parser, Token, plain, tokenize
+from auditor.collectors.host.readers.php_literal import plain
+from auditor.collectors.host.readers.php_script import run_php_config
 from auditor.collectors.host.root import HostRoot
 from auditor.collectors.host.secrets import REDACTED, is_secret_name, scrub
-from auditor.evidence.settings import Setting, default_setting, err
+from auditor.evidence.settings import Setting, default_setting
 
 ROUNDCUBE_DIRS = ("/etc/roundcube", "/usr/share/roundcube/config", "/var/www/roundcube/config",
                   "/var/www/html/roundcube/config", "/usr/share/webapps/roundcubemail/config")  # fmt: skip
 NEXTCLOUD_CONFIGS = ("/var/www/nextcloud/config/config.php", "/var/www/html/nextcloud/config/config.php",
                      "/var/www/owncloud/config/config.php", "/usr/share/webapps/nextcloud/config/config.php",
                      "/var/www/html/config/config.php")  # fmt: skip
+#: Install trees (``INSTALL_PATH``) of packages and hand installs; config dirs are also looked for below these
+#: shapes (``*roundcube*`` matches ``roundcubemail``, ``roundcube-1.6``).
+ROUNDCUBE_INSTALL_DIRS = ("/var/lib/roundcube", "/usr/share/roundcube", "/var/www/roundcube", "/var/www/html/roundcube",
+                          "/usr/share/webapps/roundcubemail", "/var/www/roundcubemail", "/opt/www/roundcubemail",
+                          "/usr/local/www/roundcube")  # fmt: skip
+ROUNDCUBE_GLOBS = ("/var/www/*roundcube*/config", "/var/www/html/*roundcube*/config", "/srv/*roundcube*/config",
+                   "/srv/www/*roundcube*/config", "/opt/*roundcube*/config", "/opt/www/*roundcube*/config",
+                   "/usr/local/www/*roundcube*/config")  # fmt: skip
+#: Roundcube >= 0.9 reads defaults.inc.php then config.inc.php; 0.x read main.inc.php and db.inc.php.
+ROUNDCUBE_FILES = ("defaults.inc.php", "main.inc.php", "db.inc.php", "config.inc.php")
 _NEVER_KEEP = {"des_key", "dbpassword", "secret", "passwordsalt", "mail_smtppassword", "objectstore"}
 
 
@@ -30,6 +42,8 @@ class PhpConfig:
     settings: dict[str, Setting]
     files: tuple[str, ...]
     errors: tuple[str, ...] = ()
+    #: The application's install path (relative paths in its config are relative to it), "" if unknown.
+    install_path: str = ""
 
     def get(self, key: str) -> str | None:
         s = self.settings.get(key)
@@ -44,91 +58,57 @@ def _render(key: str, value: object) -> str:
     return scrub(json.dumps(value, ensure_ascii=False))
 
 
-def _assignments(path: str, tokens: list[Token], var: str) -> tuple[list[Setting], list[str]]:
-    """``$var['key'] = literal;`` (Roundcube) and ``$var = [ 'key' => literal, ... ];`` (Nextcloud)."""
-    out: list[Setting] = []
-    errors: list[str] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok.kind != "var" or tok.text != var:
-            i += 1
-            continue
-        nxt = tokens[i + 1 : i + 4]
-        parser = Parser(tokens)
-        keyed = len(nxt) == 3 and nxt[0].text == "[" and nxt[1].kind in ("sq", "dq") and nxt[2].text == "]"
-        if keyed and i + 4 < len(tokens) and tokens[i + 4].text == "=":
-            key = nxt[1].text[1:-1]
-            parser.pos = i + 5
-            value = plain(parser.value())
-            out.append(Setting(key, _render(key, value), path, tok.line))
-            i = parser.pos
-            continue
-        if nxt and nxt[0].text == "=":
-            parser.pos = i + 2
-            start_tok = parser.peek()
-            if start_tok is not None and (start_tok.text == "[" or start_tok.text.lower() == "array"):
-                out += _array_entries(path, parser)
-            else:
-                errors.append(err(path, tok.line, f"{var} is not assigned an array literal"))
-            i = parser.pos
-            continue
-        i += 1
-    return out, errors
-
-
-def _array_entries(path: str, parser: Parser) -> list[Setting]:
-    """Top-level entries of an array literal, each with the line of its key."""
-    out: list[Setting] = []
-    open_tok = parser.peek()
-    close = "]" if open_tok is not None and open_tok.text == "[" else ")"
-    parser.pos += 1 if close == "]" else 2
-    while (tok := parser.peek()) is not None and tok.text != close:
-        if tok.text == ",":
-            parser.pos += 1
-            continue
-        key_tok = tok
-        key = plain(parser.value())
-        arrow = parser.peek()
-        if arrow is not None and arrow.text == "=>":
-            parser.pos += 1
-            value = plain(parser.value())
-            out.append(Setting(str(key), _render(str(key), value), path, key_tok.line))
-    parser.pos += 1
-    return out
-
-
-def read_php_config(root: HostRoot, paths: tuple[str, ...], var: str) -> PhpConfig:
-    """Later files override earlier ones (``defaults.inc.php`` first, then ``config.inc.php``)."""
+def read_php_config(root: HostRoot, paths: tuple[str, ...], var: str,
+                    constants: dict[str, str] | None = None) -> PhpConfig:  # fmt: skip
+    """Later files override earlier ones (``defaults.inc.php`` first, then ``config.inc.php``); files they
+    ``include``/``require`` are followed where they are (see :mod:`.php_script`)."""
+    names = (var, "$rcmail_config") if var == "$config" else (var,)  # Roundcube before 1.0: $rcmail_config
+    run = run_php_config(root, paths, names, constants)
     settings: dict[str, Setting] = {}
-    files: list[str] = []
-    errors: list[str] = []
-    for path in paths:
-        got = root.read_text(path)
-        if got.text is None:
-            errors.append(got.error or path)
-            continue
-        files.append(got.path)
-        found, errs = _assignments(got.path, tokenize(got.text), var)
-        errors += errs
-        for s in found:
-            settings[s.name] = s
-    return PhpConfig(settings, tuple(files), tuple(errors))
+    for a in run.assignments:
+        settings[a.key] = Setting(a.key, _render(a.key, plain(a.value)), a.file, a.line)
+    install = (constants or {}).get("INSTALL_PATH", "")
+    return PhpConfig(settings, tuple(run.files), tuple(run.errors), install)
 
 
-def _find_roundcube(root: HostRoot) -> tuple[str, ...]:
-    for directory in ROUNDCUBE_DIRS:
-        files = tuple(
-            f"{directory}/{n}" for n in ("defaults.inc.php", "config.inc.php") if root.exists(f"{directory}/{n}")
-        )
+def _roundcube_dirs(root: HostRoot) -> list[str]:
+    """Config directories at the usual places and in install trees named like Roundcube."""
+    found = [d for pattern in ROUNDCUBE_GLOBS for d in root.glob(pattern)]
+    return list(dict.fromkeys([*ROUNDCUBE_DIRS, *found]))
+
+
+def roundcube_install_path(root: HostRoot, config_dir: str) -> str:
+    """Roundcube's ``INSTALL_PATH`` for a config directory: the tree whose ``config`` it is.
+
+    A tree of its own (``/var/www/roundcube/config``) is its parent; a distribution's ``/etc/roundcube``
+    is linked from the install tree (Debian: ``/var/lib/roundcube/config -> /etc/roundcube``); "" when no
+    tree in this root links to a config directory under ``/etc``."""
+    real_config, _ = root.resolve(config_dir)
+    for base in ROUNDCUBE_INSTALL_DIRS:
+        linked, _ = root.resolve(f"{base}/config")
+        if linked is not None and linked == real_config:
+            return base
+    return "" if config_dir.startswith("/etc/") else posixpath.dirname(config_dir.rstrip("/"))
+
+
+def _find_roundcube(root: HostRoot) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The config files (defaults first) and the constants Roundcube defines before reading them."""
+    for directory in _roundcube_dirs(root):
+        files = tuple(f"{directory}/{n}" for n in ROUNDCUBE_FILES if root.exists(f"{directory}/{n}"))
         if files:
-            return files
-    return ()
+            constants = {"RCMAIL_CONFIG_DIR": directory + "/", "RCUBE_CONFIG_DIR": directory + "/"}
+            install = roundcube_install_path(root, directory)
+            if install:
+                base = install.rstrip("/") + "/"
+                constants |= {"RCUBE_INSTALL_PATH": base, "INSTALL_PATH": base}
+            return files, constants
+    return (), {}
 
 
 def read_roundcube(root: HostRoot, paths: tuple[str, ...] | None = None) -> PhpConfig:
     """Roundcube ``$config`` (defaults first); ``db_dsnw`` keeps its DSN minus the password."""
-    return read_php_config(root, paths if paths is not None else _find_roundcube(root), "$config")
+    files, constants = _find_roundcube(root) if paths is None else (paths, {})
+    return read_php_config(root, files, "$config", constants)
 
 
 def read_nextcloud(root: HostRoot, path: str | None = None) -> PhpConfig:

@@ -36,12 +36,18 @@ class Expr:
     source: str
 
 
-def tokenize(text: str) -> list[Token]:
+#: Tokens read from one file at most: a real config has a few ten thousand; past this the rest is not read.
+MAX_TOKENS = 200_000
+
+
+def tokenize(text: str, max_tokens: int = MAX_TOKENS) -> list[Token]:
     tokens: list[Token] = []
     line = 1
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup or "other"
         if kind not in ("ws", "comment"):
+            if len(tokens) >= max_tokens:
+                break
             tokens.append(Token(kind, m.group(), line))
         line += m.group().count("\n")
     return tokens
@@ -57,10 +63,11 @@ def _string(tok: Token) -> str:
 class Parser:
     """Recursive-descent reader of PHP literal expressions over a token list."""
 
-    def __init__(self, tokens: list[Token], max_items: int = 10000) -> None:
+    def __init__(self, tokens: list[Token], max_items: int = 10000, max_depth: int = 64) -> None:
         self.toks = tokens
         self.pos = 0
         self.budget = max_items
+        self.depth_left = max_depth
 
     def peek(self, offset: int = 0) -> Token | None:
         i = self.pos + offset
@@ -112,7 +119,19 @@ class Parser:
             self.pos += 1
         return Expr(" ".join(t.text for t in self.toks[start : self.pos]))
 
-    def _array(self) -> PhpValue:
+    def _array(self) -> PhpValue | Expr:
+        if self.depth_left <= 0:  # nested deeper than any config: kept as an expression, never recursed into
+            start = self.pos
+            self.pos += 1
+            self._skip_expr()
+            return Expr(f"<array nested too deeply at line {self.toks[start].line}>")
+        self.depth_left -= 1
+        try:
+            return self._array_items()
+        finally:
+            self.depth_left += 1
+
+    def _array_items(self) -> PhpValue:
         close = "]" if self.peek() and self.peek().text == "[" else ")"  # type: ignore[union-attr]
         self.pos += 1 if close == "]" else 2
         items: list[tuple[PhpValue | Expr | None, PhpValue | Expr]] = []

@@ -18,11 +18,15 @@ import re
 from dataclasses import dataclass, field
 
 from auditor.collectors.host.readers.includes import IncludingReader
-from auditor.collectors.host.readers.php_literal import Expr, Parser, PhpValue, Token, plain, tokenize
+from auditor.collectors.host.readers.php_literal import MAX_TOKENS, Expr, Parser, PhpValue, Token, plain, tokenize
 from auditor.collectors.host.root import HostRoot
 from auditor.evidence.settings import err
 
 MAX_INCLUDE_DEPTH = 8
+MAX_NESTING = 64
+_OPEN = {"(", "[", "{"}
+_PAIR = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = set(_PAIR.values())
 _INCLUDES = ("include", "include_once", "require", "require_once")
 _INTERPOLATED = re.compile(r"\{\$(\w+)\}|\$\{(\w+)\}|\$(\w+)")
 _UNDECIDED = object()
@@ -60,7 +64,10 @@ class _Script(IncludingReader):
         got = self.open_config(path)
         if got is None:
             return
-        _File(self, got.path, tokenize(got.text or ""), depth).block(0, None)
+        tokens = tokenize(got.text or "")
+        if len(tokens) >= MAX_TOKENS:
+            self.errors.append(err(got.path, None, f"more than {MAX_TOKENS} PHP tokens; the rest is not read"))
+        _File(self, got.path, tokens, depth).block(0, None)
 
     def include(self, path: str, line: int, target: str, depth: int) -> None:
         if depth >= MAX_INCLUDE_DEPTH:
@@ -85,6 +92,8 @@ class _File:
         self.path = path
         self.toks = toks
         self.depth = depth
+        self.match = _matching(toks)
+        self.nesting = 0
 
     def _text(self, i: int) -> str:
         return self.toks[i].text if i < len(self.toks) else ""
@@ -98,20 +107,33 @@ class _File:
             i = self.statement(i, run)
         return i
 
+    def _braces(self, i: int, run: bool) -> int:
+        """The ``{...}`` block opening at ``i``; nested deeper than any config needs, it is skipped whole."""
+        if self.nesting >= MAX_NESTING:
+            self.s.errors.append(err(self.path, self.toks[i].line, "blocks nested too deeply; rest of block skipped"))
+            close = self.match.get(i)
+            return len(self.toks) if close is None else close + 1
+        self.nesting += 1
+        try:
+            return self.block(i + 1, "}", run)
+        finally:
+            self.nesting -= 1
+
     def _skip(self, i: int) -> int:
-        """Past the statement starting at ``i`` (up to ``;`` at depth 0, or a whole ``{...}``)."""
-        depth = 0
+        """Past the statement starting at ``i`` (up to ``;`` outside brackets, or a whole ``{...}``)."""
         while i < len(self.toks):
             t = self._text(i)
-            if t in "([{":
-                depth += 1
-            elif t in ")]}":
-                depth -= 1
-                if depth == 0 and t == "}":
-                    return i + 1
-                if depth < 0:
-                    return i
-            elif t == ";" and depth == 0:
+            if t in _OPEN:
+                close = self.match.get(i)
+                if close is None:
+                    return len(self.toks)
+                if t == "{":
+                    return close + 1
+                i = close + 1
+                continue
+            if t in _CLOSE:
+                return i
+            if t == ";":
                 return i + 1
             i += 1
         return i
@@ -119,7 +141,7 @@ class _File:
     def _body(self, i: int, run: bool) -> int:
         """An ``if``/``else`` body: a ``{...}`` block or one statement."""
         if self._text(i) == "{":
-            return self.block(i + 1, "}", run)
+            return self._braces(i, run)
         return self.statement(i, run)
 
     def statement(self, i: int, run: bool) -> int:
@@ -140,7 +162,7 @@ class _File:
         if tok.kind == "var":
             return self._assign(i, run)
         if tok.text == "{":
-            return self.block(i + 1, "}", run)
+            return self._braces(i, run)
         if tok.text in (";", "}"):
             return i + 1
         if tok.text in ("<", "?") and self._text(i + 1) in ("?", ">"):  # <?php ... ?>
@@ -185,15 +207,8 @@ class _File:
     # -- control flow ------------------------------------------------------------------------
     def _paren(self, i: int) -> tuple[int, int]:
         """Indices just inside and just after the parenthesised condition starting at ``i``."""
-        depth, j = 0, i
-        while j < len(self.toks):
-            t = self._text(j)
-            depth += t == "("
-            depth -= t == ")"
-            if depth == 0:
-                return i + 1, j + 1
-            j += 1
-        return i + 1, j
+        close = self.match.get(i) if self._text(i) == "(" else None
+        return i + 1, (len(self.toks) if close is None else close + 1)
 
     def _if(self, i: int, run: bool) -> int:
         taken = False
@@ -246,14 +261,13 @@ class _File:
 
     def _case_ahead(self, j: int, subject: PhpValue | Expr) -> bool:
         """A later ``case`` of this switch matches (``default`` then is not the branch taken)."""
-        depth = 0
-        while j < len(self.toks):
+        while j < len(self.toks) and self._text(j) != "}":
             t = self._text(j)
-            depth += t == "{"
-            depth -= t == "}"
-            if depth < 0:
-                return False
-            if depth == 0 and t.lower() == "case":
+            if t in _OPEN:
+                close = self.match.get(j)
+                j = len(self.toks) if close is None else close + 1
+                continue
+            if t.lower() == "case":
                 label, j = self.expr(j + 1)
                 if _loose_equal(subject, label):
                     return True
@@ -352,13 +366,7 @@ class _File:
         return "".join(_php_str(p) for p in parts), i
 
     def _closing(self, i: int) -> int | None:
-        depth = 0
-        for j in range(i, len(self.toks)):
-            depth += self._text(j) == "("
-            depth -= self._text(j) == ")"
-            if depth == 0:
-                return j
-        return None
+        return self.match.get(i) if self._text(i) == "(" else None
 
     def _term(self, i: int) -> tuple[PhpValue | Expr, int]:
         tok = self.toks[i] if i < len(self.toks) else Token("other", "", 0)
@@ -383,6 +391,21 @@ class _File:
         parser.pos = i
         value = parser._atom()  # noqa: SLF001 - the literal reader's own atom (strings, numbers, arrays)
         return value, max(parser.pos, i + 1)
+
+
+def _matching(toks: list[Token]) -> dict[int, int]:
+    """Index of the closing bracket for every opening one, in one pass (unbalanced ones left out)."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for i, tok in enumerate(toks):
+        if tok.text in _OPEN:
+            stack.append(i)
+        elif tok.text in _CLOSE:
+            while stack and _PAIR[toks[stack[-1]].text] != tok.text:
+                stack.pop()  # a bracket never closed: drop it, keep matching the rest
+            if stack:
+                pairs[stack.pop()] = i
+    return pairs
 
 
 def _php_str(value: PhpValue | Expr) -> str:

@@ -104,7 +104,7 @@ class _File:
             t = self._text(i)
             if close is not None and t == close:
                 return i + 1
-            i = self.statement(i, run)
+            i = max(i + 1, self.statement(i, run))  # a stray ')' or ']' is passed over, never looped on
         return i
 
     def _braces(self, i: int, run: bool) -> int:
@@ -145,6 +145,8 @@ class _File:
         return self.statement(i, run)
 
     def statement(self, i: int, run: bool) -> int:
+        if i >= len(self.toks):
+            return i
         tok = self.toks[i]
         low = tok.text.lower()
         if tok.kind == "word" and low in _INCLUDES:
@@ -256,7 +258,7 @@ class _File:
                 done = done or matched
                 j = self._skip(j)
                 continue
-            j = self.statement(j, matched and not done)
+            j = max(j + 1, self.statement(j, matched and not done))
         return j + 1
 
     def _case_ahead(self, j: int, subject: PhpValue | Expr) -> bool:

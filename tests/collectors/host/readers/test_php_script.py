@@ -115,3 +115,10 @@ def test_include_loop_and_depth_are_bounded(tmp_path: Path) -> None:
                              "/b.php": "<?php include '/a.php'; $config['b'] = 2;"})  # fmt: skip
     run = run_php_config(host, ("/a.php",), ("$config",))
     assert [a.key for a in run.assignments] == ["b", "a"] and run.files == ["/a.php", "/b.php"]
+
+
+def test_stray_closers_and_garbage_end(tmp_path: Path) -> None:
+    for text in ("\x18\ufffd@l\ufffd]", "<?php ) ] } $config['a'] = 1; switch ($x) { ) case 1: ] }", "<?php if ("):
+        host = _write(tmp_path, {"/g.php": text})
+        run = run_php_config(host, ("/g.php",), ("$config",))
+        assert isinstance(run.errors, list)

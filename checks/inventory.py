@@ -234,3 +234,62 @@ def inventory_not_found(ctx: CheckContext) -> Iterator[Outcome]:
         else:
             yield Outcome(Status.PASS, subject, f"every declared field was found in {where}", obs,
                           claim=claim_ref(claim), key=claim.id)  # fmt: skip
+
+
+#: Log families that a "not kept" promise about a log category speaks about (FAMILY_SUBJECTS read backwards).
+def _families_of(subject: str) -> list[str]:
+    return [family for family, subjects in FAMILY_SUBJECTS.items() if subject in subjects and subject != "ip-addresses"]
+
+
+@check("inventory.not-stored", needs=[Need.HOST, Need.STATEMENT], area="host")
+def inventory_not_stored(ctx: CheckContext) -> Iterator[Outcome]:
+    """Fail (high): the statement says a category is not kept or logged ("we do not log IP
+    addresses"), but a configured log records it (a web or mail log format writing the
+    client address) or the log it names is kept on the host. Pass: the examined logs hold
+    no such field and no such log exists. Error: no log family could be examined.
+    Skipped: the statement makes no such promise, or one about data the host evidence does
+    not cover. Why: a false negative promise misinforms (GDPR Art. 5(1)(a), Art. 12, 13)."""
+    host = host_of(ctx)
+    claims = claims_of(ctx)
+    if host is None or claims is None:
+        yield no_host() if host is None else Outcome(Status.ERROR, "statement", "no claims in this run")
+        return
+    promises = claims.by_kind("none-stored")
+    if not promises:
+        yield Outcome(Status.SKIPPED, "statement", "the statement promises no category is left unrecorded")
+        return
+    present = [f for f in host.logs if f.present]
+    for claim in promises:
+        obs = claim_obs(claims, claim)
+        if claim.subject == "ip-addresses":
+            hits = [(f, lf) for f in present for lf in f.fields if lf.field == "ip-address"]
+            if not present:
+                yield Outcome(Status.ERROR, claim.subject, "unverifiable: no log family was found to examine", obs,
+                              claim=claim_ref(claim), key=claim.id)  # fmt: skip
+            elif hits:
+                seen = tuple(Observation("logged field", f"{f.family}: ip-address ({lf.how})", location(lf.source))
+                             for f, lf in hits[:20])  # fmt: skip
+                which = ", ".join(sorted({f.family for f, _ in hits}))
+                yield Outcome(Status.FAIL, claim.subject, f"the statement says IP addresses are not logged, but the "
+                              f"{which} logs record the client address", seen + obs, severity=Severity.HIGH,
+                              claim=claim_ref(claim), key=claim.id)  # fmt: skip
+            else:
+                names = ", ".join(f.family for f in present)
+                yield Outcome(Status.PASS, claim.subject, f"no examined log records IP addresses ({names})", obs,
+                              claim=claim_ref(claim), key=claim.id)  # fmt: skip
+            continue
+        families = _families_of(claim.subject)
+        if not families:
+            yield Outcome(Status.SKIPPED, claim.subject, "the host evidence does not cover this category", obs,
+                          claim=claim_ref(claim), key=claim.id)  # fmt: skip
+            continue
+        kept = [f for f in present if f.family in families]
+        if kept:
+            seen = tuple(Observation("written to", t.path, location(t.routed_by[0]) if t.routed_by else None)
+                         for f in kept for t in f.targets[:10])  # fmt: skip
+            yield Outcome(Status.FAIL, claim.subject, f"the statement says {claim.subject} are not kept, but the host "
+                          f"keeps {', '.join(f.family for f in kept)} logs", seen + obs, severity=Severity.HIGH,
+                          claim=claim_ref(claim), key=claim.id)  # fmt: skip
+        else:
+            yield Outcome(Status.PASS, claim.subject, f"no {'/'.join(families)} logs are configured or kept", obs,
+                          claim=claim_ref(claim), key=claim.id)  # fmt: skip

@@ -9,9 +9,11 @@ is not. Claims come from ``evidence.claims`` (extracted or a reviewed claims fil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from auditor.evidence.claims import Claim
+from auditor.evidence.tls import VERSIONS
 from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
 
@@ -110,6 +112,23 @@ def outdated_law(ctx: CheckContext) -> Iterator[Outcome]:
         )
 
 
+_SERVER_CHECKS = ("mta-sts.", "tls-rpt.", "dane.")
+_WEB_CHECKS = ("https.",)
+
+
+def _in_scope(check_id: str, subject: str, access: str) -> bool:
+    """Whether a network finding speaks about the access a transport promise names."""
+    mx = subject.endswith(":25") or check_id.startswith(_SERVER_CHECKS)
+    web = subject.endswith(":443") or check_id.startswith(_WEB_CHECKS)
+    if access == "client-access":
+        return not mx
+    if access == "server-to-server":
+        return mx
+    if access in ("webmail-access", "website"):
+        return web
+    return True
+
+
 @check("statement.transport-claim", needs=[Need.STATEMENT], area="statement", uses_findings=True)
 def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
     """Fail (high): the statement claims enforced transport encryption and a TLS, STARTTLS,
@@ -126,11 +145,13 @@ def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
     if not promises:
         yield Outcome(Status.SKIPPED, source_name(claims), "the statement makes no claim of enforced encryption")
         return
-    network = [f for f in ctx.findings if f.check_id.startswith(_NETWORK_PREFIXES)]
-    examined = [f for f in network if f.status in (Status.PASS, Status.WARN, Status.FAIL)]
-    failed = [f for f in examined if f.status == Status.FAIL]
-    unverified = [f for f in network if f.status == Status.ERROR]
+    every = [f for f in ctx.findings if f.check_id.startswith(_NETWORK_PREFIXES)]
     for claim in promises:
+        # a promise about client access says nothing about port 25 between mail servers, and back
+        network = [f for f in every if _in_scope(f.check_id, f.subject, claim.subject)]
+        examined = [f for f in network if f.status in (Status.PASS, Status.WARN, Status.FAIL)]
+        failed = [f for f in examined if f.status == Status.FAIL]
+        unverified = [f for f in network if f.status == Status.ERROR]
         subject = claim.subject
         (quote,) = claim_obs(claims, claim)
         if not examined:
@@ -177,3 +198,53 @@ def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
                 claim=claim_ref(claim),
                 key=subject,
             )
+
+
+_MIN_TLS = re.compile(r"^min-tls-(1\.[0-3])$")
+#: Which scanned services a claim about an access covers (the scan's ``proto``).
+_ACCESS_PROTOS: dict[str, frozenset[str]] = {
+    "client-access": frozenset({"submission", "submissions", "imap", "imaps", "pop3", "pop3s"}),
+    "server-to-server": frozenset({"smtp"}),
+    "webmail-access": frozenset({"https"}),
+    "website": frozenset({"https"}),
+}
+
+
+@check("statement.tls-version", needs=[Need.STATEMENT, Need.NETWORK], area="statement")
+def tls_version(ctx: CheckContext) -> Iterator[Outcome]:
+    """Fail (high): the statement promises a minimum TLS version ("only TLS 1.2 or higher")
+    and a scanned endpoint it covers accepts an older one. Pass: every covered endpoint
+    refuses the older versions. Error: an endpoint could not be scanned or left a version
+    unknown (throttled, deadline). Skipped: no such promise, or no scanned endpoint it covers.
+    Why: a security promise contradicted by the servers misleads (GDPR Art. 5(1)(a), Art. 12)."""
+    claims = claims_of(ctx)
+    if claims is None:
+        yield _missing(ctx)
+        return
+    promises = [(c, m.group(1)) for c in claims.by_kind("transport-encryption") if (m := _MIN_TLS.match(c.value or ""))]
+    if not promises:
+        yield Outcome(Status.SKIPPED, source_name(claims), "the statement promises no minimum TLS version")
+        return
+    for claim, version in promises:
+        floor = VERSIONS.index(f"TLSv{version}")
+        protos = _ACCESS_PROTOS.get(claim.subject)
+        scans = [s for s in ctx.evidence.tls if protos is None or s.proto in protos]
+        (quote,) = claim_obs(claims, claim)
+        if not scans:
+            yield Outcome(Status.SKIPPED, claim.subject, f"no scanned endpoint for {claim.subject}", (quote,),
+                          claim=claim_ref(claim), key=claim.id)  # fmt: skip
+            continue
+        older = [(s, v) for s in scans for v in VERSIONS[:floor] if s.protocols.get(v)]
+        unknown = [s for s in scans if not s.reachable or any(s.protocols.get(v) is None for v in VERSIONS[:floor])]
+        if older:
+            seen = tuple(Observation("accepted", f"{s.subject}: {v}") for s, v in older[:20])
+            yield Outcome(Status.FAIL, claim.subject, f"the statement promises TLS {version} or newer, but "
+                          f"{len({s.subject for s, _ in older})} endpoints accept older versions", (quote, *seen),
+                          severity=Severity.HIGH, claim=claim_ref(claim), key=claim.id)  # fmt: skip
+        elif unknown:
+            seen = tuple(Observation("unknown", s.subject) for s in unknown[:20])
+            yield Outcome(Status.ERROR, claim.subject, f"{len(unknown)} endpoints left older TLS versions unverified",
+                          (quote, *seen), claim=claim_ref(claim), key=claim.id)  # fmt: skip
+        else:
+            yield Outcome(Status.PASS, claim.subject, f"{len(scans)} endpoints refuse every version before TLS "
+                          f"{version}", (quote,), claim=claim_ref(claim), key=claim.id)  # fmt: skip

@@ -102,3 +102,30 @@ def test_tables_without_a_recognised_column_are_unverifiable_not_declared() -> N
     db = hf.sqlite_db({"t_x": ["c1:", "c2:"]})
     findings = _run("inventory.undeclared", hf.host(databases=(db,)), ACCOUNT)
     assert [(f.status, "no personal-data column recognised" in f.detail) for f in findings] == [(Status.ERROR, True)]
+
+
+NO_IPS = hf.claim("none-stored", "ip-addresses", quote="We do not log IP addresses.")
+
+
+def test_not_logged_ip_addresses_against_a_log_format_recording_them_fails_high() -> None:
+    web = hf.family("web-access", hf.daily_target("/var/log/nginx/access.log"), fields=("ip-address", "user-agent"))
+    [result] = _run("inventory.not-stored", hf.host(logs=(web,)), NO_IPS)
+    assert result.status == Status.FAIL and result.severity == Severity.HIGH
+    assert "web-access" in result.detail and result.claim is not None
+
+
+def test_not_logged_ip_addresses_pass_when_no_log_records_them() -> None:
+    mail = hf.family("mail", hf.debian_mail_target(), fields=("e-mail-address",))
+    [result] = _run("inventory.not-stored", hf.host(logs=(mail,)), NO_IPS)
+    assert result.status == Status.PASS
+
+
+def test_not_kept_log_category_fails_when_the_host_keeps_it_and_errors_without_logs() -> None:
+    no_mail_logs = hf.claim("none-stored", "mail-metadata-logs", quote="Wir speichern keine Mail-Logs.")
+    mail = hf.family("mail", hf.debian_mail_target())
+    [kept] = _run("inventory.not-stored", hf.host(logs=(mail,)), no_mail_logs)
+    assert kept.status == Status.FAIL and "/var/log/mail.log" in str(kept.observations)
+    [unknown] = _run("inventory.not-stored", hf.host(), NO_IPS)
+    assert unknown.status == Status.ERROR
+    [skipped] = _run("inventory.not-stored", hf.host(logs=(mail,)), ACCOUNT)
+    assert skipped.status == Status.SKIPPED

@@ -7,10 +7,12 @@ import auditor.checks.statement as statement_checks
 from auditor.claims import extract_claims, statement_from_bytes
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target
 from auditor.evidence.claims import ClaimSet
+from auditor.evidence.tls import TlsScan
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Outcome, Severity, Status
 from auditor.registry import CheckContext, checks_in_module
 from auditor.runner import evaluate
+from tests.checks.test_tls import clean_scan, weak_scan
 from tests.claims import paraphrases
 
 CHECKS = {c.meta.id: c for c in checks_in_module(statement_checks, packaged_metadata())}
@@ -34,14 +36,14 @@ def _run(check_id: str, claims: ClaimSet | None) -> list[Finding]:
     return [f for f in evaluate([CHECKS[check_id]], _evidence(claims)) if f.check_id == check_id]
 
 
-def _finding(check_id: str, status: Status) -> Finding:
+def _finding(check_id: str, status: Status, subject: str = "mail.example.org[192.0.2.1]:587") -> Finding:
     return Finding(
-        id=f"{check_id}:mx.example.org:25",
+        id=f"{check_id}:{subject}",
         check_id=check_id,
         status=status,
         severity=Severity.HIGH,
         title=check_id,
-        subject="mx.example.org:25",
+        subject=subject,
         detail=f"{check_id} {status.value}",
     )
 
@@ -53,7 +55,12 @@ def _with_findings(claims: ClaimSet, findings: list[Finding]) -> list[Outcome]:
 
 
 def test_metadata_is_packaged_for_every_statement_check() -> None:
-    assert set(CHECKS) == {"statement.retention-declared", "statement.outdated-law", "statement.transport-claim"}
+    assert set(CHECKS) == {
+        "statement.retention-declared",
+        "statement.outdated-law",
+        "statement.transport-claim",
+        "statement.tls-version",
+    }
     assert CHECKS["statement.retention-declared"].meta.clauses[0] == "GDPR-13-2-a"
     assert CHECKS["statement.transport-claim"].meta.uses_findings
     assert CHECKS["statement.transport-claim"].meta.severity == Severity.HIGH
@@ -146,6 +153,19 @@ def test_transport_claim_is_not_confirmed_while_some_endpoints_could_not_be_veri
     assert offline.status == Status.FAIL
 
 
+def test_client_access_promise_is_not_contradicted_by_port_25() -> None:
+    """Port 25 between mail servers may accept plaintext (RFC 3207); a promise about the users'
+    programs speaks about submission, IMAP and POP3 only."""
+    claims = _claims(paraphrases.JULI_EN)
+    mx = "mx.example.org[192.0.2.2]:25"
+    [result] = _with_findings(
+        claims, [_finding("starttls.offered", Status.FAIL, mx), _finding("tls.protocols", Status.PASS)]
+    )
+    assert result.status == Status.PASS
+    [result] = _with_findings(claims, [_finding("mta-sts.mode", Status.FAIL, "example.org")])
+    assert result.status == Status.ERROR  # nothing about client access was examined
+
+
 def test_transport_claim_skipped_without_an_encryption_promise() -> None:
     [result] = _with_findings(_claims(paraphrases.MAILGUN_EN), [_finding("tls.protocols", Status.FAIL)])
     assert result.status == Status.SKIPPED
@@ -155,3 +175,29 @@ def test_transport_claim_through_the_runner_sees_phase_one_findings() -> None:
     findings = _run("statement.transport-claim", _claims(paraphrases.JULI_DE))
     # only statement checks ran: no TLS/STARTTLS/MTA-STS finding to compare with
     assert [f.status for f in findings] == [Status.ERROR]
+
+
+def _tls_run(text: str, *scans: TlsScan) -> list[Finding]:
+    evidence = Evidence(schema_version=EVIDENCE_SCHEMA_VERSION, collected_at="2026-11-23T10:00:00+00:00",
+                        target=Target(domain="example.org"), network=True, tls=scans, claims=_claims(text))  # fmt: skip
+    return evaluate([CHECKS["statement.tls-version"]], evidence)
+
+
+MIN_TLS = "Unsere Mailprogramme-Zugänge (IMAP, POP3, SMTP-Submission) erlauben nur TLS 1.2 oder höher."
+
+
+def test_minimum_tls_version_promise_is_read_and_held_against_the_scans() -> None:
+    claims = _claims(MIN_TLS)
+    assert [(c.kind, c.subject, c.value) for c in claims.claims] == [
+        ("transport-encryption", "client-access", "min-tls-1.2")
+    ]
+    [ok] = _tls_run(MIN_TLS, clean_scan())
+    assert ok.status == Status.PASS
+    [bad] = _tls_run(MIN_TLS, weak_scan())
+    assert bad.status == Status.FAIL and bad.severity == Severity.HIGH and "TLSv1.0" in str(bad.observations)
+    # port 25 between mail servers is not what the promise covers
+    [skipped] = _tls_run(MIN_TLS, weak_scan(port=25, proto="smtp"))
+    assert skipped.status == Status.SKIPPED
+    unknown = clean_scan(protocols={"SSLv3": False, "TLSv1.0": None, "TLSv1.1": False, "TLSv1.2": True})
+    [error] = _tls_run(MIN_TLS, unknown)
+    assert error.status == Status.ERROR

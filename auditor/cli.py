@@ -149,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--claims", type=Path, metavar="YAML", help="reviewed claims file (authoritative)")
     scan.add_argument("--host-root", type=Path, metavar="DIR", help="root of the mail host to read (/ or a snapshot)")
     scan.add_argument("--db", metavar="DSN", help="user database: sqlite:///path, postgresql://..., mysql://...")
+    scan.add_argument(
+        "--db-password-env", metavar="VAR", help="environment variable holding the --db password (not in the DSN)"
+    )
+    scan.add_argument("--db-password-file", type=Path, metavar="FILE", help="file holding the --db password (one line)")
     scan.add_argument("--state-dir", type=Path, metavar="DIR", help="remember facts between runs here")
     scan.add_argument("--evidence-out", type=Path, metavar="JSON", help="save the evidence bundle")
     _add_evaluation_options(scan)

@@ -48,6 +48,7 @@ class ScanOptions:
     claims_file: Path | None = None
     trust_anchor: Path | None = None
     db: str | None = None
+    db_password: str | None = field(default=None, repr=False)  # from --db-password-env/-file; never shown
     per_ip_budget: int = 40
     per_ip_concurrency: int = 2
     extra_inputs: tuple[InputFile, ...] = field(default=())
@@ -97,6 +98,7 @@ def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Eviden
                 host=collect_host(
                     root,
                     db=options.db,
+                    db_password=options.db_password,
                     collected_at=datetime.fromisoformat(collected_at),
                     timeout=min(remaining, options.timeout),
                 ),

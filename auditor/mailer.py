@@ -9,7 +9,6 @@ command line.
 
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import cast
 
+from auditor.credentials import CredentialError, read_secret_file, secret_from_env
 from auditor.models import Report
 from auditor.reports.html import render_html
 from auditor.reports.json_report import render_json
@@ -45,16 +45,14 @@ class MailSettings:
     address: str | None = None
 
     def password(self) -> str | None:
-        if self.password_env:
-            value = os.environ.get(self.password_env)
-            if value is None:
-                raise MailError(f"environment variable {self.password_env} (SMTP password) is not set")
-            return value
-        if self.password_file:
-            try:
-                return self.password_file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise MailError(f"cannot read SMTP password file {self.password_file}: {exc.strerror}") from None
+        """From the variable or the one-line file (see :mod:`auditor.credentials`)."""
+        try:
+            if self.password_env:
+                return secret_from_env(self.password_env, "SMTP")
+            if self.password_file:
+                return read_secret_file(self.password_file, "SMTP")
+        except CredentialError as exc:
+            raise MailError(str(exc)) from None
         return None
 
 

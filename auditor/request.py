@@ -9,6 +9,7 @@ commands read fields, never an ``argparse.Namespace``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from auditor.collect import ScanOptions
 from auditor.collectors.discovery import ServiceSpecError, is_hostname, parse_service
 from auditor.collectors.dnsclient import ResolverSpec
 from auditor.collectors.dnssec import TrustAnchor, TrustAnchorError
+from auditor.credentials import CredentialError, read_secret_file, secret_from_env
 from auditor.mailer import MailSettings
 from auditor.models import Severity
 from auditor.profiles import DEFAULT_PROFILE, Profile, ProfileError, available_profiles, load_profile
@@ -161,12 +163,18 @@ def _collect_options(values: Mapping[str, Any]) -> ScanOptions:
             raise UsageError(str(exc)) from None
     if host_root is not None and not host_root.is_dir():
         raise UsageError(f"--host-root {host_root}: not a directory")
+    timeout = float(_given(values, "timeout", DEFAULT_TIMEOUT_S))
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError(f"--timeout: {timeout!r} is not a number of seconds above 0")
+    for name in ("per_ip_budget", "per_ip_concurrency"):
+        if int(_given(values, name, 1)) < 1:
+            raise UsageError(f"--{name.replace('_', '-')}: must be at least 1")
     return ScanOptions(
         domain=str(domain).rstrip(".").lower() if domain and not no_network else None,
         services=services,
         resolver=str(resolver) if resolver else None,
         ca_file=str(ca_file) if ca_file else None,
-        timeout=float(_given(values, "timeout", DEFAULT_TIMEOUT_S)),
+        timeout=timeout,
         network=not no_network,
         state_dir=_path(values.get("state_dir")),
         trust_anchor=trust_anchor,
@@ -176,7 +184,24 @@ def _collect_options(values: Mapping[str, Any]) -> ScanOptions:
         claims_file=claims,
         host_root=host_root,
         db=str(values["db"]) if values.get("db") else None,
+        db_password=_db_password(values),
     )
+
+
+def _db_password(values: Mapping[str, Any]) -> str | None:
+    """``--db-password-env``/``--db-password-file``: the password stays out of the DSN, and so
+    out of ``/proc/PID/cmdline`` and the shell history."""
+    env, file = values.get("db_password_env"), _path(values.get("db_password_file"))
+    if not env and file is None:
+        return None
+    if env and file is not None:
+        raise UsageError("give --db-password-env or --db-password-file, not both")
+    if not values.get("db"):
+        raise UsageError("--db-password-env/--db-password-file need --db (the DSN without its password)")
+    try:
+        return read_secret_file(file, "database") if file is not None else secret_from_env(str(env), "database")
+    except CredentialError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _mail_from_options(values: Mapping[str, Any]) -> MailSettings | None:

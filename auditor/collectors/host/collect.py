@@ -102,7 +102,9 @@ def _files(config: HostConfig) -> tuple[str, ...]:
     return tuple(dict.fromkeys(files))
 
 
-def collect_host(root: Path, *, db: str | None = None, collected_at: datetime, timeout: float = 30.0) -> HostEvidence:
+def collect_host(
+    root: Path, *, db: str | None = None, db_password: str | None = None, collected_at: datetime, timeout: float = 30.0
+) -> HostEvidence:
     """Read the host root ``root`` (``/`` or an unpacked snapshot) within about ``timeout`` seconds.
 
     ``db``: a DSN the user gave (``--db``); otherwise the database is found through the
@@ -117,7 +119,7 @@ def collect_host(root: Path, *, db: str | None = None, collected_at: datetime, t
     config = read_host(host)
     families = collect_log_families(config, host, budget_s=max(1.0, timeout * 0.6))
     left = max(1.0, timeout - (time.monotonic() - started))
-    databases = collect_databases(config, host, db=db, timeout=left)
+    databases = collect_databases(config, host, db=db, db_password=db_password, timeout=left)
     errors = _errors(config)  # database errors stay with each database (UserDatabase.error, inventory.errors)
     return HostEvidence(
         root=str(host.root),

@@ -106,7 +106,7 @@ def find_databases(config: HostConfig) -> tuple[UserDatabase, ...]:
 
 
 def collect_databases(
-    config: HostConfig, host: HostRoot, *, db: str | None, timeout: float
+    config: HostConfig, host: HostRoot, *, db: str | None, timeout: float, db_password: str | None = None
 ) -> tuple[UserDatabase, ...]:
     """Inventory the given DSN, else every SQLite database the configuration names.
 
@@ -115,7 +115,7 @@ def collect_databases(
     the host root, so a hostile snapshot cannot point the reader elsewhere.
     """
     if db is not None:
-        inventory = collect_inventory(db, timeout=timeout)
+        inventory = collect_inventory(db, timeout=timeout, password=db_password)
         return (UserDatabase(inventory.dsn_redacted, inventory.engine, (), True, inventory, None, "given"),)
     out: list[UserDatabase] = []
     for item in find_databases(config):

@@ -17,6 +17,7 @@ import re
 import stat
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from auditor.collectors.host.db.dsn import DsnError, ParsedDsn, parse_dsn, sanitise
@@ -39,11 +40,13 @@ def collect_inventory(
     timeout: float = 10.0,
     max_rows: int = DEFAULT_MAX_HASH_ROWS,
     lexicon: Lexicon | None = None,
+    password: str | None = None,
 ) -> InventoryEvidence:
     """Inventory the database at ``dsn`` read-only, within ``timeout`` seconds per statement and overall.
 
     ``host_root``: a SQLite path in the DSN is resolved inside it (symlinks cannot leave it).
     ``max_rows`` bounds the password values examined across all password columns.
+    ``password`` (``--db-password-env``/``-file``) replaces one in the DSN.
     """
     try:
         parsed = parse_dsn(dsn)
@@ -51,6 +54,8 @@ def collect_inventory(
         m = _SCHEME_ONLY.match(dsn)
         shown = f"{m.group(1)}://<unparsable>" if m else "<unparsable DSN>"
         return InventoryEvidence(dsn_redacted=shown, engine="unknown", errors=(HostDataError(shown, str(exc)),))
+    if password is not None:
+        parsed = replace(parsed, password=password)
     shown = parsed.redacted()
     try:
         lex = lexicon or Lexicon.load()

@@ -59,9 +59,14 @@ def render_html(report: Report) -> str:
     not_examined = [
         cid for cid, info in report.clauses.items() if cid not in examined and info.get("law") in _LAWS and "-" in cid
     ]
+    # The weakest readings first: a claim whose data category came from a heading is the one
+    # a reviewer must check before relying on any finding built on it.
+    rank = {"low": 0, "medium": 1, "high": 2}
+    claims = sorted(report.claims, key=lambda c: rank.get(str(c.get("confidence", "high")), 2))
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=report,
+        claims=claims,
         t=strings_for(report.lang),
         severities=_SEVERITIES,
         problems=problems,

@@ -174,3 +174,22 @@ def test_sentences_the_reader_did_not_understand_are_listed_for_review() -> None
     listed = html[html.index('id="not-understood"') : html.index('id="findings"')]
     assert "Datenschutzrelevante Sätze ohne erkannte Aussage" in listed
     assert "agreed with the board" in listed
+
+
+def test_claims_show_their_confidence_and_the_weakest_come_first() -> None:
+    text = (
+        "Mail server logs\n\nThey are deleted after seven days.\n\n"
+        "Web server access logs are kept for 14 days.\n\nThese records are removed after ten days."
+    )
+    claims = extract_claims(statement_from_bytes(text.encode(), "statement.md"))
+    assert {(c.subject, c.confidence) for c in claims.claims if c.kind == "retention"} == {
+        ("mail-metadata-logs", "low"),
+        ("web-access-logs", "high"),
+        ("web-access-logs", "medium"),
+    }
+    ev = evidence(claims=claims)
+    findings = evaluate(load_checks(packaged_metadata()), ev)
+    html = render_html(build_report(ev, findings, profile="bsi-tr-02102-2", lang="en"))
+    table = html[html.index('id="claims"') : html.index('id="findings"')]
+    assert table.index("conf c-low") < table.index("conf c-medium") < table.index("conf c-high")
+    assert "taken from the heading" in table

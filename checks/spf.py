@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.dnspolicy.spf import STRANGERS, SpfEvaluation, evaluate, lint_record, replay, spf_records
+from auditor.dnspolicy.spf import STRANGERS, SpfErrorKind, SpfEvaluation, evaluate, lint_record, replay, spf_records
 from auditor.evidence.network import DnsAnswer, MailDns
 from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
@@ -78,28 +78,41 @@ def _only_spf(answer: DnsAnswer) -> DnsAnswer:
     return DnsAnswer(answer.name, answer.rdtype, answer.status, spf_records(answer.records))
 
 
-def _grade(
-    domain: str, record: str, results: list[tuple[str, SpfEvaluation]], mail: MailDns, obs: tuple[Observation, ...]
-) -> Outcome:
+def _failed_evaluation(
+    domain: str, results: list[tuple[str, SpfEvaluation]], obs: tuple[Observation, ...]
+) -> Outcome | None:
+    """An error when the record could not be judged, a fail when receivers get permerror."""
     for ip, ev in results:
+        if ev.error_kind is SpfErrorKind.EVALUATOR:
+            return Outcome(Status.ERROR, domain, f"SPF could not be evaluated for {ip}: {ev.explanation}", obs)
         if ev.result == "temperror":
+            why = f"a DNS lookup failed ({ev.explanation})"
             return Outcome(
                 Status.ERROR,
                 domain,
-                f"SPF could not be evaluated for {ip}: a DNS lookup failed ({ev.explanation}); receivers would "
-                "return temperror (RFC 7208 §4.4)",
+                f"SPF could not be evaluated for {ip}: {why}; receivers would return temperror (RFC 7208 §4.4)",
                 obs,
             )
     for _ip, ev in results:
         if ev.result == "permerror":
+            why = ev.explanation.removeprefix("SPF Permanent Error: ")
             return Outcome(
                 Status.FAIL,
                 domain,
-                f"receivers return permerror ({ev.section}): {ev.explanation.removeprefix('SPF Permanent Error: ')}; "
-                "SPF never passes for this domain, DMARC must rely on DKIM alone, and some receivers reject its mail",
+                f"receivers return permerror ({ev.section}): {why}; SPF never passes for this domain, DMARC must "
+                "rely on DKIM alone, and some receivers reject its mail",
                 obs,
                 severity=Severity.HIGH,
             )
+    return None
+
+
+def _grade(
+    domain: str, record: str, results: list[tuple[str, SpfEvaluation]], mail: MailDns, obs: tuple[Observation, ...]
+) -> Outcome:
+    failed = _failed_evaluation(domain, results, obs)
+    if failed is not None:
+        return failed
     notes = [
         n
         for a in (DnsAnswer(domain, "TXT", "ok", (record,)), *mail.spf_lookups)

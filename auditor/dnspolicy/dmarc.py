@@ -20,7 +20,7 @@ _DISCARD = "receivers discard it and apply no DMARC policy (RFC 7489 §6.6.3)"
 _FO = re.compile(r"[01ds]([ \t]*:[ \t]*[01ds])*", re.IGNORECASE)
 _RF = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*([ \t]*:[ \t]*[A-Za-z0-9][A-Za-z0-9-]*)*")
 _SIZE = re.compile(r"!\d+[kmgtKMGT]?$")
-_MAILTO = re.compile(r"mailto:[^@\s,;!]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z0-9-]{1,63}\.?", re.IGNORECASE)
+_MAILTO = re.compile(r"mailto:[^@\s,;!\x00-\x1f\x7f]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z0-9-]{1,63}\.?", re.IGNORECASE)
 _CHOICES = {"adkim": ("r", "s"), "aspf": ("r", "s"), "psd": ("y", "n", "u"), "t": ("y", "n")}
 
 
@@ -160,7 +160,8 @@ def _policy_tag(fields: TagList, key: str) -> tuple[str | None, str | None]:
     if not values:
         return None, ("the record has no p= tag (RFC 7489 §6.3 requires it)" if key == "p" else None)
     if len({v.lower() for v in values}) > 1:
-        return None, f"{key}= is given {len(values)} times with different values ({', '.join(values[:3])})"
+        shown = ", ".join(repr(v[:20]) for v in values[:3])
+        return None, f"{key}= is given {len(values)} times with different values ({shown})"
     value = values[0].lower()
     if value not in POLICIES:
         return None, f"{key}={values[0][:30]!r} is not none, quarantine or reject"

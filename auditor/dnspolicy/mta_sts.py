@@ -70,7 +70,7 @@ def parse_sts_record(records: tuple[str, ...]) -> StsRecord:
             if not _STS_ID.match(tag.value):
                 problems.append(f"id={tag.value[:40]!r} is not 1-32 letters or digits (RFC 8461 §3.1)")
         elif not EXT_NAME.fullmatch(tag.name) or not EXT_VALUE.fullmatch(tag.value):
-            problems.append(f"field {tag.name[:32]}={tag.value[:32]!r} is not a valid extension field (RFC 8461 §3.1)")
+            problems.append(f"field {tag.name[:32]!r}={tag.value[:32]!r} is not a valid extension (RFC 8461 §3.1)")
     if not ids:
         problems.append("the record has no id= field, which RFC 8461 §3.1 requires")
     elif len(ids) > 1:

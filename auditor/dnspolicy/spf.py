@@ -24,6 +24,7 @@ from enum import StrEnum
 
 import spf  # type: ignore[import-untyped]
 
+from auditor.dnspolicy.tags import printable
 from auditor.evidence.network import DnsAnswer
 
 DnsSource = Callable[[str, str], DnsAnswer]
@@ -102,10 +103,11 @@ def evaluate(
         try:
             result, _code, explanation = query.check()
         except Exception as exc:  # errors as values: a library bug on odd input costs this record only
-            message = f"the SPF evaluator failed: {type(exc).__name__}: {str(exc)[:200]}"
+            message = printable(f"the SPF evaluator failed: {type(exc).__name__}: {str(exc)[:200]}")
             return SpfEvaluation("temperror", message, 0, 0, SpfErrorKind.EVALUATOR)
         kind = _kind(result, query)
-        return SpfEvaluation(str(result), str(explanation), int(query.lookups), int(query.void_lookups), kind)
+        shown = printable(str(explanation))[:400]
+        return SpfEvaluation(str(result), shown, int(query.lookups), int(query.void_lookups), kind)
     finally:
         _SOURCE.reset(token)
 
@@ -222,7 +224,8 @@ class LintNote:
 def lint_record(record: str, name: str) -> tuple[LintNote, ...]:
     """What RFC 7208 advises against in a record that evaluates fine."""
     notes: list[LintNote] = []
-    terms = record.split()[1:]
+    name = printable(name)
+    terms = [printable(t)[:80] for t in record.split()[1:]]
     for term in terms:
         if _PTR.fullmatch(term):
             notes.append(

@@ -106,3 +106,12 @@ def trailing_space_problem(text: str) -> list[str]:
     if stripped != text and not stripped.endswith(";"):
         return ["the record ends in whitespace after its last field (not allowed by the grammar)"]
     return []
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Record text as it may appear in a finding's sentence: control characters (a record
+    can carry ESC or BEL) written as ``\\xNN``, never passed on to a terminal or report."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

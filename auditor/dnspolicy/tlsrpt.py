@@ -61,7 +61,7 @@ def parse_tlsrpt(records: tuple[str, ...]) -> TlsRptRecord:
     grammar += trailing_space_problem(text)
     for tag in fields.tags[1:]:
         if tag.name != "rua" and (not EXT_NAME.fullmatch(tag.name) or not EXT_VALUE.fullmatch(tag.value)):
-            grammar.append(f"field {tag.name[:32]}={tag.value[:32]!r} is not a valid extension field (RFC 8460 §3)")
+            grammar.append(f"field {tag.name[:32]!r}={tag.value[:32]!r} is not a valid extension field (RFC 8460 §3)")
     ruas = fields.values("rua")
     if len(ruas) > 1:
         grammar.append(f"rua= appears {len(ruas)} times; the grammar has one rua= listing URIs separated by ','")

@@ -131,3 +131,9 @@ def test_dmarc_external_rua_needs_authorization() -> None:
     assert reporting("mailto:d@reports.example.net", (failed,)).status == Status.ERROR
     assert reporting("mailto:d@example.org", ()).status == Status.PASS  # inside the organization
     assert reporting("bogus", ()).status == Status.WARN
+
+
+def test_record_text_in_a_finding_carries_no_control_characters() -> None:
+    finding = spf("v=spf1 ip4:192.0.2.1 \x1b[2J\x07 -all")
+    assert finding.status == Status.FAIL and "\\x1b" in finding.detail
+    assert not any(ord(c) < 32 for c in finding.detail)

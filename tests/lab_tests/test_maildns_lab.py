@@ -31,6 +31,8 @@ CASES = [
     ("dmarcdup.lab.test", "dmarc.policy", "fail", "p= is given 2 times"),
     ("dmarcsp.lab.test", "dmarc.policy", "fail", "as if the record said p=none"),
     ("dmarcpct.lab.test", "dmarc.policy", "warn", "pct='150'"),
+    ("dmarclower.lab.test", "dmarc.policy", "fail", "exactly v=DMARC1"),  # DMARC1 is case-sensitive
+    ("dmarcspnone.lab.test", "dmarc.policy", "warn", "sp=none: mail from subdomains is only monitored"),
     ("shop.plain.test", "dmarc.policy", "pass", "inherited from the organizational domain plain.test"),
     ("dmarcext.lab.test", "dmarc.reporting", "fail", "RFC 7489 §7.1"),
     ("dmarcauth.lab.test", "dmarc.reporting", "pass", "mailto:dmarc@reports.plain.test"),

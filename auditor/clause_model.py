@@ -10,7 +10,9 @@ from typing import Any
 from auditor.models import Severity
 from auditor.safeload import InputFileError
 
-LAWS = frozenset({"GDPR", "BDSG", "BDSG-alt", "TDDDG", "TKG-alt", "guidance", "technical", "ruling", "decision"})
+LAWS = frozenset(
+    {"GDPR", "BDSG", "BDSG-alt", "TDDDG", "TKG-alt", "TMG-alt", "guidance", "technical", "ruling", "decision"}
+)
 CONFIDENCE = frozenset({"confirmed", "partial", "unverified"})
 LANGS = ("de", "en")
 _MAX_BYTES = 2 * 1024 * 1024  # an override is small; refuse anything that is not

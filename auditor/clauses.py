@@ -9,6 +9,7 @@ catalogue would put wrong legal references into audit reports.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
@@ -44,6 +45,7 @@ __all__ = [
     "Control",
     "SeverityDefault",
     "load_catalogue",
+    "packaged_catalogue",
     "normalise_citation",
 ]
 
@@ -142,6 +144,12 @@ class Catalogue:
         catalogue = Catalogue(merged, severity)
         check_references(catalogue)
         return catalogue
+
+
+@functools.cache
+def packaged_catalogue() -> Catalogue:
+    """The packaged catalogue, loaded once per process (it is immutable)."""
+    return load_catalogue()
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:

@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 
 from auditor.claims import StatementError, extract_claims, load_statement, write_claims_yaml
-from auditor.clauses import CatalogueError, load_catalogue
+from auditor.clauses import Catalogue
 from auditor.collect import collect
 from auditor.collectors.discovery import is_ip
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
@@ -64,24 +64,11 @@ def _load_checks(
     return checks
 
 
-def clause_info(lang: str, override: Path | None = None) -> dict[str, dict[str, str]]:
+def clause_info(lang: str, catalogue: Catalogue) -> dict[str, dict[str, str]]:
     """Titles and links of every catalogued clause, so reports are self-contained."""
-    try:
-        catalogue = load_catalogue()
-        if override is not None:
-            catalogue = catalogue.with_override(override)
-    except CatalogueError as exc:
-        raise UsageError(str(exc)) from None
     info = {}
-    for cid in catalogue.ids():
-        clause = catalogue.get(cid)
-        if clause is not None:
-            info[cid] = {
-                "id": cid,
-                "title": clause.title.get(lang) or clause.title.get("en", cid),
-                "url": clause.url,
-                "law": clause.law,
-            }
+    for clause in catalogue:
+        info[clause.id] = {"id": clause.id, "title": clause.title_in(lang), "url": clause.url, "law": clause.law}
     return info
 
 
@@ -97,7 +84,7 @@ def _report(evidence: Evidence, request: ReportRequest, console: Console, starte
     lang = _language(request.lang, evidence)
     checks = _load_checks(console, request.mapping, request.only, request.skip)
     debug = bool(os.environ.get("AUDITOR_DEBUG"))
-    findings = evaluate(checks, evidence, profile=request.profile, lang=lang, debug=debug)
+    findings = evaluate(checks, evidence, profile=request.profile, catalogue=request.catalogue, lang=lang, debug=debug)
     notes: list[str] = [str(e) for e in evidence.input_errors]
     try:
         if request.waivers:
@@ -116,7 +103,7 @@ def _report(evidence: Evidence, request: ReportRequest, console: Console, starte
         findings,
         profile=request.profile_name,
         lang=lang,
-        clause_info=clause_info(lang, request.clauses),
+        clause_info=clause_info(lang, request.catalogue),
         started=started,
         run_id=str(uuid.uuid4()),
         notes=notes,

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from auditor.clauses import Catalogue, packaged_catalogue
 from auditor.evidence import Evidence
 from auditor.models import Finding, Need, Outcome, Severity
 from auditor.profiles import Profile, load_profile
@@ -31,11 +32,13 @@ ENTRY_POINT_GROUP = "auditor.checks"
 class CheckContext:
     """What a check may look at: the evidence and the grading profile. No I/O.
 
-    The profile arrives loaded (the CLI validated ``--profile``); a check never reads a file.
+    The profile and the clause catalogue arrive loaded (the CLI validated ``--profile`` and
+    ``--clauses``); a check never reads a file.
     """
 
     evidence: Evidence
     profile: Profile = field(default_factory=load_profile)
+    catalogue: Catalogue = field(default_factory=packaged_catalogue)
     options: dict[str, Any] = field(default_factory=dict)
     # Only for checks declared with ``uses_findings=True``: the findings of all other
     # checks of this run (e.g. a statement's "encryption enforced" vs. TLS findings).

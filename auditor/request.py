@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.claims import ClaimsFileError, read_claims_yaml
+from auditor.clauses import Catalogue, CatalogueError, packaged_catalogue
 from auditor.collect import ScanOptions
 from auditor.collectors.discovery import ServiceSpecError, is_hostname, parse_service
 from auditor.collectors.dnsclient import ResolverSpec
@@ -48,6 +49,7 @@ class ReportRequest:
     """
 
     profile: Profile
+    catalogue: Catalogue
     profile_name: str = DEFAULT_PROFILE
     outputs: tuple[Path, ...] = ()
     only: tuple[str, ...] = ()
@@ -112,8 +114,14 @@ def report_request(values: Mapping[str, Any]) -> ReportRequest:
         raise UsageError(str(exc)) from None
     profile_name = str(values.get("profile") or DEFAULT_PROFILE)
     fail_on = _choice("fail_on", values.get("fail_on") or DEFAULT_FAIL_ON, FAIL_ON_CHOICES)
+    clauses = _path(values.get("clauses"))
+    try:
+        catalogue = packaged_catalogue() if clauses is None else packaged_catalogue().with_override(clauses)
+    except CatalogueError as exc:
+        raise UsageError(str(exc)) from None
     return ReportRequest(
         profile=load_profile_option(profile_name),
+        catalogue=catalogue,
         profile_name=profile_name,
         outputs=outputs,
         only=_strings(values.get("only")),
@@ -121,7 +129,7 @@ def report_request(values: Mapping[str, Any]) -> ReportRequest:
         lang=_choice("lang", values.get("lang") or "auto", LANG_CHOICES),
         fail_on=None if fail_on == "none" else Severity(fail_on),
         mapping=_path(values.get("mapping")),
-        clauses=_path(values.get("clauses")),
+        clauses=clauses,
         waivers=_path(values.get("waivers")),
         baseline=_path(values.get("baseline")),
         quiet=bool(values.get("quiet")),

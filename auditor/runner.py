@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
+from auditor.clauses import Catalogue, packaged_catalogue
 from auditor.evidence import Evidence
 from auditor.models import Finding, Need, Outcome, Severity, Status
 from auditor.profiles import Profile, load_profile
@@ -48,6 +50,7 @@ def evaluate(
     evidence: Evidence,
     *,
     profile: Profile | None = None,
+    catalogue: Catalogue | None = None,
     lang: str = "en",
     options: dict[str, Any] | None = None,
     debug: bool = False,
@@ -58,12 +61,11 @@ def evaluate(
     second = [c for c in checks if c.meta.uses_findings]
     findings: list[Finding] = []
     profile = profile if profile is not None else load_profile()
-    base_ctx = CheckContext(evidence=evidence, profile=profile, options=dict(options or {}))
+    catalogue = catalogue if catalogue is not None else packaged_catalogue()
+    base_ctx = CheckContext(evidence=evidence, profile=profile, catalogue=catalogue, options=dict(options or {}))
     for item in first:
         findings.extend(_run_one(item, base_ctx, have, lang, debug))
-    phase_two_ctx = CheckContext(
-        evidence=evidence, profile=profile, options=dict(options or {}), findings=tuple(findings)
-    )
+    phase_two_ctx = replace(base_ctx, findings=tuple(findings))
     for item in second:
         findings.extend(_run_one(item, phase_two_ctx, have, lang, debug))
     return findings

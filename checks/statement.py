@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
-from auditor.evidence.claims import Claim
+from auditor.clauses import Catalogue, Clause
+from auditor.evidence.claims import Citation, Claim
 from auditor.evidence.tls import VERSIONS
 from auditor.models import Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
@@ -80,27 +82,29 @@ def retention_declared(ctx: CheckContext) -> Iterator[Outcome]:
 
 @check("statement.outdated-law", needs=[Need.STATEMENT], area="statement")
 def outdated_law(ctx: CheckContext) -> Iterator[Outcome]:
-    """Fail (info): the statement cites a repealed provision (e.g. § 9 BDSG a.F., § 88 TKG a.F.,
-    the TTDSG or TMG); the finding names the provisions in force today. Pass: no citation of
-    a repealed provision known to ``laws.yaml`` was found. Error: no statement was read.
+    """Fail (info): the statement cites a provision the clause catalogue lists as repealed
+    (e.g. § 9 BDSG a.F., § 88 TKG a.F., the TTDSG or TMG), or a section of a repealed act;
+    the finding names the provisions in force today. Pass: no citation of a repealed
+    provision was found. Error: no statement was read.
     Why: information tied to dead law is misleading (GDPR Art. 12, Art. 5(1)(a))."""
     claims = claims_of(ctx)
     if claims is None:
         yield _missing(ctx)
         return
-    outdated = [c for c in claims.cited_law if c.repealed]
+    today = ctx.evidence.now.date()
+    outdated = [(c, found) for c in claims.cited_law if (found := _repealed(ctx.catalogue, c, today)) is not None]
     if not outdated:
         cited = ", ".join(sorted({c.text for c in claims.cited_law})) or "none"
         yield Outcome(Status.PASS, source_name(claims), f"no repealed provision cited (citations found: {cited})")
         return
     seen: set[str] = set()
-    for citation in outdated:
+    for citation, (_, successors) in outdated:
         key = f"{citation.law}-{citation.section or 'act'}"
         if key in seen:
             continue
         seen.add(key)
         where = statement_location(claims)
-        current = citation.current_label or ", ".join(citation.current) or "the current law"
+        current = " / ".join(_short_title(c, claims.language) for c in successors) or "the current law"
         yield Outcome(
             Status.FAIL,
             source_name(claims),
@@ -108,7 +112,7 @@ def outdated_law(ctx: CheckContext) -> Iterator[Outcome]:
             (Observation("citation", f"chars {citation.start}-{citation.end}: {citation.text}", where),),
             severity=Severity.INFO,
             key=key,
-            extra_clauses=citation.current,
+            extra_clauses=tuple(c.id for c in successors),
         )
 
 
@@ -127,6 +131,25 @@ def _in_scope(check_id: str, subject: str, access: str) -> bool:
     if access in ("webmail-access", "website"):
         return web
     return True
+
+
+def _repealed(catalogue: Catalogue, citation: Citation, today: date) -> tuple[Clause, list[Clause]] | None:
+    """The repealed clause a citation names (the provision itself, else its whole act) and
+    the clauses in force instead; ``None`` when nothing cited is repealed by ``today``."""
+    named: list[Clause] = []
+    if citation.section is not None:
+        form = "Art." if citation.law == "GDPR" else "§"
+        named = catalogue.resolve_alias(f"{form} {citation.section} {citation.law}")
+    for clause in (*named, *catalogue.resolve_alias(citation.law)):
+        if clause.repealed is not None and clause.repealed <= today:
+            in_force = [c for c in named if c.repealed is None]
+            return clause, in_force or catalogue.current(clause.id)
+    return None
+
+
+def _short_title(clause: Clause, lang: str) -> str:
+    """ "Art. 32 DSGVO" of "Art. 32 DSGVO – Sicherheit der Verarbeitung"."""
+    return clause.title_in(lang).split(" – ")[0]
 
 
 @check("statement.transport-claim", needs=[Need.STATEMENT], area="statement", uses_findings=True)

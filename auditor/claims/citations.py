@@ -1,6 +1,8 @@
 """Find the laws a statement cites ("§ 9 BDSG", "Art. 32 DSGVO", "TTDSG") with offsets.
 
-The table of laws and repealed provisions lives in ``laws.yaml`` so a DPO can add one.
+How each act is written comes from the vocabulary (``laws``); whether a cited provision is
+still in force is not decided here but by the clause catalogue, where the outdated-law check
+looks each citation up. An act named without a section is recorded once (its first mention).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ _SUBDIVISION = r"(?:\s*(?:Abs\.?|Absatz)\s*\d+)?(?:\s*(?:S\.|Satz)\s*\d+)?(?:\s*
 
 
 @functools.cache
-def _patterns() -> tuple[tuple[LawInfo, re.Pattern[str], re.Pattern[str] | None], ...]:
+def _patterns() -> tuple[tuple[LawInfo, re.Pattern[str], re.Pattern[str]], ...]:
     compiled = []
     for law in vocabulary().laws:
         if law.articles:
@@ -32,54 +34,22 @@ def _patterns() -> tuple[tuple[LawInfo, re.Pattern[str], re.Pattern[str] | None]
                 rf"§§?\s*(?P<sec>\d{{1,3}}[a-z]?)\b{_SUBDIVISION}\s+(?:des\s+|der\s+)?(?:{law.names})\b{_ABBREV}{_OLD_VERSION}",
                 re.IGNORECASE,
             )
-        bare = re.compile(rf"\b(?:{law.names})\b") if law.repealed_all else None
+        bare = re.compile(rf"\b(?:{law.names})\b")
         compiled.append((law, section, bare))
     return tuple(compiled)
 
 
 def find_citations(text: str) -> tuple[Citation, ...]:
-    """Section/article citations of every known law, plus bare names of repealed acts."""
+    """Section/article citations of every known law, plus the first bare mention of each act."""
     found: list[Citation] = []
     taken: list[tuple[int, int]] = []
     for law, section, bare in _patterns():
         for match in section.finditer(text):
             sec = match.group("sec").lower()
-            if law.articles:
-                clause = f"{law.law}-{int(sec)}" if int(sec) in law.articles else None
-                found.append(Citation(match.group(), match.start(), match.end(), law.law, sec, clause))
-            else:
-                info = law.sections.get(sec) or law.repealed_all
-                found.append(
-                    Citation(
-                        match.group(),
-                        match.start(),
-                        match.end(),
-                        law.law,
-                        sec,
-                        clause=info.clause if info else None,
-                        repealed=bool(info and info.repealed),
-                        current=info.current if info else (),
-                        current_label=info.current_label if info else None,
-                    )
-                )
+            found.append(Citation(match.group(), match.start(), match.end(), law.law, sec))
             taken.append((match.start(), match.end()))
-        if bare is None or law.repealed_all is None:
-            continue
         for match in bare.finditer(text):
-            if any(s <= match.start() < e for s, e in taken):
-                continue
-            info = law.repealed_all
-            found.append(
-                Citation(
-                    match.group(),
-                    match.start(),
-                    match.end(),
-                    law.law,
-                    None,
-                    info.clause,
-                    True,
-                    info.current,
-                    info.current_label,
-                )
-            )
+            if not any(s <= match.start() < e for s, e in taken):
+                found.append(Citation(match.group(), match.start(), match.end(), law.law, None))
+                break
     return tuple(sorted(found, key=lambda c: c.start))

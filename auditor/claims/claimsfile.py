@@ -136,8 +136,11 @@ def read_claims_yaml(path: str | os.PathLike[str]) -> ClaimSet:
         claims=tuple(_claim(c, data["language"]) for c in data["claims"]),
         understood=tuple(Span(**s) for s in data.get("understood") or ()),
         not_understood=tuple(Span(**s) for s in data.get("not_understood") or ()),
-        cited_law=tuple(
-            Citation(**{"start": 0, "end": 0, **c, "current": tuple(c.get("current") or ())})
-            for c in data.get("cited_law") or ()
-        ),
+        cited_law=tuple(_citation(c) for c in data.get("cited_law") or ()),
     )
+
+
+def _citation(raw: dict[str, Any]) -> Citation:
+    """A citation of a claims file; the legal-status keys older files carry (``clause``,
+    ``repealed``, ``current``, ``current_label``) are the catalogue's now and are ignored."""
+    return Citation(raw["text"], raw.get("start", 0), raw.get("end", 0), raw["law"], raw.get("section"))

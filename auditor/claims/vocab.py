@@ -2,7 +2,7 @@
 
 ``vocabulary.yaml`` (data categories, fields, countries), ``periods.yaml`` (numbers,
 units, bounds, events), ``cues.yaml`` (storage, logging, deletion, negation, encryption ...
-verbs and markers) and ``laws.yaml``. Keeping them as data lets a DPO see and extend what
+verbs and markers) and the law names citations use. Keeping them as data lets a DPO see and extend what
 the reader recognises without touching the extraction code.
 """
 
@@ -118,20 +118,12 @@ class FieldRule:
 
 
 @dataclass(frozen=True, slots=True)
-class SectionInfo:
-    clause: str | None
-    repealed: bool
-    current: tuple[str, ...]
-    current_label: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class LawInfo:
+    """How statements write one act: its names (a regex) and whether it is cited by article."""
+
     law: str
     names: str
-    sections: dict[str, SectionInfo]
-    repealed_all: SectionInfo | None
-    articles: frozenset[int]
+    articles: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,15 +175,6 @@ def _read(name: str) -> dict[str, Any]:
     return data
 
 
-def _section(raw: dict[str, Any]) -> SectionInfo:
-    return SectionInfo(
-        clause=raw.get("clause"),
-        repealed=bool(raw.get("repealed", False)),
-        current=tuple(raw.get("current", ())),
-        current_label=raw.get("current_label"),
-    )
-
-
 def lower(text: str) -> str:
     """Lower-case without changing the length, so offsets stay valid ("İ" stays as is)."""
     low = text.lower()
@@ -205,18 +188,8 @@ def _words(raw: dict[str, Any]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{w})" for w in words)) if words else None
 
 
-def _laws() -> tuple[LawInfo, ...]:
-    laws_raw = _read("laws.yaml")["laws"]
-    return tuple(
-        LawInfo(
-            law=law,
-            names=raw["names"],
-            sections={str(k): _section(v) for k, v in (raw.get("sections") or {}).items()},
-            repealed_all=_section({**raw["repealed_all"], "repealed": True}) if raw.get("repealed_all") else None,
-            articles=frozenset(int(a) for a in raw.get("articles", ())),
-        )
-        for law, raw in laws_raw.items()
-    )
+def _laws(raw: dict[str, Any]) -> tuple[LawInfo, ...]:
+    return tuple(LawInfo(law, str(v["names"]), bool(v.get("articles", False))) for law, v in raw.items())
 
 
 @functools.cache
@@ -258,6 +231,6 @@ def vocabulary() -> Vocabulary:
         anywhere={k: re.compile(v) for k, v in periods["anywhere"].items()},
         events=tuple((k, Gated.of(v)) for k, v in periods["events"].items()),
         cues={k: Gated.of(v) for k, v in cues.items()},
-        laws=_laws(),
+        laws=_laws(data["laws"]),
         subject_words=re.compile("|".join(named)),
     )

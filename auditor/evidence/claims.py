@@ -75,9 +75,9 @@ class Span:
 class Citation:
     """A law the statement cites, with the matched text and where it stands.
 
-    ``law``/``section`` are normalised (``BDSG``/``9``); ``clause`` is the catalogue id
-    when one is known (``BDSG-ALT-9``); ``repealed`` says whether the cited provision is
-    no longer in force and ``current`` names its successors (catalogue ids).
+    ``law``/``section`` are normalised (``BDSG``/``9``; ``section`` is ``None`` for an act
+    named as a whole). Whether the provision is still in force, and what replaced it, is
+    the clause catalogue's to say (the outdated-law check looks it up there).
     """
 
     text: str
@@ -85,10 +85,6 @@ class Citation:
     end: int
     law: str
     section: str | None = None
-    clause: str | None = None
-    repealed: bool = False
-    current: tuple[str, ...] = ()
-    current_label: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

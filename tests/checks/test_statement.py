@@ -106,9 +106,10 @@ def test_outdated_law_names_the_current_provisions() -> None:
     assert [f.status for f in findings] == [Status.FAIL, Status.FAIL]
     assert all(f.severity == Severity.INFO for f in findings)
     bdsg, tkg = findings
-    assert "§ 9 BDSG" in bdsg.detail and "Art. 32 DSGVO / § 64 BDSG" in bdsg.detail
+    # successors named as the statement's language names them (English statement here)
+    assert "§ 9 BDSG" in bdsg.detail and "Art. 32 GDPR / Section 64 BDSG" in bdsg.detail
     assert "GDPR-32" in bdsg.clauses and "BDSG-64" in bdsg.clauses
-    assert "§ 3 TDDDG" in tkg.detail and "TDDDG-3" in tkg.clauses
+    assert "Section 3 TDDDG" in tkg.detail and "TDDDG-3" in tkg.clauses
 
 
 def test_outdated_law_flags_ttdsg_and_passes_current_citations() -> None:
@@ -201,3 +202,16 @@ def test_minimum_tls_version_promise_is_read_and_held_against_the_scans() -> Non
     unknown = clean_scan(protocols={"SSLv3": False, "TLSv1.0": None, "TLSv1.1": False, "TLSv1.2": True})
     [error] = _tls_run(MIN_TLS, unknown)
     assert error.status == Status.ERROR
+
+
+def test_outdated_law_comes_from_the_clause_catalogue() -> None:
+    # Sections of a repealed act are outdated too, and the successor is the section's own
+    # clause in force where the catalogue knows it (§ 9 TTDSG -> § 9 TDDDG).
+    [ttdsg9] = _run("statement.outdated-law", _claims("Verkehrsdaten verarbeiten wir nach § 9 TTDSG."))
+    assert ttdsg9.status == Status.FAIL and "§ 9 TDDDG" in ttdsg9.detail and "TDDDG-9" in ttdsg9.clauses
+    [tkg96] = _run("statement.outdated-law", _claims("Verkehrsdaten verarbeiten wir nach § 96 TKG."))
+    assert tkg96.status == Status.FAIL and "TDDDG-9" in tkg96.clauses
+    [tmg] = _run("statement.outdated-law", _claims("Anbieterkennzeichnung nach dem Telemediengesetz."))
+    assert tmg.status == Status.FAIL and "TDDDG-19" in tmg.clauses
+    [current] = _run("statement.outdated-law", _claims("Wir speichern nach § 12 TDDDG und dem TKG."))
+    assert current.status == Status.PASS

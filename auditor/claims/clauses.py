@@ -154,8 +154,12 @@ def _boundary(text: str, lo: int, hi: int) -> int | None:
     return best
 
 
+_CONTRAST = re.compile(r",\s+(?:but|aber|jedoch|whereas|während|however)\b|;\s+(?:however|jedoch|aber)\b")
+
+
 def split(unit_text: str) -> list[Clause]:
-    """The clauses of one unit: split only between periods that have a boundary between them."""
+    """The clauses of one unit: split between periods that have a boundary between them, and
+    always at a contrast (", but we retain ...", ", aber ..."), which turns what is said around."""
     text = lower(unit_text)
     periods = find_periods(text)
     events = find_events(text)
@@ -168,6 +172,7 @@ def split(unit_text: str) -> list[Clause]:
         cut = _boundary(text, end_a, start_b)
         if cut is not None and (not cuts or cut > cuts[-1]):
             cuts.append(cut)
+    cuts = sorted(set(cuts) | {m.start() for m in _CONTRAST.finditer(text)})
     spans = list(zip([0, *cuts], [*cuts, len(text)], strict=True))
     found = mentions(text)
     clauses = []

@@ -163,7 +163,8 @@ class _Reader:
         has_period = any(d.period for d in kept)  # a data category with a period is declared by the retention claim
         declared = [] if (has_period or (kept and not fields) or backed_up or placed or at_rest or anonymous) else (
             rules.inventory(clause, scope, fields))  # fmt: skip
-        if clause.has("session") or (anonymised and not any(d.value == "pseudonymised" for d in anonymised)):
+        sessions = clause.has("session") and not any(s in vocabulary().log_subjects for s in scope.subjects)
+        if sessions or (anonymised and not any(d.value == "pseudonymised" for d in anonymised)):
             # sessions are no data category; data being anonymised is said to be made anonymous, not kept
             logged = declared = []
         unit = self.units[index]
@@ -197,6 +198,8 @@ class _Reader:
         self.seen.append(_Seen(own, negated, keeps))
         self._keeps_here = keeps if unit.heading else self._keeps_here or keeps
         if unit.question or (unit.heading and not any(c.periods or c.events for c in clauses)):
+            if unit.heading and not unit.question:
+                self.claims += [self._claim(unit, d, unit.end) for d in rules_security.role(unit.text)]
             return
         unit_fields = self._unit_fields(index, clauses)
         if self._continue_fields(unit, unit_fields or find_fields(unit.text)):

@@ -183,7 +183,9 @@ def retention(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Dra
     event = _event(clause)
     if iso is None and event is None:
         return []
-    if clause.negated or not _keeps(clause, scope) or not scope.subjects:
+    closure = any(e.name in ("account-closure", "contract-end") for e in clause.events)
+    subjects = scope.subjects or (("closed-account-data",) if closure and "data" in clause.generic else ())
+    if clause.negated or not _keeps(clause, scope) or not subjects:
         return []
     if clause.has("request_reply") and not (clause.has("store") or clause.has("delete")):
         return []
@@ -192,8 +194,8 @@ def retention(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Dra
     if iso is None and event in ("account-closure", "contract-end", "inactivity") and not (
             clause.has("delete") or clause.has("store")):  # fmt: skip
         return []  # "after you close your account" alone says nothing about what is kept
-    held = [s for s in scope.subjects if s != "backups"]
-    if event in ("account-closure", "contract-end") and set(held) <= _ACCOUNT_GENERAL:
+    held = [s for s in subjects if s != "backups"]
+    if closure and set(held) <= _ACCOUNT_GENERAL:
         held = ["closed-account-data"]  # what is kept after closure is the closed account's data
     return [Draft("retention", s, fields, iso, bound, event=event, minimum=minimum, resolved=scope.resolved)
             for s in held]  # fmt: skip

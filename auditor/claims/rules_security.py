@@ -88,6 +88,11 @@ _SOLD = re.compile(r"(?:\bnot|\bnever|n['’]t|\bnicht|\bkeine?)\s+(?:\w+\s+){0,
 _CONTROLLER_HEAD = re.compile(
     r"^verantwortliche?r?\b[^.]{0,160}\b(?:ist|sind)\b|^(?:the )?controller\b[^.]{0,160}\bis\b"
 )
+#: The Art. 13(1)(a) heading that introduces the operator as controller.
+_CONTROLLER_TITLE = re.compile(
+    r"^(?:\d[\d.]*\s*)?(?:name and (?:postal )?(?:address|contact details) of the (?:data )?controller|"
+    r"name und (?:anschrift|kontaktdaten) des verantwortlichen|verantwortliche stelle\b)"
+)
 _HSTS = re.compile(r"\bhsts\b|strict-transport-security|http strict transport")
 _FORWARD_SECRECY = re.compile(r"forward secrecy|\bpfs\b|folgenlose geheimhaltung")
 _OTHER_SERVICES = re.compile(r"\bcloud\b|\bxmpp\b|\bchat\w{0,3}\b|calendar|kalender|\bfiles?\b|dateien")
@@ -117,7 +122,9 @@ def hash_scheme(clause: Clause) -> list[Draft]:
 def role(original: str) -> list[Draft]:
     if _ROLE_HINT.search(original) is None:  # cheap gate before the two expensive patterns
         return []
-    if _CONTROLLER_HEAD.search(original.lower()):  # "Verantwortlich für die Verarbeitung ... ist die ..."
+    if _CONTROLLER_HEAD.search(original.lower()) or _CONTROLLER_TITLE.search(
+        original.lower()
+    ):  # "Verantwortlich für die Verarbeitung ... ist die ..."
         return [Draft("role", "service", value="controller")]
     roles: set[str] = set()
     for pattern in _ROLE_PATTERNS:
@@ -199,7 +206,7 @@ def encryption_at_rest(clause: Clause, scope: Scope) -> list[Draft]:
     """Stored data encrypted (disk, storage, backups) or explicitly stored unencrypted."""
     text = clause.text
     unencrypted = clause.has("unencrypted")
-    if not (clause.has("encrypt") or unencrypted) or not clause.has("at_rest"):
+    if not (clause.has("encrypt") or unencrypted) or not clause.has("at_rest") or clause.has("zero_access"):
         return []
     if (_OTHER_SERVICES.search(text) or "cloud-data" in scope.subjects) and not re.search(r"e-?mails?\b|postf|mailbox",
                                                                                          text):  # fmt: skip

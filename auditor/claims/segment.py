@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from auditor.claims.periods import find_periods
+
 _ABBREVIATIONS = frozenset(
     (  # noqa: SIM905 - a word list reads best as words
         "z.b ggf bzw ca inkl evtl u.a d.h sog etc e.g i.e nr abs art vgl dr bspw usw zzgl gem lt s ff max min mio z u "
@@ -29,7 +31,7 @@ _NUMBERED = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\.?(?:\s+-)?\s+\S")
 _SENTENCE_END = re.compile(r"[.!?:;]\W{0,2}$")
 _WRAP_TAIL = re.compile(
     r"(?:[,(\-–/]|\b(?:und|oder|sowie|der|die|das|des|den|dem|ein|eine|einen|mit|von|für|in|an|zu|auf|als|and|or|"
-    r"the|a|an|of|to|for|with|in|on|by|from|that|which|is|are|will|be|nor))$",
+    r"the|a|an|of|to|for|with|in|on|by|from|that|which|is|are|will|be|nor|nach|vor|ab|bis|seit))$",
     re.IGNORECASE,
 )
 _LONG_LINE = 55
@@ -138,6 +140,20 @@ class _Builder:
         return last
 
 
+def _table_row(text: str, logical: list[tuple[int, int, bool, bool]], i: int) -> int:
+    """End (exclusive) of a run of short unpunctuated lines from ``i`` that names a period, else ``i``."""
+    j = i
+    while j < len(logical):
+        start, end, bullet, blank_before = logical[j]
+        line = text[start:end].strip()
+        if bullet or (blank_before and j > i) or len(line) > _HEADING_MAX or _SENTENCE_END.search(line):
+            break
+        j += 1
+    if j - i < 3 or not find_periods(text[logical[i][0] : logical[j - 1][1]]):
+        return i
+    return j
+
+
 def _ends_sentence(text: str, dot: int) -> bool:
     """False after an abbreviation, an ordinal/date number or a single initial."""
     if text[dot] != ".":
@@ -208,6 +224,13 @@ def segment(text: str) -> list[Unit]:
                     continue
                 builder.sentences(s, e, item=True, lead_in=lead)
                 i += 1
+            continue
+        run = _table_row(text, logical, i)
+        if run > i + 2:
+            # three or more short lines in a row holding a period: a flattened table row
+            # ("Telefonie / Gewählte Rufnummer / ... / Max. 6 Monate nach / Rechnungsstellung")
+            builder.add(start, logical[run - 1][1])
+            i = run
             continue
         if _is_heading(body) and (not bullet or _NUMBERED.match(body)):
             builder.paragraph += 1

@@ -74,9 +74,12 @@ class Clause:
         # a category excludes the more generic ones named after it ("Error-Logs, welche fehlerhafte
         # Seitenaufrufe protokollieren"), not those named before it as a category of their own
         first = {s: min((m.start, m.end) for m in chosen if m.subject == s) for s in found}
-        found = [s for s in found
-                 if not any(s in rules[o].excludes and (rules[o].qualifier or first[o][0] < first[s][1])
-                            for o in found if o != s)]  # fmt: skip
+
+        def excluded(s: str, o: str) -> bool:
+            anywhere = rules[o].qualifier or rules[s].weak
+            return s in rules[o].excludes and (anywhere or first[o][0] < first[s][1])
+
+        found = [s for s in found if not any(excluded(s, o) for o in found if o != s)]
         # a field-like category after a real one is one of its fields ("Registration
         # information (E-mail address, IP address)"); named first it is the head noun
         strong_starts = [m.start for m in chosen if m.subject in found and not rules[m.subject].weak]

@@ -51,6 +51,7 @@ class _Seen:
     subjects: tuple[str, ...] = ()
     negated: bool = False
     keeps: bool = False
+    fields: tuple[str, ...] = ()
 
 
 def _relevant(clauses: list[Clause]) -> bool:
@@ -71,6 +72,7 @@ class _Reader:
         self.children: dict[int, list[int]] = {}
         self._previous: list[int] = []
         self._keeps_here = False  # some unit since the last heading speaks of keeping data
+        self._referred_fields: tuple[str, ...] = ()  # fields of the unit an anaphor was resolved to
 
     # ------------------------------------------------------------------ resolution
 
@@ -86,6 +88,7 @@ class _Reader:
                 subjects = tuple(s for s in seen.subjects if s in logs) if logs_only else seen.subjects
                 if subjects and not seen.negated:
                     found += [s for s in subjects if s not in found]
+                    self._referred_fields = seen.fields
                     if len(found) >= want:
                         return tuple(found)
         return tuple(found)
@@ -102,12 +105,12 @@ class _Reader:
         )
         generic = clause.generic
         own = tuple(clause.subjects)
-        logs = vocabulary().log_subjects
         bare_item = unit.lead_in is not None and not clause.periods and not (clause.has("store") or clause.has("log"))
         # the named categories are only the contents of something else: fields of a log ("Server logs
         # which store your username and your IP address"), of the list's lead-in, or "these logs"
         contents = clause.weak_only and ("logs" in generic or "anaphor" in generic or bare_item or len(fields) >= 3)
-        logs_head = "logs" in generic and "anaphor" in generic and not any(s in logs for s in own)
+        weak = {r.id for r in vocabulary().subjects if r.weak} | rules.GENERAL
+        logs_head = "logs" in generic and "anaphor" in generic and all(s in weak for s in own)
         if own and not (contents or logs_head):
             return replace(base, subjects=own, resolved="clause")
         others = [s for c in clauses if c is not clause and not c.periods for s in c.subjects]
@@ -124,7 +127,8 @@ class _Reader:
         both = 2 if re.search(r"\bboth\b|\bbeide[n]?\b", clause.text) else 1
         earlier = self._earlier(index, logs_only="logs" in generic and not (generic - {"logs"}) or logs_head, want=both)
         if earlier:
-            return replace(base, subjects=earlier, resolved="previous")
+            # "These are anonymised after 24 hours": these are what the earlier sentence listed
+            return replace(base, subjects=earlier, resolved="previous", fields=fields or self._referred_fields)
         for unit_index, how in ((unit.lead_in, "lead-in"), (unit.section, "heading")):
             if unit_index is not None and self.seen[unit_index].subjects:
                 return replace(base, subjects=self.seen[unit_index].subjects, resolved=how)
@@ -142,6 +146,7 @@ class _Reader:
             list[rules.Draft], rules.Scope]:  # fmt: skip
         fields = find_fields(clause.text, clause.mentions) if len(clauses) > 1 else unit_fields
         scope = self._scope(index, clause, clauses, fields)
+        fields = scope.fields
         drafts = (rules_security.hash_scheme(clause) + rules_security.transport(clause)
                   + rules_security.end_to_end(clause) + rules_security.transfer(clause, scope))  # fmt: skip
         timed = rules.session(clause) or rules.subject_rights(clause)
@@ -195,7 +200,7 @@ class _Reader:
         own = tuple(dict.fromkeys(s for c in clauses for s in c.subjects))
         negated = any(c.negated for c in clauses)
         keeps = any(c.has("store") or c.has("log") for c in clauses) and not negated
-        self.seen.append(_Seen(own, negated, keeps))
+        self.seen.append(_Seen(own, negated, keeps, find_fields(unit.text)))
         self._keeps_here = keeps if unit.heading else self._keeps_here or keeps
         if unit.question or (unit.heading and not any(c.periods or c.events for c in clauses)):
             if unit.heading and not unit.question:
@@ -219,7 +224,7 @@ class _Reader:
         ) or tuple(referred)
         weak = {r.id for r in vocabulary().subjects if r.weak}
         if resolved and (not own or all(s in weak for s in own)):
-            self.seen[index] = _Seen(resolved, negated, keeps)
+            self.seen[index] = replace(self.seen[index], subjects=resolved)
         self._previous = [len(self.claims) + i for i, (d, _) in enumerate(drafts)
                           if d.kind in ("retention", "inventory", "logging")]  # fmt: skip
         last_item = self.children.get(index, [index])[-1]

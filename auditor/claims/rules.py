@@ -11,6 +11,7 @@ understand yields no claim, so the reviewer sees it listed as "not understood".
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from auditor.claims.clauses import Clause
@@ -21,6 +22,10 @@ from auditor.claims.vocab import vocabulary
 GENERAL = frozenset(["personal-data", "service-data"])
 _MAIL_FIELDS = frozenset(["sender", "recipient", "message-id", "remote-server-ip", "subject-line", "delivery-status"])
 _WEB_FIELDS = frozenset(["url", "referrer", "user-agent", "http-status", "os"])
+_THIRD_PARTY_STORE = re.compile(
+    r"\b(?:stored|kept|processed|hosted|held) by (?!us\b|you\b|the user|our\b|customers?\b)\w+|"
+    r"\b(?:gespeichert|verarbeitet) (?:bei|von|durch) (?!uns\b|ihnen\b|dir\b|unser)\w+"
+)
 _ACCOUNT_GENERAL = frozenset(["personal-data", "service-data", "account-data", "closed-account-data"])
 
 
@@ -125,7 +130,10 @@ def anonymisation(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list
     if not present:
         return []
     subjects = list(scope.subjects)
-    if "ip-addresses" in subjects or ("ip-address" in fields and ("truncate" in present or not subjects)):
+    logs = vocabulary().log_subjects
+    if "statistics" in subjects:
+        subjects = ["statistics"]  # "anonymised usage statistics made from these data"
+    elif "ip-addresses" in subjects or ("ip-address" in fields and ("truncate" in present or set(subjects) <= logs)):
         subjects = ["ip-addresses"]  # what is anonymised in a log is its addresses
     if not subjects:
         return []
@@ -225,6 +233,10 @@ def inventory(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Dra
         return []  # "the data" two sentences on is too weak a declaration
     if not (clause.has("store") or clause.has("log") or scope.collected) or clause.has("encrypt"):
         return []
+    if clause.has("pseudonymise") and not fields:
+        return []  # the anonymisation claim says it ("Nutzungsprofile unter einem Pseudonym")
+    if _THIRD_PARTY_STORE.search(clause.text):
+        return []  # kept by another company: a processor, not the operator's own inventory
     value = "pseudonymised" if clause.has("pseudonymise") else None
     return [Draft("inventory", s, fields, value=value, resolved=scope.resolved) for s in held]
 

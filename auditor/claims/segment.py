@@ -149,7 +149,8 @@ def _table_row(text: str, logical: list[tuple[int, int, bool, bool]], i: int) ->
         if bullet or (blank_before and j > i) or len(line) > _HEADING_MAX or _SENTENCE_END.search(line):
             break
         j += 1
-    if j - i < 3 or not find_periods(text[logical[i][0] : logical[j - 1][1]]):
+    timed = sum(1 for start, end, _, _ in logical[i:j] if find_periods(text[start:end]))
+    if j - i < 3 or timed != 1:  # rows with a period each are a table read line by line
         return i
     return j
 

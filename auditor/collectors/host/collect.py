@@ -21,6 +21,7 @@ from auditor.collectors.host.readers.dovecot import effective as dovecot_effecti
 from auditor.collectors.host.readers.postfix import effective as postfix_effective
 from auditor.collectors.host.root import HostRoot
 from auditor.collectors.host.templates import has_placeholder
+from auditor.deadline import Deadline
 from auditor.evidence.host import DovecotTransport, HostError, HostEvidence, PostfixService
 from auditor.evidence.settings import Setting
 
@@ -112,7 +113,7 @@ def collect_host(
     collection time, kept so the evidence documents when ages were observed.
     """
     started = time.monotonic()
-    host = HostRoot(root)
+    host = HostRoot(root, deadline=Deadline.after(timeout))  # every reader stops opening files at the deadline
     if not host.root.is_dir():
         error = HostError("host", f"{root}: host root is not a directory")
         return HostEvidence(str(root), collected_at.isoformat(), errors=(error,))

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from auditor.collectors.host.templates import scan
+from auditor.deadline import Deadline
 from auditor.evidence.host import TemplateFile
 
 MAX_CONFIG_BYTES = 5 * 1024 * 1024
@@ -49,9 +50,13 @@ def norm(path: str) -> str:
 class HostRoot:
     """A directory treated as ``/`` of the audited host; all paths given to it are root-relative."""
 
-    def __init__(self, root: Path | str, *, max_bytes: int = MAX_CONFIG_BYTES) -> None:
+    def __init__(
+        self, root: Path | str, *, max_bytes: int = MAX_CONFIG_BYTES, deadline: Deadline | None = None
+    ) -> None:
         self.root = Path(root).resolve()
         self.max_bytes = max_bytes
+        #: The run's time budget: once it has passed, files are no longer read (an error says so).
+        self.deadline = deadline or Deadline()
         #: Files read so far that are unrendered templates (filled by :meth:`read_text`).
         self.templates: dict[str, TemplateFile] = {}
 
@@ -123,6 +128,8 @@ class HostRoot:
         """
         shown = norm(path)
         limit = self.max_bytes if max_bytes is None else max_bytes
+        if self.deadline.expired:
+            return FileText(shown, None, f"{shown}: not read: time budget (--timeout) exhausted")
         real, why = self.resolve(path)
         if real is None:
             return FileText(shown, None, f"{shown}: {why}")

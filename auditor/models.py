@@ -77,12 +77,37 @@ class Location:
         return self.dns_name or ""
 
 
+ParamValue = str | int | float
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A sentence of a finding as a key and its parameters, so each report speaks one language.
+
+    The templates live in ``auditor/data/messages/*.yaml`` (one per check family, English and
+    German side by side); :func:`auditor.messages.render` fills them in. Parameters are the
+    values only (paths, numbers, names, server text): never pre-written sentences.
+    """
+
+    key: str
+    params: dict[str, ParamValue] = field(default_factory=dict)
+
+
+def msg(key: str, **params: ParamValue) -> Message:
+    """``msg("retention.contradicted", family="mail", days=33)``: the short form checks use."""
+    return Message(key, params)
+
+
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """One piece of evidence shown next to a finding: what was seen, and where."""
+    """One piece of evidence shown next to a finding: what was seen, and where.
 
-    label: str
-    value: str
+    A check may give ``label`` (and a ``value`` that is a sentence rather than data) as a
+    :class:`Message`; the runner renders it in the report's language.
+    """
+
+    label: str | Message
+    value: str | Message
     location: Location | None = None
 
 
@@ -107,7 +132,7 @@ class Outcome:
 
     status: Status
     subject: str
-    detail: str
+    detail: str | Message
     observations: tuple[Observation, ...] = ()
     severity: Severity | None = None
     claim: ClaimRef | None = None
@@ -133,6 +158,9 @@ class Finding:
     area: str = ""
     waiver: str | None = None
     in_baseline: bool = False
+    #: The detail as key and parameters (``None`` for plugins that give plain text):
+    #: ``detail`` is it rendered in the report's language.
+    message: Message | None = None
 
 
 @dataclass(frozen=True, slots=True)

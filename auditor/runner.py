@@ -14,7 +14,8 @@ from typing import Any
 
 from auditor.clauses import Catalogue, packaged_catalogue
 from auditor.evidence import Evidence
-from auditor.models import Finding, Need, Outcome, Severity, Status
+from auditor.messages import render, render_observation
+from auditor.models import Finding, Message, Need, Outcome, Severity, Status, msg
 from auditor.profiles import Profile, load_profile
 from auditor.registry import Check, CheckContext
 
@@ -34,9 +35,9 @@ def satisfied_needs(evidence: Evidence) -> frozenset[Need]:
 
 
 _NEED_REASON = {
-    Need.NETWORK: "no network probes in this run (no domain given, or --no-network)",
-    Need.HOST: "no host evidence in this run (use --host-root)",
-    Need.STATEMENT: "no privacy statement or claims file in this run (use --statement or --claims)",
+    Need.NETWORK: "runner.need-network",
+    Need.HOST: "runner.need-host",
+    Need.STATEMENT: "runner.need-statement",
 }
 
 
@@ -77,21 +78,23 @@ def _run_one(item: Check, ctx: CheckContext, have: frozenset[Need], lang: str, d
         failures = [reason for need in missing for reason in failed_inputs(ctx.evidence, need)]
         if failures:
             # The input was asked for but could not be used: that is "could not verify".
-            return [_finding(item, Outcome(Status.ERROR, ctx.evidence.target.domain or "-", "; ".join(failures)), lang)]
-        reason = "; ".join(_NEED_REASON[n] for n in missing)
+            failed = msg("runner.input-failed", reasons="; ".join(failures))
+            return [_finding(item, Outcome(Status.ERROR, ctx.evidence.target.domain or "-", failed), lang)]
+        reasons = [msg(_NEED_REASON[n]) for n in missing]
+        reason = reasons[0] if len(reasons) == 1 else "; ".join(render(r, lang) for r in reasons)
         return [_finding(item, Outcome(Status.SKIPPED, ctx.evidence.target.domain or "-", reason), lang)]
     try:
         outcomes = list(item.func(ctx))
     except Exception as exc:  # errors as values: one broken check never sinks the audit
         last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         where = f" at {last.filename.rsplit('/', 1)[-1]}:{last.lineno}" if last else ""
-        detail = f"check crashed: {exc!r}{where}"
+        detail: str | Message = msg("runner.crashed", error=repr(exc), where=where)
         if debug:
-            detail += "\n" + "".join(traceback.format_exception(exc))
+            detail = render(detail, lang) + "\n" + "".join(traceback.format_exception(exc))
         outcome = Outcome(Status.ERROR, ctx.evidence.target.domain or "-", detail)
         return [_finding(item, outcome, lang, limit=None if debug else _DETAIL_LIMIT)]
     if not outcomes:
-        outcome = Outcome(Status.SKIPPED, ctx.evidence.target.domain or "-", "nothing to examine in this run")
+        outcome = Outcome(Status.SKIPPED, ctx.evidence.target.domain or "-", msg("runner.nothing-to-examine"))
         return [_finding(item, outcome, lang)]
     return [_finding(item, o, lang) for o in outcomes]
 
@@ -101,6 +104,7 @@ def _finding(item: Check, outcome: Outcome, lang: str, limit: int | None = _DETA
     key = f"{meta.id}:{outcome.subject}" + (f"#{outcome.key}" if outcome.key else "")
     severity: Severity = outcome.severity or meta.severity
     clauses = tuple(dict.fromkeys(meta.clauses + outcome.extra_clauses))
+    detail = render(outcome.detail, lang)
     return Finding(
         id=key,
         check_id=meta.id,
@@ -108,12 +112,13 @@ def _finding(item: Check, outcome: Outcome, lang: str, limit: int | None = _DETA
         severity=severity,
         title=meta.title_in(lang),
         subject=outcome.subject,
-        detail=outcome.detail[:limit],
-        observations=outcome.observations,
+        detail=detail[:limit],
+        observations=tuple(render_observation(o, lang) for o in outcome.observations),
         claim=outcome.claim,
         clauses=clauses,
         remediation=meta.remediation_in(lang) if outcome.status in (Status.FAIL, Status.WARN) else "",
         area=meta.area,
+        message=outcome.detail if isinstance(outcome.detail, Message) else None,
     )
 
 

@@ -100,7 +100,7 @@ def test_config_file_becomes_scan_options(tmp_path: Path) -> None:
         '[audit]\ndomain = "example.org"\nresolver = "127.0.53.1"\noutputs = ["r.html", "r.sarif"]\n'
         'fail_on = "medium"\nno_network = false\n\n[mail]\nto = ["dpo@example.org"]\n'
         'from = "auditor@example.org"\nserver = "mail.example.org"\nusername = "auditor"\n'
-        'password_env = "SMTP_PW"\n'
+        'password_env = "AUDITOR_SMTP_PW"\n'
     )
     options, mail = load_config(path)
     assert options["output"] == [str(tmp_path / "r.html"), str(tmp_path / "r.sarif")]
@@ -109,7 +109,7 @@ def test_config_file_becomes_scan_options(tmp_path: Path) -> None:
     assert request.collect.resolver == "127.0.53.1"
     assert request.report.outputs == (tmp_path / "r.html", tmp_path / "r.sarif")
     assert request.report.fail_on is Severity.MEDIUM and request.report.profile.id == "bsi-tr-02102-2"
-    assert mail is not None and mail.port == 587 and mail.tls == "starttls" and mail.password_env == "SMTP_PW"
+    assert mail is not None and mail.port == 587 and mail.tls == "starttls" and mail.password_env == "AUDITOR_SMTP_PW"
     assert request.mail is mail
 
 

@@ -370,15 +370,18 @@ def build_statement(seed: int = 4, target_chars: int = 150_000) -> str:
 def speed() -> float:
     statement = statement_from_bytes(build_statement().encode(), "bench-statement.txt")
     extract_claims(statement)  # warm up: vocabularies and patterns are compiled once per process
-    times = []
+    times, cpu = [], []
     for _ in range(5):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         claims = extract_claims(statement)
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     print(f"\nspeed: {len(statement.text):,} characters (~{len(statement.text) // 3000} pages), "
           f"{len(claims.claims)} distinct claims, {len(claims.understood)} sentences understood, "
           f"{len(claims.not_understood)} not understood; median {statistics.median(times) * 1000:.0f} ms, "
-          f"max {max(times) * 1000:.0f} ms over {len(times)} runs (acceptance: under 1000 ms)")  # fmt: skip
+          f"max {max(times) * 1000:.0f} ms over {len(times)} runs; CPU time median "
+        f"{statistics.median(cpu) * 1000:.0f} ms (wall time grows with the machine's load; "
+        "acceptance: under 1000 ms)")  # fmt: skip
     return max(times)
 
 

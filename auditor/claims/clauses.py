@@ -128,7 +128,7 @@ def negates(text: str) -> bool:
 def _names_category(window: str) -> bool:
     words = window.split()[:4]
     head = " ".join(words)
-    return any(r.words is not None and r.words.match(head) for r in vocabulary().subjects) or bool(
+    return any(r.words is not None and r.words.pattern.match(head) for r in vocabulary().subjects) or bool(
         vocabulary().generic["logs"].match(head) or vocabulary().generic["data"].match(head)
     )
 
@@ -138,10 +138,9 @@ def mentions(text: str) -> list[Mention]:
     vocab = vocabulary()
     blanked = _NEGATED_ASIDE.sub(lambda m: " " * len(m.group()), text) if "(" in text else text
     found: list[Mention] = []
-    for match in vocab.subject_words.finditer(blanked):
-        if match.end() > match.start() and match.lastgroup is not None:
-            found.append(Mention(vocab.subjects[int(match.lastgroup[1:])].id, match.start(), match.end()))
     for rule in vocab.subjects:
+        if rule.words is not None:
+            found += [Mention(rule.id, m.start(), m.end()) for m in rule.words.finditer(blanked) if m.end() > m.start()]
         for alternative in rule.alternatives:
             hits = [p.search(blanked) for p in alternative]
             if all(hits) and hits[0] is not None:

@@ -88,7 +88,7 @@ class _Reader:
                 subjects = tuple(s for s in seen.subjects if s in logs) if logs_only else seen.subjects
                 if subjects and not seen.negated:
                     found += [s for s in subjects if s not in found]
-                    self._referred_fields = seen.fields
+                    self._referred_fields = find_fields(self.units[back].text)
                     if len(found) >= want:
                         return tuple(found)
         return tuple(found)
@@ -146,7 +146,7 @@ class _Reader:
             list[rules.Draft], rules.Scope]:  # fmt: skip
         fields = find_fields(clause.text, clause.mentions) if len(clauses) > 1 else unit_fields
         scope = self._scope(index, clause, clauses, fields)
-        fields = scope.fields
+        own_fields, fields = fields, scope.fields  # what the clause lists / what it refers to as well
         drafts = (rules_security.hash_scheme(clause) + rules_security.transport(clause)
                   + rules_security.end_to_end(clause) + rules_security.transfer(clause, scope))  # fmt: skip
         timed = rules.session(clause) or rules.subject_rights(clause)
@@ -161,12 +161,14 @@ class _Reader:
         backed_up = rules.backups(clause, scope, self._earlier(index, logs_only=False))
         owns_period = any(d.period for d in anonymised + backed_up)
         kept = [] if owns_period else rules.retention(clause, scope, fields)
-        logged = rules.logging(clause, scope, fields) if (fields or not kept) else []
+        logged = (
+            rules.logging(clause, replace(scope, fields=own_fields), own_fields) if (own_fields or not kept) else []
+        )
         anonymous = any(d.value in ("aggregated", "anonymised", "anonymised-statistics") for d in anonymised)
         if anonymous:
             kept = []  # what remains in anonymous form is no longer personal data kept
         has_period = any(d.period for d in kept)  # a data category with a period is declared by the retention claim
-        declared = [] if (has_period or (kept and not fields) or backed_up or placed or at_rest or anonymous) else (
+        declared = [] if (has_period or (kept and not own_fields) or backed_up or placed or at_rest or anonymous) else (
             rules.inventory(clause, scope, fields))  # fmt: skip
         sessions = clause.has("session") and not any(s in vocabulary().log_subjects for s in scope.subjects)
         if sessions or (anonymised and not any(d.value == "pseudonymised" for d in anonymised)):
@@ -200,7 +202,7 @@ class _Reader:
         own = tuple(dict.fromkeys(s for c in clauses for s in c.subjects))
         negated = any(c.negated for c in clauses)
         keeps = any(c.has("store") or c.has("log") for c in clauses) and not negated
-        self.seen.append(_Seen(own, negated, keeps, find_fields(unit.text)))
+        self.seen.append(_Seen(own, negated, keeps))
         self._keeps_here = keeps if unit.heading else self._keeps_here or keeps
         if unit.question or (unit.heading and not any(c.periods or c.events for c in clauses)):
             if unit.heading and not unit.question:

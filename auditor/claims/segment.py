@@ -35,6 +35,9 @@ _WRAP_TAIL = re.compile(
     re.IGNORECASE,
 )
 _LONG_LINE = 55
+#: Words with which a line announces the list below it ("folgende Daten:", "the following:").
+_ANNOUNCES_LIST = re.compile(r"folgend|following|nachstehend|below|unten|these|diese|include|enthalt|beinhalt",
+                             re.IGNORECASE)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +208,13 @@ def segment(text: str) -> list[Unit]:
         if body.endswith(":") and i + 1 < len(logical):
             nxt_start, nxt_end, nxt_bullet, nxt_blank = logical[i + 1]
             nxt = text[nxt_start:nxt_end].strip()
+            if nxt_blank and not nxt_bullet and len(body) <= 80 and not _ANNOUNCES_LIST.search(body):
+                # "We keep minimal logs:" over a paragraph is a heading, not a list's lead-in
+                builder.paragraph += 1
+                builder.add(start, end, heading=True)
+                builder.paragraph += 1
+                i += 1
+                continue
             if (not nxt_bullet and not nxt_blank and not _is_heading(nxt) and re.search(r"[.!]$", nxt)
                     and not _MD_HEADING.match(nxt)):  # fmt: skip
                 # the sentence goes on after the colon ("folgende Daten:\nName, ...")

@@ -75,35 +75,49 @@ class Gated:
 
     pattern: re.Pattern[str]
     prefixes: tuple[str, ...] | None
+    #: First three (or two) characters of every prefix: one set test against the text's n-grams.
+    starts: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.prefixes is not None and not self.starts:
+            object.__setattr__(self, "starts", frozenset(p[:3] for p in self.prefixes))
+
+    def _absent(self, text: str) -> bool:
+        if self.prefixes is None:
+            return False
+        return self.starts.isdisjoint(_pairs(text)) or not any(p in text for p in self.prefixes)
 
     @classmethod
-    def of(cls, source: str) -> Gated:
+    def of(cls, source: str, needs: tuple[str, ...] = ()) -> Gated:
+        """``needs``: words one of which every match contains, where the pattern starts too cleverly."""
+        if needs:
+            return cls(re.compile(source), needs)
         alternatives = _top_alternatives(source)
         prefixes = [_literal_prefix(a) for a in alternatives] if alternatives else None
         usable = prefixes is not None and all(len(p) >= 2 for p in prefixes)
         return cls(re.compile(source), tuple(dict.fromkeys(prefixes)) if usable and prefixes else None)
 
     def search(self, text: str) -> re.Match[str] | None:
-        if self.prefixes is not None and not any(p in text for p in self.prefixes):
-            return None
-        return self.pattern.search(text)
+        return None if self._absent(text) else self.pattern.search(text)
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        if self.prefixes is not None and not any(p in text for p in self.prefixes):
-            return iter(())
-        return self.pattern.finditer(text)
+        return iter(()) if self._absent(text) else self.pattern.finditer(text)
 
     def sub(self, repl: Callable[[re.Match[str]], str], text: str) -> str:
-        if self.prefixes is not None and not any(p in text for p in self.prefixes):
-            return text
-        return self.pattern.sub(repl, text)
+        return text if self._absent(text) else self.pattern.sub(repl, text)
+
+
+@functools.lru_cache(maxsize=256)
+def _pairs(text: str) -> frozenset[str]:
+    """Every two- and three-character stretch of a text (cached: one clause meets many cues)."""
+    return frozenset(text[i : i + n] for n in (2, 3) for i in range(len(text) - n + 1))
 
 
 @dataclass(frozen=True, slots=True)
 class SubjectRule:
     id: str
     label: dict[str, str]
-    words: re.Pattern[str] | None
+    words: Gated | None
     alternatives: tuple[tuple[re.Pattern[str], ...], ...]
     excludes: tuple[str, ...]
     log: bool = False
@@ -148,8 +162,6 @@ class Vocabulary:
     events: tuple[tuple[str, Gated], ...]
     cues: dict[str, Gated]
     laws: tuple[LawInfo, ...]
-    #: Every subject's words in one pattern (group ``s<i>`` is subject ``i``): one pass per sentence.
-    subject_words: re.Pattern[str]
 
     @property
     def subject_ids(self) -> frozenset[str]:
@@ -183,9 +195,15 @@ def lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-def _words(raw: dict[str, Any]) -> re.Pattern[str] | None:
+def _words(raw: dict[str, Any]) -> Gated | None:
+    """All words of a subject as one gated pattern (gate: every word's literal starts, or ``needs``)."""
     words = raw.get("words") or ()
-    return re.compile("|".join(f"(?:{w})" for w in words)) if words else None
+    if not words:
+        return None
+    gates = [Gated.of(w).prefixes for w in words]
+    needs = tuple(raw.get("needs") or ())
+    prefixes = needs or (tuple(p for g in gates for p in g or ()) if all(gates) else None)
+    return Gated(re.compile("|".join(f"(?:{w})" for w in words)), prefixes)
 
 
 def _laws(raw: dict[str, Any]) -> tuple[LawInfo, ...]:
@@ -212,12 +230,12 @@ def vocabulary() -> Vocabulary:
         for sid, raw in data["subjects"].items()
     )
     bounds = periods["bounds"]
-    named = [f"(?P<s{i}>{'|'.join(f'(?:{w})' for w in raw['words'])})"
-             for i, raw in enumerate(data["subjects"].values()) if raw.get("words")]  # fmt: skip
     return Vocabulary(
         subjects=subjects,
         generic={k: re.compile(v) for k, v in data["generic"].items()},
-        fields=tuple(FieldRule(id=f["id"], pattern=Gated.of(f["pattern"])) for f in data["fields"]),
+        fields=tuple(
+            FieldRule(id=f["id"], pattern=Gated.of(f["pattern"], tuple(f.get("needs") or ()))) for f in data["fields"]
+        ),
         countries=re.compile("|".join(f"(?P<{k}>{v})" for k, v in data["countries"].items())),
         numbers={str(k): int(v) for k, v in periods["numbers"].items()},
         tens=frozenset(periods["tens"]),
@@ -232,5 +250,4 @@ def vocabulary() -> Vocabulary:
         events=tuple((k, Gated.of(v)) for k, v in periods["events"].items()),
         cues={k: Gated.of(v) for k, v in cues.items()},
         laws=_laws(data["laws"]),
-        subject_words=re.compile("|".join(named)),
     )

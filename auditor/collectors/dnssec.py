@@ -26,6 +26,10 @@ import dns.rrset
 import dns.zone
 from dns.rdtypes.ANY.DS import DS
 
+from auditor.safeload import InputFileError, read_text
+
+MAX_ANCHOR_BYTES = 1024 * 1024  # a few DS/DNSKEY records
+
 
 class TrustAnchorError(ValueError):
     """The trust-anchor file cannot be used; the message names the file."""
@@ -39,10 +43,10 @@ class TrustAnchor:
 
     @classmethod
     def load(cls, path: Path) -> TrustAnchor:
-        try:
-            text = path.read_text(encoding="ascii")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TrustAnchorError(f"{path}: cannot read trust anchor: {exc}") from None
+        try:  # an input file like any other: size cap, regular files only (see auditor.safeload)
+            text = read_text(path, max_bytes=MAX_ANCHOR_BYTES, kind="trust anchor")
+        except InputFileError as exc:
+            raise TrustAnchorError(str(exc)) from None
         ds: list[dns.rdata.Rdata] = []
         keys: list[dns.rdata.Rdata] = []
         zone: dns.name.Name | None = None

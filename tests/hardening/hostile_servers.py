@@ -76,7 +76,7 @@ def dns_server(address: str, behaviour: DnsBehaviour, *, tcp_behaviour: DnsBehav
             data = self.request.recv(length)
             response = (tcp_behaviour or behaviour)(dns.message.from_wire(data))
             if response is not None:
-                wire = response.to_wire()
+                wire = response.to_wire(max_size=65535)  # TCP: not bound by the EDNS buffer size
                 self.request.sendall(len(wire).to_bytes(2, "big") + wire)
 
     udp, tcp = _Udp((address, 53), Udp), _Tcp((address, 53), Tcp)

@@ -24,6 +24,7 @@ from auditor.request import (
     DEFAULT_FAIL_ON,
     DEFAULT_PER_IP_BUDGET,
     DEFAULT_PER_IP_CONCURRENCY,
+    DEFAULT_PER_IP_PACE_S,
     DEFAULT_TIMEOUT_S,
     FAIL_ON_CHOICES,
     LANG_CHOICES,
@@ -135,7 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_PER_IP_BUDGET,
         metavar="N",
-        help="at most N TLS connections per IP address (default: %(default)s)",
+        help="hard cap of N TLS connections per IP address and port (default: none; scans stop "
+        "at the first sign of throttling and name what stayed unknown)",
+    )
+    scan.add_argument(
+        "--per-ip-pace",
+        type=float,
+        default=DEFAULT_PER_IP_PACE_S,
+        metavar="SECONDS",
+        help="at least SECONDS between connection starts to one IP address (default: %(default)s)",
     )
     scan.add_argument(
         "--per-ip-concurrency",

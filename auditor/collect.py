@@ -49,7 +49,8 @@ class ScanOptions:
     trust_anchor: Path | None = None
     db: str | None = None
     db_password: str | None = field(default=None, repr=False)  # from --db-password-env/-file; never shown
-    per_ip_budget: int = 40
+    per_ip_budget: int | None = None
+    per_ip_pace: float = 0.05
     per_ip_concurrency: int = 2
     extra_inputs: tuple[InputFile, ...] = field(default=())
 
@@ -227,6 +228,7 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: Deadlin
                     ca_file=options.ca_file,
                     deadline=deadline.at,
                     per_ip_budget=options.per_ip_budget,
+                    per_ip_pace=options.per_ip_pace,
                     per_ip_concurrency=options.per_ip_concurrency,
                 ),
             ),

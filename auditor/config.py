@@ -35,6 +35,7 @@ _AUDIT_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "trust_anchor": (str, "trust_anchor"),
     "timeout": ((int, float), "timeout"),
     "per_ip_budget": (int, "per_ip_budget"),
+    "per_ip_pace": ((int, float), "per_ip_pace"),
     "per_ip_concurrency": (int, "per_ip_concurrency"),
     "no_network": (bool, "no_network"),
     "state_dir": (str, "state_dir"),

@@ -29,7 +29,8 @@ from auditor.reports.outputs import OutputError, renderer_for
 
 #: Defaults shared by the argparse definitions and the TOML file.
 DEFAULT_TIMEOUT_S = 300.0
-DEFAULT_PER_IP_BUDGET = 40
+DEFAULT_PER_IP_BUDGET: int | None = None  # no fixed cap: pacing and throttle detection keep scans polite
+DEFAULT_PER_IP_PACE_S = 0.05
 DEFAULT_PER_IP_CONCURRENCY = 2
 DEFAULT_FAIL_ON = "high"
 LANG_CHOICES = ("auto", "en", "de")
@@ -175,8 +176,12 @@ def _collect_options(values: Mapping[str, Any]) -> ScanOptions:
     if not (math.isfinite(timeout) and timeout > 0):
         raise UsageError(f"--timeout: {timeout!r} is not a number of seconds above 0")
     for name in ("per_ip_budget", "per_ip_concurrency"):
-        if int(_given(values, name, 1)) < 1:
+        if int(_given(values, name, None) or 1) < 1:
             raise UsageError(f"--{name.replace('_', '-')}: must be at least 1")
+    pace = float(_given(values, "per_ip_pace", DEFAULT_PER_IP_PACE_S))
+    if not (math.isfinite(pace) and pace >= 0):
+        raise UsageError(f"--per-ip-pace: {pace!r} is not a number of seconds of 0 or more")
+    budget = _given(values, "per_ip_budget", DEFAULT_PER_IP_BUDGET)
     return ScanOptions(
         domain=str(domain).rstrip(".").lower() if domain and not no_network else None,
         services=services,
@@ -186,7 +191,8 @@ def _collect_options(values: Mapping[str, Any]) -> ScanOptions:
         network=not no_network,
         state_dir=_path(values.get("state_dir")),
         trust_anchor=trust_anchor,
-        per_ip_budget=int(_given(values, "per_ip_budget", DEFAULT_PER_IP_BUDGET)),
+        per_ip_budget=int(budget) if budget is not None else None,
+        per_ip_pace=pace,
         per_ip_concurrency=int(_given(values, "per_ip_concurrency", DEFAULT_PER_IP_CONCURRENCY)),
         statement=str(statement) if statement else None,
         claims_file=claims,

@@ -1,10 +1,14 @@
 """Entry point: scan every IP of every TLS endpoint, in parallel, politely, in time.
 
 Parallel across IPs and endpoints (one thread pool), but at most ``per_ip_concurrency``
-open connections to any one IP address at any moment, whatever port they go to: mail
-servers count connections per client IP, not per port. The connection budget applies
-to each (IP, port) scan, since every service on a host is a separate daemon with its own
-rate limits (Postfix anvil per smtpd service, Dovecot per login process).
+open connections to any one IP address at any moment, whatever port they go to, and
+connection starts to one IP at least ``per_ip_pace`` seconds apart: mail servers count
+connections per client IP, not per port. There is no fixed connection cap by default:
+the enumeration is bounded by itself (about one handshake per accepted suite), and a
+scan stops at the first sign of throttling and names what stayed unknown. The optional
+``per_ip_budget`` cap applies to each (IP, port) scan, since every service on a host is
+a separate daemon with its own rate limits (Postfix anvil per smtpd service, Dovecot per
+login process).
 """
 
 from __future__ import annotations
@@ -16,12 +20,16 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from auditor.collectors.tls.probe import Pacer
 from auditor.collectors.tls.scan import ScanTarget, scan_target
 from auditor.evidence.network import Endpoint
 from auditor.evidence.outcomes import ErrorKind, Failure
 from auditor.evidence.tls import TlsScan
 
 DEFAULT_EHLO = "auditor.invalid"
+#: Seconds between connection starts to one IP: at most 20 new connections a second,
+#: so even a weak server's ~120-connection enumeration is spread over several seconds.
+DEFAULT_PACE_S = 0.05
 _FALLBACK_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
@@ -65,8 +73,9 @@ def collect_tls(
     *,
     ca_file: str | None,
     deadline: float,
-    per_ip_budget: int = 40,
+    per_ip_budget: int | None = None,
     per_ip_concurrency: int = 2,
+    per_ip_pace: float = DEFAULT_PACE_S,
     ehlo_hostname: str = DEFAULT_EHLO,
     network_timeout: int = 10,
     max_workers: int = 16,
@@ -82,6 +91,7 @@ def collect_tls(
     gates: dict[str, threading.BoundedSemaphore] = {
         t.ip: threading.BoundedSemaphore(max(per_ip_concurrency, 1)) for t in targets
     }
+    pacers = {t.ip: Pacer(per_ip_pace) for t in targets}
 
     def one(target: ScanTarget) -> TlsScan:
         if time.monotonic() >= deadline:
@@ -94,6 +104,7 @@ def collect_tls(
                 deadline=deadline,
                 budget=per_ip_budget,
                 gate=gates[target.ip],
+                pacer=pacers[target.ip],
                 concurrency=max(per_ip_concurrency, 1),
                 ehlo=ehlo_hostname,
                 timeout=network_timeout,

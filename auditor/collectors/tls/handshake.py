@@ -47,6 +47,12 @@ TLS13_GROUPS: tuple[OpenSslEcNidEnum, ...] = (
 )
 #: Every suite an OpenSSL build of nassl can offer, PSK/SRP excluded (they need a shared secret).
 ALL_SUITES = "ALL:COMPLEMENTOFALL:-PSK:-SRP"
+#: Appended to every offer of nassl's modern client (OpenSSL 1.1.1). At its default
+#: security level 1 OpenSSL silently leaves anonymous suites out of the ClientHello even
+#: when the cipher string names them (and refuses tiny DH groups), so a probe at level 1
+#: never sees TLS_DH_anon_* with SHA-256 or GCM, which only TLS 1.2 (the modern client's
+#: pass) can carry. The legacy client (OpenSSL 1.0.2) has no security levels.
+SECURITY_LEVEL_0 = "@SECLEVEL=0"
 SigAlg = tuple[OpenSslDigestNidEnum, OpenSslEvpPkeyEnum]
 #: TLS 1.2 signature algorithms with SHA-1, for every key type a server certificate may have.
 SHA1_SIGALGS: tuple[SigAlg, ...] = tuple(
@@ -84,7 +90,7 @@ def candidate_passes(version: str) -> tuple[tuple[bool, tuple[str, ...]], ...]:
     if version != TLS12:
         return ((True, legacy_names),)
     modern = SslClient(ssl_version=OpenSslVersionEnum.TLSV1_2)
-    modern.set_cipher_list(ALL_SUITES)
+    modern.set_cipher_list(f"{ALL_SUITES}:{SECURITY_LEVEL_0}")
     modern_names = tuple(n for n in modern.get_cipher_list() if n not in _TLS13_SUITES)
     known = {iana_name(TLS12, n) for n in modern_names}
     legacy_only = tuple(n for n in legacy_names if iana_name(TLS12, n) not in known)
@@ -142,12 +148,15 @@ def handshake(
         return Handshake(Verdict("client-error", f"{type(exc).__name__}: {exc}"), version)
     client = connection.ssl_client
     try:
-        if suites is not None:
-            if version == TLS13:
-                assert isinstance(client, SslClient)
-                client.set_ciphersuites(":".join(suites))
-            else:
-                client.set_cipher_list(":".join(suites))
+        below13 = suites if suites is not None and version != TLS13 else None
+        if isinstance(client, SslClient):
+            # Level 0 for the whole connection (in a TLS 1.3 handshake the list is not sent).
+            client.set_cipher_list(":".join((*(below13 or (ALL_SUITES,)), SECURITY_LEVEL_0)))
+        elif below13 is not None:
+            client.set_cipher_list(":".join(below13))
+        if suites is not None and version == TLS13:
+            assert isinstance(client, SslClient)
+            client.set_ciphersuites(":".join(suites))
         if groups is not None:
             assert isinstance(client, SslClient)
             client.set_groups(list(groups))

@@ -1,8 +1,14 @@
-"""One polite handshake at a time: sslyze's connection layer plus budget, gate and verdict.
+"""One polite handshake at a time: sslyze's connection layer plus gate, pace and verdict.
 
 Every TLS connection the collector opens, including those opened inside sslyze's own
 scan commands, goes through :class:`CountingServerInfo`, so that the per-IP concurrency
-gate, the connection budget, the deadline and the connection count apply to all of them.
+gate, the per-IP pace, the optional connection cap, the deadline, the throttling
+detector and the connection count apply to all of them.
+
+Politeness comes from pacing and from stopping at the first sign of throttling (a 4xx
+greeting, resets or refusals after the server had served us, or a sudden slow-down of
+the plaintext part of the connection), not from a small fixed cap: a fixed cap cuts
+short exactly the weak servers an audit exists for.
 
 The central distinction lives in :func:`classify`: a handshake the server *refused* with
 a TLS answer (an alert, "no shared cipher", closing the TLS session) means "not accepted";
@@ -15,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import statistics
 import threading
 import time
 from dataclasses import dataclass, field
@@ -52,22 +59,65 @@ _TEMPORARY = re.compile(
 _RESET_MESSAGE = "Server rejected the connection"
 
 
+# Sudden slow-down: after this many fast samples, a set-up time above both this multiple
+# of their median and the median plus SLOWDOWN_MIN_EXTRA_S, twice in a row, is read as a
+# tarpit or rate limit switching on (one slow connection may be a scheduling hiccup).
+SLOWDOWN_BASELINE = 5
+SLOWDOWN_FACTOR = 8.0
+SLOWDOWN_MIN_EXTRA_S = 3.0
+SLOWDOWN_STRIKES = 2
+
+
 class StopProbing(Exception):
-    """Raised instead of connecting when the budget, the deadline or a throttle says stop."""
+    """Raised instead of connecting when the cap, the deadline or a throttle says stop."""
+
+
+class Pacer:
+    """Spaces connection starts to one IP address at least ``interval`` seconds apart.
+
+    Shared by every scan of that address (all ports), like the concurrency gate: mail
+    servers rate-limit per client IP.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = max(interval, 0.0)
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self, deadline: float) -> bool:
+        """Sleep until this caller's slot; False when the slot lies past ``deadline``."""
+        if self.interval <= 0:
+            return True
+        with self._lock:
+            slot = max(time.monotonic(), self._next)
+            if slot >= deadline:
+                return False
+            self._next = slot + self.interval
+        delay = slot - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        return True
 
 
 @dataclass
 class ScanState:
-    """Mutable bookkeeping of one (endpoint, IP) scan, shared by its worker threads."""
+    """Mutable bookkeeping of one (endpoint, IP) scan, shared by its worker threads.
 
-    budget: int
+    ``budget`` is an optional hard cap on connections (None: no cap; the enumeration is
+    bounded by itself, by the deadline and by the throttling detector).
+    """
+
+    budget: int | None
     deadline: float
     gate: threading.BoundedSemaphore
+    pacer: Pacer | None = None
     connections: int = 0
     successes: int = 0
     throttled_after: int | None = None
     fatal: str | None = None
     errors: list[str] = field(default_factory=list)
+    setup_times: list[float] = field(default_factory=list)
+    slow_strikes: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def stop(self) -> Failure | None:
@@ -76,7 +126,7 @@ class ScanState:
             return Failure(ErrorKind.THROTTLED, f"throttled after {self.throttled_after} connections")
         if self.fatal is not None:
             return Failure(ErrorKind.ERROR, self.fatal)
-        if self.connections >= self.budget:
+        if self.budget is not None and self.connections >= self.budget:
             return Failure(ErrorKind.BUDGET, f"connection budget of {self.budget} exhausted")
         if time.monotonic() >= self.deadline:
             return Failure(ErrorKind.DEADLINE, "deadline reached")
@@ -113,6 +163,23 @@ class ScanState:
     def succeeded(self) -> None:
         with self.lock:
             self.successes += 1
+
+    def setup_took(self, seconds: float) -> None:
+        """Record how long TCP connect plus the STARTTLS dialogue took; detect a slow-down."""
+        with self.lock:
+            if len(self.setup_times) < SLOWDOWN_BASELINE:
+                self.setup_times.append(seconds)
+                return
+            median = statistics.median(self.setup_times)
+            if seconds > max(median * SLOWDOWN_FACTOR, median + SLOWDOWN_MIN_EXTRA_S):
+                self.slow_strikes += 1
+            else:
+                self.slow_strikes = 0
+            if self.slow_strikes >= SLOWDOWN_STRIKES and self.throttled_after is None and self.fatal is None:
+                self.throttled_after = self.connections
+                self.errors.append(
+                    f"sudden slow-down: connection set-up took {seconds:.1f} s against a usual {median:.2f} s"
+                )
 
 
 @dataclass(frozen=True)
@@ -154,6 +221,8 @@ def _instrument(connection: SslConnection, state: ScanState) -> None:
             state.unreserve()
             raise StopProbing("deadline reached while waiting for a connection slot")
         held.set()
+        if state.pacer is not None and not state.pacer.wait(state.deadline):
+            raise StopProbing("deadline reached while pacing connections")
         original_connect(should_retry_connection=False)
 
     def close() -> None:
@@ -186,7 +255,8 @@ def _bounded_pre_handshake(connection: SslConnection, state: ScanState, watches:
     config = connection._network_configuration
 
     def pre_handshake() -> None:
-        remaining = state.deadline - time.monotonic()
+        started = time.monotonic()
+        remaining = state.deadline - started
         if remaining <= 0:
             raise StopProbing("deadline reached")
         step = max(0.5, min(float(config.network_timeout), remaining))
@@ -208,6 +278,7 @@ def _bounded_pre_handshake(connection: SslConnection, state: ScanState, watches:
                 raise ServerRejectedOpportunisticTlsNegotiation(
                     server_location=location, network_configuration=config, error_message=exc.reason
                 ) from None
+        state.setup_took(time.monotonic() - started)
         # The TLS handshake's reads also end at the deadline.
         sock.settimeout(max(0.5, min(float(config.network_timeout), state.deadline - time.monotonic())))
         connection.ssl_client.set_underlying_socket(sock)

@@ -33,7 +33,7 @@ from auditor.collectors.tls.handshake import (
     handshake,
     iana_name,
 )
-from auditor.collectors.tls.probe import CountingServerInfo, ScanState
+from auditor.collectors.tls.probe import CountingServerInfo, Pacer, ScanState
 from auditor.collectors.tls.vulns import run_vulnerabilities
 from auditor.evidence.tls import (
     TLS12,
@@ -231,15 +231,16 @@ def scan_target(
     trust_store: Path,
     trust_label: str,
     deadline: float,
-    budget: int,
+    budget: int | None,
     gate: threading.BoundedSemaphore,
+    pacer: Pacer | None = None,
     concurrency: int,
     ehlo: str,
     timeout: int,
 ) -> TlsScan:
     """Scan one IP:port; never raises, everything odd becomes an error or an incomplete item."""
     started = time.monotonic()
-    state = ScanState(budget=budget, deadline=deadline, gate=gate)
+    state = ScanState(budget=budget, deadline=deadline, gate=gate, pacer=pacer)
     info = _server_info(target, state, ehlo, timeout)
     incomplete: list[str] = []
     protocols: dict[str, bool | None] = {}

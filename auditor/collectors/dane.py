@@ -1,7 +1,9 @@
 """Collect TLSA records per MX with their DNSSEC status (RFC 7672 DANE for SMTP).
 
 The records alone prove nothing: senders use them only when DNSSEC authenticates
-them, so the evidence keeps the validation verdict next to the records. Matching the
+them, so the evidence keeps the validation verdict next to the records. The verdict is
+our own (:mod:`auditor.collectors.dnssec`, from the root anchors down); the resolver's
+AD bit is only mentioned beside it. Matching the
 records against the certificate chain the server really sends is the check's job
 (it reads the TLS scans).
 """
@@ -20,7 +22,7 @@ import dns.rdatatype
 import dns.resolver
 
 from auditor.collectors.dnsclient import DnsClient
-from auditor.collectors.dnssec import TrustAnchor, Validator, query_signed
+from auditor.collectors.dnssec import ChainValidator, anchors_with
 from auditor.deadline import DeadlineExpired
 from auditor.evidence.network import DaneLookup, DnsAnswer, MxHost
 
@@ -40,19 +42,22 @@ def _server(dns_client: DnsClient) -> tuple[str, int] | None:
 def collect_dane(
     mx_hosts: Sequence[MxHost], dns_client: DnsClient, *, trust_anchor: Path | None = None, timeout: float = 3.0
 ) -> tuple[DaneLookup, ...]:
+    """TLSA of every MX, validated by us from the root anchors (plus ``trust_anchor``)."""
     server = _server(dns_client)
     validator = None
-    if trust_anchor is not None and server is not None:
-        validator = Validator(TrustAnchor.load(trust_anchor), server[0], server[1], timeout)
+    if server is not None:
+        validator = ChainValidator(
+            anchors_with(trust_anchor), server[0], server[1], timeout, deadline=dns_client.deadline
+        )
 
     def lookup(host: MxHost) -> DaneLookup:
         name = f"_25._tcp.{host.name}"
-        if server is None:
+        if validator is None:
             return DaneLookup(
                 host.name, name, DnsAnswer(name, "TLSA", "error", error="no DNS server configured"), "indeterminate"
             )
         try:
-            response = query_signed(name, "TLSA", server[0], server[1], dns_client.deadline.timeout(timeout))
+            response = validator.query(name, "TLSA")
         except (dns.exception.Timeout, DeadlineExpired):
             return DaneLookup(
                 host.name, name, DnsAnswer(name, "TLSA", "timeout", error=f"DNS timeout for {name}"), "indeterminate"
@@ -64,18 +69,9 @@ def collect_dane(
         answer = _answer(response, name)
         if answer.status in ("servfail", "error"):
             return DaneLookup(host.name, name, answer, "indeterminate", answer.error or "")
-        if validator is not None and validator.covers(name):
-            verdict = validator.verify(response, name, "TLSA")
-            return DaneLookup(host.name, name, answer, verdict.state, verdict.reason)
-        if response.flags & dns.flags.AD:
-            return DaneLookup(host.name, name, answer, "secure", "authenticated data (AD) set by the resolver")
-        return DaneLookup(
-            host.name,
-            name,
-            answer,
-            "insecure",
-            "not authenticated: the resolver did not validate and no trust anchor covers this name",
-        )
+        verdict = validator.verify(response, name, "TLSA")
+        hint = " (the resolver set the AD bit, which alone proves nothing)" if response.flags & dns.flags.AD else ""
+        return DaneLookup(host.name, name, answer, verdict.state, verdict.reason + hint)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return tuple(pool.map(lookup, mx_hosts))

@@ -1,4 +1,12 @@
-"""TLSA lookups with DNSSEC validation against the lab's signed zone and its trust anchor."""
+"""TLSA lookups with our own DNSSEC validation against the lab's DNS tree.
+
+The lab has a root of its own (Knot, 127.0.53.1) delegating lab.test (signed, with DS),
+plain.test (unsigned) and bogus.test (signed, but the root's DS matches none of its
+keys), and two recursive resolvers (unbound): one validating from the lab root
+(127.0.53.2), one not validating (127.0.53.3). The matrix: resolver x anchor x zone.
+Without the lab root's anchor nothing can be validated (the built-in anchors are the
+public root's), which must be ``indeterminate`` with the reason, never a verdict.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +19,46 @@ from auditor.collectors.dnsclient import DnsClient, ResolverSpec
 from auditor.collectors.dnssec import TrustAnchor, TrustAnchorError
 from auditor.evidence.network import MxHost
 
+SIGNED, UNSIGNED, BOGUS = "mx.clean.lab.test", "mx1.plain.test", "mx.bogus.test"
+WITH_ANCHOR = {SIGNED: "secure", UNSIGNED: "insecure", BOGUS: "bogus"}
 
-def test_signed_tlsa_is_secure_with_the_anchor_and_insecure_without(lab) -> None:  # type: ignore[no-untyped-def]
+
+def lookups(resolver: str, anchor: Path | None) -> dict[str, object]:
+    client = DnsClient(ResolverSpec.parse(resolver))
+    found = collect_dane([MxHost(h, 10) for h in WITH_ANCHOR], client, trust_anchor=anchor)
+    return {d.mx_host: d for d in found}
+
+
+@pytest.mark.parametrize("which", ["validating", "plain"])
+def test_lab_root_anchor_gives_the_real_verdicts(lab, which: str) -> None:  # type: ignore[no-untyped-def]
+    found = lookups(lab.data["resolvers"][which], Path(lab.data["root_trust_anchor"]))
+    states = {host: (d.dnssec, d.validation) for host, d in found.items()}  # type: ignore[attr-defined]
+    assert {host: state for host, (state, _) in states.items()} == WITH_ANCHOR, states
+    signed = found[SIGNED]
+    assert signed.answer.ok and signed.answer.records[0].startswith("3 1 1 ")  # type: ignore[attr-defined]
+    assert "no DS" in states[UNSIGNED][1] and "plain.test" in states[UNSIGNED][1]
+    assert "bogus.test" in states[BOGUS][1]
+    if which == "validating":  # the resolver's AD bit is mentioned, never relied on
+        assert "AD bit" in states[SIGNED][1]
+
+
+@pytest.mark.parametrize("which", ["validating", "plain"])
+def test_without_the_anchor_nothing_is_judged(lab, which: str) -> None:  # type: ignore[no-untyped-def]
+    # A private tree behind a (validating or not) resolver: the built-in root anchors do
+    # not match its root, so every answer is indeterminate, naming why -- even where the
+    # validating resolver sets AD.
+    for host, lookup in lookups(lab.data["resolvers"][which], None).items():
+        assert lookup.dnssec == "indeterminate", (host, lookup)  # type: ignore[attr-defined]
+        assert "--trust-anchor" in lookup.validation, (host, lookup)  # type: ignore[attr-defined]
+
+
+def test_zone_anchor_against_the_authoritative_server(lab) -> None:  # type: ignore[no-untyped-def]
+    # An anchor for lab.test alone lets us ask Knot directly (no recursion needed).
     client = DnsClient(ResolverSpec.parse(lab.resolver))
     hosts = [MxHost("mx.clean.lab.test", 10), MxHost("mx1.good.lab.test", 10)]
     clean, good = collect_dane(hosts, client, trust_anchor=lab.trust_anchor)
     assert clean.answer.ok and clean.answer.records[0].startswith("3 1 1 ") and clean.dnssec == "secure"
     assert good.answer.status in ("nxdomain", "nodata") and good.dnssec == "secure"
-    [unvalidated] = collect_dane(hosts[:1], client)
-    assert unvalidated.dnssec == "insecure"  # the lab server is authoritative only: no AD bit
 
 
 def test_wrong_anchor_makes_answers_bogus(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -86,9 +86,13 @@ export LAB_DEAD_IP="${LAB_DEAD_IP:-127.0.80.99}"  # deliberately nothing listens
 export LAB_MAIL_IP="${LAB_MAIL_IP:-127.0.25.1}"   # mail servers (the mail component populates 127.0.25.0/24)
 export LAB_ZONE="lab.test"
 export LAB_PLAIN_ZONE="plain.test"
+export LAB_BOGUS_ZONE="bogus.test"                # signed, but the DS in the lab root matches no key
+export LAB_RESOLVER_IP="${LAB_RESOLVER_IP:-127.0.53.2}"        # unbound, validating from the lab root
+export LAB_PLAIN_RESOLVER_IP="${LAB_PLAIN_RESOLVER_IP:-127.0.53.3}"  # unbound, not validating
 export LAB_CA_FILE="$LAB_RUN/ca/ca.pem"           # the trusted root; the untrusted CA is never in here
 export LAB_CERTS="$LAB_RUN/certs"
 export LAB_TRUST_ANCHOR="$LAB_RUN/dns/$LAB_ZONE.ds"
+export LAB_ROOT_ANCHOR="$LAB_RUN/dns/root.ds"     # DS of the lab root's KSK: anchors the whole lab tree
 
 # Mail-domain variants under lab.test: each differs from "good" in one defect
 # (see README.md). The order is the order of lab.json's "domains".

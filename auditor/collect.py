@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor.claims import StatementError, extract_claims, load_statement, read_claims_yaml
+from auditor.collectors.clientconfig import discover_client_side, merge_endpoints
 from auditor.collectors.dane import collect_dane
 from auditor.collectors.dialogs import collect_dialogs
 from auditor.collectors.discovery import discover
@@ -85,9 +86,12 @@ def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Eviden
         network=bool(options.network and options.domain),
         inputs=options.extra_inputs,
     )
+    statement_text: list[str] = []  # the statement's text, for the webmail host it names
     if options.claims_file is not None or options.statement:
         step("privacy statement")
-        evidence = _guarded(Need.STATEMENT, "statement", evidence, lambda: _collect_claims(evidence, options, deadline))
+        evidence = _guarded(
+            Need.STATEMENT, "statement", evidence, lambda: _collect_claims(evidence, options, deadline, statement_text)
+        )
     if options.host_root is not None:
         step("host configuration, logs and user database")
         remaining = max(5.0, deadline.remaining())
@@ -107,7 +111,7 @@ def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Eviden
 
         evidence = _guarded(Need.HOST, "host", evidence, host)
     if evidence.network and options.domain:
-        evidence = _collect_network(evidence, options, deadline, step)
+        evidence = _collect_network(evidence, options, deadline, step, statement_text[0] if statement_text else None)
     # The boundary where evidence leaves the collectors: undecodable file names and
     # control characters become visible escapes (and the bundle can be written as JSON).
     return printable_tree(evidence)
@@ -131,7 +135,7 @@ def _guarded(need: Need, name: str, evidence: Evidence, run: Callable[[], Eviden
         return replace(evidence, input_errors=(*evidence.input_errors, failed_input(need, reason)))
 
 
-def _collect_claims(evidence: Evidence, options: ScanOptions, deadline: Deadline) -> Evidence:
+def _collect_claims(evidence: Evidence, options: ScanOptions, deadline: Deadline, text_out: list[str]) -> Evidence:
     """A reviewed claims file is authoritative; otherwise claims are extracted on the fly."""
     inputs = list(evidence.inputs)
     if options.claims_file is not None:
@@ -147,13 +151,16 @@ def _collect_claims(evidence: Evidence, options: ScanOptions, deadline: Deadline
         reason = f"privacy statement not used: {exc}"
         return replace(evidence, input_errors=(*evidence.input_errors, failed_input(Need.STATEMENT, reason)))
     claims = extract_claims(text)
+    text_out.append(text.text)
     inputs.append(
         InputFile(kind="statement", name=options.statement, sha256=claims.sha256, size=len(text.text.encode()))
     )
     return replace(evidence, claims=claims, inputs=tuple(inputs))
 
 
-def _collect_network(evidence: Evidence, options: ScanOptions, deadline: Deadline, step: StepCallback) -> Evidence:
+def _collect_network(
+    evidence: Evidence, options: ScanOptions, deadline: Deadline, step: StepCallback, statement_text: str | None
+) -> Evidence:
     assert options.domain is not None
     dns = DnsClient(ResolverSpec.parse(options.resolver), deadline=deadline)
     step("discovery")
@@ -169,6 +176,16 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: Deadlin
         # The domain does not exist or DNS is unusable: asking for its TXT records would
         # only turn one clear error into many misleading "record missing" failures.
         return evidence
+    step("client configuration and webmail")
+    evidence = _guarded(
+        Need.NETWORK,
+        "client-side discovery",
+        evidence,
+        lambda: replace(
+            evidence, discovery=_with_client_side(discovery, dns, options.ca_file, deadline, statement_text)
+        ),
+    )
+    discovery = evidence.discovery or discovery
     step("MTA-STS, TLS-RPT, SPF, DMARC")
     store = StateStore(options.state_dir) if options.state_dir else None
     previous = _previous_policy(store, discovery.domain) if store else None
@@ -236,6 +253,18 @@ def _collect_network(evidence: Evidence, options: ScanOptions, deadline: Deadlin
     if store is not None:
         _remember_policy(store, discovery.domain, evidence)
     return evidence
+
+
+def _with_client_side(
+    discovery: Discovery, dns: DnsClient, ca_file: str | None, deadline: Deadline, statement_text: str | None
+) -> Discovery:
+    """Discovery plus the endpoints mail clients and webmail users are sent to."""
+    if discovery.null_mx and not discovery.mx_hosts and not discovery.endpoints:
+        return discovery  # RFC 7505: the domain says it has no mail service
+    found, fetches = discover_client_side(
+        discovery.domain, dns, ca_file=ca_file, deadline=deadline, statement_text=statement_text
+    )
+    return replace(discovery, endpoints=merge_endpoints(discovery.endpoints, found), client_config=fetches)
 
 
 def _previous_policy(store: StateStore, domain: str) -> PreviousPolicy | None:

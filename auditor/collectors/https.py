@@ -10,6 +10,7 @@ host-name verification on the real name (urllib3's ``server_hostname`` and
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from typing import Any
 from urllib.parse import urlsplit
@@ -70,6 +71,14 @@ class _PinnedAddressAdapter(HTTPAdapter):
         return host_params, pool_kwargs
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def fetch(
     url: str,
     dns_client: DnsClient,
@@ -93,24 +102,27 @@ def fetch(
 
 def fetch_bytes(
     url: str, dns_client: DnsClient, *, ca_file: str | None = None, timeout: float = 10.0, max_bytes: int = 65536,
-    accept: str = "text/plain", deadline: Deadline | None = None,
+    accept: str = "text/plain", deadline: Deadline | None = None, post: bytes | None = None,
 ) -> tuple[HttpFetch, bytes]:  # fmt: skip
     """:func:`fetch`, plus the body as the bytes that arrived (empty unless ``ok``): a
     document whose encoding the caller decodes itself (a privacy statement in UTF-16 or
-    cp1252) must not go through the UTF-8 text kept for the evidence."""
+    cp1252) must not go through the UTF-8 text kept for the evidence. With ``post`` the
+    request is a POST of that XML body (Microsoft Autodiscover speaks only POST)."""
     body = bytearray()
     until = (deadline or Deadline()).within(timeout)
-    result = _get(url, dns_client, ca_file, until, max_bytes, None, accept, body)
+    result = _get(url, dns_client, ca_file, until, max_bytes, None, accept, body, post)
     return result, bytes(body) if result.ok else b""
 
 
 def _get(
     url: str, dns_client: DnsClient, ca_file: str | None, deadline: Deadline, max_bytes: int,
-    expect_content_type: str | None, accept: str, body: bytearray,
+    expect_content_type: str | None, accept: str, body: bytearray, post: bytes | None = None,
 ) -> HttpFetch:  # fmt: skip
     parts = urlsplit(url)
     hostname = parts.hostname or ""
-    addresses, problems = dns_client.addresses(hostname)
+    # A URL may name an address (https://192.0.2.7/...): no lookup, and the certificate
+    # must then carry that address (urllib3 matches IP SANs and sends no SNI for it).
+    addresses, problems = ((hostname,), ()) if _is_ip(hostname) else dns_client.addresses(hostname)
     if not addresses:
         reason = "; ".join(problems) or f"{hostname} has no address"
         return HttpFetch(url=url, ok=False, error_kind="dns", error=reason)
@@ -120,14 +132,19 @@ def _get(
     adapter = _PinnedAddressAdapter(address, hostname, deadline)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    host_header = hostname if parts.port is None else f"{hostname}:{parts.port}"
+    host_header = parts.netloc.rpartition("@")[2]  # keeps [v6] brackets and an explicit port
     timeout = deadline.remaining()
     try:
         if deadline.expired:
             raise requests.exceptions.Timeout("time budget exhausted before connecting")
-        with session.get(
+        headers = {"Host": host_header, "User-Agent": USER_AGENT, "Accept": accept}
+        if post is not None:
+            headers["Content-Type"] = "text/xml; charset=utf-8"
+        with session.request(
+            "GET" if post is None else "POST",
             url,
-            headers={"Host": host_header, "User-Agent": USER_AGENT, "Accept": accept},
+            data=post,
+            headers=headers,
             verify=ca_file or True,
             timeout=(min(5.0, timeout), timeout),  # per read; the deadline guard bounds the whole
             allow_redirects=False,

@@ -42,6 +42,8 @@ class MxHost:
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """A network service to probe. ``tls``: ``starttls`` | ``implicit`` | ``none``.
+    ``source``: how it was discovered (mx | srv | user | autoconfig | autodiscover |
+    statement | name); ``via`` the URL, record or quote that named it.
     ``lookup_errors``: why its name gave no (or not every) address."""
 
     host: str
@@ -51,6 +53,7 @@ class Endpoint:
     source: str
     addresses: tuple[str, ...] = ()
     lookup_errors: tuple[str, ...] = ()
+    via: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,9 @@ class Discovery:
     srv: tuple[DnsAnswer, ...] = ()
     endpoints: tuple[Endpoint, ...] = ()
     fatal: str | None = None
+    #: Client-side discovery: the autoconfig/autodiscover and webmail-name fetches, so a
+    #: reader sees why an endpoint was (or was not) found there.
+    client_config: tuple[HttpFetch, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

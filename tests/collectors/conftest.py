@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import ipaddress
 import socket
 import ssl
 import threading
@@ -77,6 +78,13 @@ def dialog_server() -> Iterator[Callable[[DialogHandler], DialogServer]]:
         server.close()
 
 
+def _san(hostname: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(hostname))
+    except ValueError:
+        return x509.DNSName(hostname)
+
+
 def write_self_signed(
     directory: Path, hostname: str, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, *, days: int, ca: bool = False
 ) -> tuple[Path, Path]:
@@ -91,7 +99,7 @@ def write_self_signed(
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([_san(hostname)]), critical=False)
     )
     if ca:
         builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)

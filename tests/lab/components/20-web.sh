@@ -4,6 +4,11 @@
 #   127.0.80.1:443  one SNI server block per variant: https://mta-sts.<domain>/.well-known/mta-sts.txt
 #                   (text/plain); unknown SNI gets the default server (lab.test cert, 404)
 #   127.0.80.1:80   301 to https (RFC 8461 forbids following it, the auditor must notice)
+#   127.0.80.1:443  client configuration of clients.lab.test: Mozilla autoconfig at
+#                   autoconfig.<d>/mail/config-v1.1.xml and <d>/.well-known/autoconfig/...,
+#                   Microsoft Autodiscover (POST) at autodiscover.<d> and <d>, and the
+#                   webmail at webmail.<d> (HSTS); mail.<d> resolves to the mail host, where
+#                   nothing answers HTTPS (so it is no webmail)
 # Own config, pid file, logs and temp dirs under run/web/; Debian's default site
 # (which listens on 0.0.0.0:80) is never loaded.
 #
@@ -37,6 +42,71 @@ cert_flags_for() {
     expired) echo "--expired" ;;
     untrusted) echo "--untrusted" ;;
   esac
+}
+
+CLIENTS="clients.$LAB_ZONE"
+
+# Thunderbird's config-v1.1.xml for clients.lab.test: IMAP 993 (SSL), SMTP 587 (STARTTLS).
+autoconfig_xml() {
+  cat <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<clientConfig version="1.1">
+  <emailProvider id="$CLIENTS">
+    <domain>$CLIENTS</domain>
+    <incomingServer type="imap">
+      <hostname>mail.%EMAILDOMAIN%</hostname><port>993</port><socketType>SSL</socketType>
+      <username>%EMAILADDRESS%</username><authentication>password-cleartext</authentication>
+    </incomingServer>
+    <outgoingServer type="smtp">
+      <hostname>mail.$CLIENTS</hostname><port>587</port><socketType>STARTTLS</socketType>
+      <username>%EMAILADDRESS%</username><authentication>password-cleartext</authentication>
+    </outgoingServer>
+  </emailProvider>
+</clientConfig>
+XML
+}
+
+# Outlook's POX answer for clients.lab.test: POP3 995 (SSL), SMTP 465 (SSL), on one line
+# for nginx's "return 200 '...'" (the only way static nginx answers a POST).
+autodiscover_xml() {
+  printf '%s' '<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"><Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"><Account><AccountType>email</AccountType><Action>settings</Action>'
+  printf '<Protocol><Type>POP3</Type><Server>mail.%s</Server><Port>995</Port><SSL>on</SSL><Encryption>SSL</Encryption></Protocol>' "$CLIENTS"
+  printf '<Protocol><Type>SMTP</Type><Server>mail.%s</Server><Port>465</Port><SSL>on</SSL><Encryption>SSL</Encryption></Protocol>' "$CLIENTS"
+  printf '</Account></Response></Autodiscover>'
+}
+
+render_clients() {
+  local cert="$LAB_CERTS/$CLIENTS"
+  cat <<CONF
+    server {
+        listen $LAB_WEB_IP:443 ssl;
+        server_name autoconfig.$CLIENTS $CLIENTS;
+        ssl_certificate $cert.chain.pem;
+        ssl_certificate_key $cert.key;
+        location = /mail/config-v1.1.xml { default_type text/xml; alias $WEB/clients/config-v1.1.xml; }
+        location = /.well-known/autoconfig/mail/config-v1.1.xml {
+            default_type text/xml; alias $WEB/clients/config-v1.1.xml;
+        }
+        location = /autodiscover/autodiscover.xml { default_type text/xml; return 200 '$(autodiscover_xml)'; }
+        location / { return 404; }
+    }
+    server {
+        listen $LAB_WEB_IP:443 ssl;
+        server_name autodiscover.$CLIENTS;
+        ssl_certificate $cert.chain.pem;
+        ssl_certificate_key $cert.key;
+        location = /autodiscover/autodiscover.xml { default_type text/xml; return 200 '$(autodiscover_xml)'; }
+        location / { return 404; }
+    }
+    server {
+        listen $LAB_WEB_IP:443 ssl;
+        server_name webmail.$CLIENTS;
+        ssl_certificate $cert.chain.pem;
+        ssl_certificate_key $cert.key;
+        add_header Strict-Transport-Security "max-age=31536000" always;
+        location / { default_type text/html; return 200 "<html><title>Webmail</title></html>\n"; }
+    }
+CONF
 }
 
 render_conf() {
@@ -88,6 +158,7 @@ CONF
     }
 CONF
   done
+  render_clients
   echo "}"
 }
 
@@ -104,10 +175,15 @@ up() {
     bash "$LAB_DIR/issue-cert.sh" "mta-sts.$v.$LAB_ZONE" $flags "mta-sts.$v.$LAB_ZONE" >/dev/null
   done
   chmod -R a+rX "$WEB/policies"
+  mkdir -p "$WEB/clients"
+  autoconfig_xml | lab_write_if_changed "$WEB/clients/config-v1.1.xml" || true
+  chmod -R a+rX "$WEB/clients"
+  bash "$LAB_DIR/issue-cert.sh" "$CLIENTS" "$CLIENTS" "autoconfig.$CLIENTS" "autodiscover.$CLIENTS" \
+    "webmail.$CLIENTS" >/dev/null
   render_conf | lab_write_if_changed "$CONF" && changed=1
   # Certificates are read at (re)load only: reload when one of ours (not another
   # component's) is newer than the last load.
-  if [ -f "$WEB/.loaded" ] && [ -n "$(find "$LAB_CERTS" \( -name 'default.*' -o -name 'mta-sts.*' \) \
+  if [ -f "$WEB/.loaded" ] && [ -n "$(find "$LAB_CERTS" \( -name 'default.*' -o -name 'mta-sts.*' -o -name "$CLIENTS.*" \) \
         -name '*.pem' -newer "$WEB/.loaded" -print -quit)" ]; then
     changed=1
   fi

@@ -1,0 +1,44 @@
+"""Client-side discovery against the lab: clients.lab.test has autoconfig, Autodiscover
+and a webmail on nginx (127.0.80.1); its mail host mail.clients.lab.test answers no HTTPS."""
+
+from __future__ import annotations
+
+from auditor.collectors.clientconfig import discover_client_side, merge_endpoints
+from auditor.collectors.dnsclient import DnsClient, ResolverSpec
+from auditor.deadline import Deadline
+
+DOMAIN = "clients.lab.test"
+STATEMENT = (
+    "Ihr Postfach erreichen Sie auch ueber unser Webmail (Roundcube) unter https://webmail.clients.lab.test/ ; "
+    "Administratoren nutzen die Weboberflaeche unter https://127.0.80.1/admin."
+)
+
+
+def test_every_client_side_source_is_found_and_named(lab) -> None:  # type: ignore[no-untyped-def]
+    dns = DnsClient(ResolverSpec.parse(lab.resolver))
+    found, fetches = discover_client_side(
+        DOMAIN, dns, ca_file=str(lab.ca_file), deadline=Deadline.after(60), statement_text=STATEMENT
+    )
+    by_source = {(e.source, e.host, e.port, e.proto, e.tls) for e in found}
+    mail = f"mail.{DOMAIN}"
+    assert {
+        ("autoconfig", mail, 993, "imaps", "implicit"),
+        ("autoconfig", mail, 587, "submission", "starttls"),
+        ("autodiscover", mail, 995, "pop3s", "implicit"),
+        ("autodiscover", mail, 465, "submissions", "implicit"),
+        ("statement", f"webmail.{DOMAIN}", 443, "https", "implicit"),
+        ("statement", "127.0.80.1", 443, "https", "implicit"),
+        ("name", f"webmail.{DOMAIN}", 443, "https", "implicit"),
+    } <= by_source, by_source
+    # Both autoconfig places and both Autodiscover places answered.
+    assert sum(1 for e in found if e.source == "autoconfig") == 4
+    assert sum(1 for e in found if e.source == "autodiscover") == 4
+    # mail.<domain> resolves but answers no HTTPS: no webmail there.
+    assert not any(e.source == "name" and e.host == mail for e in found)
+    for endpoint in found:
+        assert endpoint.addresses and endpoint.via, endpoint
+    ip_literal = next(e for e in found if e.host == "127.0.80.1")
+    assert ip_literal.addresses == ("127.0.80.1",) and ip_literal.lookup_errors == ()
+    assert len(fetches) == 6 and sum(f.ok for f in fetches) >= 4
+    merged = merge_endpoints((), found)
+    assert len({(e.host, e.port) for e in merged}) == len(merged) == 6

@@ -122,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--trust-anchor",
         type=Path,
         metavar="FILE",
-        help="DS/DNSKEY records of a zone: validate DNSSEC ourselves below it (test/private zones)",
+        help="DS/DNSKEY records of a zone to trust besides the built-in root anchors (a file for '.' replaces "
+        "them); DNSSEC is always validated by auditor itself",
     )
     scan.add_argument(
         "--timeout",

@@ -5,6 +5,9 @@ Every tool reaches the lab through a small counting TCP relay on 127.0.9.x (same
 so connections are counted the same way for all three, at the TCP level. Measured:
 
 * connections per endpoint and wall time on the clean host (no delay), all 7 ports;
+* the same on the weak host (127.0.25.2: 91 suites across TLS 1.0-1.3), on the ports
+  given by ``--weak-ports`` (default 25 and 993), with the acceptance bound for ours:
+  connections <= 1.3 x (accepted suites + versions + groups);
 * the same with the 1 s greeting delay (lab host 127.0.25.4), on the ports given by
   ``--delay-ports`` (default 25: one endpoint; the peers need minutes per port there);
 * results on the throttled host (127.0.25.3, Postfix anvil 10/min), against the truth
@@ -137,6 +140,10 @@ class Run:
     result: str
 
 
+#: (host, port) -> (accepted suites, accepted versions, groups) from our scans, for the bound.
+SIZES: dict[tuple[str, int], tuple[int, int, int]] = {}
+
+
 def ours(host: str, ip: str, ports: list[int]) -> tuple[float, dict[int, str]]:
     endpoints = [Endpoint(host, p, *PORTS[p], "bench", (ip,)) for p in ports]
     started = time.monotonic()
@@ -145,7 +152,11 @@ def ours(host: str, ip: str, ports: list[int]) -> tuple[float, dict[int, str]]:
     summary = {}
     for s in scans:
         accepted = sum(len(v) for v in s.suites.values())
-        text = f"{accepted} suites, {'/'.join(v for v, ok in s.protocols.items() if ok)}"
+        versions = [v for v, ok in s.protocols.items() if ok]
+        SIZES[(host, s.port)] = (accepted, len(versions), len(s.groups))
+        text = f"{accepted} suites, {'/'.join(versions)}, {len(s.groups)} groups"
+        if s.incomplete:
+            text += f"; INCOMPLETE: {', '.join(s.incomplete)}"
         if s.throttled_after is not None:
             text += f"; THROTTLED after {s.throttled_after} (unknown: {', '.join(s.incomplete)})"
         summary[s.port] = text
@@ -234,10 +245,12 @@ def wait_for_anvil() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--delay-ports", default="25", help="ports scanned behind the 1 s greeting delay")
+    parser.add_argument("--weak-ports", default="25,993", help="ports scanned on the weak host")
     parser.add_argument("--quick", action="store_true", help="testssl.sh with -p -E instead of its default run")
     opts = parser.parse_args()
     all_ports = list(PORTS)
     delay_ports = [int(p) for p in opts.delay_ports.split(",")]
+    weak_ports = [int(p) for p in opts.weak_ports.split(",")]
     runs: list[Run] = []
 
     def ts(host: str, ip: str, ports: list[int]) -> tuple[float, dict[int, str]]:
@@ -247,6 +260,8 @@ def main() -> None:
     # A fresh relay address per run, so no run inherits another's connections.
     for n, (tool, func) in enumerate(tools):
         runs += measure(tool, "no delay", "127.0.25.1", "mx.clean.lab.test", all_ports, f"127.0.9.{101 + n}", func)
+    for n, (tool, func) in enumerate(tools):
+        runs += measure(tool, "weak", "127.0.25.2", "mx.weak.lab.test", weak_ports, f"127.0.9.{131 + n}", func)
     for n, (tool, func) in enumerate(tools):
         runs += measure(tool, "1 s delay", "127.0.25.4", "mx.delayed.lab.test", delay_ports, f"127.0.9.{111 + n}", func)
     for n, (tool, func) in enumerate(tools):
@@ -261,7 +276,7 @@ def report(runs: list[Run], delay_ports: list[int]) -> None:
 
     print("| scenario | tool | endpoints | connections per endpoint (mean) | wall time (whole run) | s per endpoint |")
     print("|---|---|---|---|---|---|")
-    for scenario in ("no delay", "1 s delay"):
+    for scenario in ("no delay", "weak", "1 s delay"):
         for tool in ("ours", "sslyze", "testssl"):
             rows = per(tool, scenario)
             if not rows:
@@ -272,7 +287,24 @@ def report(runs: list[Run], delay_ports: list[int]) -> None:
                 f"| {rows[0].seconds / len(rows):.1f} |"
             )
     print()
-    for scenario in ("no delay", "1 s delay"):
+    print("| host:port | tool | connections | what it reported |")
+    print("|---|---|---|---|")
+    for scenario, host in (("no delay", "mx.clean.lab.test"), ("weak", "mx.weak.lab.test")):
+        for tool in ("ours", "sslyze", "testssl"):
+            for r in per(tool, scenario):
+                print(f"| {host}:{r.port} | {tool} | {r.connections} | {r.result} |")
+    print()
+    for r in per("ours", "weak") + per("ours", "no delay"):
+        host = "mx.weak.lab.test" if r.scenario == "weak" else "mx.clean.lab.test"
+        suites, versions, groups = SIZES.get((host, r.port), (0, 0, 0))
+        size = suites + versions + groups
+        print(
+            f"ours {host}:{r.port}: {r.connections} connections for {suites} suites + {versions} versions + "
+            f"{groups} groups = {size}: {r.connections / max(size, 1):.2f} x (acceptance: weak <= 1.3 x, "
+            f"clean <= 20 connections)"
+        )
+    print()
+    for scenario in ("no delay", "weak", "1 s delay"):
         base = {t: per(t, scenario) for t in ("ours", "sslyze", "testssl")}
         if not all(base.values()):
             continue

@@ -21,6 +21,7 @@ from auditor.collectors.dane import collect_dane
 from auditor.collectors.dialogs import collect_dialogs
 from auditor.collectors.discovery import discover
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
+from auditor.collectors.dnssec import check_name, validator_for
 from auditor.collectors.host.collect import collect_host
 from auditor.collectors.mail_dns import collect_mail_dns
 from auditor.collectors.tls.collector import collect_tls
@@ -202,6 +203,8 @@ def _collect_network(
             ),
         ),
     )
+    step("DNSSEC of the zone and the MTA-STS record")
+    evidence = _guarded(Need.NETWORK, "DNSSEC", evidence, lambda: _with_dnssec(evidence, dns, options.trust_anchor))
     if discovery.mx_hosts:
         step("DANE TLSA")
         evidence = _guarded(
@@ -253,6 +256,22 @@ def _collect_network(
     if store is not None:
         _remember_policy(store, discovery.domain, evidence)
     return evidence
+
+
+def _with_dnssec(evidence: Evidence, dns: DnsClient, trust_anchor: Path | None) -> Evidence:
+    """Our own DNSSEC verdicts on the domain's MX answer (the zone itself) and its MTA-STS TXT."""
+    validator = validator_for(dns, trust_anchor)
+
+    def judged(answer: DnsAnswer) -> DnsAnswer:
+        verdict = check_name(validator, answer.name, answer.rdtype)
+        return replace(answer, dnssec=verdict.state, dnssec_reason=verdict.reason)
+
+    discovery, mail_dns = evidence.discovery, evidence.mail_dns
+    if discovery is not None:
+        discovery = replace(discovery, mx=judged(discovery.mx))
+    if mail_dns is not None:
+        mail_dns = replace(mail_dns, mta_sts_record=judged(mail_dns.mta_sts_record))
+    return replace(evidence, discovery=discovery, mail_dns=mail_dns)
 
 
 def _with_client_side(

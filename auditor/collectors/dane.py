@@ -22,33 +22,18 @@ import dns.rdatatype
 import dns.resolver
 
 from auditor.collectors.dnsclient import DnsClient
-from auditor.collectors.dnssec import ChainValidator, anchors_with
+from auditor.collectors.dnssec import validator_for
 from auditor.deadline import DeadlineExpired
 from auditor.evidence.network import DaneLookup, DnsAnswer, MxHost
 
 MAX_TLSA = 16
 
 
-def _server(dns_client: DnsClient) -> tuple[str, int] | None:
-    if dns_client.spec.address is not None:
-        return dns_client.spec.address, dns_client.spec.port
-    try:
-        system = dns.resolver.Resolver(configure=True)
-    except (dns.resolver.NoResolverConfiguration, OSError):
-        return None
-    return (str(system.nameservers[0]), system.port) if system.nameservers else None
-
-
 def collect_dane(
     mx_hosts: Sequence[MxHost], dns_client: DnsClient, *, trust_anchor: Path | None = None, timeout: float = 3.0
 ) -> tuple[DaneLookup, ...]:
     """TLSA of every MX, validated by us from the root anchors (plus ``trust_anchor``)."""
-    server = _server(dns_client)
-    validator = None
-    if server is not None:
-        validator = ChainValidator(
-            anchors_with(trust_anchor), server[0], server[1], timeout, deadline=dns_client.deadline
-        )
+    validator = validator_for(dns_client, trust_anchor, timeout)
 
     def lookup(host: MxHost) -> DaneLookup:
         name = f"_25._tcp.{host.name}"

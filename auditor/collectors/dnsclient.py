@@ -125,14 +125,14 @@ class DnsClient:
         except (OSError, ValueError) as exc:
             return DnsAnswer(name, rdtype, "error", error=f"DNS error for {name} {rdtype}: {_short(exc)}")
         records = tuple(_present(rdata, rdtype) for rdata in list(result)[:MAX_RECORDS])
-        secure = bool(result.response.flags & dns.flags.AD)
         return DnsAnswer(
             name,
             rdtype,
             "ok",
             records=records,
             ttl=result.rrset.ttl if result.rrset is not None else None,
-            dnssec="secure" if secure else "unknown",
+            # The AD bit proves nothing to us (a resolver may not validate, or lie): names
+            # whose security matters are validated by collectors.dnssec instead.
         )
 
     def addresses(self, name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

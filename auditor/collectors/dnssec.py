@@ -37,10 +37,12 @@ import dns.query
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.resolver
 import dns.rrset
 from dns.rdtypes.ANY.DS import DS
 from dns.rdtypes.ANY.NSEC3 import NSEC3
 
+from auditor.collectors.dnsclient import DnsClient
 from auditor.deadline import Deadline, DeadlineExpired
 from auditor.safeload import InputFileError, read_text
 
@@ -362,6 +364,38 @@ class ChainValidator:
         return cached
 
 
+def resolver_address(dns_client: DnsClient) -> tuple[str, int] | None:
+    """The server our DNSSEC queries go to: ``--resolver``, else the system's first."""
+    if dns_client.spec.address is not None:
+        return dns_client.spec.address, dns_client.spec.port
+    try:
+        system = dns.resolver.Resolver(configure=True)
+    except (dns.resolver.NoResolverConfiguration, OSError):
+        return None
+    return (str(system.nameservers[0]), system.port) if system.nameservers else None
+
+
+def validator_for(dns_client: DnsClient, trust_anchor: Path | None, timeout: float = 3.0) -> ChainValidator | None:
+    """A validator asking the run's resolver, from the built-in anchors plus the user's."""
+    server = resolver_address(dns_client)
+    if server is None:
+        return None
+    return ChainValidator(anchors_with(trust_anchor), server[0], server[1], timeout, deadline=dns_client.deadline)
+
+
+def check_name(validator: ChainValidator | None, name: str, rdtype: str) -> Verdict:
+    """Query and validate one name (the zone's MX, the MTA-STS TXT ...); never raises."""
+    if validator is None:
+        return Verdict("indeterminate", "no DNS server configured")
+    try:
+        response = validator.query(name, rdtype)
+    except (dns.exception.DNSException, OSError, DeadlineExpired) as exc:
+        return Verdict("indeterminate", f"{name} {rdtype} not available: {exc or type(exc).__name__}")
+    if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        return Verdict("indeterminate", f"{name} {rdtype}: {dns.rcode.to_text(response.rcode())}")
+    return validator.verify(response, name, rdtype)
+
+
 def _matches_ds(zone: dns.name.Name, key: dns.rdata.Rdata, ds_set: Sequence[dns.rdata.Rdata]) -> bool:
     for ds in ds_set:
         try:
@@ -406,6 +440,9 @@ __all__ = [
     "TrustAnchorError",
     "Verdict",
     "anchors_with",
+    "check_name",
+    "resolver_address",
+    "validator_for",
     "query_signed",
     "root_anchors",
 ]

@@ -15,7 +15,10 @@ class DnsAnswer:
     """One DNS lookup: the records in presentation format, or why there are none.
 
     ``status``: ok | nxdomain | nodata | servfail | timeout | refused | error.
-    ``dnssec``: secure (validated) | insecure | bogus | unknown (not validated).
+    ``dnssec``: our own validation from the trust anchors (never the resolver's AD bit):
+    secure | insecure (provably unsigned) | bogus | indeterminate (could not validate,
+    ``dnssec_reason`` says why) | unknown (not validated: the name's security does not
+    matter to any check).
     """
 
     name: str
@@ -25,6 +28,7 @@ class DnsAnswer:
     ttl: int | None = None
     error: str | None = None
     dnssec: str = "unknown"
+    dnssec_reason: str = ""
 
     @property
     def ok(self) -> bool:

@@ -16,7 +16,7 @@ import pytest
 
 from auditor.collectors.dane import collect_dane
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
-from auditor.collectors.dnssec import TrustAnchor, TrustAnchorError
+from auditor.collectors.dnssec import TrustAnchor, TrustAnchorError, check_name, validator_for
 from auditor.evidence.network import MxHost
 
 SIGNED, UNSIGNED, BOGUS = "mx.clean.lab.test", "mx1.plain.test", "mx.bogus.test"
@@ -75,3 +75,19 @@ def test_malformed_anchor_file_names_file_and_line(tmp_path: Path) -> None:
     bad.write_text("; comment\nlab.test. IN A 127.0.0.1\n")
     with pytest.raises(TrustAnchorError, match=r"bad.ds:2"):
         TrustAnchor.load(bad)
+
+
+@pytest.mark.parametrize("with_anchor", [True, False])
+def test_zone_and_mta_sts_names_get_our_verdicts(lab, with_anchor: bool) -> None:  # type: ignore[no-untyped-def]
+    client = DnsClient(ResolverSpec.parse(lab.data["resolvers"]["plain"]))
+    validator = validator_for(client, Path(lab.data["root_trust_anchor"]) if with_anchor else None)
+    cases = {
+        ("clean.lab.test", "MX"): "secure",
+        ("_mta-sts.good.lab.test", "TXT"): "secure",
+        ("plain.test", "MX"): "insecure",
+        ("bogus.test", "MX"): "bogus",
+        ("nosuchname.lab.test", "MX"): "secure",  # a signed proof of non-existence
+    }
+    for (name, rdtype), expected in cases.items():
+        verdict = check_name(validator, name, rdtype)
+        assert verdict.state == (expected if with_anchor else "indeterminate"), (name, verdict)

@@ -10,7 +10,6 @@ and every fetch is kept in the evidence, answered or not.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from auditor.collectors.discovery import is_ip
 from auditor.collectors.dnsclient import DnsClient
 from auditor.collectors.https import fetch_bytes
 from auditor.deadline import Deadline
@@ -129,21 +129,13 @@ def statement_webmail_hosts(text: str, domain: str) -> list[tuple[str, str]]:
         window = text[start:end]
         for url in _URL.finditer(window):
             host = url.group(1).strip("[]").rstrip(".").lower()
-            if _in_domain(host, domain) or _is_ip(host):
+            if _in_domain(host, domain) or is_ip(host):
                 found.setdefault(host, " ".join(window.split())[:240])
     return list(found.items())[:MAX_ENDPOINTS_PER_SOURCE]
 
 
 def _in_domain(host: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def discover_client_side(
@@ -179,7 +171,7 @@ def discover_client_side(
     endpoints: list[Endpoint] = []
 
     def add(host: str, port: int, proto: str, tls: str, source: str, via: str) -> None:
-        addresses, problems = ((host,), ()) if _is_ip(host) else dns.addresses(host)
+        addresses, problems = ((host,), ()) if is_ip(host) else dns.addresses(host)
         endpoints.append(Endpoint(host, port, proto, tls, source, addresses, problems, via))
 
     for fetched in configs:

@@ -10,7 +10,6 @@ host-name verification on the real name (urllib3's ``server_hostname`` and
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +20,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from auditor.collectors.discovery import is_ip
 from auditor.collectors.dnsclient import DnsClient
 from auditor.deadline import Deadline, Watch
 from auditor.evidence.network import HttpFetch
@@ -71,14 +71,6 @@ class _PinnedAddressAdapter(HTTPAdapter):
         return host_params, pool_kwargs
 
 
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def fetch(
     url: str,
     dns_client: DnsClient,
@@ -122,7 +114,7 @@ def _get(
     hostname = parts.hostname or ""
     # A URL may name an address (https://192.0.2.7/...): no lookup, and the certificate
     # must then carry that address (urllib3 matches IP SANs and sends no SNI for it).
-    addresses, problems = ((hostname,), ()) if _is_ip(hostname) else dns_client.addresses(hostname)
+    addresses, problems = ((hostname,), ()) if is_ip(hostname) else dns_client.addresses(hostname)
     if not addresses:
         reason = "; ".join(problems) or f"{hostname} has no address"
         return HttpFetch(url=url, ok=False, error_kind="dns", error=reason)

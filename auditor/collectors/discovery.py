@@ -114,16 +114,19 @@ def discover(domain: str, dns: DnsClient, services: Sequence[str] = ()) -> Disco
 
     endpoints: list[Endpoint] = []
     for host in mx_hosts:
-        endpoints.append(Endpoint(host.name, 25, "smtp", "starttls", "mx", host.addresses, host.lookup_errors))
+        via = f"{domain} MX {host.preference} {host.name}" if not implicit else f"{domain} has no MX (implicit MX)"
+        endpoints.append(Endpoint(host.name, 25, "smtp", "starttls", "mx", host.addresses, host.lookup_errors, via))
     for label, answer in zip(SRV_SERVICES, srv_answers, strict=True):
         proto, tls = SRV_SERVICES[label]
         for target, port in _parse_srv(answer):
             addresses, problems = dns.addresses(target)
-            endpoints.append(Endpoint(target, port, proto, tls, "srv", addresses, problems))
+            via = f"{label}.{domain} SRV {port} {target}"
+            endpoints.append(Endpoint(target, port, proto, tls, "srv", addresses, problems, via))
     for spec in services:
         name, port, proto = parse_service(spec)
         addresses, problems = ((name,), ()) if is_ip(name) else dns.addresses(name)
-        endpoints.append(Endpoint(name, port, proto, PROTO_TLS[proto], "user", addresses, problems))
+        via = f"--service {spec}"
+        endpoints.append(Endpoint(name, port, proto, PROTO_TLS[proto], "user", addresses, problems, via))
     return Discovery(
         domain=domain,
         resolver=str(dns.spec),

@@ -37,7 +37,7 @@ def main() -> int:
         for manifest in assemble.manifests():
             started = time.monotonic()
             root = assemble.assemble(manifest, Path(tmp) / manifest.name)
-            findings = assemble.audit(root)
+            findings = assemble.audit(root, assemble.claims(manifest))
             took = time.monotonic() - started
             score = assemble.score(manifest, findings)
             per_file = max(assemble.findings_per_file(root, findings).values(), default=0) if manifest.template else "-"

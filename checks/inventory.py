@@ -91,7 +91,8 @@ def _database_outcomes(db: UserDatabase, claims: ClaimSet, declared: set[str]) -
     for table in inv.tables:
         for col in table.columns:
             if col.category and col.category not in OPERATIONAL:
-                columns.setdefault(col.category, []).append(f"{table.name}.{col.name}")
+                how = "" if col.recognised_by == "name" else f" (by its {col.recognised_by})"
+                columns.setdefault(col.category, []).append(f"{table.name}.{col.name}{how}")
     missing = sorted(c for c in columns if not _is_declared(c, declared, CATEGORY_DECLARED_BY))
     for category in missing:
         obs = found_in + tuple(Observation("column", name, where) for name in columns[category][:20])

@@ -28,7 +28,7 @@ def test_root(manifest: assemble.Manifest, tmp_path: Path) -> None:
     if "corpus" in manifest.sources and not assemble.CORPUS.is_dir():
         pytest.skip(f"shared corpus of real configs not present at {assemble.CORPUS.resolve()}")
     root = assemble.assemble(manifest, tmp_path / manifest.name)
-    findings = assemble.audit(root)
+    findings = assemble.audit(root, assemble.claims(manifest))
     score = assemble.score(manifest, findings)
     assert not score.missed, [str(e) for e in score.missed]
     assert not score.unexpected_fails, [(f.check_id, f.subject, f.detail[:200]) for f in score.unexpected_fails]

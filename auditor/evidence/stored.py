@@ -87,11 +87,16 @@ class LogFamilyEvidence:
 
 @dataclass(frozen=True, slots=True)
 class ColumnInfo:
-    """A column and the data category the lexicon maps it to (``None``: not personal data we know of)."""
+    """A column and the data category it holds (``None``: not personal data we know of).
+
+    ``recognised_by``: how the category was found: ``name`` (the column lexicon), ``type`` (a
+    database type that holds it, e.g. PostgreSQL ``inet``) or ``values`` (sampled values parse
+    as it; the values themselves are never kept)."""
 
     name: str
     type: str
     category: str | None = None
+    recognised_by: str = "name"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,8 @@ class Manifest:
     expected: tuple[Expected, ...] = ()
     template: bool = False
     sources: tuple[str, ...] = field(default=())
+    #: Fields this root's statement does not declare (removed from every claim of the shared claims file).
+    undeclare: tuple[str, ...] = ()
 
 
 def manifests() -> list[Manifest]:
@@ -95,6 +97,7 @@ def load(path: Path) -> Manifest:
         sqlite=tuple(data.get("sqlite") or ()),
         expected=expected,
         template=bool(data.get("template", False)),
+        undeclare=tuple(data.get("undeclare") or ()),
         sources=tuple(sorted({k for f in data.get("files") or () for k in ("corpus", "distro") if k in f})),
     )
 
@@ -181,8 +184,13 @@ def assemble(manifest: Manifest, dest: Path) -> Path:
     return dest
 
 
-def claims() -> ClaimSet:
-    return read_claims_yaml(CLAIMS)
+def claims(manifest: Manifest | None = None) -> ClaimSet:
+    """The shared claims, less the fields the manifest's statement does not declare."""
+    shared = read_claims_yaml(CLAIMS)
+    if manifest is None or not manifest.undeclare:
+        return shared
+    kept = tuple(replace(c, fields=tuple(f for f in c.fields if f not in manifest.undeclare)) for c in shared.claims)
+    return replace(shared, claims=kept)
 
 
 def audit(root: Path, claim_set: ClaimSet | None = None) -> list[Finding]:

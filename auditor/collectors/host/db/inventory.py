@@ -12,6 +12,7 @@ result or an error message. Every failure becomes a :class:`HostDataError`.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import re
 import stat
@@ -30,6 +31,10 @@ from auditor.evidence.stored import ColumnInfo, HostDataError, InventoryEvidence
 DEFAULT_MAX_HASH_ROWS = 100_000
 PASSWORD_CATEGORY = "password"  # noqa: S105 (a category name, not a secret)
 _TEXTUAL = re.compile(r"(?i)char|text|blob|bytea|binary|string|clob|^$")
+IP_CATEGORY = "ip-address"
+#: Values looked at per uncategorised text column to tell whether it holds addresses (never kept).
+SAMPLE_VALUES = 50
+_IP_TYPES = re.compile(r"inet[46]?|cidr")
 _SCHEME_ONLY = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]{0,30})://")
 
 
@@ -130,7 +135,9 @@ def _inventory(
         except Exception as exc:  # one unreadable table must not hide the others
             rows = None
             errors.append(HostDataError(f"{shown}#{name}", "cannot count rows: " + _reason(exc, parsed)))
-        columns = tuple(ColumnInfo(c, t, lex.category(name, c)) for c, t in cols)
+        # a table that cannot even be counted is not sampled either (its error is already recorded)
+        limit = deadline if rows is not None else 0.0
+        columns = tuple(_column(engine, lex, name, c, t, limit, errors, shown, parsed) for c, t in cols)
         tables.append(TableInfo(name=name, rows=rows, columns=columns))
         hash_targets += [(name, c.name) for c in columns if c.category == PASSWORD_CATEGORY and _TEXTUAL.search(c.type)]
     schemes: Counter[str] = Counter()
@@ -162,6 +169,48 @@ def _inventory(
         truncated=truncated,
         errors=tuple(errors),
     )
+
+
+def _column(engine: Engine, lex: Lexicon, table: str, column: str, typ: str, deadline: float,
+            errors: list[HostDataError], shown: str, parsed: ParsedDsn) -> ColumnInfo:  # fmt: skip
+    """A column's category by its name, else by its type (``inet``/``cidr``, MariaDB ``inet4``/``inet6``),
+    else by a sample of its values (a column named ``remote`` or ``host`` holding client addresses)."""
+    known, category = lex.lookup(table, column)
+    if known:
+        return ColumnInfo(column, typ, category)
+    if _IP_TYPES.fullmatch(typ.strip().lower()):
+        return ColumnInfo(column, typ, IP_CATEGORY, "type")
+    if not _TEXTUAL.search(typ) or time.monotonic() > deadline:
+        return ColumnInfo(column, typ)
+    try:
+        sample = [_sampled(v) for v in engine.values(table, column, SAMPLE_VALUES)]
+    except Exception as exc:  # an unreadable column stays uncategorised; the reason is kept
+        errors.append(HostDataError(f"{shown}#{table}.{column}", "cannot sample: " + _reason(exc, parsed)))
+        return ColumnInfo(column, typ)
+    present = [v for v in sample if v]
+    if present and sum(_is_ip(v) for v in present) >= max(1, round(0.8 * len(present))):
+        return ColumnInfo(column, typ, IP_CATEGORY, "values")
+    return ColumnInfo(column, typ)
+
+
+def _sampled(value: object) -> str:
+    if isinstance(value, bytes | bytearray):
+        return value.decode("ascii", "replace").strip()
+    return "" if value is None else str(value).strip()[:64]
+
+
+def _is_ip(text: str) -> bool:
+    """An address, with or without a prefix length or a port (``192.0.2.7``, ``2001:db8::/64``, ``[::1]:993``)."""
+    candidate = text.strip("[]")
+    if candidate.count(":") == 1 and "." in candidate:  # 192.0.2.7:25
+        candidate = candidate.split(":", 1)[0]
+    elif text.startswith("[") and "]:" in text:
+        candidate = text[1 : text.index("]:")]
+    try:
+        ipaddress.ip_interface(candidate)
+    except ValueError:
+        return False
+    return True
 
 
 def _reason(exc: Exception, parsed: ParsedDsn) -> str:

@@ -53,11 +53,15 @@ class Lexicon:
         return cls([_rule(where, i, raw) for i, raw in enumerate(data["rules"], start=1)])
 
     def category(self, table: str, column: str) -> str | None:
+        return self.lookup(table, column)[1]
+
+    def lookup(self, table: str, column: str) -> tuple[bool, str | None]:
+        """(a rule matched, its category): an unmatched column is unknown, a ``null`` rule says "not personal"."""
         col, tab = _norm(column), _norm(table.rsplit(".", 1)[-1])
         for rule in self._rules:
             if rule.columns.fullmatch(col) and not (rule.not_tables and rule.not_tables.fullmatch(tab)):
-                return rule.category
-        return None
+                return True, rule.category
+        return False, None
 
 
 def _rule(where: str, index: int, raw: Any) -> _Rule:

@@ -50,9 +50,13 @@ def placeholders(template: str) -> frozenset[str]:
     return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
 
 
-class _Params(dict[str, ParamValue]):
+class _Params(dict[str, str | int | float]):
     def __missing__(self, name: str) -> str:
         return "{" + name + "}"  # a missing value shows as its name instead of sinking the report
+
+
+def _value(value: ParamValue, lang: str) -> str | int | float:
+    return render(value, lang) if isinstance(value, Message) else value
 
 
 def render(text: str | Message, lang: str) -> str:
@@ -65,9 +69,10 @@ def render(text: str | Message, lang: str) -> str:
         return text
     forms = templates().get(text.key)
     if forms is None:
-        shown = ", ".join(f"{k}={v}" for k, v in text.params.items())
+        shown = ", ".join(f"{k}={_value(v, lang)}" for k, v in text.params.items())
         return f"{text.key}({shown})"
-    return (forms.get(lang) or forms["en"]).format_map(_Params(text.params))
+    values = _Params({name: _value(value, lang) for name, value in text.params.items()})
+    return (forms.get(lang) or forms["en"]).format_map(values)
 
 
 def render_observation(obs: Observation, lang: str) -> Observation:

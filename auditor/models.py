@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
 
 class Status(enum.StrEnum):
@@ -77,7 +77,8 @@ class Location:
         return self.dns_name or ""
 
 
-ParamValue = str | int | float
+#: A parameter is a value, or a nested message (a clause of a sentence, rendered in the same language).
+ParamValue = Union[str, int, float, "Message"]  # noqa: UP007 (a string forward reference needs Union)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from auditor.evidence.claims import Claim, ClaimSet, period_days
 from auditor.evidence.host import HostEvidence, UserDatabase
 from auditor.evidence.settings import Setting, SourceRef
-from auditor.models import ClaimRef, Location, Observation, Outcome, Status
+from auditor.models import ClaimRef, Location, Message, Observation, Outcome, Status, msg
 from auditor.registry import CheckContext
 
 #: Statement subjects that promise something about a log family, most specific first.
@@ -63,7 +63,8 @@ def claim_obs(claims: ClaimSet | None, claim: Claim | None) -> tuple[Observation
     if claims is None or claim is None:
         return ()
     where = statement_location(claims)
-    return (Observation("statement", f"chars {claim.start}-{claim.end}: {claim.quote[:300]}", where),)
+    quote = msg("obs.statement-quote", start=claim.start, end=claim.end, quote=claim.quote[:300])
+    return (Observation(msg("obs.statement"), quote, where),)
 
 
 def db_location(db: UserDatabase) -> Location:
@@ -79,7 +80,7 @@ def host_of(ctx: CheckContext) -> HostEvidence | None:
 
 
 def no_host() -> Outcome:
-    return Outcome(Status.ERROR, "host", "no host evidence was collected in this run (use --host-root)")
+    return Outcome(Status.ERROR, "host", msg("host.none"))
 
 
 def claims_of(ctx: CheckContext) -> ClaimSet | None:
@@ -108,6 +109,16 @@ def retention_claim(claims: ClaimSet | None, family: str) -> Claim | None:
 
 
 _BOUND_WORDS = {"upper": "up to ", "lower": "at least ", "approx": "about "}
+
+
+def period_message(claim: Claim) -> Message:
+    """The promise's period as a message ("for up to P7D", "for P30D (account closure)")."""
+    event = (claim.event or "").replace("-", " ")
+    if claim.period is None:
+        return msg("period.with-event", period=msg("period.none"), event=event) if event else msg("period.none")
+    bound = claim.bound if claim.bound in ("upper", "lower", "approx") else "exact"
+    period = msg(f"period.{bound}", iso=claim.period)
+    return msg("period.with-event", period=period, event=event) if event else period
 
 
 def describe_period(claim: Claim) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from auditor.evidence.claims import period_days
 from auditor.evidence.durations import longer
 from auditor.evidence.host import LogFamily, LogTarget
-from auditor.models import Location, Need, Observation, Outcome, Severity, Status
+from auditor.models import Location, Message, Need, Observation, Outcome, Severity, Status, msg
 from auditor.registry import CheckContext, check
 
 from .host_common import (
@@ -27,10 +27,10 @@ from .host_common import (
     claim_ref,
     claims_of,
     days,
-    describe_period,
     host_of,
     location,
     no_host,
+    period_message,
     retention_claim,
 )
 
@@ -50,39 +50,52 @@ _ERROR_PREFIXES: dict[str, tuple[str, ...]] = {
 
 
 def _target_obs(t: LogTarget) -> list[Observation]:
-    obs = [Observation("written to", f"{t.path} ({t.route})", location(ref)) for ref in t.routed_by]
+    written = msg("retention.obs.written-to")
+    obs = [Observation(written, f"{t.path} ({t.route})", location(ref)) for ref in t.routed_by]
     if not t.routed_by:
-        obs.append(Observation("written to", f"{t.path} ({t.route})", Location(path=t.path)))
+        obs.append(Observation(written, f"{t.path} ({t.route})", Location(path=t.path)))
     for s in t.retention_sources:
         text = s.value if s.name == "frequency" else f"{s.name} {s.value}"
-        obs.append(Observation("retention setting", f"{text} (for {t.path})", location(s)))
-    kept = "unbounded" if t.unbounded else (days(t.retention_days) if t.retention_days is not None else "unknown")
+        value = msg("retention.obs.setting-value", setting=text, path=t.path)
+        obs.append(Observation(msg("retention.obs.setting"), value, location(s)))
+    kept: str | Message = (
+        msg("word.unbounded")
+        if t.unbounded
+        else (days(t.retention_days) if t.retention_days is not None else msg("word.unknown"))
+    )
     first = location(t.retention_sources[0]) if t.retention_sources else None
-    obs.append(Observation("configured retention", f"{t.path}: {kept}; {t.basis}", first))
+    value = msg("retention.obs.configured-value", path=t.path, kept=kept, basis=t.basis)
+    obs.append(Observation(msg("retention.obs.configured"), value, first))
     return obs
 
 
-def _observed(fam: LogFamily, ctx: CheckContext) -> tuple[float | None, str, list[Observation]]:
+def _observed(fam: LogFamily, ctx: CheckContext) -> tuple[float | None, Message, list[Observation]]:
     o = fam.observed
     if o is None or o.oldest_entry is None:
-        why = "no entries found on disk" if o is None or not o.files else "no readable timestamp in the oldest files"
-        return None, why, []
+        nothing = o is None or not o.files
+        return None, msg("retention.observed.nothing-on-disk" if nothing else "retention.observed.no-timestamp"), []
     age = o.age_days_at(ctx.evidence.now)
-    approx = " (file time, approximate)" if o.oldest_method == "mtime" else ""
-    lower = "" if o.complete else "; some files unreadable, so at least this old"
-    text = f"{o.oldest_entry} in {o.oldest_file}, {days(age or 0.0)} old at collection{approx}{lower}"
-    return age, f"oldest entry {text}", [Observation("oldest entry", text, Location(path=o.oldest_file))]
+    entry = msg(
+        "retention.oldest-entry",
+        time=o.oldest_entry,
+        file=o.oldest_file or "",
+        age=days(age or 0.0),
+        approx=msg("retention.oldest-approx") if o.oldest_method == "mtime" else "",
+        partial="" if o.complete else msg("retention.oldest-partial"),
+    )
+    seen = [Observation(msg("retention.obs.oldest"), entry, Location(path=o.oldest_file))]
+    return age, msg("retention.observed.oldest", entry=entry), seen
 
 
-def _configured(fam: LogFamily) -> tuple[float | None, bool, str]:
+def _configured(fam: LogFamily) -> tuple[float | None, bool, Message]:
     if fam.unbounded:
         which = ", ".join(t.path + (f": {t.basis}" if t.kind != "file" else "") for t in fam.targets if t.unbounded)
-        return None, True, f"configured retention unbounded ({which})"
+        return None, True, msg("retention.configured.unbounded", which=which)
     value = fam.configured_days
     if value is None:
-        return None, False, "configured retention unknown"
+        return None, False, msg("retention.configured.unknown")
     longest = max(fam.targets, key=lambda t: t.retention_days or 0.0)
-    return value, False, f"configured retention up to {days(value)} ({longest.path}: {longest.basis})"
+    return value, False, msg("retention.configured.up-to", days=days(value), path=longest.path, basis=longest.basis)
 
 
 def _read_errors(ctx: CheckContext, fam: LogFamily | None, family: str) -> list[str]:
@@ -102,42 +115,45 @@ def _evaluate(ctx: CheckContext, family: str) -> Iterator[Outcome]:
     fam = host.family(family)
     errors = _read_errors(ctx, fam, family)
     if errors:
-        yield Outcome(Status.ERROR, family, "could not read everything: " + "; ".join(errors[:10]),
-                      tuple(Observation("read error", e) for e in errors[:20]), key="read-errors")  # fmt: skip
+        read_errors = tuple(Observation(msg("obs.read-error"), e) for e in errors[:20])
+        detail = msg("retention.read-errors", errors="; ".join(errors[:10]))
+        yield Outcome(Status.ERROR, family, detail, read_errors, key="read-errors")
     claims = claims_of(ctx)
     claim = retention_claim(claims, family)
     if fam is None or not fam.present:
-        yield Outcome(Status.SKIPPED, family, f"no {family} logs are configured or kept on this host",
-                      claim=claim_ref(claim))  # fmt: skip
+        yield Outcome(Status.SKIPPED, family, msg("retention.not-present", family=family), claim=claim_ref(claim))
         return
     obs = [o for t in fam.targets for o in _target_obs(t)]
-    age, observed_text, observed_obs = _observed(fam, ctx)
+    age, observed, observed_obs = _observed(fam, ctx)
     configured, unbounded, configured_text = _configured(fam)
     obs += observed_obs
     if claim is None:
-        yield _undeclared(fam, family, configured, unbounded, age, configured_text, observed_text, obs)
+        yield _undeclared(fam, family, configured, unbounded, age, configured_text, observed, obs)
         return
     obs += claim_obs(claims, claim)
     # a period counted from an event (account closure, invoicing) is no age limit for log lines
     limit = period_days(claim) if claim.event is None else None
-    promise = f"the statement keeps {claim.subject} {describe_period(claim)}"
+    promise = msg("retention.promise", subject=claim.subject, period=period_message(claim))
+    ref = claim_ref(claim)
     if limit is None:
-        yield Outcome(Status.ERROR, family, f"unverifiable: {promise}, an event rather than a duration; "
-                      f"{configured_text}; {observed_text}", tuple(obs), claim=claim_ref(claim))  # fmt: skip
+        detail = msg("retention.unverifiable-event", promise=promise, configured=configured_text, observed=observed)
+        yield Outcome(Status.ERROR, family, detail, tuple(obs), claim=ref)
         return
     config_over = unbounded or (configured is not None and longer(configured, limit, TOLERANCE_DAYS))
     disk_over = age is not None and longer(age, limit, TOLERANCE_DAYS)
-    summary = f"{promise} ({days(limit)}); {configured_text}; {observed_text}"
+    summary = msg(
+        "retention.summary", promise=promise, limit=days(limit), configured=configured_text, observed=observed
+    )
     if config_over or disk_over:
-        witnesses = [w for w, hit in (("configuration", config_over), ("logs on disk", disk_over)) if hit]
-        yield Outcome(Status.FAIL, family, f"contradicted by the {' and the '.join(witnesses)}: {summary}",
-                      tuple(obs), severity=Severity.HIGH, claim=claim_ref(claim))  # fmt: skip
+        witness = "both" if config_over and disk_over else ("configuration" if config_over else "disk")
+        detail = msg(f"retention.contradicted.{witness}", summary=summary)
+        yield Outcome(Status.FAIL, family, detail, tuple(obs), severity=Severity.HIGH, claim=ref)
     elif configured is None:
         # Young logs on disk do not show that anything deletes them: only a known
         # configured limit makes the promise verifiable.
-        yield Outcome(Status.ERROR, family, f"unverifiable: {summary}", tuple(obs), claim=claim_ref(claim))
+        yield Outcome(Status.ERROR, family, msg("retention.unverifiable", summary=summary), tuple(obs), claim=ref)
     else:
-        yield Outcome(Status.PASS, family, f"consistent: {summary}", tuple(obs), claim=claim_ref(claim))
+        yield Outcome(Status.PASS, family, msg("retention.consistent", summary=summary), tuple(obs), claim=ref)
 
 
 def _undeclared(
@@ -146,8 +162,8 @@ def _undeclared(
     configured: float | None,
     unbounded: bool,
     age: float | None,
-    configured_text: str,
-    observed_text: str,
+    configured_text: Message,
+    observed: Message,
     obs: list[Observation],
 ) -> Outcome:
     """A kept log family whose period the statement does not state (Art. 13(2)(a)).
@@ -159,9 +175,14 @@ def _undeclared(
     ips = any(f.field == "ip-address" for f in fam.fields)
     long_kept = unbounded or max(configured or 0.0, age or 0.0) > UNDECLARED_HIGH_DAYS
     severity = Severity.HIGH if ips and long_kept else Severity.MEDIUM
-    carried = ", ".join(sorted({f.field for f in fam.fields})) or "no personal fields recognised"
-    detail = (f"retention not declared: the statement gives no period for {family} logs ({carried}); "
-              f"{configured_text}; {observed_text}")  # fmt: skip
+    fields = ", ".join(sorted({f.field for f in fam.fields}))
+    detail = msg(
+        "retention.undeclared",
+        family=family,
+        carried=fields or msg("retention.no-fields"),
+        configured=configured_text,
+        observed=observed,
+    )
     return Outcome(Status.FAIL, family, detail, tuple(obs), severity=severity, key="undeclared")
 
 

@@ -151,3 +151,17 @@ def test_young_logs_with_unknown_configuration_are_unverifiable_not_consistent()
     fam = hf.family("mail", unknown, oldest="2026-11-21T10:00:00+00:00", oldest_file="/var/log/mail.log")
     finding = _one("retention.mail", hf.host(logs=(fam,)), MAIL_7D)
     assert finding.status == Status.ERROR and "configured retention unknown" in finding.detail
+
+
+def test_the_german_finding_is_german_throughout() -> None:
+    fam = hf.family("mail", hf.debian_mail_target("/var/log/syslog", 13), hf.debian_mail_target(),
+                    oldest="2026-10-21T10:00:00+00:00", oldest_file="/var/log/mail.log.4.gz")  # fmt: skip
+    evidence = hf.evidence(hf.host(logs=(fam,)), hf.claims(MAIL_7D))
+    [german] = [f for f in evaluate([CHECKS["retention.mail"]], evidence, lang="de") if "read-errors" not in f.id]
+    [english] = [f for f in evaluate([CHECKS["retention.mail"]], evidence) if "read-errors" not in f.id]
+    assert german.message == english.message and german.message is not None  # one key, two languages
+    assert german.detail.startswith("widerlegt durch") and "bei der Erhebung 33 d alt" in german.detail
+    labels = {str(o.label) for o in german.observations}
+    assert {"geschrieben nach", "konfigurierte Aufbewahrung", "ältester Eintrag", "Erklärung"} <= labels
+    for english_word in ("contradicted", "configured retention", "oldest entry", "written to", " old at "):
+        assert english_word not in german.detail + " ".join(f"{o.label} {o.value}" for o in german.observations)

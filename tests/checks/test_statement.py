@@ -8,6 +8,7 @@ from auditor.claims import extract_claims, statement_from_bytes
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target
 from auditor.evidence.claims import ClaimSet
 from auditor.evidence.tls import TlsScan
+from auditor.messages import render
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Outcome, Severity, Status
 from auditor.registry import CheckContext, checks_in_module
@@ -131,7 +132,7 @@ def test_transport_claim_fails_on_a_failed_network_finding() -> None:
     assert result.status == Status.FAIL and result.severity == Severity.HIGH
     assert "starttls.submission-auth" in result.detail and "dmarc" not in result.detail
     assert result.claim is not None and result.claim.claim_id == "transport-encryption.client-access.enforced"
-    assert [o.label for o in result.observations] == ["statement", "starttls.submission-auth"]
+    assert [render(o.label, "en") for o in result.observations] == ["statement", "starttls.submission-auth"]
 
 
 def test_transport_claim_passes_only_with_network_evidence() -> None:

@@ -163,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--db-password-env", metavar="VAR", help="environment variable holding the --db password (not in the DSN)"
     )
     scan.add_argument("--db-password-file", type=Path, metavar="FILE", help="file holding the --db password (one line)")
+    scan.add_argument(
+        "--db-from-config",
+        action="store_true",
+        help="on the live host: read the user database the configs name (read-only) with their own credentials; "
+        "the password is never shown (not with --no-network)",
+    )
     scan.add_argument("--state-dir", type=Path, metavar="DIR", help="remember facts between runs here")
     scan.add_argument("--evidence-out", type=Path, metavar="JSON", help="save the evidence bundle")
     _add_evaluation_options(scan)

@@ -51,6 +51,8 @@ class ScanOptions:
     trust_anchor: Path | None = None
     db: str | None = None
     db_password: str | None = field(default=None, repr=False)  # from --db-password-env/-file; never shown
+    #: --db-from-config: read server databases the host's configs name, with their credentials (opt-in)
+    db_from_config: bool = False
     per_ip_budget: int | None = None
     per_ip_pace: float = 0.05
     per_ip_concurrency: int = 2
@@ -105,6 +107,7 @@ def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Eviden
                     root,
                     db=options.db,
                     db_password=options.db_password,
+                    db_from_config=options.db_from_config,
                     collected_at=datetime.fromisoformat(collected_at),
                     timeout=min(remaining, options.timeout),
                 ),

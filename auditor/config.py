@@ -43,6 +43,7 @@ _AUDIT_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "claims": (str, "claims"),
     "host_root": (str, "host_root"),
     "db": (str, "db"),
+    "db_from_config": (bool, "db_from_config"),
     "profile": (str, "profile"),
     "lang": (str, "lang"),
     "fail_on": (str, "fail_on"),

@@ -199,7 +199,23 @@ def _collect_options(values: Mapping[str, Any]) -> ScanOptions:
         host_root=host_root,
         db=str(values["db"]) if values.get("db") else None,
         db_password=_db_password(values),
+        db_from_config=_db_from_config(values, no_network, host_root),
     )
+
+
+def _db_from_config(values: Mapping[str, Any], no_network: bool, host_root: Path | None) -> bool:
+    """``--db-from-config`` connects to the database servers the host's configs name, with their own
+    credentials: an explicit opt-in, never under ``--no-network``, not beside ``--db``."""
+    if not values.get("db_from_config"):
+        return False
+    if no_network:
+        raise UsageError("--db-from-config connects to the database server the configuration names; "
+                         "it cannot be combined with --no-network")  # fmt: skip
+    if values.get("db"):
+        raise UsageError("give --db or --db-from-config, not both")
+    if host_root is None:
+        raise UsageError("--db-from-config needs --host-root (the live host's /)")
+    return True
 
 
 def _db_password(values: Mapping[str, Any]) -> str | None:

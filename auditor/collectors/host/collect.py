@@ -104,12 +104,19 @@ def _files(config: HostConfig) -> tuple[str, ...]:
 
 
 def collect_host(
-    root: Path, *, db: str | None = None, db_password: str | None = None, collected_at: datetime, timeout: float = 30.0
+    root: Path,
+    *,
+    db: str | None = None,
+    db_password: str | None = None,
+    db_from_config: bool = False,
+    collected_at: datetime,
+    timeout: float = 30.0,
 ) -> HostEvidence:
     """Read the host root ``root`` (``/`` or an unpacked snapshot) within about ``timeout`` seconds.
 
     ``db``: a DSN the user gave (``--db``); otherwise the database is found through the
-    Dovecot/Postfix SQL lookup files and Roundcube's config. ``collected_at`` is the run's
+    Dovecot/Postfix SQL lookup files and Roundcube's config; ``db_from_config`` reads server databases
+    found there with the configuration's own credentials (read-only, opt-in). ``collected_at`` is the run's
     collection time, kept so the evidence documents when ages were observed.
     """
     started = time.monotonic()
@@ -120,7 +127,8 @@ def collect_host(
     config = read_host(host)
     families = collect_log_families(config, host, budget_s=max(1.0, timeout * 0.6))
     left = max(1.0, timeout - (time.monotonic() - started))
-    databases = collect_databases(config, host, db=db, db_password=db_password, timeout=left)
+    databases = collect_databases(config, host, db=db, db_password=db_password, timeout=left,
+                                  config_credentials=db_from_config)  # fmt: skip
     errors = _errors(config)  # database errors stay with each database (UserDatabase.error, inventory.errors)
     return HostEvidence(
         root=str(host.root),

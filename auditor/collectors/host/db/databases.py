@@ -16,13 +16,15 @@ from auditor.collectors.host.db.dsn import DRIVER_ENGINES, DsnError, build_dsn, 
 from auditor.collectors.host.db.inventory import collect_inventory
 from auditor.collectors.host.readers.dovecot import effective as dovecot_effective
 from auditor.collectors.host.readers.postfix import sql_map_paths
-from auditor.collectors.host.readers.sqlconf import SqlLookup
+from auditor.collectors.host.readers.sqlconf import SqlLookup, lookup_password
+from auditor.collectors.host.readers.webapps import roundcube_dsn_with_password
 from auditor.collectors.host.root import HostRoot
 from auditor.collectors.host.templates import has_placeholder
 from auditor.evidence.host import UserDatabase
 from auditor.evidence.settings import Setting, SourceRef
 
-CREDENTIALS_NEEDED = "credentials needed: the configuration's password is not read; pass --db DSN"
+CREDENTIALS_NEEDED = ("credentials needed: the configuration's password is not read; pass --db DSN, or "
+                      "--db-from-config on the live host")  # fmt: skip
 
 
 def _lookup_ref(lookup: SqlLookup) -> SourceRef:
@@ -105,14 +107,43 @@ def find_databases(config: HostConfig) -> tuple[UserDatabase, ...]:
     return tuple(found.values())
 
 
+def config_password(config: HostConfig, host: HostRoot, db: UserDatabase) -> str | None:
+    """The password the configuration lines naming ``db`` give its user (first lookup file or Roundcube
+    config that has one); ``None`` when they give none (the server may trust the connection)."""
+    lookups = {lk.path: lk for lk in config.sql_lookups}
+    for ref in db.found_in:
+        if ref.file in lookups:
+            found = lookup_password(host, ref.file, lookups[ref.file].kind)
+        elif config.roundcube is not None and ref.file in config.roundcube.files:
+            dsn = roundcube_dsn_with_password(host)
+            try:
+                found = parse_dsn(dsn).password if dsn else None
+            except DsnError:
+                found = None
+        else:
+            continue
+        if found:
+            return found
+    return None
+
+
 def collect_databases(
-    config: HostConfig, host: HostRoot, *, db: str | None, timeout: float, db_password: str | None = None
+    config: HostConfig,
+    host: HostRoot,
+    *,
+    db: str | None,
+    timeout: float,
+    db_password: str | None = None,
+    config_credentials: bool = False,
 ) -> tuple[UserDatabase, ...]:
     """Inventory the given DSN, else every SQLite database the configuration names.
 
     A DSN given by the user is a path on the auditing machine for SQLite (it is the
     user's own input); SQLite paths read from the host's configuration are resolved inside
     the host root, so a hostile snapshot cannot point the reader elsewhere.
+    ``config_credentials`` (``--db-from-config``, an explicit opt-in on a live host): server databases
+    are read too, read-only, with the user and password the configuration gives; the password goes to
+    the driver only and never into the evidence.
     """
     if db is not None:
         inventory = collect_inventory(db, timeout=timeout, password=db_password)
@@ -121,6 +152,10 @@ def collect_databases(
     for item in find_databases(config):
         if item.error is None and item.engine == "sqlite":
             inventory = collect_inventory(item.dsn_redacted, host_root=host, timeout=timeout)
+            item = UserDatabase(item.dsn_redacted, item.engine, item.found_in, False, inventory, None, item.purpose)
+        elif config_credentials and item.error == CREDENTIALS_NEEDED:
+            password = config_password(config, host, item)
+            inventory = collect_inventory(item.dsn_redacted, timeout=timeout, password=password)
             item = UserDatabase(item.dsn_redacted, item.engine, item.found_in, False, inventory, None, item.purpose)
         out.append(item)
     return tuple(out)

@@ -44,8 +44,10 @@ class SqlLookup:
     errors: tuple[str, ...] = ()
 
 
-def _kv_lines(path: str, text: str) -> tuple[list[Setting], list[str]]:
-    """``key = value`` lines; a trailing backslash or (Postfix) leading whitespace continues a line."""
+def _kv_lines(path: str, text: str, *, keep_secrets: bool = False) -> tuple[list[Setting], list[str]]:
+    """``key = value`` lines; a trailing backslash or (Postfix) leading whitespace continues a line.
+
+    ``keep_secrets`` (only :func:`lookup_password` sets it) keeps the password lines and values unscrubbed."""
     settings: list[Setting] = []
     errors: list[str] = []
     lines = text.splitlines()
@@ -63,6 +65,9 @@ def _kv_lines(path: str, text: str) -> tuple[list[Setting], list[str]]:
         key = key.strip()
         if not sep or not re.fullmatch(r"[A-Za-z0-9_.-]+", key):
             errors.append(err(path, number, f"not a 'key = value' line: {stripped[:80]!r}"))
+            continue
+        if keep_secrets:
+            settings.append(Setting(key, unquote(value.strip()), path, number))
             continue
         if is_secret_name(key):
             continue  # the password is dropped, not stored
@@ -177,6 +182,20 @@ def read_sql_lookup(root: HostRoot, path: str, kind: str) -> SqlLookup:
         cols = tuple(v.value for k, v in values.items() if k in ("select_field", "where_field"))
         queries["query"] = QueryShape((values["table"].value,), cols)
     return SqlLookup(got.path, kind, driver, hosts, dbname, user, port, scheme, tuple(settings), queries, tuple(errors))
+
+
+def lookup_password(root: HostRoot, path: str, kind: str) -> str | None:
+    """The database password a lookup file gives (Dovecot ``connect = ... password=...``, Postfix
+    ``password =``), for ``--db-from-config`` only: handed to the driver, never kept in a value."""
+    got = root.read_text(path)
+    if got.text is None:
+        return None
+    values = {s.name: s.value for s in _kv_lines(got.path, got.text, keep_secrets=True)[0]}
+    if kind == "dovecot":
+        fields = parse_connect(values.get("connect", ""))
+        found = fields.get("password") or fields.get("passwd") or []
+        return found[0] if found else None
+    return values.get("password")
 
 
 def postfix_sql_files(root: HostRoot, referenced: tuple[str, ...] = ()) -> tuple[str, ...]:

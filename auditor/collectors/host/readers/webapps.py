@@ -111,6 +111,15 @@ def read_roundcube(root: HostRoot, paths: tuple[str, ...] | None = None) -> PhpC
     return read_php_config(root, files, "$config", constants)
 
 
+def roundcube_dsn_with_password(root: HostRoot) -> str | None:
+    """Roundcube's ``db_dsnw`` as PHP would compute it, password included: for ``--db-from-config``
+    only (the caller hands it to the driver; it never enters a setting or the evidence)."""
+    files, constants = _find_roundcube(root)
+    run = run_php_config(root, files, ("$config", "$rcmail_config"), constants)
+    value = next((plain(a.value) for a in reversed(run.assignments) if a.key == "db_dsnw"), None)
+    return value if isinstance(value, str) else None
+
+
 def read_nextcloud(root: HostRoot, path: str | None = None) -> PhpConfig:
     """Nextcloud/ownCloud ``$CONFIG``; ``dbpassword``, ``secret``, ``passwordsalt`` dropped."""
     if path is None:

@@ -10,18 +10,21 @@ error value and the inventory and hashing checks report "could not verify".
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from auditor.collectors.host.config import HostConfig
 from auditor.collectors.host.db.dsn import DRIVER_ENGINES, DsnError, build_dsn, parse_dsn
-from auditor.collectors.host.db.inventory import collect_inventory
+from auditor.collectors.host.db.isolated import dsn_shown, inventory_isolated
 from auditor.collectors.host.readers.dovecot import effective as dovecot_effective
 from auditor.collectors.host.readers.postfix import sql_map_paths
 from auditor.collectors.host.readers.sqlconf import SqlLookup, lookup_password
 from auditor.collectors.host.readers.webapps import roundcube_dsn_with_password
 from auditor.collectors.host.root import HostRoot
 from auditor.collectors.host.templates import has_placeholder
+from auditor.deadline import Deadline
 from auditor.evidence.host import UserDatabase
 from auditor.evidence.settings import Setting, SourceRef
+from auditor.evidence.stored import InventoryEvidence
 
 CREDENTIALS_NEEDED = ("credentials needed: the configuration's password is not read; pass --db DSN, or "
                       "--db-from-config on the live host")  # fmt: skip
@@ -145,13 +148,14 @@ def collect_databases(
     are read too, read-only, with the user and password the configuration gives; the password goes to
     the driver only and never into the evidence.
     """
+    deadline = Deadline.after(timeout)  # one budget for every database, each read in its own bounded child
     if db is not None:
-        inventory = collect_inventory(db, timeout=timeout, password=db_password)
+        inventory = _isolated(db, None, db_password, deadline)
         return (UserDatabase(inventory.dsn_redacted, inventory.engine, (), True, inventory, None, "given"),)
     out: list[UserDatabase] = []
     for item in find_databases(config):
         if item.error is None and item.engine == "sqlite":
-            inventory = collect_inventory(item.dsn_redacted, host_root=host, timeout=timeout)
+            inventory = _isolated(item.dsn_redacted, host.root, None, deadline)
             item = UserDatabase(item.dsn_redacted, item.engine, item.found_in, False, inventory, None, item.purpose)
         elif config_credentials and item.error == CREDENTIALS_NEEDED:
             password = config_password(config, host, item)
@@ -159,6 +163,15 @@ def collect_databases(
             item = UserDatabase(item.dsn_redacted, item.engine, item.found_in, False, inventory, None, item.purpose)
         out.append(item)
     return tuple(out)
+
+
+def _isolated(dsn: str, host_root: Path | None, password: str | None, deadline: Deadline) -> InventoryEvidence:
+    try:
+        engine = parse_dsn(dsn).engine
+    except DsnError:
+        engine = "unknown"
+    timeout = max(1.0, deadline.remaining())
+    return inventory_isolated(dsn, dsn_shown(dsn), engine, timeout=timeout, host_root=host_root, password=password)
 
 
 def pass_schemes(config: HostConfig) -> tuple[Setting, ...]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from auditor.collectors.host.readers.admintools import AdminTools, plugins_of, read_admin_tools
 from auditor.collectors.host.readers.backups import read_backups
 from auditor.collectors.host.readers.containers import ContainerLogging, read_container_logging
+from auditor.collectors.host.readers.daemon_args import start_config
 from auditor.collectors.host.readers.dovecot import DOVECOT_CONF, DovecotConfig, read_dovecot
 from auditor.collectors.host.readers.journald import JournaldConfig, read_journald
 from auditor.collectors.host.readers.logrotate import LOGROTATE_CONF, LOGROTATE_D, LogrotateConfig, read_logrotate
@@ -74,7 +75,10 @@ def read_host(root: Path | str | HostRoot) -> HostConfig:
     if postfix is not None:
         sql += [read_sql_lookup(host, p, "postfix") for p in postfix_sql_files(host, sql_map_paths(postfix))]
     logrotate = read_logrotate(host) if host.lexists(LOGROTATE_CONF) or host.is_dir(LOGROTATE_D) else None
-    rsyslog = read_rsyslog(host) if host.lexists(RSYSLOG_CONF) else None
+    started = start_config(host, "rsyslogd", ("/etc/default/rsyslog", "/etc/sysconfig/rsyslog"),
+                           "RSYSLOGD_OPTIONS") or start_config(host, "rsyslog", (), "RSYSLOGD_OPTIONS")  # fmt: skip
+    rsyslog_conf = started.value if started is not None and started.value.startswith("/") else RSYSLOG_CONF
+    rsyslog = read_rsyslog(host, rsyslog_conf, started=started) if host.lexists(rsyslog_conf) else None
     journald = read_journald(host)
     nginx = read_nginx(host) if host.lexists(NGINX_CONF) else None
     apache = read_apache(host) if any(host.lexists(c) for c in APACHE_CONFS) else None

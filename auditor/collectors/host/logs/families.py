@@ -119,7 +119,8 @@ def _syslog_targets(config: HostConfig, facilities: Iterable[str]) -> list[LogTa
         for route in rsyslog.files_for_facility(facility):
             if route.target not in targets:
                 text = f"{route.selector} -> {route.target}"
-                targets[route.target] = _file_target(route.target, config, (route.source,), text)
+                refs = (route.source,) + ((rsyslog.started.source,) if rsyslog.started is not None else ())
+                targets[route.target] = _file_target(route.target, config, refs, text)
     return list(targets.values())
 
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from auditor.collectors.host.readers.includes import IncludingReader, logical_lines
 from auditor.collectors.host.root import HostRoot
-from auditor.evidence.settings import SourceRef, err
+from auditor.evidence.settings import Setting, SourceRef, err
 
 RSYSLOG_CONF = "/etc/rsyslog.conf"
 SEVERITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 _ALIASES = {"panic": "emerg", "error": "err", "warn": "warning"}
 _MAX_DEPTH = 5
+#: Inputs that carry this host's own log messages (a ruleset bound to one of them sees the mail lines).
+_LOCAL_INPUTS = ("imuxsock", "imjournal", "imklog")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,10 @@ class RsyslogRule:
     file: str
     line: int
     stops: bool = False
+    #: The named ruleset the rule belongs to ("" for the default ruleset).
+    ruleset: str = ""
+    #: ``call NAME``: the named ruleset runs here for the messages the selector matches.
+    calls: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,17 +53,37 @@ class LogRoute:
 
 @dataclass(frozen=True, slots=True)
 class RsyslogConfig:
+    """Rules in file order. ``entry_rulesets``: the rulesets local messages start in (the default ruleset
+    "", or the named ones the local inputs ``imuxsock``/``imjournal``/``imklog`` are bound to)."""
+
     rules: tuple[RsyslogRule, ...]
     files: tuple[str, ...]
     errors: tuple[str, ...] = ()
+    entry_rulesets: tuple[str, ...] = ("",)
+    started: Setting | None = None
 
     def files_for_facility(self, facility: str = "mail") -> tuple[LogRoute, ...]:
         """Files receiving ``facility`` (rules after a matching ``& stop`` see nothing more of it)."""
         routes: list[LogRoute] = []
-        remaining = set(SEVERITIES)
+        for entry in self.entry_rulesets:
+            for route in self._walk(entry, facility, set(SEVERITIES), ()):
+                if route not in routes:
+                    routes.append(route)
+        return tuple(routes)
+
+    def _walk(self, ruleset: str, facility: str, remaining: set[str], calling: tuple[str, ...]) -> list[LogRoute]:
+        """Routes of one ruleset; ``remaining`` shrinks as ``stop`` discards severities (also for the caller:
+        a ``stop`` inside a called ruleset ends the message's processing)."""
+        routes: list[LogRoute] = []
         for rule in self.rules:
+            if rule.ruleset != ruleset:
+                continue
             sev = selector_severities(rule.selector, facility) & remaining
             if not sev:
+                continue
+            if rule.calls is not None:
+                if rule.calls not in calling and len(calling) < _MAX_DEPTH:
+                    routes += self._walk(rule.calls, facility, remaining, (*calling, ruleset))
                 continue
             if rule.target_file:
                 ordered = tuple(s for s in SEVERITIES if s in sev)
@@ -65,7 +91,7 @@ class RsyslogConfig:
                 routes.append(LogRoute(rule.target_file, ordered, ref, rule.selector, not rule.action.startswith("-")))
             if rule.stops and not program_filter(rule.selector):
                 remaining -= sev
-        return tuple(routes)
+        return routes
 
 
 #: Programs whose lines are mail logs whatever facility they use (a filter on them routes mail).
@@ -185,6 +211,9 @@ class _Reader(IncludingReader):
         self.rules: list[RsyslogRule] = []
         self.templates: dict[str, str] = {}
         self.blocks: list[str] = []  # filters of the enclosing "if ... then {" blocks ("" for other blocks)
+        self.legacy_ruleset = ""  # "$RuleSet name" switches the ruleset of the rules after it
+        self.bindings: dict[str, str] = {}  # local input type -> ruleset bound to it
+        self.pending_socket_ruleset: str | None = None  # $InputUnixListenSocketBindRuleset
 
     def read(self, path: str, depth: int) -> None:
         got = self.open_config(path)
@@ -219,17 +248,19 @@ class _Reader(IncludingReader):
         )
         if block:
             head = block.group(1)
-            self.blocks.append(head[: -len("then")].strip() if head.startswith("if") else "ruleset")
+            if head.startswith("if"):
+                self.blocks.append(head[: -len("then")].strip())
+            else:
+                name = re.search(r"name\s*=\s*\"([^\"]+)\"", head, re.I)
+                self.blocks.append("ruleset:" + (name.group(1) if name else "?"))
             if block.group(2):
                 self._line(path, number, block.group(2), depth)
             return
-        if line.startswith(("action(", "stop")) or line == "~":
-            selector = next((b for b in reversed(self.blocks) if b and b != "ruleset"), "*.*")
-            if "ruleset" in self.blocks:
-                return  # rules of a named ruleset apply to the inputs bound to it, not to local logging
-            stops = line.startswith("stop") or line == "~"
-            self.rules.append(RsyslogRule(selector, line, None if stops else _target(line, self.templates), path,
-                                          number, stops))  # fmt: skip
+        if line.startswith(("action(", "stop", "call ")) or line == "~":
+            selector = next((b for b in reversed(self.blocks) if b and not b.startswith("ruleset:")), "*.*")
+            self._rule(selector, line, path, number)
+            return
+        if self._directive(line):
             return
         inc = re.match(r"^\$IncludeConfig\s+(\S+)", line) or re.match(r"^include\s*\(\s*file\s*=\s*\"([^\"]+)\"", line)
         if inc:
@@ -244,9 +275,9 @@ class _Reader(IncludingReader):
             last = self.rules[-1]
             action = line[1:].strip()
             if action in ("stop", "~"):
-                self.rules[-1] = RsyslogRule(last.selector, last.action, last.target_file, last.file, last.line, True)
+                self.rules[-1] = replace(last, stops=True)
             else:
-                self.rules.append(RsyslogRule(last.selector, action, _target(action, self.templates), path, number))
+                self._rule(last.selector, action, path, number)
             return
         m = (
             re.match(r"^(if\s.+?\sthen)\s+(.+)$", line)
@@ -259,8 +290,36 @@ class _Reader(IncludingReader):
         selector, action = m.group(1), m.group(2).strip()
         if selector.startswith("if "):
             selector = selector[: -len("then")].strip()
-        stops = action in ("stop", "~")
-        self.rules.append(RsyslogRule(selector, action, _target(action, self.templates), path, number, stops))
+        self._rule(selector, action, path, number)
+
+    def _rule(self, selector: str, action: str, path: str, number: int) -> None:
+        """One action of a selector, in the ruleset being read (a ``ruleset() {}`` block or ``$RuleSet``)."""
+        ruleset = next((b[len("ruleset:"):] for b in reversed(self.blocks) if b.startswith("ruleset:")),
+                       self.legacy_ruleset)  # fmt: skip
+        stops = action.startswith("stop") or action == "~"
+        call = re.match(r"^call\s+(\S+)", action)
+        target = None if stops or call else _target(action, self.templates)
+        self.rules.append(RsyslogRule(selector, action, target, path, number, stops, ruleset,
+                                      call.group(1) if call else None))  # fmt: skip
+
+    def _directive(self, line: str) -> bool:
+        """Input bindings and legacy ruleset switches; True when ``line`` was one."""
+        m = re.match(r"^input\s*\((.*)\)\s*$", line, re.S)
+        if m is not None:
+            kind = re.search(r"type\s*=\s*\"(\w+)\"", m.group(1), re.I)
+            bound = re.search(r"ruleset\s*=\s*\"([^\"]+)\"", m.group(1), re.I)
+            if kind is not None and kind.group(1).lower() in _LOCAL_INPUTS:
+                self.bindings[kind.group(1).lower()] = bound.group(1) if bound else ""
+            return True
+        m = re.match(r"^\$RuleSet\s+(\S+)", line, re.I)
+        if m is not None:
+            self.legacy_ruleset = "" if m.group(1) == "RSYSLOG_DefaultRuleset" else m.group(1)
+            return True
+        m = re.match(r"^\$InputUnixListenSocketBindRuleset\s+(\S+)", line, re.I)
+        if m is not None:
+            self.bindings["imuxsock"] = m.group(1)
+            return True
+        return False
 
     def _include(self, path: str, number: int, pattern: str, depth: int) -> None:
         if depth >= _MAX_DEPTH:
@@ -274,8 +333,14 @@ class _Reader(IncludingReader):
             self.read(target, depth + 1)
 
 
-def read_rsyslog(root: HostRoot, conf: str = RSYSLOG_CONF, extra: tuple[str, ...] = ()) -> RsyslogConfig:
+def read_rsyslog(root: HostRoot, conf: str = RSYSLOG_CONF, extra: tuple[str, ...] = (),
+                 started: Setting | None = None) -> RsyslogConfig:  # fmt: skip
+    """``conf``: the configuration rsyslogd is started with; ``started``: the ``-f`` option naming it
+    (systemd unit or defaults file, see :mod:`.daemon_args`), kept so findings can cite it."""
     reader = _Reader(root)
     for path in (conf, *extra):
         reader.read(path, 0)
-    return RsyslogConfig(tuple(reader.rules), tuple(reader.files), tuple(reader.errors))
+    entries = tuple(dict.fromkeys(reader.bindings.values())) if reader.bindings else ("",)
+    if "imuxsock" not in reader.bindings and "" not in entries:
+        entries = ("", *entries)  # imuxsock loads implicitly, bound to the default ruleset, unless configured
+    return RsyslogConfig(tuple(reader.rules), tuple(reader.files), tuple(reader.errors), entries, started)

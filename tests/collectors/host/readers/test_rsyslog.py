@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from auditor.collectors.host.readers.daemon_args import start_config
 from auditor.collectors.host.readers.rsyslog import read_rsyslog, selector_severities
 from auditor.collectors.host.root import HostRoot
 
@@ -79,3 +80,43 @@ def test_ampersand_actions_and_program_filters(tmp_path: Path) -> None:
     # the program filter's stop leaves other mail programs' lines to the later rules
     assert routes == ["/var/log/postfix.log", "/var/log/copy.log", "/var/log/mail2.log", "/var/log/mail.log",
                       "/dev/null"]  # fmt: skip
+
+
+def _root_with(tmp_path: Path, files: dict[str, str]) -> HostRoot:
+    for rel, text in files.items():
+        path = tmp_path / rel.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return HostRoot(tmp_path)
+
+
+def test_named_rulesets_bound_to_local_input_and_called(tmp_path: Path) -> None:
+    root = _root_with(tmp_path, {"/etc/rsyslog.conf": (
+        'input(type="imuxsock" ruleset="local")\ninput(type="imtcp" port="514" ruleset="net")\n'
+        'ruleset(name="local") {\n  if $programname == "postfix" then call mail\n  auth.* /var/log/auth.log\n}\n'
+        'ruleset(name="mail") {\n  action(type="omfile" file="/var/log/postfix.log")\n  stop\n}\n'
+        'ruleset(name="net") {\n  *.* /var/log/net.log\n}\n'
+        "$RuleSet legacy\nmail.* /var/log/legacy.log\n$RuleSet RSYSLOG_DefaultRuleset\nmail.* /var/log/default.log\n"
+    )})  # fmt: skip
+    cfg = read_rsyslog(root)
+    assert cfg.entry_rulesets == ("local",) and cfg.errors == ()
+    assert [r.target for r in cfg.files_for_facility("mail")] == ["/var/log/postfix.log"]
+    assert [r.target for r in cfg.files_for_facility("auth")] == ["/var/log/auth.log"]
+    text = 'ruleset(name="x") {\nmail.* /var/log/x.log\n}\nmail.* /var/log/mail.log\n'
+    unbound = read_rsyslog(_root_with(tmp_path / "b", {"/etc/rsyslog.conf": text}))
+    assert [r.target for r in unbound.files_for_facility("mail")] == ["/var/log/mail.log"]
+
+
+def test_start_option_from_unit_drop_in_and_defaults_file(tmp_path: Path) -> None:
+    root = _root_with(tmp_path, {
+        "/etc/default/rsyslog": 'RSYSLOGD_OPTIONS="-f /etc/rsyslog-a.conf"\n',
+        "/lib/systemd/system/rsyslog.service": "[Service]\nExecStart=/usr/sbin/rsyslogd -n -iNONE\n",
+    })  # fmt: skip
+    found = start_config(root, "rsyslogd", ("/etc/default/rsyslog",), "RSYSLOGD_OPTIONS")
+    assert found is not None and (found.value, str(found.source)) == ("/etc/rsyslog-a.conf", "/etc/default/rsyslog:1")
+    (tmp_path / "etc/systemd/system/rsyslog.service.d").mkdir(parents=True)
+    (tmp_path / "etc/systemd/system/rsyslog.service.d/local.conf").write_text(
+        "[Service]\nExecStart=\nExecStart=/usr/sbin/rsyslogd -n -f/etc/rsyslog-b.conf\n"
+    )
+    found = start_config(root, "rsyslog", (), "RSYSLOGD_OPTIONS")
+    assert found is not None and found.value == "/etc/rsyslog-b.conf" and found.line == 3

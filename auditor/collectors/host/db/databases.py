@@ -159,7 +159,7 @@ def collect_databases(
             item = UserDatabase(item.dsn_redacted, item.engine, item.found_in, False, inventory, None, item.purpose)
         elif config_credentials and item.error == CREDENTIALS_NEEDED:
             password = config_password(config, host, item)
-            inventory = collect_inventory(item.dsn_redacted, timeout=timeout, password=password)
+            inventory = _isolated(item.dsn_redacted, None, password, deadline)
             item = UserDatabase(item.dsn_redacted, item.engine, item.found_in, False, inventory, None, item.purpose)
         out.append(item)
     return tuple(out)

@@ -134,6 +134,11 @@ def _place(root: Path, entry: dict[str, Any]) -> None:
         shutil.copyfile(src, dest)
     if "text" in entry:
         dest.write_text(entry["text"], encoding="utf-8")
+    if "render" in entry:  # what the project's installer substitutes (make install's sed), as {placeholder: value}
+        text = dest.read_text(encoding="utf-8")
+        for placeholder, value in entry["render"].items():
+            text = text.replace(placeholder, value)
+        dest.write_text(text, encoding="utf-8")
     if "append" in entry:  # what the stack's set-up script adds (postconf -e, sed ...)
         with dest.open("a", encoding="utf-8") as handle:
             handle.write(entry["append"])

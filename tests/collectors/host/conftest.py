@@ -24,3 +24,12 @@ def corpus() -> HostRoot:
     if not CORPUS.is_dir():
         pytest.skip(f"shared corpus of real configs not present at {CORPUS.resolve()}")
     return HostRoot(CORPUS)
+
+
+def write_files(root: Path, files: dict[str, str]) -> HostRoot:
+    """Write ``{root-relative path: text}`` under ``root`` and return it as a host root."""
+    for rel, text in files.items():
+        path = root / rel.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return HostRoot(root)

@@ -13,6 +13,7 @@ import shlex
 
 import yaml
 
+from auditor.collectors.host.readers.backup_jobs import JobReader
 from auditor.collectors.host.root import HostRoot
 from auditor.evidence.backup import BackupConfig, BackupRetention
 from auditor.evidence.durations import DAY_SECONDS, NAMED_PERIOD_DAYS
@@ -154,10 +155,13 @@ def scan_commands(path: str, text: str) -> list[BackupRetention]:
         if tool is None:
             continue
         segment = re.split(r"\s(?:&&|\|\||;|\|)\s", segment)[0]
+        segment = segment.strip()
+        if len(segment) > 1 and segment[0] == segment[-1] and segment[0] in "\"'":  # VAR="--keep-last 5"
+            segment = segment[1:-1]
         try:
-            words = shlex.split(segment.strip().strip("\"'"))
+            words = shlex.split(segment)
         except ValueError:
-            words = segment.split()
+            words = [w.strip("\"'") for w in segment.split()]
         rules, dry = _keep_options(words, path, number)
         out.append(_retention(tool, path, number, rules, not dry, []))
     return out
@@ -204,13 +208,19 @@ def read_backups(root: HostRoot, extra: tuple[str, ...] = ()) -> BackupConfig:
         errors += errs
         files.append(RSNAPSHOT_CONF)
         found += [ret] if ret else []
+    jobs = JobReader(root, scan_commands)
+    jobs.run()  # scheduled jobs followed into their scripts, variables expanded: these readings come first
+    seen = {(r.file, r.line) for r in jobs.found}
+    found += jobs.found
+    files += [f for f in jobs.files if f not in files]
+    errors += jobs.errors
     paths = [p for pattern in CRON_PATHS for p in root.glob(pattern)] + list(extra)
     for path in paths:
         got = root.read_text(path, native=frozenset({"envsubst"}))  # ${VAR} is the shell's own
         if got.text is None:
             errors.append(got.error or path)
             continue
-        hits = scan_commands(got.path, got.text)
+        hits = [h for h in scan_commands(got.path, got.text) if (h.file, h.line) not in seen]
         if hits:
             files.append(got.path)
             found += hits

@@ -27,9 +27,10 @@ def _config_flag(words: list[str], flag: str) -> str | None:
     return None
 
 
-def _split(value: str) -> list[str]:
+def shell_words(value: str, *, comments: bool = False) -> list[str]:
+    """Words as the shell splits them (quotes removed); unbalanced quotes fall back to whitespace."""
     try:
-        return shlex.split(value, comments=False)
+        return shlex.split(value, comments=comments)
     except ValueError:
         return value.split()
 
@@ -45,7 +46,7 @@ def start_config(root: HostRoot, daemon: str, defaults: tuple[str, ...], variabl
         for number, line in enumerate((got.text or "").splitlines() if got else [], 1):
             m = re.match(rf"^\s*(?:export\s+)?{re.escape(variable)}\s*=\s*(.*)$", line)
             if m and got is not None:
-                value = _config_flag(_split(m.group(1).strip().strip("\"'")), flag)
+                value = _config_flag(shell_words(m.group(1).strip().strip("\"'")), flag)
                 found = Setting(f"{daemon} {flag}", value, got.path, number) if value else found
     units = [f"{d}/{daemon}.service" for d in _UNIT_DIRS]
     units += [p for d in _UNIT_DIRS for p in root.glob(f"{d}/{daemon}.service.d/*.conf")]
@@ -55,7 +56,7 @@ def start_config(root: HostRoot, daemon: str, defaults: tuple[str, ...], variabl
             m = re.match(r"^\s*ExecStart\s*=\s*[-@+!:]*(.*)$", line)
             if m is None or got is None:
                 continue
-            words = _split(m.group(1))
+            words = shell_words(m.group(1))
             if not words:  # "ExecStart=" resets the list in a drop-in
                 continue
             if daemon in words[0].rsplit("/", 1)[-1]:

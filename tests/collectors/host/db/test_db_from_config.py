@@ -20,17 +20,10 @@ from auditor.collectors.host.collect import collect_host
 from auditor.collectors.host.db.databases import CREDENTIALS_NEEDED
 from auditor.evidence.host import HostEvidence, UserDatabase
 from auditor.request import UsageError, scan_request
+from tests.collectors.host.conftest import write_files
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 PASSWORD = "Cfg pw-" + secrets.token_hex(4)  # a space: the connect string's single quotes are needed
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel.lstrip("/")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def _only_db(ev: HostEvidence) -> UserDatabase:
@@ -74,10 +67,11 @@ QUERY = (
 
 def _dovecot_root(tmp_path: Path, database: str, user: str) -> Path:
     connect = f"connect = \"host=127.0.0.1 port=3306 dbname={database} user={user} password='{PASSWORD}'\"\n"
-    return _write(tmp_path, {
+    write_files(tmp_path, {
         "/etc/dovecot/dovecot.conf": "passdb {\n  driver = sql\n  args = /etc/dovecot/dovecot-sql.conf.ext\n}\n",
         "/etc/dovecot/dovecot-sql.conf.ext": "driver = mysql\n" + connect + QUERY,
     })  # fmt: skip
+    return tmp_path
 
 
 def test_mariadb_read_with_the_dovecot_lookup_password(mariadb_mailbox: tuple[str, str], tmp_path: Path) -> None:
@@ -118,8 +112,8 @@ def test_postgresql_named_by_roundcube(pg_database: tuple[str, str], tmp_path: P
         conn.execute("CREATE TABLE session (sess_id TEXT, changed TIMESTAMP, origin TEXT)")
         conn.execute("INSERT INTO session VALUES ('x', now(), '2001:db8::1')")
     dsn = f"pgsql://{user}:secretpw@127.0.0.1:5432/{name}"
-    root = _write(tmp_path, {"/etc/roundcube/config.inc.php": f"<?php\n$config = [];\n$config['db_dsnw'] = '{dsn}';\n"})
-    ev = collect_host(root, collected_at=NOW, db_from_config=True)
+    write_files(tmp_path, {"/etc/roundcube/config.inc.php": f"<?php\n$config = [];\n$config['db_dsnw'] = '{dsn}';\n"})
+    ev = collect_host(tmp_path, collected_at=NOW, db_from_config=True)
     db = _only_db(ev)
     assert db.purpose == "webmail" and db.inventory is not None and db.inventory.ok, db.inventory
     cats = {f"{t.name}.{c.name}": (c.category, c.recognised_by) for t in db.inventory.tables for c in t.columns}

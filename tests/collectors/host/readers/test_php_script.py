@@ -11,15 +11,8 @@ from auditor.collectors.host.readers.admintools import read_admin_tools
 from auditor.collectors.host.readers.php_script import run_php_config
 from auditor.collectors.host.readers.webapps import read_php_config, read_roundcube
 from auditor.collectors.host.root import HostRoot
+from tests.collectors.host.conftest import write_files
 from tests.hostroots.assemble import distro_cache
-
-
-def _write(root: Path, files: dict[str, str]) -> HostRoot:
-    for rel, text in files.items():
-        path = root / rel.lstrip("/")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return HostRoot(root)
 
 
 def _debian_roundcube(root: Path, debian_db: str) -> HostRoot:
@@ -67,7 +60,7 @@ def test_empty_server_falls_back_like_php(tmp_path: Path) -> None:
 
 def test_postfixadmin_requires_dbconfig_and_fills_unset_server(tmp_path: Path) -> None:
     pkg = distro_cache() / "postfixadmin" / "etc" / "postfixadmin" / "config.inc.php"
-    host = _write(tmp_path, {"/etc/postfixadmin/config.inc.php": pkg.read_text(),
+    host = write_files(tmp_path, {"/etc/postfixadmin/config.inc.php": pkg.read_text(),
                              "/etc/postfixadmin/dbconfig.inc.php": "<?php\n$dbuser='pfa';\n$dbpass='x-secret';\n"
                              "$dbname='postfixadmin';\n$dbserver='';\n$dbtype='mysqli';\n"})  # fmt: skip
     cfg = read_php_config(host, ("/etc/postfixadmin/config.inc.php",), "$CONF")
@@ -81,7 +74,7 @@ def test_postfixadmin_requires_dbconfig_and_fills_unset_server(tmp_path: Path) -
 
 
 def test_docker_style_include_relative_to_the_file(tmp_path: Path) -> None:
-    host = _write(tmp_path, {
+    host = write_files(tmp_path, {
         "/var/www/html/roundcube/config/config.inc.php": "<?php\n$config = [];\n$config['log_driver'] = 'file';\n"
         "include(__DIR__ . '/config.docker.inc.php');\n$config['log_logins'] = true;\n",
         "/var/www/html/roundcube/config/config.docker.inc.php": "<?php\n$config['log_driver'] = 'stdout';\n"
@@ -94,14 +87,14 @@ def test_docker_style_include_relative_to_the_file(tmp_path: Path) -> None:
 
 
 def test_relative_log_dir_of_an_install_tree(tmp_path: Path) -> None:
-    host = _write(tmp_path, {"/var/www/roundcubemail/config/main.inc.php": "<?php\n$rcmail_config = array();\n"
+    host = write_files(tmp_path, {"/var/www/roundcubemail/config/main.inc.php": "<?php\n$rcmail_config = array();\n"
                              "$rcmail_config['log_dir'] = 'logs/';\n"})  # fmt: skip
     cfg = read_roundcube(host)
     assert cfg.install_path == "/var/www/roundcubemail/" and cfg.get("log_dir") == "logs/"
 
 
 def test_undecidable_branches_and_missing_includes_are_reported_not_guessed(tmp_path: Path) -> None:
-    host = _write(tmp_path, {"/c.php": "<?php\nif (getenv('X') == 'a') {\n  $config['k'] = 'a';\n} else {\n"
+    host = write_files(tmp_path, {"/c.php": "<?php\nif (getenv('X') == 'a') {\n  $config['k'] = 'a';\n} else {\n"
                              "  $config['k'] = 'b';\n}\nswitch ($unknown) { case 1: $config['s'] = 1; break; }\n"
                              "include('/nowhere.php');\ninclude($path);\n$config['after'] = 'yes';\n"})  # fmt: skip
     run = run_php_config(host, ("/c.php",), ("$config",))
@@ -111,7 +104,7 @@ def test_undecidable_branches_and_missing_includes_are_reported_not_guessed(tmp_
 
 
 def test_include_loop_and_depth_are_bounded(tmp_path: Path) -> None:
-    host = _write(tmp_path, {"/a.php": "<?php include '/b.php'; $config['a'] = 1;",
+    host = write_files(tmp_path, {"/a.php": "<?php include '/b.php'; $config['a'] = 1;",
                              "/b.php": "<?php include '/a.php'; $config['b'] = 2;"})  # fmt: skip
     run = run_php_config(host, ("/a.php",), ("$config",))
     assert [a.key for a in run.assignments] == ["b", "a"] and run.files == ["/a.php", "/b.php"]
@@ -119,6 +112,6 @@ def test_include_loop_and_depth_are_bounded(tmp_path: Path) -> None:
 
 def test_stray_closers_and_garbage_end(tmp_path: Path) -> None:
     for text in ("\x18\ufffd@l\ufffd]", "<?php ) ] } $config['a'] = 1; switch ($x) { ) case 1: ] }", "<?php if ("):
-        host = _write(tmp_path, {"/g.php": text})
+        host = write_files(tmp_path, {"/g.php": text})
         run = run_php_config(host, ("/g.php",), ("$config",))
         assert isinstance(run.errors, list)

@@ -7,6 +7,7 @@ from pathlib import Path
 from auditor.collectors.host.readers.daemon_args import start_config
 from auditor.collectors.host.readers.rsyslog import read_rsyslog, selector_severities
 from auditor.collectors.host.root import HostRoot
+from tests.collectors.host.conftest import write_files
 
 
 def test_fixture_mail_goes_to_syslog_and_mail_log(hostroot: HostRoot) -> None:
@@ -82,16 +83,8 @@ def test_ampersand_actions_and_program_filters(tmp_path: Path) -> None:
                       "/dev/null"]  # fmt: skip
 
 
-def _root_with(tmp_path: Path, files: dict[str, str]) -> HostRoot:
-    for rel, text in files.items():
-        path = tmp_path / rel.lstrip("/")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return HostRoot(tmp_path)
-
-
 def test_named_rulesets_bound_to_local_input_and_called(tmp_path: Path) -> None:
-    root = _root_with(tmp_path, {"/etc/rsyslog.conf": (
+    root = write_files(tmp_path, {"/etc/rsyslog.conf": (
         'input(type="imuxsock" ruleset="local")\ninput(type="imtcp" port="514" ruleset="net")\n'
         'ruleset(name="local") {\n  if $programname == "postfix" then call mail\n  auth.* /var/log/auth.log\n}\n'
         'ruleset(name="mail") {\n  action(type="omfile" file="/var/log/postfix.log")\n  stop\n}\n'
@@ -103,12 +96,12 @@ def test_named_rulesets_bound_to_local_input_and_called(tmp_path: Path) -> None:
     assert [r.target for r in cfg.files_for_facility("mail")] == ["/var/log/postfix.log"]
     assert [r.target for r in cfg.files_for_facility("auth")] == ["/var/log/auth.log"]
     text = 'ruleset(name="x") {\nmail.* /var/log/x.log\n}\nmail.* /var/log/mail.log\n'
-    unbound = read_rsyslog(_root_with(tmp_path / "b", {"/etc/rsyslog.conf": text}))
+    unbound = read_rsyslog(write_files(tmp_path / "b", {"/etc/rsyslog.conf": text}))
     assert [r.target for r in unbound.files_for_facility("mail")] == ["/var/log/mail.log"]
 
 
 def test_start_option_from_unit_drop_in_and_defaults_file(tmp_path: Path) -> None:
-    root = _root_with(tmp_path, {
+    root = write_files(tmp_path, {
         "/etc/default/rsyslog": 'RSYSLOGD_OPTIONS="-f /etc/rsyslog-a.conf"\n',
         "/lib/systemd/system/rsyslog.service": "[Service]\nExecStart=/usr/sbin/rsyslogd -n -iNONE\n",
     })  # fmt: skip

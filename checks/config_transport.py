@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 
 from auditor.evidence.claims import Claim
-from auditor.evidence.host import DovecotTransport, PostfixService
+from auditor.evidence.host import DovecotTransport, MailProxyServer, PostfixService
 from auditor.evidence.settings import Setting
 from auditor.models import Location, Need, Observation, Outcome, Severity, Status
 from auditor.registry import CheckContext, check
@@ -211,6 +211,68 @@ def _dovecot(dc: DovecotTransport, claim: Claim | None) -> Iterator[Outcome]:
                       claim=claim_ref(claim))  # fmt: skip
 
 
+#: nginx's built-in ``<protocol>_auth``: the methods a client may log in with when the server does not say.
+_NGINX_AUTH_DEFAULT = {"smtp": "plain login", "imap": "plain", "pop3": "plain"}
+_PLAINTEXT_AUTH = frozenset({"plain", "login", "user"})
+
+
+def _port(listen: str) -> int | None:
+    first = listen.split()[0] if listen.split() else ""
+    tail = first.rsplit("]:", 1)[-1].rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+def _proxy_problems(srv: MailProxyServer) -> list[tuple[str, Severity, Setting | None]]:
+    """What lets a client's password or mail travel without TLS, or over TLS below 1.2, in one proxy server."""
+    found: list[tuple[str, Severity, Setting | None]] = []
+    ports = [p for p in (_port(x) for x in srv.listens) if p is not None]
+    mx_only = srv.protocol == "smtp" and ports == [25] * len(ports) and bool(ports)
+    protocols = srv.get("ssl_protocols")
+    if protocols is not None:
+        old = sorted(allowed_protocols(protocols.value) & OLD, key=PROTOCOLS.index)
+        if old:
+            found.append((f"ssl_protocols {protocols.value}: {', '.join(old)} still accepted",
+                          Severity.MEDIUM if mx_only else Severity.HIGH, protocols))  # fmt: skip
+    starttls = srv.get("starttls")
+    tls_offered = any(" ssl" in f" {x}" for x in srv.listens) or (starttls is not None and starttls.value != "off")
+    if protocols is None and tls_offered:
+        found.append(("ssl_protocols not set: nginx's default applies, TLS 1.2-1.3 since nginx 1.23.4 but TLS 1.0-1.2 "
+                      "before; set it explicitly", Severity.LOW, None))  # fmt: skip
+    auth = srv.get(f"{srv.protocol}_auth")
+    methods = set((auth.value if auth is not None else _NGINX_AUTH_DEFAULT.get(srv.protocol, "")).lower().split())
+    plain_ports = sorted({p for x in srv.listens if " ssl" not in f" {x}" and (p := _port(x)) is not None and p != 25})
+    if plain_ports and methods & _PLAINTEXT_AUTH and (starttls is None or starttls.value.lower() != "only"):
+        how = "no STARTTLS" if starttls is None or starttls.value.lower() == "off" else "STARTTLS offered, not required"
+        found.append((f"{srv.protocol} on port {', '.join(map(str, plain_ports))}: {how} ('starttls only' is not set), "
+                      f"so {'/'.join(sorted(methods & _PLAINTEXT_AUTH))} logins can send passwords in the clear",
+                      Severity.HIGH, starttls or auth))  # fmt: skip
+    if srv.weak_suites:
+        found.append((f"ssl_ciphers admits weak suites: {', '.join(srv.weak_suites[:6])}", Severity.MEDIUM,
+                      srv.get("ssl_ciphers")))  # fmt: skip
+    return found
+
+
+def _mail_proxy(servers: tuple[MailProxyServer, ...], claim: Claim | None) -> Iterator[Outcome]:
+    for srv in servers:
+        subject = f"nginx mail {srv.protocol or '?'} ({', '.join(srv.listens) or 'no listen'})"
+        where = Location(path=srv.file, line=srv.line)
+        if any(s.unrendered for s in srv.settings):
+            yield Outcome(Status.SKIPPED, subject, _UNRENDERED.format(what="nginx mail settings"),
+                          claim=claim_ref(claim), key=f"{srv.file}:{srv.line}")  # fmt: skip
+            continue
+        problems = _proxy_problems(srv)
+        for text, severity, setting in problems:
+            obs = (Observation("setting", setting_text(setting), location(setting)),) if setting else ()
+            status = Status.FAIL if severity == Severity.HIGH else Status.WARN
+            yield Outcome(status, subject, text, obs + (Observation("server", subject, where),), severity=severity,
+                          claim=claim_ref(claim), key=f"{srv.file}:{srv.line}:{text[:40]}")  # fmt: skip
+        if not problems:
+            shown = tuple(Observation("setting", setting_text(s), location(s)) for s in srv.settings)
+            yield Outcome(Status.PASS, subject, "TLS required for logins, no TLS below 1.2, no weak suites",
+                          shown + (Observation("server", subject, where),), claim=claim_ref(claim),
+                          key=f"{srv.file}:{srv.line}")  # fmt: skip
+
+
 @check("config.transport", needs=[Need.HOST], area="host")
 def config_transport(ctx: CheckContext) -> Iterator[Outcome]:
     """Per public Postfix smtpd service (smtp/25, submission/587, submissions/465; loopback
@@ -218,7 +280,9 @@ def config_transport(ctx: CheckContext) -> Iterator[Outcome]:
     ``smtpd_tls_security_level = encrypt``; SASL AUTH before STARTTLS (``smtpd_tls_auth_only =
     no``); Dovecot ``ssl = no``, global ``disable_plaintext_auth = no`` / ``auth_allow_cleartext
     = yes`` (a loopback-scoped exception is fine), ``ssl_min_protocol`` below TLSv1.2; TLS 1.0/1.1
-    permitted on a client port (medium on port 25). Pass: none of these. Error: a config file
+    permitted on a client port (medium on port 25); an nginx ``mail { }`` proxy server that lets a
+    client log in with PLAIN/LOGIN before TLS (``starttls`` not ``only`` on a plain port) or admits
+    TLS below 1.2 (warn, medium: weak suites in ``ssl_ciphers``). Pass: none of these. Error: a config file
     could not be read, or neither Postfix nor Dovecot is configured under the host root."""
     host = host_of(ctx)
     if host is None:
@@ -230,7 +294,9 @@ def config_transport(ctx: CheckContext) -> Iterator[Outcome]:
     for error in host.errors_in("transport"):
         yield Outcome(Status.ERROR, "configuration", f"could not read: {error}", claim_obs(claims, claim),
                       key=error[:80])  # fmt: skip
-    if host.postfix is None and host.dovecot is None:
+    if host.mail_proxy:
+        yield from _mail_proxy(host.mail_proxy, claim)
+    if host.postfix is None and host.dovecot is None and not host.mail_proxy:
         yield Outcome(Status.ERROR, "configuration", "unverifiable: no Postfix (/etc/postfix/main.cf) or Dovecot "
                       "(/etc/dovecot/dovecot.conf) configuration under the host root")  # fmt: skip
         return

@@ -158,6 +158,26 @@ class DovecotTransport:
 
 
 @dataclass(frozen=True, slots=True)
+class MailProxyServer:
+    """One nginx ``mail { server { } }``: the protocol it proxies, where it listens, its TLS settings.
+
+    ``listens``: ``listen`` values (``143``, ``0.0.0.0:993 ssl``); ``settings``: the effective
+    ``ssl_protocols``, ``ssl_ciphers``, ``starttls``, ``ssl`` and ``<protocol>_auth`` (the server's own
+    over the ``mail { }`` level's; nginx's defaults are not filled in); ``weak_suites``: suites of
+    ``ssl_ciphers`` as the local OpenSSL expands it that are broken or export grade."""
+
+    protocol: str
+    listens: tuple[str, ...]
+    file: str
+    line: int
+    settings: tuple[Setting, ...] = ()
+    weak_suites: tuple[str, ...] = ()
+
+    def get(self, name: str) -> Setting | None:
+        return next((s for s in self.settings if s.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
 class HostError:
     """A host input that could not be read or parsed; ``area``: logs | transport | inventory | backup."""
 
@@ -182,6 +202,8 @@ class HostEvidence:
     templates: tuple[TemplateFile, ...] = ()
     #: Tools that write new mail passwords (admin panel, webmail password plugin) and their scheme.
     password_writers: tuple[PasswordWriter, ...] = ()
+    #: nginx mail proxy servers (STARTTLS or TLS terminated in nginx), ``None`` without ``mail { }``.
+    mail_proxy: tuple[MailProxyServer, ...] | None = None
 
     def family(self, name: str) -> LogFamily | None:
         return next((f for f in self.logs if f.family == name), None)

@@ -18,11 +18,12 @@ from auditor.collectors.host.config import HostConfig, read_host
 from auditor.collectors.host.db.databases import collect_databases, pass_schemes
 from auditor.collectors.host.logs.families import collect_log_families
 from auditor.collectors.host.readers.dovecot import effective as dovecot_effective
+from auditor.collectors.host.readers.nginx_mail import mail_proxy
 from auditor.collectors.host.readers.postfix import effective as postfix_effective
 from auditor.collectors.host.root import HostRoot
 from auditor.collectors.host.templates import has_placeholder
 from auditor.deadline import Deadline
-from auditor.evidence.host import DovecotTransport, HostError, HostEvidence, PostfixService
+from auditor.evidence.host import DovecotTransport, HostError, HostEvidence, MailProxyServer, PostfixService
 from auditor.evidence.settings import Setting
 
 #: Postfix parameters the transport check reads, per public smtpd service.
@@ -71,6 +72,13 @@ def _dovecot(config: HostConfig) -> DovecotTransport | None:
     scoped = _rendered(config, tuple(s for s in config.dovecot.scoped if s.name in DOVECOT_TRANSPORT_KEYS))
     settings = _rendered(config, settings)
     return DovecotTransport(settings, scoped, config.dovecot.files)
+
+
+def _mail_proxy(config: HostConfig) -> tuple[MailProxyServer, ...] | None:
+    servers = mail_proxy(config.nginx)
+    if servers is None:
+        return None
+    return tuple(replace(s, settings=_rendered(config, s.settings)) for s in servers)
 
 
 def _errors(config: HostConfig) -> list[HostError]:
@@ -143,4 +151,5 @@ def collect_host(
         errors=tuple(errors),
         templates=config.templates,
         password_writers=config.admin_tools.writers,
+        mail_proxy=_mail_proxy(config),
     )

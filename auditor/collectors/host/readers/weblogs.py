@@ -76,6 +76,8 @@ class WebLogConfig:
     files: tuple[str, ...]
     disabled: tuple[SourceRef, ...] = ()
     errors: tuple[str, ...] = ()
+    #: nginx ``mail { }`` directives in file order: (name, args, where, enclosing block's opening line)
+    mail: tuple[tuple[str, tuple[str, ...], SourceRef, SourceRef], ...] = ()
 
 
 def nginx_fields(fmt: str, masked_vars: frozenset[str] = frozenset()) -> tuple[tuple[str, ...], bool]:
@@ -121,6 +123,9 @@ class _Nginx(IncludingReader):
         self.masked: set[str] = set()
         self.raw_logs: list[tuple[str, str, SourceRef, tuple[str, ...]]] = []
         self.disabled: list[SourceRef] = []
+        #: directives inside ``mail { }``: (name, args, where, innermost block's opening line)
+        self.mail: list[tuple[str, tuple[str, ...], SourceRef, SourceRef]] = []
+        self.blocks: list[SourceRef] = []
 
     def read(self, path: str, scope: list[str], depth: int) -> None:
         got = self.open_config(path)
@@ -136,9 +141,11 @@ class _Nginx(IncludingReader):
                     if words and words[0] == "map" and ip_source:
                         self.masked.add(words[2].lstrip("$"))
                     scope.append(" ".join(words))
+                    self.blocks.append(SourceRef(got.path, line if words else number))
                 elif tok == "}":
                     if scope:
                         scope.pop()
+                        del self.blocks[-1:]
                     else:
                         self.errors.append(err(got.path, number, "unbalanced '}'"))
                 elif words:
@@ -153,6 +160,8 @@ class _Nginx(IncludingReader):
         name, args = words[0], words[1:]
         if scope and scope[-1].startswith("map "):
             return
+        if scope and scope[0] == "mail" and name != "include":
+            self.mail.append((name, tuple(args), SourceRef(path, line), self.blocks[-1]))
         if name == "include" and args:
             if depth >= _MAX_DEPTH:
                 self.errors.append(err(path, line, "includes nested too deeply"))
@@ -186,7 +195,7 @@ def read_nginx(root: HostRoot, conf: str = NGINX_CONF) -> WebLogConfig:
         fields, masked = nginx_fields(fmt, frozenset(reader.masked))
         logs.append(AccessLog("nginx", target, fmt_name, fields, masked, ref, scope))
     return WebLogConfig(tuple(logs), dict(reader.formats), tuple(reader.files), tuple(reader.disabled),
-                        tuple(reader.errors))  # fmt: skip
+                        tuple(reader.errors), tuple(reader.mail))  # fmt: skip
 
 
 class _Apache(IncludingReader):

@@ -80,7 +80,8 @@ def read_host(root: Path | str | HostRoot) -> HostConfig:
     rsyslog_conf = started.value if started is not None and started.value.startswith("/") else RSYSLOG_CONF
     rsyslog = read_rsyslog(host, rsyslog_conf, started=started) if host.lexists(rsyslog_conf) else None
     journald = read_journald(host)
-    nginx = read_nginx(host) if host.lexists(NGINX_CONF) else None
+    fragments = any(host.glob(f"/etc/nginx/{d}/*") for d in ("sites-enabled", "sites-available", "conf.d"))
+    nginx = read_nginx(host) if host.lexists(NGINX_CONF) or fragments else None
     apache = read_apache(host) if any(host.lexists(c) for c in APACHE_CONFS) else None
     roundcube = read_roundcube(host)
     nextcloud = read_nextcloud(host)

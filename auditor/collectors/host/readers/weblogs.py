@@ -184,8 +184,24 @@ class _Nginx(IncludingReader):
 
 
 def read_nginx(root: HostRoot, conf: str = NGINX_CONF) -> WebLogConfig:
+    """nginx from its main config; without one (a snapshot or configuration repository holding only the
+    vhosts), from the fragments a Debian/RHEL nginx.conf would include: ``sites-enabled/*`` (or
+    ``sites-available/*`` when nothing is enabled) and ``conf.d/*.conf``, in the ``http`` context, or in
+    ``mail`` for a fragment of mail ``server`` blocks (``protocol imap;``)."""
     reader = _Nginx(root)
-    reader.read(conf, [], 0)
+    if root.lexists(conf):
+        reader.read(conf, [], 0)
+    else:
+        enabled = root.glob("/etc/nginx/sites-enabled/*")
+        for path in (enabled or root.glob("/etc/nginx/sites-available/*")) + root.glob("/etc/nginx/conf.d/*.conf"):
+            got = root.read_text(path)
+            mail = got.text is not None and re.search(r"(?<![\w$])protocol\s+(smtp|imap|pop3)\s*;", got.text)
+            reader.blocks.append(SourceRef(path, 0))
+            reader.read(path, ["mail" if mail else "http"], 0)
+            reader.blocks.pop()
+        # the files such fragments include (snippets, mime.types) live beside the nginx.conf this snapshot
+        # does not hold: their absence is the snapshot's shape, not a reading error
+        reader.errors = [e for e in reader.errors if not e.endswith(": not found")]
     logs: list[AccessLog] = []
     for target, fmt_name, ref, scope in reader.raw_logs:
         fmt = reader.formats.get(fmt_name)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from auditor.collectors.host.readers.nginx_mail import mail_proxy
 from auditor.collectors.host.readers.weblogs import apache_fields, nginx_fields, read_apache, read_nginx
 from auditor.collectors.host.root import HostRoot
+from tests.collectors.host.conftest import write_files
 
 
 def test_fixture_nginx_masked_and_combined(hostroot: HostRoot) -> None:
@@ -49,3 +53,17 @@ def test_corpus_iredmail_placeholder_target(corpus: HostRoot) -> None:
 def test_corpus_mailinabox_no_access_log_directive(corpus: HostRoot) -> None:
     cfg = read_nginx(corpus, "/mailinabox/conf/nginx-ssl.conf")
     assert cfg.errors == () and cfg.access_logs == ()  # nginx/distribution defaults apply
+
+
+def test_vhost_fragments_without_nginx_conf(tmp_path: Path) -> None:
+    """A configuration repository with vhosts only: enabled sites win over available ones, conf.d is read,
+    a mail fragment is read in the mail context, and includes of files the snapshot lacks are no error."""
+    root = write_files(tmp_path, {
+        "/etc/nginx/sites-available/old": "server { access_log /var/log/nginx/old.log; }\n",
+        "/etc/nginx/sites-enabled/web": "server { include snippets/tls.conf; access_log /var/log/nginx/web.log; }\n",
+        "/etc/nginx/conf.d/mail.conf": "server { listen 143; protocol imap; starttls only; }\n",
+    })  # fmt: skip
+    cfg = read_nginx(root)
+    assert [log.target for log in cfg.access_logs] == ["/var/log/nginx/web.log"] and cfg.errors == ()
+    servers = mail_proxy(cfg)
+    assert servers is not None and [(s.protocol, s.listens) for s in servers] == [("imap", ("143",))]

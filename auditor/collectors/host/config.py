@@ -20,6 +20,7 @@ from auditor.collectors.host.readers.logrotate import LOGROTATE_CONF, LOGROTATE_
 from auditor.collectors.host.readers.postfix import MAIN_CF, PostfixConfig, read_postfix, sql_map_paths
 from auditor.collectors.host.readers.rsyslog import RSYSLOG_CONF, RsyslogConfig, read_rsyslog
 from auditor.collectors.host.readers.sqlconf import DOVECOT_SQL, SqlLookup, postfix_sql_files, read_sql_lookup
+from auditor.collectors.host.readers.syslog_ng import SYSLOG_NG_CONF, read_syslog_ng
 from auditor.collectors.host.readers.webapps import PhpConfig, read_nextcloud, read_roundcube
 from auditor.collectors.host.readers.weblogs import APACHE_CONFS, NGINX_CONF, WebLogConfig, read_apache, read_nginx
 from auditor.collectors.host.root import HostRoot, as_root
@@ -79,6 +80,8 @@ def read_host(root: Path | str | HostRoot) -> HostConfig:
                            "RSYSLOGD_OPTIONS") or start_config(host, "rsyslog", (), "RSYSLOGD_OPTIONS")  # fmt: skip
     rsyslog_conf = started.value if started is not None and started.value.startswith("/") else RSYSLOG_CONF
     rsyslog = read_rsyslog(host, rsyslog_conf, started=started) if host.lexists(rsyslog_conf) else None
+    if rsyslog is None and host.lexists(SYSLOG_NG_CONF):  # the same routes, read from syslog-ng's log paths
+        rsyslog = read_syslog_ng(host)
     journald = read_journald(host)
     fragments = any(host.glob(f"/etc/nginx/{d}/*") for d in ("sites-enabled", "sites-available", "conf.d"))
     nginx = read_nginx(host) if host.lexists(NGINX_CONF) or fragments else None

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass, replace
 
 from auditor.collectors.host.readers.includes import IncludingReader, logical_lines
+from auditor.collectors.host.readers.syslog_filters import FILTER_PREFIX, SEVERITIES, filter_severities
 from auditor.collectors.host.root import HostRoot
 from auditor.evidence.settings import Setting, SourceRef, err
 
 RSYSLOG_CONF = "/etc/rsyslog.conf"
-SEVERITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 _ALIASES = {"panic": "emerg", "error": "err", "warn": "warning"}
 _MAX_DEPTH = 5
 #: Inputs that carry this host's own log messages (a ruleset bound to one of them sees the mail lines).
@@ -107,13 +107,17 @@ _PROGRAM_FILTER = re.compile(
 def program_filter(selector: str) -> bool:
     """A filter on the program name (``:programname, isequal, "postfix"``): it routes only part of a facility,
     so a ``stop`` after it leaves the facility's other lines to later rules."""
+    if selector.startswith(FILTER_PREFIX):
+        return "program(" in selector
     return _PROGRAM_FILTER.match(selector) is not None
 
 
 def selector_severities(selector: str, facility: str) -> set[str]:
     """The severities of ``facility`` a selector or filter matches: legacy ``mail.info`` selectors,
     ``$syslogfacility-text``/``$syslogfacility`` comparisons, ``prifilt("mail.*")``, and program-name
-    filters on mail daemons (all their lines count as mail logs)."""
+    filters on mail daemons (all their lines count as mail logs), and syslog-ng filter expressions."""
+    if selector.startswith(FILTER_PREFIX):
+        return filter_severities(selector.removeprefix(FILTER_PREFIX), facility)
     m = re.match(r"^\s*if\s+\$syslogfacility(-text)?\s*==\s*['\"]?([\w]+)['\"]?", selector)
     if m is not None:
         name = _FACILITY_CODES.get(m.group(2), m.group(2)) if not m.group(1) else m.group(2)

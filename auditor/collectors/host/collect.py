@@ -87,7 +87,8 @@ def _errors(config: HostConfig) -> list[HostError]:
                                        ("logs", config.logrotate), ("logs", config.rsyslog), ("logs", config.journald),
                                        ("logs", config.nginx), ("logs", config.apache), ("logs", config.roundcube),
                                        ("logs", config.nextcloud), ("backup", config.backups),
-                                       ("inventory", config.admin_tools), ("logs", config.containers)]  # fmt: skip
+                                       ("inventory", config.admin_tools), ("logs", config.containers),
+                                       ("logs", config.newsyslog)]  # fmt: skip
     areas += [("inventory", lk) for lk in config.sql_lookups]
     out: list[HostError] = []
     for area, part in areas:
@@ -105,7 +106,7 @@ def _in_template(config: HostConfig, error: str) -> bool:
 def _files(config: HostConfig) -> tuple[str, ...]:
     parts = [config.postfix, config.dovecot, config.logrotate, config.rsyslog, config.journald, config.nginx,
              config.apache, config.roundcube, config.nextcloud, config.backups, config.admin_tools,
-             config.containers]  # fmt: skip
+             config.containers, config.newsyslog]  # fmt: skip
     files: list[str] = [f for p in parts if p is not None for f in getattr(p, "files", ())]
     files += [lk.path for lk in config.sql_lookups]
     return tuple(dict.fromkeys(files))

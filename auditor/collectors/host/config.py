@@ -17,8 +17,9 @@ from auditor.collectors.host.readers.daemon_args import start_config
 from auditor.collectors.host.readers.dovecot import DOVECOT_CONF, DovecotConfig, read_dovecot
 from auditor.collectors.host.readers.journald import JournaldConfig, read_journald
 from auditor.collectors.host.readers.logrotate import LOGROTATE_CONF, LOGROTATE_D, LogrotateConfig, read_logrotate
+from auditor.collectors.host.readers.newsyslog import NewsyslogConfig, read_newsyslog
 from auditor.collectors.host.readers.postfix import MAIN_CF, PostfixConfig, read_postfix, sql_map_paths
-from auditor.collectors.host.readers.rsyslog import RSYSLOG_CONF, RsyslogConfig, read_rsyslog
+from auditor.collectors.host.readers.rsyslog import BSD_SYSLOG_CONF, RSYSLOG_CONF, RsyslogConfig, read_rsyslog
 from auditor.collectors.host.readers.sqlconf import DOVECOT_SQL, SqlLookup, postfix_sql_files, read_sql_lookup
 from auditor.collectors.host.readers.syslog_ng import SYSLOG_NG_CONF, read_syslog_ng
 from auditor.collectors.host.readers.webapps import PhpConfig, read_nextcloud, read_roundcube
@@ -48,6 +49,8 @@ class HostConfig:
     templates: tuple[TemplateFile, ...] = ()
     admin_tools: AdminTools = AdminTools((), ())
     containers: ContainerLogging = ContainerLogging((), (), ())
+    #: BSD newsyslog lines (the rotation of hosts without logrotate).
+    newsyslog: NewsyslogConfig = NewsyslogConfig()
 
     def template(self, path: str) -> TemplateFile | None:
         """The file as an unrendered template, or ``None`` for a plain configuration file."""
@@ -82,6 +85,8 @@ def read_host(root: Path | str | HostRoot) -> HostConfig:
     rsyslog = read_rsyslog(host, rsyslog_conf, started=started) if host.lexists(rsyslog_conf) else None
     if rsyslog is None and host.lexists(SYSLOG_NG_CONF):  # the same routes, read from syslog-ng's log paths
         rsyslog = read_syslog_ng(host)
+    if rsyslog is None and host.lexists(BSD_SYSLOG_CONF):  # BSD syslogd: rsyslog's legacy selector syntax
+        rsyslog = read_rsyslog(host, BSD_SYSLOG_CONF)
     journald = read_journald(host)
     fragments = any(host.glob(f"/etc/nginx/{d}/*") for d in ("sites-enabled", "sites-available", "conf.d"))
     nginx = read_nginx(host) if host.lexists(NGINX_CONF) or fragments else None
@@ -91,8 +96,9 @@ def read_host(root: Path | str | HostRoot) -> HostConfig:
     backups = read_backups(host)
     admin = read_admin_tools(host, plugins_of(roundcube.get("plugins")) if roundcube.files else None)
     containers = read_container_logging(host)
+    newsyslog = read_newsyslog(host)
     parts: list[object] = [postfix, dovecot, *sql, logrotate, rsyslog, journald, nginx, apache, roundcube,
-                           nextcloud, backups, admin, containers]  # fmt: skip
+                           nextcloud, backups, admin, containers, newsyslog]  # fmt: skip
     errors = tuple(e for p in parts if p is not None for e in getattr(p, "errors", ()))
     return HostConfig(
         str(host.root),
@@ -111,4 +117,5 @@ def read_host(root: Path | str | HostRoot) -> HostConfig:
         tuple(host.templates.values()),
         admin,
         containers,
+        newsyslog,
     )

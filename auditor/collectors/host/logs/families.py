@@ -93,6 +93,10 @@ def _file_target(path: str, config: HostConfig, refs: Iterable[SourceRef], route
     if has_placeholder(path):
         basis = "the path is an unrendered template placeholder: where it logs, and for how long, is unknown"
         return LogTarget(path, tuple(refs), route, None, False, basis)
+    rotated = config.newsyslog.entry_for(path)
+    if rotated is not None and (logrotate is None or logrotate.policy_for(path) is None):
+        return LogTarget(path, tuple(refs), route, rotated.retention_days, rotated.retention_days is None,
+                         rotated.basis, (rotated.setting,))  # fmt: skip
     if logrotate is None:
         basis = f"logrotate is not configured on this host: nothing removes old lines of {path}"
         return LogTarget(path, tuple(refs), route, None, True, basis)

@@ -18,6 +18,7 @@ from auditor.collectors.host.root import HostRoot
 from auditor.evidence.settings import Setting, SourceRef, err
 
 RSYSLOG_CONF = "/etc/rsyslog.conf"
+BSD_SYSLOG_CONF = "/etc/syslog.conf"
 _ALIASES = {"panic": "emerg", "error": "err", "warn": "warning"}
 _MAX_DEPTH = 5
 #: Inputs that carry this host's own log messages (a ruleset bound to one of them sees the mail lines).
@@ -216,6 +217,7 @@ class _Reader(IncludingReader):
         self.templates: dict[str, str] = {}
         self.blocks: list[str] = []  # filters of the enclosing "if ... then {" blocks ("" for other blocks)
         self.legacy_ruleset = ""  # "$RuleSet name" switches the ruleset of the rules after it
+        self.program: str | None = None  # BSD syslog.conf "!prog" block
         self.bindings: dict[str, str] = {}  # local input type -> ruleset bound to it
         self.pending_socket_ruleset: str | None = None  # $InputUnixListenSocketBindRuleset
 
@@ -272,6 +274,10 @@ class _Reader(IncludingReader):
             return
         if line.startswith(("$", "module(", "input(", "template(", "global(", "main_queue(", "ruleset(", "}")):
             return
+        if re.fullmatch(r"!!?[\w.-]+|!\*|![+-]?\*?", line):  # BSD syslog.conf program block (!prog ... !*)
+            program = line.lstrip("!+-")
+            self.program = None if program in ("*", "") else program
+            return
         if line.startswith("&"):  # the previous rule's selector with one more action
             if not self.rules:
                 self.errors.append(err(path, number, "'&' without a rule before it"))
@@ -297,7 +303,10 @@ class _Reader(IncludingReader):
         self._rule(selector, action, path, number)
 
     def _rule(self, selector: str, action: str, path: str, number: int) -> None:
-        """One action of a selector, in the ruleset being read (a ``ruleset() {}`` block or ``$RuleSet``)."""
+        """One action of a selector, in the ruleset being read (a ``ruleset() {}`` block or ``$RuleSet``);
+        inside a BSD ``!prog`` block the rule takes that program's lines."""
+        if self.program is not None:
+            selector = f':programname, isequal, "{self.program}"'
         ruleset = next((b[len("ruleset:"):] for b in reversed(self.blocks) if b.startswith("ruleset:")),
                        self.legacy_ruleset)  # fmt: skip
         stops = action.startswith("stop") or action == "~"

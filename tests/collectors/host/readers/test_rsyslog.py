@@ -113,3 +113,11 @@ def test_start_option_from_unit_drop_in_and_defaults_file(tmp_path: Path) -> Non
     )
     found = start_config(root, "rsyslog", (), "RSYSLOGD_OPTIONS")
     assert found is not None and found.value == "/etc/rsyslog-b.conf" and found.line == 3
+
+
+def test_bsd_syslog_conf_program_blocks(corpus: HostRoot) -> None:
+    cfg = read_rsyslog(corpus, "/mailserv/install/templates/syslog.conf")
+    assert cfg.errors == ()
+    mail = [r.target for r in cfg.files_for_facility("mail")]
+    assert mail == ["/var/log/imap", "/var/log/maillog", "/var/log/maillog_webmin", "/var/log/imap_webmin"]
+    assert [r.target for r in cfg.files_for_facility("auth")] == ["/var/log/authlog"]  # dovecot block not auth

@@ -152,6 +152,9 @@ def scan_commands(path: str, text: str) -> list[BackupRetention]:
             tool, segment = "borg", line[re.search(r"\bprune\b", line).end() :]  # type: ignore[union-attr]
         elif m := re.search(r"\b\w*PRUNE\w*=(.*)$", line):
             tool, segment = "borg", m.group(1)
+        elif m := re.search(r"\bduplicity\b.*\bremove-(?:older-than|all-but-n-full)\s+(\S+)", line):
+            out.append(_duplicity(path, number, line, m.group(1)))
+            continue
         if tool is None:
             continue
         segment = re.split(r"\s(?:&&|\|\||;|\|)\s", segment)[0]
@@ -165,6 +168,31 @@ def scan_commands(path: str, text: str) -> list[BackupRetention]:
         rules, dry = _keep_options(words, path, number)
         out.append(_retention(tool, path, number, rules, not dry, []))
     return out
+
+
+_DUPLICITY_UNITS = {"s": 1 / 86400, "m": 1 / 1440, "h": 1 / 24, "D": 1.0, "W": 7.0, "M": 30.44, "Y": 365.25}
+
+
+def _duplicity(path: str, line: int, command: str, value: str) -> BackupRetention:
+    """``duplicity remove-older-than 3D`` (or ``remove-all-but-n-full N``): chains are removed whole, so a
+    deleted file stays until the chain holding it is past the age *and* superseded by a newer full backup."""
+    caveat = ("duplicity removes whole backup chains: data stays until its chain is older than this and a newer "
+              "full backup exists, so the span is a lower bound")  # fmt: skip
+    value = value.strip("\"'")
+    if "all-but-n-full" in command:
+        rule = Setting("remove-all-but-n-full", value, path, line)
+        counted = "count of full backups: the time this covers depends on how often they run"
+        return BackupRetention("duplicity", path, line, (rule,), None, False, "--force" in command, (caveat, counted))
+    total = 0.0
+    for m in re.finditer(r"(\d+)([smhDWMY])", value):
+        total += int(m.group(1)) * _DUPLICITY_UNITS[m.group(2)]
+    rule = Setting("remove-older-than", value, path, line)
+    known = bool(re.fullmatch(r"(\d+[smhDWMY])+", value))
+    caveats = (caveat,) + (
+        () if "--force" in command else ("without --force duplicity only lists what it would remove",)
+    )
+    return BackupRetention("duplicity", path, line, (rule,), total if known else None, False, "--force" in command,
+                           caveats)  # fmt: skip
 
 
 def read_rsnapshot(root: HostRoot, path: str = RSNAPSHOT_CONF) -> tuple[BackupRetention | None, list[str]]:

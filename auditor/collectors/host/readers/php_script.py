@@ -24,6 +24,8 @@ from auditor.evidence.settings import err
 
 MAX_INCLUDE_DEPTH = 8
 MAX_NESTING = 64
+#: File tests a config may branch on, answered from the host root (``file_exists('/usr/bin/doveadm')``).
+_FILE_TESTS = ("file_exists", "is_file", "is_readable")
 _OPEN = {"(", "[", "{"}
 _PAIR = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = set(_PAIR.values())
@@ -69,7 +71,9 @@ class _Script(IncludingReader):
             self.errors.append(err(got.path, None, f"more than {MAX_TOKENS} PHP tokens; the rest is not read"))
         _File(self, got.path, tokens, depth).block(0, None)
 
-    def include(self, path: str, line: int, target: str, depth: int) -> None:
+    def include(self, path: str, line: int, target: str, depth: int, required: bool = True) -> None:
+        """Read an included file; a missing one is an error for ``require`` (PHP stops there), nothing for
+        ``include`` (PHP warns and goes on, as the configs that include optional local files expect)."""
         if depth >= MAX_INCLUDE_DEPTH:
             self.errors.append(err(path, line, "includes nested too deeply"))
             return
@@ -79,7 +83,8 @@ class _Script(IncludingReader):
         if target in self.files:  # include_once semantics, and no loops
             return
         if not self.root.exists(target):
-            self.errors.append(err(path, line, f"included file {target} not in this root"))
+            if required:
+                self.errors.append(err(path, line, f"required file {target} not in this root"))
             return
         self.run_file(target, depth + 1)
 
@@ -153,7 +158,7 @@ class _File:
             value, end = self.expr(i + 1)
             if run:
                 if isinstance(value, str):
-                    self.s.include(self.path, tok.line, value, self.depth)
+                    self.s.include(self.path, tok.line, value, self.depth, low.startswith("require"))
                 else:
                     self.s.errors.append(err(self.path, tok.line, f"{low} of a path not known here: {value}"))
             return self._skip(end)
@@ -382,6 +387,14 @@ class _File:
             return posixpath.dirname(self.path), i + 1
         if up == "__FILE__":
             return self.path, i + 1
+        if tok.text == "@":  # the error-silencing operator changes no value
+            return self._term(i + 1)
+        if tok.text.lower() in _FILE_TESTS and self._text(i + 1) == "(":
+            close = self._closing(i + 1)
+            inner, _ = self.expr(i + 2, close)
+            after = (close or i) + 1
+            return (self.s.root.exists(inner) if isinstance(inner, str) and inner.startswith("/") else
+                    Expr(f"{tok.text}(...)")), after  # fmt: skip
         if tok.text.lower() == "dirname" and self._text(i + 1) == "(":
             close = self._closing(i + 1)
             inner, _ = self.expr(i + 2, close)
@@ -443,5 +456,6 @@ def run_php_config(root: HostRoot, paths: tuple[str, ...], names: tuple[str, ...
     constants the application defines before loading its config (e.g. its install path)."""
     script = _Script(root, names, constants or {})
     for path in paths:
-        script.run_file(path, 0)
+        if path not in script.files:  # already required by an earlier one (PostfixAdmin's config.local.php)
+            script.run_file(path, 0)
     return PhpRun(script.out, script.files, script.errors)

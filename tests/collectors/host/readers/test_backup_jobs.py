@@ -59,3 +59,16 @@ def test_a_script_calling_itself_is_read_once(tmp_path: Path) -> None:
         "/usr/local/bin/b.sh": "#!/bin/sh\n/usr/local/bin/b.sh\nborg prune --keep-daily 3 /r\n",
     })  # fmt: skip
     assert [r.longest_days for r in read_backups(root).retentions] == [3]
+
+
+def test_duplicity_remove_older_than(tmp_path: Path) -> None:
+    root = write_files(tmp_path, {
+        "/etc/cron.daily/backup": "#!/bin/sh\nduplicity incr /home/user-data file:///backup\n"
+        "duplicity remove-older-than 3D --force file:///backup\n",
+        "/etc/cron.weekly/listing": "#!/bin/sh\nduplicity remove-older-than 2W file:///backup\n",
+    })  # fmt: skip
+    found = {r.file: r for r in read_backups(root).retentions}
+    forced, listed = found["/etc/cron.daily/backup"], found["/etc/cron.weekly/listing"]
+    assert (forced.tool, forced.longest_days, forced.effective) == ("duplicity", 3.0, True)
+    assert any("lower bound" in c for c in forced.caveats)
+    assert not listed.effective  # without --force nothing is removed

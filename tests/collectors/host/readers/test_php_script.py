@@ -94,12 +94,15 @@ def test_relative_log_dir_of_an_install_tree(tmp_path: Path) -> None:
 
 
 def test_undecidable_branches_and_missing_includes_are_reported_not_guessed(tmp_path: Path) -> None:
-    host = write_files(tmp_path, {"/c.php": "<?php\nif (getenv('X') == 'a') {\n  $config['k'] = 'a';\n} else {\n"
-                             "  $config['k'] = 'b';\n}\nswitch ($unknown) { case 1: $config['s'] = 1; break; }\n"
-                             "include('/nowhere.php');\ninclude($path);\n$config['after'] = 'yes';\n"})  # fmt: skip
+    text = (
+        "<?php\nif (getenv('X') == 'a') {\n  $config['k'] = 'a';\n} else {\n  $config['k'] = 'b';\n}\n"
+        "switch ($unknown) { case 1: $config['s'] = 1; break; }\nrequire('/nowhere.php');\ninclude($path);\n"
+        "include '/optional.php';\nif (@file_exists('/c.php')) { $config['after'] = 'yes'; }\n"
+    )
+    host = write_files(tmp_path, {"/c.php": text})
     run = run_php_config(host, ("/c.php",), ("$config",))
     assert [(a.key, a.value) for a in run.assignments] == [("after", "yes")]
-    assert len(run.errors) == 4 and "/c.php:8: included file /nowhere.php not in this root" in run.errors
+    assert len(run.errors) == 4 and "/c.php:8: required file /nowhere.php not in this root" in run.errors
     assert any(e.startswith("/c.php:2: condition") for e in run.errors)
 
 

@@ -99,6 +99,15 @@ def msg(key: str, **params: ParamValue) -> Message:
     return Message(key, params)
 
 
+#: The key of a list of parts rendered one after the other with ``sep`` between them.
+JOIN_KEY = "join"
+
+
+def joined(parts: list[ParamValue] | tuple[ParamValue, ...], sep: str = "; ") -> Message:
+    """Several sentence parts (each a value or a message) as one, e.g. a listing of files."""
+    return Message(JOIN_KEY, {"sep": sep, **{str(i): part for i, part in enumerate(parts)}})
+
+
 @dataclass(frozen=True, slots=True)
 class Observation:
     """One piece of evidence shown next to a finding: what was seen, and where.

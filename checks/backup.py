@@ -14,38 +14,39 @@ from collections.abc import Iterator
 from auditor.evidence.backup import BackupRetention
 from auditor.evidence.claims import Claim, period_days
 from auditor.evidence.durations import longer
-from auditor.models import Need, Observation, Outcome, Severity, Status
+from auditor.models import Message, Need, Observation, Outcome, Severity, Status, joined, msg
 from auditor.registry import CheckContext, check
 
 from .host_common import claim_obs, claim_ref, claims_of, days, host_of, location, no_host
 
 
-def _kept(r: BackupRetention) -> str:
+def _kept(r: BackupRetention) -> str | Message:
     if not r.effective:
-        return "unbounded (dry run: nothing is pruned)"
+        return msg("backup.kept.dry-run")
     if r.unbounded:
-        return "unbounded"
-    return days(r.longest_days) if r.longest_days is not None else "unknown (count rules without a period)"
+        return msg("word.unbounded")
+    return days(r.longest_days) if r.longest_days is not None else msg("backup.kept.no-period")
 
 
 def _obs(r: BackupRetention) -> list[Observation]:
-    obs = [Observation("keep rule", f"{r.tool}: {rule.name} {rule.value}", location(rule)) for rule in r.rules]
-    obs.append(Observation("backup retention", f"{r.tool} ({r.file}): {_kept(r)}" +
-                           (f"; {'; '.join(r.caveats)}" if r.caveats else ""), location(r.rules[0]) if r.rules
-                           else location(None)))  # fmt: skip
+    rule_label = msg("backup.obs.keep-rule")
+    obs = [Observation(rule_label, f"{r.tool}: {rule.name} {rule.value}", location(rule)) for rule in r.rules]
+    caveats = f"; {'; '.join(r.caveats)}" if r.caveats else ""
+    value = msg("backup.obs.retention-value", tool=r.tool, file=r.file, kept=_kept(r), caveats=caveats)
+    obs.append(Observation(msg("backup.obs.retention"), value, location(r.rules[0] if r.rules else None)))
     return obs
 
 
-def _compare(claim: Claim, limit: float, retentions: tuple[BackupRetention, ...]) -> tuple[Status, str]:
+def _compare(claim: Claim, limit: float, retentions: tuple[BackupRetention, ...]) -> tuple[Status, Message]:
     over = [r for r in retentions if not r.effective or r.unbounded or longer(r.longest_days or 0.0, limit)]
     unknown = [r for r in retentions if r not in over and r.longest_days is None]
-    promise = f"the statement promises {claim.subject} leave the backups after {claim.period} ({days(limit)})"
-    listing = "; ".join(f"{r.tool} {r.file}:{r.line} keeps {_kept(r)}" for r in retentions)
+    promise = msg("backup.promise", subject=claim.subject, period=claim.period or "", days=days(limit))
+    listing = joined([msg("backup.keeps", tool=r.tool, file=r.file, line=r.line, kept=_kept(r)) for r in retentions])
     if over:
-        return Status.FAIL, f"contradicted: {promise}; {listing}"
+        return Status.FAIL, msg("backup.contradicted", promise=promise, listing=listing)
     if unknown:
-        return Status.ERROR, f"unverifiable: {promise}; {listing}"
-    return Status.PASS, f"consistent: {promise}; {listing}"
+        return Status.ERROR, msg("backup.unverifiable", promise=promise, listing=listing)
+    return Status.PASS, msg("backup.consistent", promise=promise, listing=listing)
 
 
 @check("backup.retention", needs=[Need.HOST, Need.STATEMENT], area="host")
@@ -62,28 +63,28 @@ def backup_retention(ctx: CheckContext) -> Iterator[Outcome]:
     claims = claims_of(ctx)
     backups = host.backups
     for error in host.errors_in("backup"):
-        yield Outcome(Status.ERROR, "backups", f"could not read: {error}", key=error[:80])
+        yield Outcome(Status.ERROR, "backups", msg("backup.read-error", error=error), key=error[:80])
     timed = [c for c in (claims.by_kind("backup") if claims else ()) if period_days(c) is not None]
     retentions = backups.retentions if backups is not None else ()
     obs = tuple(o for r in retentions for o in _obs(r))
     if not retentions:
         if timed:
             for claim in timed:
-                yield Outcome(Status.ERROR, claim.subject, "unverifiable: no backup configuration (borgmatic, restic "
-                              "forget, borg prune, rsnapshot) was found under the host root", claim_obs(claims, claim),
-                              claim=claim_ref(claim), key=claim.id)  # fmt: skip
+                quote, ref = claim_obs(claims, claim), claim_ref(claim)
+                yield Outcome(
+                    Status.ERROR, claim.subject, msg("backup.no-configuration"), quote, claim=ref, key=claim.id
+                )
         else:
-            yield Outcome(Status.SKIPPED, "backups", "no backup configuration found and no backup period stated")
+            yield Outcome(Status.SKIPPED, "backups", msg("backup.nothing"))
         return
     if not timed:
-        longest = ", ".join(f"{r.tool}: {_kept(r)}" for r in retentions)
-        yield Outcome(Status.FAIL, "backups", f"backup retention not declared: backups are kept ({longest}) but the "
-                      "statement states no period after which data leaves them", obs, severity=Severity.MEDIUM,
-                      key="undeclared")  # fmt: skip
+        longest = joined([joined([f"{r.tool}: ", _kept(r)], sep="") for r in retentions], sep=", ")
+        detail = msg("backup.undeclared", longest=longest)
+        yield Outcome(Status.FAIL, "backups", detail, obs, severity=Severity.MEDIUM, key="undeclared")
         return
     for claim in timed:
         limit = period_days(claim) or 0.0
         status, detail = _compare(claim, limit, retentions)
         sev = Severity.HIGH if status == Status.FAIL else None
-        yield Outcome(status, claim.subject, detail, obs + claim_obs(claims, claim), severity=sev,
-                      claim=claim_ref(claim), key=claim.id)  # fmt: skip
+        evidence = obs + claim_obs(claims, claim)
+        yield Outcome(status, claim.subject, detail, evidence, severity=sev, claim=claim_ref(claim), key=claim.id)

@@ -16,14 +16,22 @@ from auditor.evidence.claims import Claim
 from auditor.evidence.hash_schemes import WEAK_SCHEMES, scheme_of
 from auditor.evidence.host import PasswordWriter, UserDatabase
 from auditor.evidence.settings import Setting
-from auditor.models import Need, Observation, Outcome, Severity, Status
+from auditor.models import Need, Observation, Outcome, Severity, Status, joined, msg
 from auditor.registry import CheckContext, check
 
-from .host_common import claim_obs, claim_ref, claims_of, db_location, host_of, location, no_host, setting_text
+from .host_common import claim_obs, claim_ref, claims_of, db_location, host_of, location, no_host, setting_message
 
-_ALIASES = {"BCRYPT": "BLF-CRYPT", "BLOWFISH": "BLF-CRYPT", "ARGON2": "ARGON2ID", "SHA-512-CRYPT": "SHA512-CRYPT",
-            "SHA512CRYPT": "SHA512-CRYPT", "SHA-256-CRYPT": "SHA256-CRYPT", "MD5CRYPT": "MD5-CRYPT",
-            "CLEARTEXT": "PLAIN", "KLARTEXT": "PLAIN"}  # fmt: skip
+_ALIASES = {
+    "BCRYPT": "BLF-CRYPT",
+    "BLOWFISH": "BLF-CRYPT",
+    "ARGON2": "ARGON2ID",
+    "SHA-512-CRYPT": "SHA512-CRYPT",
+    "SHA512CRYPT": "SHA512-CRYPT",
+    "SHA-256-CRYPT": "SHA256-CRYPT",
+    "MD5CRYPT": "MD5-CRYPT",
+    "CLEARTEXT": "PLAIN",
+    "KLARTEXT": "PLAIN",
+}
 _IGNORED = frozenset({"EMPTY"})  # accounts without a password (disabled, or authenticated elsewhere)
 #: Dovecot schemes that only *decode*: CRYPT verifies any crypt(3) format a stored value has, so it
 #: says nothing about what new passwords get (that is the writing tool's scheme, or the stored values').
@@ -56,67 +64,78 @@ def _claim(ctx: CheckContext) -> Claim | None:
     return next((c for c in found if c.value), None)
 
 
-def _default_outcome(s: Setting, claim: Claim | None, claimed: str | None, extra: tuple[Observation, ...],
-                     writer: PasswordWriter | None = None) -> Outcome:  # fmt: skip
+def _default_outcome(
+    s: Setting,
+    claim: Claim | None,
+    claimed: str | None,
+    extra: tuple[Observation, ...],
+    writer: PasswordWriter | None = None,
+) -> Outcome:
     scheme = writer.scheme or "" if writer is not None else canonical(s.value)
-    label = f"written by {writer.tool}" if writer is not None else "configured default"
-    obs = (Observation(label, setting_text(s), location(s)), *extra)
+    label = msg("hashing.obs.written-by", tool=writer.tool) if writer is not None else msg("hashing.obs.default")
+    obs = (Observation(label, setting_message(s), location(s)), *extra)
     subject = f"{s.file}:{s.line}"
     who = f"{writer.tool}, {s.name} = {s.value}" if writer is not None else s.name
+    ref = claim_ref(claim)
     if writer is not None and writer.scheme is None:
-        return Outcome(Status.WARN, subject, f"new passwords are written by {writer.tool} with a scheme this audit "
-                       f"does not know ({s.name} = {s.value})", obs, severity=Severity.MEDIUM,
-                       claim=claim_ref(claim))  # fmt: skip
+        unknown = msg("hashing.writer-unknown-scheme", tool=writer.tool, name=s.name, value=s.value)
+        return Outcome(Status.WARN, subject, unknown, obs, severity=Severity.MEDIUM, claim=ref)
     if scheme in WEAK_SCHEMES:
-        return Outcome(Status.FAIL, subject, f"new passwords are hashed with the weak scheme {scheme} ({who})",
-                       obs, severity=_severity({scheme}), claim=claim_ref(claim))  # fmt: skip
-    what = f"new passwords written by {writer.tool} use {scheme}" if writer else f"configured default scheme {scheme}"
+        weak = msg("hashing.weak-default", scheme=scheme, who=who)
+        return Outcome(Status.FAIL, subject, weak, obs, severity=_severity({scheme}), claim=ref)
+    what = (
+        msg("hashing.writer-uses", tool=writer.tool, scheme=scheme)
+        if writer
+        else msg("hashing.default-scheme", scheme=scheme)
+    )
     if claimed is not None and not _matches(scheme, claimed):
-        return Outcome(Status.FAIL, subject, f"{what}: contradicts the statement's {claimed}",
-                       obs, severity=Severity.HIGH, claim=claim_ref(claim))  # fmt: skip
-    return Outcome(Status.PASS, subject, what + (f", as the statement says ({claimed})" if claimed else ""), obs,
-                   claim=claim_ref(claim))  # fmt: skip
+        contradicts = msg("hashing.contradicts", what=what, claimed=claimed)
+        return Outcome(Status.FAIL, subject, contradicts, obs, severity=Severity.HIGH, claim=ref)
+    detail = msg("hashing.as-stated", what=what, claimed=claimed) if claimed else what
+    return Outcome(Status.PASS, subject, detail, obs, claim=ref)
 
 
 def _db_outcome(db: UserDatabase, claim: Claim | None, claimed: str | None, extra: tuple[Observation, ...]) -> Outcome:
     subject = db.dsn_redacted
-    named = tuple(Observation("named in", db.dsn_redacted, location(r)) for r in db.found_in)
+    ref = claim_ref(claim)
+    named = tuple(Observation(msg("obs.named-in"), db.dsn_redacted, location(r)) for r in db.found_in)
     inv = db.inventory
     if db.error is not None or inv is None:
-        return Outcome(Status.ERROR, subject, f"stored hashes not counted: {db.error or 'not collected'}", named,
-                       claim=claim_ref(claim))  # fmt: skip
+        why = db.error or msg("hashing.not-collected")
+        return Outcome(Status.ERROR, subject, msg("hashing.not-counted", why=why), named, claim=ref)
     if not inv.hash_columns:
-        why = "; ".join(str(e) for e in inv.errors[:3]) or "no password column recognised"
-        return Outcome(Status.ERROR, subject, f"stored hashes not counted: {why}", named, claim=claim_ref(claim))
+        why = "; ".join(str(e) for e in inv.errors[:3]) or msg("hashing.no-password-column")
+        return Outcome(Status.ERROR, subject, msg("hashing.not-counted", why=why), named, claim=ref)
     counts = {k: v for k, v in inv.hash_schemes.items() if k not in _IGNORED and v > 0}
     total = sum(counts.values())
     where = db_location(db)
-    obs = named + tuple(Observation("password column", c, where) for c in inv.hash_columns)
-    obs += tuple(Observation("scheme count", f"{k}: {v}", where) for k, v in sorted(counts.items())) + extra
+    obs = named + tuple(Observation(msg("hashing.obs.column"), c, where) for c in inv.hash_columns)
+    obs += tuple(Observation(msg("hashing.obs.count"), f"{k}: {v}", where) for k, v in sorted(counts.items()))
+    obs += extra
     shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
-    partial = " (row budget reached: counts are a sample)" if inv.truncated else ""
+    partial = msg("hashing.row-budget") if inv.truncated else ""
     if total == 0:
-        return Outcome(Status.ERROR, subject, f"no password values to count in {', '.join(inv.hash_columns)}", obs,
-                       claim=claim_ref(claim))  # fmt: skip
+        return Outcome(
+            Status.ERROR, subject, msg("hashing.no-values", columns=", ".join(inv.hash_columns)), obs, claim=ref
+        )
     weak = {k for k in counts if k in WEAK_SCHEMES}
     if weak:
         n = sum(counts[k] for k in weak)
-        return Outcome(Status.FAIL, subject, f"{n} of {total} stored passwords use weak schemes ({shown}){partial}",
-                       obs, severity=_severity(weak), claim=claim_ref(claim))  # fmt: skip
+        detail = msg("hashing.weak-stored", weak=n, total=total, shown=shown, partial=partial)
+        return Outcome(Status.FAIL, subject, detail, obs, severity=_severity(weak), claim=ref)
     if claimed is not None:
         other = {k: v for k, v in counts.items() if not _matches(k, claimed)}
         if other:
             n = sum(other.values())
-            return Outcome(Status.FAIL, subject, f"{n} of {total} stored passwords do not use the statement's "
-                           f"{claimed} ({shown}){partial}", obs, severity=Severity.HIGH,
-                           claim=claim_ref(claim))  # fmt: skip
+            detail = msg("hashing.other-stored", other=n, total=total, claimed=claimed, shown=shown, partial=partial)
+            return Outcome(Status.FAIL, subject, detail, obs, severity=Severity.HIGH, claim=ref)
     unknown = {k for k in counts if k.startswith("UNKNOWN")}
     if unknown:
-        return Outcome(Status.WARN, subject, f"unrecognised scheme prefixes among stored passwords ({shown})", obs,
-                       severity=Severity.MEDIUM, claim=claim_ref(claim))  # fmt: skip
-    agree = f", as the statement says ({claimed})" if claimed else ""
-    return Outcome(Status.PASS, subject, f"all {total} stored passwords use strong schemes{agree}: {shown}{partial}",
-                   obs, claim=claim_ref(claim))  # fmt: skip
+        detail = msg("hashing.unknown-prefixes", shown=shown)
+        return Outcome(Status.WARN, subject, detail, obs, severity=Severity.MEDIUM, claim=ref)
+    agree = msg("hashing.agree", claimed=claimed) if claimed else ""
+    detail = msg("hashing.all-strong", total=total, agree=agree, shown=shown, partial=partial)
+    return Outcome(Status.PASS, subject, detail, obs, claim=ref)
 
 
 @check("hashing.scheme", needs=[Need.HOST], area="host")
@@ -148,16 +167,10 @@ def hashing_scheme(ctx: CheckContext) -> Iterator[Outcome]:
         yield _db_outcome(db, claim, claimed, extra)
     decoding = [s for s in host.pass_schemes if decoding_only(s)]
     if decoding and not host.password_writers and not databases:
-        shown = ", ".join(setting_text(s) for s in decoding)
-        yield Outcome(Status.ERROR, "password hashing", f"unverifiable: {shown} decodes whatever crypt(3) format a "
-                      "stored value has; the scheme of new passwords is set by the tool that writes them, and no "
-                      "such tool's configuration nor the user database was found (pass --db DSN)", extra,
-                      claim=claim_ref(claim))  # fmt: skip
+        shown = joined([setting_message(s) for s in decoding], sep=", ")
+        detail = msg("hashing.decoding-only", shown=shown)
+        yield Outcome(Status.ERROR, "password hashing", detail, extra, claim=claim_ref(claim))
     if not host.pass_schemes and not databases and not host.password_writers and host.dovecot is None:
-        yield Outcome(Status.SKIPPED, "password hashing", "no Dovecot, SQL lookup or user database under the host "
-                      "root: no password store to examine (a Postfix-only configuration)", extra,
-                      claim=claim_ref(claim))  # fmt: skip
+        yield Outcome(Status.SKIPPED, "password hashing", msg("hashing.no-store"), extra, claim=claim_ref(claim))
     elif not host.pass_schemes and not databases and not host.password_writers:
-        yield Outcome(Status.ERROR, "password hashing", "unverifiable: no default password scheme is configured in "
-                      "a Dovecot SQL lookup and no user database was found (pass --db DSN)",
-                      extra, claim=claim_ref(claim))  # fmt: skip
+        yield Outcome(Status.ERROR, "password hashing", msg("hashing.no-scheme"), extra, claim=claim_ref(claim))

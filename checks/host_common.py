@@ -37,6 +37,12 @@ def location(ref: SourceRef | Setting | None) -> Location | None:
     return Location(path=ref.file, line=ref.line or None)
 
 
+def setting_message(s: Setting) -> Message:
+    """``name = value (file:line)``, or ``(built-in default)`` in the report's language."""
+    where: str | Message = msg("setting.default") if s.default else f"{s.file}:{s.line}"
+    return msg("setting.text", name=s.name, value=s.value, where=where)
+
+
 def setting_text(s: Setting) -> str:
     where = "built-in default" if s.default else f"{s.file}:{s.line}"
     return f"{s.name} = {s.value} ({where})"

@@ -8,6 +8,7 @@ checks, being pure functions of these values, can be tested from fixtures.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -103,7 +104,7 @@ def msg(key: str, **params: ParamValue) -> Message:
 JOIN_KEY = "join"
 
 
-def joined(parts: list[ParamValue] | tuple[ParamValue, ...], sep: str = "; ") -> Message:
+def joined(parts: Sequence[ParamValue], sep: str = "; ") -> Message:
     """Several sentence parts (each a value or a message) as one, e.g. a listing of files."""
     return Message(JOIN_KEY, {"sep": sep, **{str(i): part for i, part in enumerate(parts)}})
 

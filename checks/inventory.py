@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from auditor.evidence.claims import Claim, ClaimSet
 from auditor.evidence.host import HostEvidence, LogFamily, UserDatabase
-from auditor.models import Need, Observation, Outcome, Severity, Status
+from auditor.models import Message, Need, Observation, Outcome, Severity, Status, joined, msg
 from auditor.registry import CheckContext, check
 
 from .host_common import FAMILY_SUBJECTS, claim_obs, claim_ref, claims_of, db_location, host_of, location, no_host
@@ -76,39 +76,43 @@ def _account_claim(claims: ClaimSet) -> Claim | None:
 def _database_outcomes(db: UserDatabase, claims: ClaimSet, declared: set[str]) -> Iterator[Outcome]:
     subject = db.dsn_redacted
     where = db_location(db)
-    found_in = tuple(Observation("named in", db.dsn_redacted, location(ref)) for ref in db.found_in)
+    found_in = tuple(Observation(msg("obs.named-in"), db.dsn_redacted, location(ref)) for ref in db.found_in)
     inv = db.inventory
     if db.error is not None or inv is None:
-        yield Outcome(Status.ERROR, subject, f"database not examined: {db.error or 'not collected'}", found_in)
+        why = db.error or msg("hashing.not-collected")
+        yield Outcome(Status.ERROR, subject, msg("inventory.db-not-examined", why=why), found_in)
         return
     if inv.errors:
         shown = "; ".join(str(e) for e in inv.errors[:5])
-        yield Outcome(Status.ERROR, subject, f"database partly or not examined: {shown}", found_in, key="errors")
+        partly = msg("inventory.db-partly-examined", errors=shown)
+        yield Outcome(Status.ERROR, subject, partly, found_in, key="errors")
     if not inv.tables:
         return
     claim = _account_claim(claims)
-    columns: dict[str, list[str]] = {}
+    columns: dict[str, list[str | Message]] = {}
     for table in inv.tables:
         for col in table.columns:
             if col.category and col.category not in OPERATIONAL:
-                how = "" if col.recognised_by == "name" else f" (by its {col.recognised_by})"
-                columns.setdefault(col.category, []).append(f"{table.name}.{col.name}{how}")
+                how: str | Message = (
+                    "" if col.recognised_by == "name" else msg("inventory.by-its", how=col.recognised_by)
+                )
+                columns.setdefault(col.category, []).append(joined([f"{table.name}.{col.name}", how], sep=""))
     missing = sorted(c for c in columns if not _is_declared(c, declared, CATEGORY_DECLARED_BY))
     for category in missing:
-        obs = found_in + tuple(Observation("column", name, where) for name in columns[category][:20])
+        obs = found_in + tuple(Observation(msg("inventory.obs.column"), name, where) for name in columns[category][:20])
         obs += claim_obs(claims, claim)
         sev = Severity.HIGH if category in HIGH else Severity.MEDIUM
-        detail = (f"the database stores {category} ({', '.join(columns[category][:5])}) but the statement "
-                  "does not declare it")  # fmt: skip
+        listed = joined(columns[category][:5], sep=", ")
+        detail = msg("inventory.db-undeclared", category=category, columns=listed)
         yield Outcome(Status.FAIL, subject, detail, obs, severity=sev, claim=claim_ref(claim), key=category)
     if missing or inv.errors:
         return  # a partial read proves no "everything declared"; its error outcome stands
     if not columns:
-        yield Outcome(Status.ERROR, subject, f"no personal-data column recognised in {len(inv.tables)} table(s): "
-                      "the column lexicon does not know this schema", found_in, claim=claim_ref(claim))  # fmt: skip
+        unknown = msg("inventory.db-no-column", tables=len(inv.tables))
+        yield Outcome(Status.ERROR, subject, unknown, found_in, claim=claim_ref(claim))
         return
-    yield Outcome(Status.PASS, subject, f"every stored category is declared ({', '.join(sorted(columns))})",
-                  found_in, claim=claim_ref(claim))  # fmt: skip
+    declared_all = msg("inventory.db-all-declared", categories=", ".join(sorted(columns)))
+    yield Outcome(Status.PASS, subject, declared_all, found_in, claim=claim_ref(claim))
 
 
 def _family_claims(claims: ClaimSet, family: str) -> list[Claim]:
@@ -128,12 +132,12 @@ def _log_outcomes(fam: LogFamily, claims: ClaimSet, declared: set[str]) -> Itera
     missing = sorted(f for f in by_field if not _is_declared(f, declared, FIELD_DECLARED_BY))
     subject = f"{fam.family} logs"
     for field in missing:
-        detail = f"{fam.family} logs record {field} but the statement does not declare this category"
+        detail = msg("inventory.log-undeclared", family=fam.family, field=field)
         obs = tuple(by_field[field][:10]) + claim_obs(claims, claim)
         yield Outcome(Status.FAIL, subject, detail, obs, severity=Severity.MEDIUM, claim=claim_ref(claim), key=field)
     if by_field and not missing:
-        yield Outcome(Status.PASS, subject, f"every logged field is declared ({', '.join(sorted(by_field))})",
-                      claim=claim_ref(claim))  # fmt: skip
+        declared_all = msg("inventory.log-all-declared", fields=", ".join(sorted(by_field)))
+        yield Outcome(Status.PASS, subject, declared_all, claim=claim_ref(claim))
 
 
 @check("inventory.undeclared", needs=[Need.HOST, Need.STATEMENT], area="host")
@@ -146,22 +150,21 @@ def inventory_undeclared(ctx: CheckContext) -> Iterator[Outcome]:
     host = host_of(ctx)
     claims = claims_of(ctx)
     if host is None or claims is None:
-        yield no_host() if host is None else Outcome(Status.ERROR, "statement", "no claims in this run")
+        yield no_host() if host is None else Outcome(Status.ERROR, "statement", msg("inventory.no-claims"))
         return
     declared = _declared(claims)
     errors = host.errors_in("inventory")
     missing = [e for e in errors if e.endswith(": not found")]
     for error in errors:
         if error not in missing:
-            yield Outcome(Status.ERROR, "user database", f"could not read: {error}", key=error[:80])
+            yield Outcome(Status.ERROR, "user database", msg("inventory.read-error", error=error), key=error[:80])
     if missing:  # lookup files a snapshot did not capture: one finding, not one per file
         names = ", ".join(e.removesuffix(": not found") for e in missing[:10]) + (" ..." if len(missing) > 10 else "")
-        yield Outcome(Status.ERROR, "user database", f"{len(missing)} SQL lookup file(s) the configuration names are "
-                      f"not in this host root: {names}", tuple(Observation("not found", e) for e in missing[:20]),
-                      key="lookups-not-found")  # fmt: skip
+        detail = msg("inventory.lookups-not-found", count=len(missing), names=names)
+        not_found = tuple(Observation(msg("inventory.obs.not-found"), e) for e in missing[:20])
+        yield Outcome(Status.ERROR, "user database", detail, not_found, key="lookups-not-found")
     if not host.databases:
-        yield Outcome(Status.ERROR, "user database", "no user database found in the Dovecot/Postfix SQL lookups or "
-                      "Roundcube configuration; stored categories are unverifiable (pass --db DSN)")  # fmt: skip
+        yield Outcome(Status.ERROR, "user database", msg("inventory.no-database"))
     for db in host.databases:
         yield from _database_outcomes(db, claims, declared)
     for fam in host.logs:
@@ -198,7 +201,7 @@ def inventory_not_found(ctx: CheckContext) -> Iterator[Outcome]:
     host = host_of(ctx)
     claims = claims_of(ctx)
     if host is None or claims is None:
-        yield no_host() if host is None else Outcome(Status.ERROR, "statement", "no claims in this run")
+        yield no_host() if host is None else Outcome(Status.ERROR, "statement", msg("inventory.no-claims"))
         return
     in_db, examined = _found_anywhere(host)
     by_subject: dict[str, list[Claim]] = {}
@@ -212,29 +215,29 @@ def inventory_not_found(ctx: CheckContext) -> Iterator[Outcome]:
         families = [f for f in host.logs if f.present and subject in FAMILY_SUBJECTS.get(f.family, ())]
         if subject == "account-data":
             if not examined:
-                yield Outcome(Status.ERROR, subject, "unverifiable: no user database could be examined", obs,
-                              claim=claim_ref(claim), key=claim.id)  # fmt: skip
+                unverifiable = msg("inventory.no-database-examined")
+                yield Outcome(Status.ERROR, subject, unverifiable, obs, claim=claim_ref(claim), key=claim.id)
                 continue
-            held, where = in_db, "the user database"
+            held, where = in_db, msg("inventory.user-database")
         elif families:
             seen = [f for f in families if f.observed is not None and f.observed.found]
             if not seen and not any(f.fields for f in families):
-                names = ", ".join(f"{f.family} logs" for f in families)
-                yield Outcome(Status.ERROR, subject, f"unverifiable: no {names} on disk to look for the declared "
-                              f"fields ({', '.join(fields)})", obs, claim=claim_ref(claim), key=claim.id)  # fmt: skip
+                names = joined([msg("inventory.family-logs", family=f.family) for f in families], sep=", ")
+                unverifiable = msg("inventory.no-logs-on-disk", names=names, fields=", ".join(fields))
+                yield Outcome(Status.ERROR, subject, unverifiable, obs, claim=claim_ref(claim), key=claim.id)
                 continue
             held = set().union(*(_logged_fields(f) for f in families))
-            where = ", ".join(f"{f.family} logs" for f in families)
+            where = joined([msg("inventory.family-logs", family=f.family) for f in families], sep=", ")
         else:
             continue
         absent = [f for f in fields if f not in held]
         if absent:
-            detail = f"declared for {subject} but not found in {where}: {', '.join(absent)}"
-            yield Outcome(Status.WARN, subject, detail, obs, severity=Severity.INFO, claim=claim_ref(claim),
-                          key=claim.id)  # fmt: skip
+            detail = msg("inventory.declared-not-found", subject=subject, where=where, absent=", ".join(absent))
+            ref = claim_ref(claim)
+            yield Outcome(Status.WARN, subject, detail, obs, severity=Severity.INFO, claim=ref, key=claim.id)
         else:
-            yield Outcome(Status.PASS, subject, f"every declared field was found in {where}", obs,
-                          claim=claim_ref(claim), key=claim.id)  # fmt: skip
+            found = msg("inventory.all-found", where=where)
+            yield Outcome(Status.PASS, subject, found, obs, claim=claim_ref(claim), key=claim.id)
 
 
 #: Log families that a "not kept" promise about a log category speaks about (FAMILY_SUBJECTS read backwards).
@@ -253,44 +256,53 @@ def inventory_not_stored(ctx: CheckContext) -> Iterator[Outcome]:
     host = host_of(ctx)
     claims = claims_of(ctx)
     if host is None or claims is None:
-        yield no_host() if host is None else Outcome(Status.ERROR, "statement", "no claims in this run")
+        yield no_host() if host is None else Outcome(Status.ERROR, "statement", msg("inventory.no-claims"))
         return
     promises = claims.by_kind("none-stored")
     if not promises:
-        yield Outcome(Status.SKIPPED, "statement", "the statement promises no category is left unrecorded")
+        yield Outcome(Status.SKIPPED, "statement", msg("inventory.no-promise"))
         return
     present = [f for f in host.logs if f.present]
     for claim in promises:
         obs = claim_obs(claims, claim)
+        ref = claim_ref(claim)
         if claim.subject == "ip-addresses":
             hits = [(f, lf) for f in present for lf in f.fields if lf.field == "ip-address"]
             if not present:
-                yield Outcome(Status.ERROR, claim.subject, "unverifiable: no log family was found to examine", obs,
-                              claim=claim_ref(claim), key=claim.id)  # fmt: skip
+                nothing = msg("inventory.no-log-family")
+                yield Outcome(Status.ERROR, claim.subject, nothing, obs, claim=ref, key=claim.id)
             elif hits:
-                seen = tuple(Observation("logged field", f"{f.family}: ip-address ({lf.how})", location(lf.source))
-                             for f, lf in hits[:20])  # fmt: skip
+                label = msg("inventory.obs.logged-field")
+                seen = tuple(
+                    Observation(label, f"{f.family}: ip-address ({lf.how})", location(lf.source)) for f, lf in hits[:20]
+                )
                 which = ", ".join(sorted({f.family for f, _ in hits}))
-                yield Outcome(Status.FAIL, claim.subject, f"the statement says IP addresses are not logged, but the "
-                              f"{which} logs record the client address", seen + obs, severity=Severity.HIGH,
-                              claim=claim_ref(claim), key=claim.id)  # fmt: skip
+                logged = msg("inventory.ip-logged", which=which)
+                yield Outcome(
+                    Status.FAIL, claim.subject, logged, seen + obs, severity=Severity.HIGH, claim=ref, key=claim.id
+                )
             else:
-                names = ", ".join(f.family for f in present)
-                yield Outcome(Status.PASS, claim.subject, f"no examined log records IP addresses ({names})", obs,
-                              claim=claim_ref(claim), key=claim.id)  # fmt: skip
+                clean = msg("inventory.no-ip-logged", names=", ".join(f.family for f in present))
+                yield Outcome(Status.PASS, claim.subject, clean, obs, claim=ref, key=claim.id)
             continue
         families = _families_of(claim.subject)
         if not families:
-            yield Outcome(Status.SKIPPED, claim.subject, "the host evidence does not cover this category", obs,
-                          claim=claim_ref(claim), key=claim.id)  # fmt: skip
+            uncovered = msg("inventory.not-covered")
+            yield Outcome(Status.SKIPPED, claim.subject, uncovered, obs, claim=ref, key=claim.id)
             continue
         kept = [f for f in present if f.family in families]
         if kept:
-            seen = tuple(Observation("written to", t.path, location(t.routed_by[0]) if t.routed_by else None)
-                         for f in kept for t in f.targets[:10])  # fmt: skip
-            yield Outcome(Status.FAIL, claim.subject, f"the statement says {claim.subject} are not kept, but the host "
-                          f"keeps {', '.join(f.family for f in kept)} logs", seen + obs, severity=Severity.HIGH,
-                          claim=claim_ref(claim), key=claim.id)  # fmt: skip
+            written = msg("retention.obs.written-to")
+            seen = tuple(
+                Observation(written, t.path, location(t.routed_by[0]) if t.routed_by else None)
+                for f in kept
+                for t in f.targets[:10]
+            )
+            families_kept = ", ".join(f.family for f in kept)
+            detail = msg("inventory.kept-anyway", subject=claim.subject, families=families_kept)
+            yield Outcome(
+                Status.FAIL, claim.subject, detail, seen + obs, severity=Severity.HIGH, claim=ref, key=claim.id
+            )
         else:
-            yield Outcome(Status.PASS, claim.subject, f"no {'/'.join(families)} logs are configured or kept", obs,
-                          claim=claim_ref(claim), key=claim.id)  # fmt: skip
+            none_kept = msg("inventory.none-kept", families="/".join(families))
+            yield Outcome(Status.PASS, claim.subject, none_kept, obs, claim=ref, key=claim.id)

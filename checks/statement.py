@@ -116,6 +116,7 @@ def outdated_law(ctx: CheckContext) -> Iterator[Outcome]:
         )
 
 
+_ENDPOINT = re.compile(r":\d+$")
 _SERVER_CHECKS = ("mta-sts.", "tls-rpt.", "dane.")
 _WEB_CHECKS = ("https.",)
 
@@ -174,7 +175,10 @@ def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
         network = [f for f in every if _in_scope(f.check_id, f.subject, claim.subject)]
         examined = [f for f in network if f.status in (Status.PASS, Status.WARN, Status.FAIL)]
         failed = [f for f in examined if f.status == Status.FAIL]
-        unverified = [f for f in network if f.status == Status.ERROR]
+        # an error that names no endpoint (discovery, DNS) leaves every access unverified
+        unverified = [
+            f for f in every if f.status == Status.ERROR and (f in network or not _ENDPOINT.search(f.subject))
+        ]
         subject = claim.subject
         (quote,) = claim_obs(claims, claim)
         if not examined:

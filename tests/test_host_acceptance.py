@@ -281,3 +281,18 @@ def test_cli_waivers_and_baseline_gate_only_what_is_new_or_expired(tmp_path: Pat
         assert all("migration ticket 42" in (f["waiver"] or "") for f in transport)
         if status == "fail":
             assert any("expired on 2020-01-01" in note for note in report["notes"])
+
+
+@pytest.mark.lab
+def test_lab_not_logged_promise_meets_the_real_log_formats(lab) -> None:  # type: ignore[no-untyped-def]
+    """A statement saying IP addresses are not logged is contradicted by the drifted host's
+    real nginx/Postfix/Roundcube logs, which record client addresses (planted defect found);
+    the same host with the true claims gives no such finding."""
+    info = lab.data["hostroot"]
+    claims = _lab_statement(Path(info["statement_de"]), "reviewed")
+    no_ips = hf.claim("none-stored", "ip-addresses", quote="Wir speichern keine IP-Adressen.")
+    promised = ClaimSet(source=claims.source, sha256=claims.sha256, language="de", claims=(*claims.claims, no_ips))
+    [contradicted] = _by(_findings(Path(info["drifted"]), promised), "inventory.not-stored", Status.FAIL)
+    assert contradicted.severity == Severity.HIGH and "record the client address" in contradicted.detail
+    truthful = _findings(Path(info["compliant"]), claims)
+    assert [f.status for f in truthful if f.check_id == "inventory.not-stored"] == [Status.SKIPPED]

@@ -55,7 +55,7 @@ class _Seen:
 
 
 def _relevant(clauses: list[Clause]) -> bool:
-    return any(c.periods or c.mentions or any(c.has(cue) for cue in _RELEVANT) for c in clauses)
+    return any(c.periods or c.mentions or "logs" in c.generic or any(c.has(cue) for cue in _RELEVANT) for c in clauses)
 
 
 class _Reader:

@@ -240,7 +240,7 @@ def segment(text: str) -> list[Unit]:
         if run > i + 2:
             # three or more short lines in a row holding a period: a flattened table row
             # ("Telefonie / Gewählte Rufnummer / ... / Max. 6 Monate nach / Rechnungsstellung")
-            builder.add(start, logical[run - 1][1])
+            builder.add(start, logical[run - 1][1], item=True)
             i = run
             continue
         if _is_heading(body) and (not bullet or _NUMBERED.match(body)):

@@ -1,0 +1,128 @@
+"""Families of phrasing the reader must understand, in sentences written for these tests.
+
+Each case is one way statements write a thing (a bound after the number, a category taken
+from the heading, a negated lead-in), not a sentence of a real statement.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.claims import extract_claims, statement_from_bytes
+from auditor.claims.periods import find_periods
+from auditor.evidence.claims import ClaimSet
+
+
+def _read(text: str) -> ClaimSet:
+    return extract_claims(statement_from_bytes(text.encode(), "s.txt"))
+
+
+def _kept(text: str) -> list[tuple[str, str, str | None, str, str | None]]:
+    return [(c.kind, c.subject, c.period, c.bound, c.event) for c in _read(text).claims if c.kind == "retention"]
+
+
+@pytest.mark.parametrize(
+    ("words", "iso", "bound", "minimum"),
+    [
+        ("einundzwanzig Tage", "P21D", "exact", None),
+        ("twenty-one days", "P21D", "exact", None),
+        ("half a year at most", "P6M", "upper", None),
+        ("anderthalb Jahre", "P18M", "exact", None),
+        ("zwölf (12) Monate", "P12M", "exact", None),
+        ("24 bis 48 Stunden", "PT48H", "upper", "PT24H"),
+        ("for a maximum of 3 months", "P3M", "upper", None),
+        ("nach spätestens vier Wochen", "P28D", "upper", None),
+        ("for the last 30 days", "P30D", "lower", None),
+        ("zehn volle Tage", "P10D", "exact", None),
+    ],
+)
+def test_periods_as_statements_write_them(words: str, iso: str, bound: str, minimum: str | None) -> None:
+    [period] = find_periods(words)
+    assert (period.iso, period.bound, period.minimum) == (iso, bound, minimum)
+
+
+def test_dates_counts_and_sizes_are_no_periods() -> None:
+    assert find_periods("Stand: 3. März 2021, zwei Arten von Protokollen, höchstens 25 MB, Art. 6 DSGVO") == []
+
+
+def test_a_single_word_names_the_category() -> None:
+    assert _kept("Verbindungsdaten werden nach fünf Tagen gelöscht.") == [
+        ("retention", "mail-metadata-logs", "P5D", "exact", None)
+    ]
+    assert _kept("Access logs are purged after 14 days.") == [("retention", "web-access-logs", "P14D", "exact", None)]
+
+
+def test_category_from_an_earlier_sentence_and_from_the_heading_with_confidence() -> None:
+    text = (
+        "Webserver\n\nOur web servers record the address and the browser of each visitor. "
+        "These records are erased after 10 days.\n\nThe logs are rotated away after two weeks."
+    )
+    claims = {(c.period, c.resolved, c.confidence) for c in _read(text).claims if c.kind == "retention"}
+    assert ("P10D", "previous", "medium") in claims
+
+
+def test_heading_gives_the_category_at_low_confidence() -> None:
+    text = "Mail server logs\n\nThey are deleted after seven days."
+    [claim] = [c for c in _read(text).claims if c.kind == "retention"]
+    assert (claim.subject, claim.period, claim.resolved, claim.confidence) == (
+        "mail-metadata-logs",
+        "P7D",
+        "heading",
+        "low",
+    )
+
+
+def test_negations_are_never_read_as_storage() -> None:
+    claims = _read("We never record IP addresses of our users.").claims
+    assert [(c.kind, c.subject) for c in claims] == [("none-stored", "ip-addresses")]
+    german = _read("IP-Adressen der Nutzer speichern wir nicht.").claims
+    assert [(c.kind, c.subject) for c in german] == [("none-stored", "ip-addresses")]
+
+
+def test_a_negated_lead_in_negates_its_items() -> None:
+    text = "Our servers do not log:\n- the IP address of your device\n- the pages you visit on our website"
+    kinds = {(c.kind, c.subject) for c in _read(text).claims}
+    assert ("none-stored", "ip-addresses") in kinds
+    assert not {k for k in kinds if k[0] in ("logging", "inventory", "retention")}
+
+
+def test_a_hedged_negation_is_no_promise() -> None:
+    assert _read("In general we do not store data that identifies you.").claims == ()
+
+
+def test_a_session_lifetime_is_not_retention() -> None:
+    claims = _read("Your login session expires after 30 minutes of inactivity or at the latest after 8 hours.").claims
+    assert all(c.kind == "session" for c in claims)
+
+
+def test_a_legal_exception_keeps_the_promise_and_another_exception_cancels_it() -> None:
+    legal = _read("Personenbezogene Daten geben wir nicht an Dritte weiter, außer wenn ein Gericht es anordnet.")
+    assert [c.value for c in legal.claims] == ["no-third-parties"]
+    other = _read("Personenbezogene Daten geben wir nicht an Dritte weiter, außer an unsere Werbepartner.")
+    assert other.claims == ()
+
+
+def test_two_periods_in_one_sentence_each_with_its_category() -> None:
+    text = "Mails in the junk folder are deleted after 21 days, and mails in the trash after one week."
+    assert _kept(text) == [
+        ("retention", "spam-folder", "P21D", "exact", None),
+        ("retention", "trash-folder", "P7D", "exact", None),
+    ]
+
+
+def test_a_period_counted_from_an_event() -> None:
+    assert _kept("Nach der Kündigung Deines Kontos löschen wir Deine Kontodaten innerhalb von 30 Tagen.") == [
+        ("retention", "closed-account-data", "P30D", "upper", "account-closure")
+    ]
+
+
+def test_a_flattened_table_row_is_one_promise() -> None:
+    text = (
+        "Abrechnung\nRechnungsdaten\nBankverbindung\nbis zu 10 Jahre\n\nWir speichern diese Daten für die Buchhaltung."
+    )
+    assert ("retention", "billing", "P10Y", "upper", None) in _kept(text)
+
+
+def test_nothing_privacy_relevant_is_silent() -> None:
+    claims = _read("Die Daten der Protokolle werden regelmäßig nach einem festen Plan bereinigt.")
+    assert claims.claims == () and len(claims.not_understood) == 1

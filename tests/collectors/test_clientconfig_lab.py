@@ -3,6 +3,12 @@ and a webmail on nginx (127.0.80.1); its mail host mail.clients.lab.test answers
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
+from auditor.cli import main
 from auditor.collectors.clientconfig import discover_client_side, merge_endpoints
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
 from auditor.deadline import Deadline
@@ -42,3 +48,21 @@ def test_every_client_side_source_is_found_and_named(lab) -> None:  # type: igno
     assert len(fetches) == 6 and sum(f.ok for f in fetches) >= 4
     merged = merge_endpoints((), found)
     assert len({(e.host, e.port) for e in merged}) == len(merged) == 6
+
+
+def test_scan_examines_the_discovered_webmail(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """End to end: ``auditor scan`` finds the webmail the statement names and grades it."""
+    statement = tmp_path / "statement.md"
+    statement.write_text(f"# Datenschutz\n\n{STATEMENT}\n", encoding="utf-8")
+    out, bundle = tmp_path / "report.json", tmp_path / "evidence.json"
+    with pytest.raises(SystemExit):
+        main(["scan", DOMAIN, "--resolver", lab.resolver, "--ca-file", str(lab.ca_file), "--timeout", "120",
+              "--statement", str(statement), "--only", "https.webmail", "-o", str(out),
+              "--evidence-out", str(bundle), "-q"])  # fmt: skip
+    report = json.loads(out.read_text())
+    webmail = [f for f in report["findings"] if f["check_id"] == "https.webmail" and "webmail." in f["subject"]]
+    assert webmail and all(f["status"] == "pass" for f in webmail), webmail
+    endpoints = json.loads(bundle.read_text())["discovery"]["endpoints"]
+    sources = {(e["source"], e["host"], e["port"]) for e in endpoints}
+    assert ("statement", f"webmail.{DOMAIN}", 443) in sources and ("autoconfig", f"mail.{DOMAIN}", 993) in sources
+    assert all(e["via"] for e in endpoints), endpoints

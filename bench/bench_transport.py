@@ -298,10 +298,10 @@ def report(runs: list[Run], delay_ports: list[int]) -> None:
         host = "mx.weak.lab.test" if r.scenario == "weak" else "mx.clean.lab.test"
         suites, versions, groups = SIZES.get((host, r.port), (0, 0, 0))
         size = suites + versions + groups
+        rule = "acceptance <= 1.3 x" if r.scenario == "weak" else "acceptance: <= 20 connections"
         print(
             f"ours {host}:{r.port}: {r.connections} connections for {suites} suites + {versions} versions + "
-            f"{groups} groups = {size}: {r.connections / max(size, 1):.2f} x (acceptance: weak <= 1.3 x, "
-            f"clean <= 20 connections)"
+            f"{groups} groups = {size}: {r.connections / max(size, 1):.2f} x ({rule})"
         )
     print()
     for scenario in ("no delay", "weak", "1 s delay"):

@@ -132,8 +132,8 @@ def _get(
         headers = {"Host": host_header, "User-Agent": USER_AGENT, "Accept": accept}
         if post is not None:
             headers["Content-Type"] = "text/xml; charset=utf-8"
-        with session.request(
-            "GET" if post is None else "POST",
+        send = session.get if post is None else session.post
+        with send(
             url,
             data=post,
             headers=headers,

@@ -209,8 +209,10 @@ def _db_from_config(values: Mapping[str, Any], no_network: bool, host_root: Path
     if not values.get("db_from_config"):
         return False
     if no_network:
-        raise UsageError("--db-from-config connects to the database server the configuration names; "
-                         "it cannot be combined with --no-network")  # fmt: skip
+        raise UsageError(
+            "--db-from-config connects to the database server the configuration names; "
+            "it cannot be combined with --no-network"
+        )
     if values.get("db"):
         raise UsageError("give --db or --db-from-config, not both")
     if host_root is None:

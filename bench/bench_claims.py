@@ -54,11 +54,26 @@ CASES_KEY = HERE / "claims_cases.yaml"
 
 #: Organisation groups held out from tuning (see the module docstring for how they were chosen).
 HELD_OUT = frozenset(
-    ["1und1", "arethusa", "hkn", "immerda", "limestec", "migadu", "postmark-activity", "proton", "telekom-freemail",
-     "uberspace"]
-)  # fmt: skip
-_GROUP_PREFIXES = {"proton": "proton", "migadu": "migadu", "uni-marburg": "uni-marburg", "1and1": "1und1",
-                   "1und1": "1und1"}  # fmt: skip
+    [
+        "1und1",
+        "arethusa",
+        "hkn",
+        "immerda",
+        "limestec",
+        "migadu",
+        "postmark-activity",
+        "proton",
+        "telekom-freemail",
+        "uberspace",
+    ]
+)
+_GROUP_PREFIXES = {
+    "proton": "proton",
+    "migadu": "migadu",
+    "uni-marburg": "uni-marburg",
+    "1and1": "1und1",
+    "1und1": "1und1",
+}
 _POSITIVE = {"none-stored": ("inventory", "logging", "retention")}
 _NEGATIVE_VALUE_KINDS = ("encryption-at-rest", "anonymisation")
 
@@ -84,9 +99,23 @@ class KeyClaim:
 
 
 def _category(subject: str) -> str:
-    known = {"mail-logs", "web-logs", "login-logs", "ip-addresses", "mail-content", "trash", "spam", "backups",
-             "account-data", "closed-account-data", "billing", "bounces-suppressions", "statistics",
-             "support-tickets", "phone-number"}  # fmt: skip
+    known = {
+        "mail-logs",
+        "web-logs",
+        "login-logs",
+        "ip-addresses",
+        "mail-content",
+        "trash",
+        "spam",
+        "backups",
+        "account-data",
+        "closed-account-data",
+        "billing",
+        "bounces-suppressions",
+        "statistics",
+        "support-tickets",
+        "phone-number",
+    }
     mapped = KEY_MAP["categories"].get(subject)
     if mapped:
         return str(mapped)
@@ -106,8 +135,9 @@ def to_key(claim: Claim) -> KeyClaim:
     elif kind in KEY_MAP["values"] and value is not None:
         value = KEY_MAP["values"][kind].get(value, value)
     bound = KEY_MAP["bounds"].get(claim.bound, claim.bound) if claim.period else None
-    return KeyClaim(kind, category, claim.period, bound, getattr(claim, "event", None), value, claim.start,
-                    claim.end, claim)  # fmt: skip
+    return KeyClaim(
+        kind, category, claim.period, bound, getattr(claim, "event", None), value, claim.start, claim.end, claim
+    )
 
 
 def same_period(a: str | None, b: str | None) -> bool:
@@ -184,10 +214,14 @@ def read(path: Path) -> tuple[str, ClaimSet]:
 
 def _describe(c: KeyClaim | dict[str, Any]) -> str:
     if isinstance(c, KeyClaim):
-        return (f"{c.kind} {c.category} {c.period or '-'} {c.bound or '-'} event={c.event} value={c.value} "
-                f"[{c.claim.subject}]: {c.claim.quote[:110]!r}")  # fmt: skip
-    return (f"{c['kind']} {c['category']} {c.get('period') or '-'} {c.get('bound') or '-'} event={c.get('event')} "
-            f"value={c.get('value')}: {str(c.get('quote', ''))[:110]!r}")  # fmt: skip
+        return (
+            f"{c.kind} {c.category} {c.period or '-'} {c.bound or '-'} event={c.event} value={c.value} "
+            f"[{c.claim.subject}]: {c.claim.quote[:110]!r}"
+        )
+    return (
+        f"{c['kind']} {c['category']} {c.get('period') or '-'} {c.get('bound') or '-'} event={c.get('event')} "
+        f"value={c.get('value')}: {str(c.get('quote', ''))[:110]!r}"
+    )
 
 
 def score_file(name: str, entry: dict[str, Any], text: str, claims: ClaimSet) -> Tally:
@@ -231,8 +265,12 @@ def score_file(name: str, entry: dict[str, Any], text: str, claims: ClaimSet) ->
         positive_kinds = _POSITIVE.get(exp["kind"], (exp["kind"],))
         categories = [exp["category"], *exp.get("alt_categories", [])]
         for c in scored:
-            if (c.kind in positive_kinds and _same_category(c.category, categories) and _overlaps(c, spans)
-                    and not (c.kind == exp["kind"] and c.value == "none")):  # fmt: skip
+            if (
+                c.kind in positive_kinds
+                and _same_category(c.category, categories)
+                and _overlaps(c, spans)
+                and not (c.kind == exp["kind"] and c.value == "none")
+            ):
                 tally.inverted.append(f"{name}: {_describe(c)} inverts {exp['quote'][:60]!r}")
     return tally
 
@@ -261,9 +299,12 @@ def score_cases() -> Tally:
         for bad in entry.get("forbidden") or []:
             tally.traps += 1
             for c in ours:
-                if (c.kind == bad["kind"] and bad.get("category", c.category) == c.category
-                        and bad.get("value", c.value) == c.value
-                        and same_period(bad.get("period", c.period), c.period)):  # fmt: skip
+                if (
+                    c.kind == bad["kind"]
+                    and bad.get("category", c.category) == c.category
+                    and bad.get("value", c.value) == c.value
+                    and same_period(bad.get("period", c.period), c.period)
+                ):
                     tally.traps_taken.append(f"{name}: forbidden {bad} <- {_describe(c)}")
     return tally
 
@@ -290,14 +331,18 @@ def print_table(title: str, t: Tally) -> None:
     print(f"{'kind':24} {'recall':>18} {'precision':>18}")
     kinds = sorted(set(t.expected) | set(t.ours))
     for kind in kinds:
-        print(f"{kind:24} {t.found[kind]:3}/{t.expected[kind]:<3} {_pct(t.found[kind], t.expected[kind])}   "
-              f"{t.correct[kind]:3}/{t.ours[kind]:<3} {_pct(t.correct[kind], t.ours[kind])}")  # fmt: skip
+        print(
+            f"{kind:24} {t.found[kind]:3}/{t.expected[kind]:<3} {_pct(t.found[kind], t.expected[kind])}   "
+            f"{t.correct[kind]:3}/{t.ours[kind]:<3} {_pct(t.correct[kind], t.ours[kind])}"
+        )
     found, exp = sum(t.found.values()), sum(t.expected.values())
     correct, ours = sum(t.correct.values()), sum(t.ours.values())
     print(f"{'ALL':24} {found:3}/{exp:<3} {_pct(found, exp)}   {correct:3}/{ours:<3} {_pct(correct, ours)}")
-    print(f"traps avoided: {t.traps - len(t.traps_taken)}/{t.traps}; negations inverted: {len(t.inverted)} "
-          f"(of {t.negations} negative claims); unscored claims (kinds the key has no column for): "
-          f"{len(t.unscored)}")  # fmt: skip
+    print(
+        f"traps avoided: {t.traps - len(t.traps_taken)}/{t.traps}; negations inverted: {len(t.inverted)} "
+        f"(of {t.negations} negative claims); unscored claims (kinds the key has no column for): "
+        f"{len(t.unscored)}"
+    )
 
 
 def retention_with_period(per_file: dict[str, Tally], split: str) -> tuple[int, int]:
@@ -305,8 +350,11 @@ def retention_with_period(per_file: dict[str, Tally], split: str) -> tuple[int, 
     key = yaml.safe_load((STATEMENTS / "expected.yaml").read_text(encoding="utf-8"))
     found = expected = 0
     for name, tally in per_file.items():
-        timed = [c for c in key["files"][name]["claims"]
-                 if c["kind"] == "retention" and c.get("period") and not c.get("optional")]  # fmt: skip
+        timed = [
+            c
+            for c in key["files"][name]["claims"]
+            if c["kind"] == "retention" and c.get("period") and not c.get("optional")
+        ]
         expected += len(timed)
         missed = {m for m in tally.misses if m.startswith(f"{name}: retention")}
         found += sum(1 for c in timed if f"{name}: {_describe(c)}" not in missed)
@@ -315,10 +363,20 @@ def retention_with_period(per_file: dict[str, Tally], split: str) -> tuple[int, 
 
 # ---------------------------------------------------------------- speed
 
-_SUBJECTS_DE = ["Die Logdateien des Webservers", "Die Meta-Daten der E-Mails in den Log-Dateien",
-                "Die Nachrichteninhalte", "Unterdrückungen", "Die Protokolle von Roundcube"]  # fmt: skip
-_SUBJECTS_EN = ["Web server access logs", "Mail server logs", "Message bodies", "Suppressions",
-                "Roundcube webmail logs"]  # fmt: skip
+_SUBJECTS_DE = [
+    "Die Logdateien des Webservers",
+    "Die Meta-Daten der E-Mails in den Log-Dateien",
+    "Die Nachrichteninhalte",
+    "Unterdrückungen",
+    "Die Protokolle von Roundcube",
+]
+_SUBJECTS_EN = [
+    "Web server access logs",
+    "Mail server logs",
+    "Message bodies",
+    "Suppressions",
+    "Roundcube webmail logs",
+]
 _PERIODS_DE = ["7 Tage", "sieben Tage", "bis zu dreißig Tage", "maximal zwei Wochen", "einen Monat", "90 Tage"]
 _PERIODS_EN = ["7 days", "seven days", "up to thirty days", "at most two weeks", "one month", "90 days"]
 _OTHER = [
@@ -376,12 +434,14 @@ def speed() -> float:
         claims = extract_claims(statement)
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
-    print(f"\nspeed: {len(statement.text):,} characters (~{len(statement.text) // 3000} pages), "
-          f"{len(claims.claims)} distinct claims, {len(claims.understood)} sentences understood, "
-          f"{len(claims.not_understood)} not understood; median {statistics.median(times) * 1000:.0f} ms, "
-          f"max {max(times) * 1000:.0f} ms over {len(times)} runs; CPU time median "
+    print(
+        f"\nspeed: {len(statement.text):,} characters (~{len(statement.text) // 3000} pages), "
+        f"{len(claims.claims)} distinct claims, {len(claims.understood)} sentences understood, "
+        f"{len(claims.not_understood)} not understood; median {statistics.median(times) * 1000:.0f} ms, "
+        f"max {max(times) * 1000:.0f} ms over {len(times)} runs; CPU time median "
         f"{statistics.median(cpu) * 1000:.0f} ms (wall time grows with the machine's load; "
-        "acceptance: under 1000 ms)")  # fmt: skip
+        "acceptance: under 1000 ms)"
+    )
     return max(times)
 
 
@@ -401,8 +461,13 @@ def main(argv: list[str] | None = None) -> int:
         found, expected = retention_with_period(per_file, split)
         print(f"retention with a period (period and category right): {found}/{expected} {_pct(found, expected)}")
         if args.misses and split == args.split:
-            for title, items in (("misses", total.misses), ("wrong", total.wrong), ("traps taken", total.traps_taken),
-                                 ("negations inverted", total.inverted), ("unscored", total.unscored)):  # fmt: skip
+            for title, items in (
+                ("misses", total.misses),
+                ("wrong", total.wrong),
+                ("traps taken", total.traps_taken),
+                ("negations inverted", total.inverted),
+                ("unscored", total.unscored),
+            ):
                 print(f"\n-- {title} ({len(items)})")
                 print("\n".join(items))
     cases = score_cases()

@@ -116,8 +116,11 @@ def build(root: Path, total_files: int, seed: int = 7) -> tuple[int, int, dict[s
             day = NOW - timedelta(days=d + 1)
             add(log / "roundcubemail" / (stream + (f"-{day:%Y%m%d}.xz" if d else "")), _roundcube, day)
     for idx in range(int(1000 * scale)):
-        add(root / "var/www/nextcloud/data" / ("nextcloud.log" + (f".{idx}" if idx else "")), _nextcloud,
-            NOW - timedelta(days=idx + 1))  # fmt: skip
+        add(
+            root / "var/www/nextcloud/data" / ("nextcloud.log" + (f".{idx}" if idx else "")),
+            _nextcloud,
+            NOW - timedelta(days=idx + 1),
+        )
     for idx in range(int(1000 * scale)):
         suffix = "" if idx < 2 else (".bz2" if idx % 2 else ".xz")
         add(log / ("auth.log" + (f".{idx}" if idx else "") + suffix), _iso, NOW - timedelta(days=idx + 1))

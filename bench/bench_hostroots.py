@@ -30,8 +30,11 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="write the summary to bench/hostroots.md")
     parser.add_argument("--verbose", action="store_true", help="list every finding")
     args = parser.parse_args()
-    lines = ["| root | stack | " + " | ".join(STATUSES) + " | expected found | missed | unexpected fails | "
-             "max findings per template file | s |", "|" + "---|" * (len(STATUSES) + 7)]  # fmt: skip
+    lines = [
+        "| root | stack | " + " | ".join(STATUSES) + " | expected found | missed | unexpected fails | "
+        "max findings per template file | s |",
+        "|" + "---|" * (len(STATUSES) + 7),
+    ]
     details: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for manifest in assemble.manifests():
@@ -44,15 +47,19 @@ def main() -> int:
             counts = " | ".join(str(score.by_status.get(s, 0)) for s in STATUSES)
             stack = manifest.stack.split(":")[0].split(".")[0][:60]
             found = f"{len(score.found)}/{len(manifest.expected)}"
-            lines.append(f"| {manifest.name} | {stack} | {counts} | {found} | {len(score.missed)} | "
-                         f"{len(score.unexpected_fails)} | {per_file} | {took:.2f} |")  # fmt: skip
+            lines.append(
+                f"| {manifest.name} | {stack} | {counts} | {found} | {len(score.missed)} | "
+                f"{len(score.unexpected_fails)} | {per_file} | {took:.2f} |"
+            )
             for e in score.missed:
                 details.append(f"- {manifest.name}: MISSED {e}" + (f" ({e.why})" if e.why else ""))
             for f in score.unexpected_fails:
                 details.append(f"- {manifest.name}: UNEXPECTED FAIL {f.check_id} {f.subject}: {f.detail[:160]}")
             if args.verbose:
-                details += [f"  - {manifest.name} [{f.status.value}] {f.check_id} {f.subject}: {f.detail[:160]}"
-                            for f in findings]  # fmt: skip
+                details += [
+                    f"  - {manifest.name} [{f.status.value}] {f.check_id} {f.subject}: {f.detail[:160]}"
+                    for f in findings
+                ]
     text = "\n".join(lines + [""] + (details or ["No expected finding missed, no unexpected fail."])) + "\n"
     print(text)
     if args.write:

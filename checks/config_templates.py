@@ -30,7 +30,9 @@ def config_templates(ctx: CheckContext) -> Iterator[Outcome]:
     for tpl in host.templates:
         where = Location(path=tpl.path, line=tpl.first_line or None)
         logic = sum(end - start + 1 for start, end in tpl.logic_lines)
-        detail = (f"unrendered template ({', '.join(tpl.languages)}): {tpl.placeholders} placeholders or template "
-                  f"tags, {logic} lines inside template branches or loops; its values are known only once "
-                  "rendered and are not graded")  # fmt: skip
+        detail = (
+            f"unrendered template ({', '.join(tpl.languages)}): {tpl.placeholders} placeholders or template "
+            f"tags, {logic} lines inside template branches or loops; its values are known only once "
+            "rendered and are not graded"
+        )
         yield Outcome(Status.SKIPPED, tpl.path, detail, (Observation("template", tpl.path, where),), key=tpl.path)

@@ -91,17 +91,28 @@ def _postfix(svc: PostfixService, claim: Claim | None) -> Iterator[Outcome]:
         bad = True
         shown = setting_text(level_setting) if level_setting else "smtpd_tls_security_level not set"
         fix = "-o smtpd_tls_wrappermode=yes" if svc.role == "submissions" else "-o smtpd_tls_security_level=encrypt"
-        yield Outcome(Status.FAIL, subject, f"{svc.role} accepts mail and logins without TLS ({shown}); "
-                      f"set {fix}", (Observation("setting", shown,
-                      _where(svc, level_setting)), service_obs), severity=Severity.HIGH, claim=claim_ref(claim),
-                      key="not-encrypt")  # fmt: skip
+        yield Outcome(
+            Status.FAIL,
+            subject,
+            f"{svc.role} accepts mail and logins without TLS ({shown}); set {fix}",
+            (Observation("setting", shown, _where(svc, level_setting)), service_obs),
+            severity=Severity.HIGH,
+            claim=claim_ref(claim),
+            key="not-encrypt",
+        )
     auth_only = svc.get("smtpd_tls_auth_only")
     if sasl and not enforced and _value(svc, "smtpd_tls_auth_only") != "yes":
         bad = True
         shown = setting_text(auth_only) if auth_only else "smtpd_tls_auth_only not set"
-        yield Outcome(Status.FAIL, subject, f"SASL AUTH is offered before STARTTLS ({shown}): passwords can cross "
-                      "the network in plaintext", (Observation("setting", shown, _where(svc, auth_only)), service_obs),
-                      severity=Severity.HIGH, claim=claim_ref(claim), key="auth-only")  # fmt: skip
+        yield Outcome(
+            Status.FAIL,
+            subject,
+            f"SASL AUTH is offered before STARTTLS ({shown}): passwords can cross the network in plaintext",
+            (Observation("setting", shown, _where(svc, auth_only)), service_obs),
+            severity=Severity.HIGH,
+            claim=claim_ref(claim),
+            key="auth-only",
+        )
     if level != "none" or wrapper:
         param = "smtpd_tls_mandatory_protocols" if enforced else "smtpd_tls_protocols"
         proto = svc.get(param)
@@ -109,14 +120,21 @@ def _postfix(svc: PostfixService, claim: Claim | None) -> Iterator[Outcome]:
         if proto is not None and old:
             bad = True
             sev = Severity.HIGH if client else Severity.MEDIUM
-            yield Outcome(Status.FAIL, subject, f"{', '.join(old)} still permitted ({setting_text(proto)}); "
-                          f"set {param} = >=TLSv1.2 (unless the system OpenSSL policy already forbids them)",
-                          (Observation("setting", setting_text(proto), _where(svc, proto)), service_obs),
-                          severity=sev, claim=claim_ref(claim), key="protocols")  # fmt: skip
+            yield Outcome(
+                Status.FAIL,
+                subject,
+                f"{', '.join(old)} still permitted ({setting_text(proto)}); "
+                f"set {param} = >=TLSv1.2 (unless the system OpenSSL policy already forbids them)",
+                (Observation("setting", setting_text(proto), _where(svc, proto)), service_obs),
+                severity=sev,
+                claim=claim_ref(claim),
+                key="protocols",
+            )
     if not bad:
         mode = "implicit TLS" if wrapper else f"TLS level {level}"
-        yield Outcome(Status.PASS, subject, f"{mode}; no plaintext AUTH; no TLS below 1.2", (service_obs,),
-                      claim=claim_ref(claim))  # fmt: skip
+        yield Outcome(
+            Status.PASS, subject, f"{mode}; no plaintext AUTH; no TLS below 1.2", (service_obs,), claim=claim_ref(claim)
+        )
 
 
 def _loopback_scope(scope: tuple[str, ...]) -> bool:
@@ -150,8 +168,13 @@ def _dovecot_problem(s: Setting) -> str | None:
 
 
 #: Dovecot protocols clients log in over; the others deliver locally (lmtp, lda) or administer (doveadm).
-_CLIENT_PROTOCOLS = {"imap": "IMAP", "pop3": "POP3", "sieve": "ManageSieve", "managesieve": "ManageSieve",
-                     "submission": "submission"}  # fmt: skip
+_CLIENT_PROTOCOLS = {
+    "imap": "IMAP",
+    "pop3": "POP3",
+    "sieve": "ManageSieve",
+    "managesieve": "ManageSieve",
+    "submission": "submission",
+}
 
 
 def _scoped_problem(s: Setting, dc: DovecotTransport) -> tuple[str, Severity] | None:
@@ -187,28 +210,45 @@ def _dovecot(dc: DovecotTransport, claim: Claim | None) -> Iterator[Outcome]:
             seen.add((s.file, s.line))
             bad = True
             where = location(s)
-            yield Outcome(Status.FAIL, "dovecot", problem + ("" if where else " (built-in default)"),
-                          (Observation("setting", setting_text(s), where),), severity=Severity.HIGH,
-                          claim=claim_ref(claim), key=f"{s.name}@{s.file}:{s.line}")  # fmt: skip
+            yield Outcome(
+                Status.FAIL,
+                "dovecot",
+                problem + ("" if where else " (built-in default)"),
+                (Observation("setting", setting_text(s), where),),
+                severity=Severity.HIGH,
+                claim=claim_ref(claim),
+                key=f"{s.name}@{s.file}:{s.line}",
+            )
     for s in dc.scoped:
         found = None if s.unrendered else _scoped_problem(s, dc)
         if found and not _loopback_scope(s.scope):
             problem, severity = found
             status = Status.FAIL if severity == Severity.HIGH else Status.WARN
             bad = bad or status == Status.FAIL
-            yield Outcome(status, "dovecot", f"{problem} (inside '{s.scope[0]} {{ }}')",
-                          (Observation("setting", setting_text(s), location(s)),), severity=severity,
-                          claim=claim_ref(claim), key=f"{s.name}@{s.file}:{s.line}")  # fmt: skip
+            yield Outcome(
+                status,
+                "dovecot",
+                f"{problem} (inside '{s.scope[0]} {{ }}')",
+                (Observation("setting", setting_text(s), location(s)),),
+                severity=severity,
+                claim=claim_ref(claim),
+                key=f"{s.name}@{s.file}:{s.line}",
+            )
     if not bad and unrendered:
         what = ", ".join(dict.fromkeys(s.name for s in unrendered))
         yield Outcome(Status.SKIPPED, "dovecot", _UNRENDERED.format(what=what), claim=claim_ref(claim))
     elif not bad:
-        exceptions = [f"{s.scope[0]}: {s.name} = {s.value}" for s in dc.scoped if _loopback_scope(s.scope)
-                      and _dovecot_problem(s)]  # fmt: skip
+        exceptions = [
+            f"{s.scope[0]}: {s.name} = {s.value}" for s in dc.scoped if _loopback_scope(s.scope) and _dovecot_problem(s)
+        ]
         note = f"; loopback-only exceptions are internal: {'; '.join(exceptions)}" if exceptions else ""
-        yield Outcome(Status.PASS, "dovecot", f"TLS on, no plaintext authentication, no TLS below 1.2{note}",
-                      tuple(Observation("setting", setting_text(s), location(s)) for s in dc.settings),
-                      claim=claim_ref(claim))  # fmt: skip
+        yield Outcome(
+            Status.PASS,
+            "dovecot",
+            f"TLS on, no plaintext authentication, no TLS below 1.2{note}",
+            tuple(Observation("setting", setting_text(s), location(s)) for s in dc.settings),
+            claim=claim_ref(claim),
+        )
 
 
 #: nginx's built-in ``<protocol>_auth``: the methods a client may log in with when the server does not say.
@@ -231,24 +271,45 @@ def _proxy_problems(srv: MailProxyServer) -> list[tuple[str, Severity, Setting |
     if protocols is not None:
         old = sorted(allowed_protocols(protocols.value) & OLD, key=PROTOCOLS.index)
         if old:
-            found.append((f"ssl_protocols {protocols.value}: {', '.join(old)} still accepted",
-                          Severity.MEDIUM if mx_only else Severity.HIGH, protocols))  # fmt: skip
+            found.append(
+                (
+                    f"ssl_protocols {protocols.value}: {', '.join(old)} still accepted",
+                    Severity.MEDIUM if mx_only else Severity.HIGH,
+                    protocols,
+                )
+            )
     starttls = srv.get("starttls")
     tls_offered = any(" ssl" in f" {x}" for x in srv.listens) or (starttls is not None and starttls.value != "off")
     if protocols is None and tls_offered:
-        found.append(("ssl_protocols not set: nginx's default applies, TLS 1.2-1.3 since nginx 1.23.4 but TLS 1.0-1.2 "
-                      "before; set it explicitly", Severity.LOW, None))  # fmt: skip
+        found.append(
+            (
+                "ssl_protocols not set: nginx's default applies, TLS 1.2-1.3 since nginx 1.23.4 but TLS 1.0-1.2 "
+                "before; set it explicitly",
+                Severity.LOW,
+                None,
+            )
+        )
     auth = srv.get(f"{srv.protocol}_auth")
     methods = set((auth.value if auth is not None else _NGINX_AUTH_DEFAULT.get(srv.protocol, "")).lower().split())
     plain_ports = sorted({p for x in srv.listens if " ssl" not in f" {x}" and (p := _port(x)) is not None and p != 25})
     if plain_ports and methods & _PLAINTEXT_AUTH and (starttls is None or starttls.value.lower() != "only"):
         how = "no STARTTLS" if starttls is None or starttls.value.lower() == "off" else "STARTTLS offered, not required"
-        found.append((f"{srv.protocol} on port {', '.join(map(str, plain_ports))}: {how} ('starttls only' is not set), "
-                      f"so {'/'.join(sorted(methods & _PLAINTEXT_AUTH))} logins can send passwords in the clear",
-                      Severity.HIGH, starttls or auth))  # fmt: skip
+        found.append(
+            (
+                f"{srv.protocol} on port {', '.join(map(str, plain_ports))}: {how} ('starttls only' is not set), "
+                f"so {'/'.join(sorted(methods & _PLAINTEXT_AUTH))} logins can send passwords in the clear",
+                Severity.HIGH,
+                starttls or auth,
+            )
+        )
     if srv.weak_suites:
-        found.append((f"ssl_ciphers admits weak suites: {', '.join(srv.weak_suites[:6])}", Severity.MEDIUM,
-                      srv.get("ssl_ciphers")))  # fmt: skip
+        found.append(
+            (
+                f"ssl_ciphers admits weak suites: {', '.join(srv.weak_suites[:6])}",
+                Severity.MEDIUM,
+                srv.get("ssl_ciphers"),
+            )
+        )
     return found
 
 
@@ -257,20 +318,37 @@ def _mail_proxy(servers: tuple[MailProxyServer, ...], claim: Claim | None) -> It
         subject = f"nginx mail {srv.protocol or '?'} ({', '.join(srv.listens) or 'no listen'})"
         where = Location(path=srv.file, line=srv.line)
         if any(s.unrendered for s in srv.settings):
-            yield Outcome(Status.SKIPPED, subject, _UNRENDERED.format(what="nginx mail settings"),
-                          claim=claim_ref(claim), key=f"{srv.file}:{srv.line}")  # fmt: skip
+            yield Outcome(
+                Status.SKIPPED,
+                subject,
+                _UNRENDERED.format(what="nginx mail settings"),
+                claim=claim_ref(claim),
+                key=f"{srv.file}:{srv.line}",
+            )
             continue
         problems = _proxy_problems(srv)
         for text, severity, setting in problems:
             obs = (Observation("setting", setting_text(setting), location(setting)),) if setting else ()
             status = Status.FAIL if severity == Severity.HIGH else Status.WARN
-            yield Outcome(status, subject, text, obs + (Observation("server", subject, where),), severity=severity,
-                          claim=claim_ref(claim), key=f"{srv.file}:{srv.line}:{text[:40]}")  # fmt: skip
+            yield Outcome(
+                status,
+                subject,
+                text,
+                obs + (Observation("server", subject, where),),
+                severity=severity,
+                claim=claim_ref(claim),
+                key=f"{srv.file}:{srv.line}:{text[:40]}",
+            )
         if not problems:
             shown = tuple(Observation("setting", setting_text(s), location(s)) for s in srv.settings)
-            yield Outcome(Status.PASS, subject, "TLS required for logins, no TLS below 1.2, no weak suites",
-                          shown + (Observation("server", subject, where),), claim=claim_ref(claim),
-                          key=f"{srv.file}:{srv.line}")  # fmt: skip
+            yield Outcome(
+                Status.PASS,
+                subject,
+                "TLS required for logins, no TLS below 1.2, no weak suites",
+                shown + (Observation("server", subject, where),),
+                claim=claim_ref(claim),
+                key=f"{srv.file}:{srv.line}",
+            )
 
 
 @check("config.transport", needs=[Need.HOST], area="host")
@@ -289,16 +367,20 @@ def config_transport(ctx: CheckContext) -> Iterator[Outcome]:
         yield no_host()
         return
     claims = claims_of(ctx)
-    claim = next((c for c in (claims.by_kind("transport-encryption") if claims else ()) if c.value == "enforced"),
-                 None)  # fmt: skip
+    claim = next((c for c in (claims.by_kind("transport-encryption") if claims else ()) if c.value == "enforced"), None)
     for error in host.errors_in("transport"):
-        yield Outcome(Status.ERROR, "configuration", f"could not read: {error}", claim_obs(claims, claim),
-                      key=error[:80])  # fmt: skip
+        yield Outcome(
+            Status.ERROR, "configuration", f"could not read: {error}", claim_obs(claims, claim), key=error[:80]
+        )
     if host.mail_proxy:
         yield from _mail_proxy(host.mail_proxy, claim)
     if host.postfix is None and host.dovecot is None and not host.mail_proxy:
-        yield Outcome(Status.ERROR, "configuration", "unverifiable: no Postfix (/etc/postfix/main.cf) or Dovecot "
-                      "(/etc/dovecot/dovecot.conf) configuration under the host root")  # fmt: skip
+        yield Outcome(
+            Status.ERROR,
+            "configuration",
+            "unverifiable: no Postfix (/etc/postfix/main.cf) or Dovecot "
+            "(/etc/dovecot/dovecot.conf) configuration under the host root",
+        )
         return
     for svc in host.postfix or ():
         yield from _postfix(svc, claim)

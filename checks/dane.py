@@ -139,8 +139,13 @@ def _match(ctx: CheckContext, mx: MxHost, records: list[str], obs: tuple[Observa
     for ip in mx.addresses or tuple(chains):
         scan = chains.get(ip)
         if scan is None:
-            yield Outcome(Status.ERROR, f"{host}[{ip}]:25", "no certificate chain from port 25 of this address to "
-                          "compare the TLSA records with", obs, key=ip)  # fmt: skip
+            yield Outcome(
+                Status.ERROR,
+                f"{host}[{ip}]:25",
+                "no certificate chain from port 25 of this address to compare the TLSA records with",
+                obs,
+                key=ip,
+            )
             continue
         assert scan.certificate is not None
         chain = [base64.b64decode(c) for c in scan.certificate.chain_der_b64]

@@ -258,20 +258,45 @@ def tls_version(ctx: CheckContext) -> Iterator[Outcome]:
         scans = [s for s in ctx.evidence.tls if protos is None or s.proto in protos]
         (quote,) = claim_obs(claims, claim)
         if not scans:
-            yield Outcome(Status.SKIPPED, claim.subject, f"no scanned endpoint for {claim.subject}", (quote,),
-                          claim=claim_ref(claim), key=claim.id)  # fmt: skip
+            yield Outcome(
+                Status.SKIPPED,
+                claim.subject,
+                f"no scanned endpoint for {claim.subject}",
+                (quote,),
+                claim=claim_ref(claim),
+                key=claim.id,
+            )
             continue
         older = [(s, v) for s in scans for v in VERSIONS[:floor] if s.protocols.get(v)]
         unknown = [s for s in scans if not s.reachable or any(s.protocols.get(v) is None for v in VERSIONS[:floor])]
         if older:
             seen = tuple(Observation("accepted", f"{s.subject}: {v}") for s, v in older[:20])
-            yield Outcome(Status.FAIL, claim.subject, f"the statement promises TLS {version} or newer, but "
-                          f"{len({s.subject for s, _ in older})} endpoints accept older versions", (quote, *seen),
-                          severity=Severity.HIGH, claim=claim_ref(claim), key=claim.id)  # fmt: skip
+            yield Outcome(
+                Status.FAIL,
+                claim.subject,
+                f"the statement promises TLS {version} or newer, but "
+                f"{len({s.subject for s, _ in older})} endpoints accept older versions",
+                (quote, *seen),
+                severity=Severity.HIGH,
+                claim=claim_ref(claim),
+                key=claim.id,
+            )
         elif unknown:
             seen = tuple(Observation("unknown", s.subject) for s in unknown[:20])
-            yield Outcome(Status.ERROR, claim.subject, f"{len(unknown)} endpoints left older TLS versions unverified",
-                          (quote, *seen), claim=claim_ref(claim), key=claim.id)  # fmt: skip
+            yield Outcome(
+                Status.ERROR,
+                claim.subject,
+                f"{len(unknown)} endpoints left older TLS versions unverified",
+                (quote, *seen),
+                claim=claim_ref(claim),
+                key=claim.id,
+            )
         else:
-            yield Outcome(Status.PASS, claim.subject, f"{len(scans)} endpoints refuse every version before TLS "
-                          f"{version}", (quote,), claim=claim_ref(claim), key=claim.id)  # fmt: skip
+            yield Outcome(
+                Status.PASS,
+                claim.subject,
+                f"{len(scans)} endpoints refuse every version before TLS {version}",
+                (quote,),
+                claim=claim_ref(claim),
+                key=claim.id,
+            )

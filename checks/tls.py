@@ -293,9 +293,14 @@ def tls_handshake_signatures(ctx: CheckContext) -> Iterator[Outcome]:
         algorithm = "ecdsa-with-SHA1" if leaf is not None and leaf.key_type == "EC" else "sha1WithRSAEncryption"
         if scan.sha1_signatures:
             seen = Observation("TLS 1.2 key exchange, client offering only SHA-1", f"signed with {algorithm}", where)
-            yield Outcome(Status.WARN, scan.subject,
-                          f"the server signs its TLS 1.2 key exchange with SHA-1 ({algorithm}) when a client "
-                          "offers nothing stronger", (seen,), Severity.LOW)  # fmt: skip
+            yield Outcome(
+                Status.WARN,
+                scan.subject,
+                f"the server signs its TLS 1.2 key exchange with SHA-1 ({algorithm}) when a client "
+                "offers nothing stronger",
+                (seen,),
+                Severity.LOW,
+            )
         elif scan.sha1_signatures is False:
             seen = Observation("TLS 1.2 key exchange, client offering only SHA-1", "handshake refused", where)
             yield Outcome(Status.PASS, scan.subject, "SHA-1 handshake signatures are refused", (seen,))
@@ -305,8 +310,12 @@ def tls_handshake_signatures(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(Status.ERROR, scan.subject, "TLS 1.2 is accepted but its suites are unknown")
         else:
             why = "no forward-secret TLS 1.2 suite" if scan.protocols.get(TLS12) else "TLS 1.2 is not accepted"
-            yield Outcome(Status.PASS, scan.subject, f"no TLS 1.2 key exchange is signed ({why})",
-                          (Observation("TLS 1.2 signed key exchange", why, where),))  # fmt: skip
+            yield Outcome(
+                Status.PASS,
+                scan.subject,
+                f"no TLS 1.2 key exchange is signed ({why})",
+                (Observation("TLS 1.2 signed key exchange", why, where),),
+            )
 
     yield from _per_scan(ctx, grade)
 

@@ -42,10 +42,19 @@ HOST_IDS = {c.meta.id for c in CHECKS}
 MD5 = "$1$saltsalt$qjXMvbEw8oaL.CzflDugX/"
 SHA512 = "$6$saltsalt$" + "b" * 86
 MAIL_7D = hf.claim("retention", "mail-metadata-logs", period="P7D", fields=("ip-address", "sender", "recipient"))
-HASH = hf.claim("hash-scheme", "account-data", value="SHA512-CRYPT", fields=("password-hash",),
-                quote="Dein Passwort wird ausschließlich als SHA512-CRYPT-Hash gespeichert.")  # fmt: skip
-ACCOUNT = hf.claim("inventory", "account-data", fields=("name", "e-mail-address", "password-hash", "creation-date"),
-                   quote="Name, E-Mail-Adresse, Passwort-Hash und Erstellungsdatum.")  # fmt: skip
+HASH = hf.claim(
+    "hash-scheme",
+    "account-data",
+    value="SHA512-CRYPT",
+    fields=("password-hash",),
+    quote="Dein Passwort wird ausschließlich als SHA512-CRYPT-Hash gespeichert.",
+)
+ACCOUNT = hf.claim(
+    "inventory",
+    "account-data",
+    fields=("name", "e-mail-address", "password-hash", "creation-date"),
+    quote="Name, E-Mail-Adresse, Passwort-Hash und Erstellungsdatum.",
+)
 
 
 def _findings(root: Path, claims: ClaimSet) -> list[Finding]:
@@ -117,8 +126,11 @@ def test_c_symlinks_stay_inside_and_bad_files_are_error_findings(tmp_path: Path,
 
 def _config_repo(root: Path, level: str) -> Path:
     """A configuration repository: only Postfix files, submission's TLS level as given."""
-    hb.write(root, "/etc/postfix/main.cf", "smtpd_tls_security_level = may\nsmtpd_tls_protocols = >=TLSv1.2\n"
-             "smtpd_tls_mandatory_protocols = >=TLSv1.2\n")  # fmt: skip
+    hb.write(
+        root,
+        "/etc/postfix/main.cf",
+        "smtpd_tls_security_level = may\nsmtpd_tls_protocols = >=TLSv1.2\nsmtpd_tls_mandatory_protocols = >=TLSv1.2\n",
+    )
     master = (
         f"submission inet n - y - - smtpd\n  -o smtpd_tls_security_level={level}\n  -o smtpd_sasl_auth_enable=yes\n"
     )
@@ -129,8 +141,13 @@ def _config_repo(root: Path, level: str) -> Path:
 def test_sarif_and_json_reports_point_at_the_offending_config_lines(tmp_path: Path) -> None:
     root = _config_repo(tmp_path / "repo", "may")
     host = collect_host(root, collected_at=hb.NOW)
-    evidence = Evidence(schema_version=EVIDENCE_SCHEMA_VERSION, collected_at=hb.NOW.isoformat(),
-                        target=Target(domain=None, host_root=str(root)), network=False, host=host)  # fmt: skip
+    evidence = Evidence(
+        schema_version=EVIDENCE_SCHEMA_VERSION,
+        collected_at=hb.NOW.isoformat(),
+        target=Target(domain=None, host_root=str(root)),
+        network=False,
+        host=host,
+    )
     findings = evaluate(CHECKS, evidence)
     report = build_report(evidence, findings, profile="bsi-tr-02102-2", lang="en")
     validate_report_json(json.loads(report_to_json(report)))
@@ -158,8 +175,20 @@ def _cli(args: list[str]) -> int:
 def test_cli_scan_of_a_host_root(tmp_path: Path, debian: Path) -> None:
     out = tmp_path / "report.json"
     claims = _claims_file(tmp_path / "claims.yaml", MAIL_7D, HASH, ACCOUNT)
-    code = _cli(["scan", "--no-network", "--host-root", str(debian), "--claims", str(claims), "--fail-on", "high",
-                 "-o", str(out)])  # fmt: skip
+    code = _cli(
+        [
+            "scan",
+            "--no-network",
+            "--host-root",
+            str(debian),
+            "--claims",
+            str(claims),
+            "--fail-on",
+            "high",
+            "-o",
+            str(out),
+        ]
+    )
     report: dict[str, Any] = json.loads(out.read_text())
     got = {(f["check_id"], f["status"], f["severity"]) for f in report["findings"]}
     assert ("retention.mail", "fail", "high") in got and ("hashing.scheme", "fail", "high") in got
@@ -173,8 +202,11 @@ def test_cli_gates_ci_on_a_config_repository(tmp_path: Path) -> None:
     sarif = tmp_path / "out.sarif"
     assert _cli(["scan", "--host-root", str(repo), "--no-network", "--fail-on", "high", "-o", str(sarif)]) == 1
     results = json.loads(sarif.read_text())["runs"][0]["results"]
-    first = [r["locations"][0]["physicalLocation"] for r in results
-             if r["ruleId"] == "config.transport" and r["level"] == "error"]  # fmt: skip
+    first = [
+        r["locations"][0]["physicalLocation"]
+        for r in results
+        if r["ruleId"] == "config.transport" and r["level"] == "error"
+    ]
     assert ("etc/postfix/master.cf", 2) in {(p["artifactLocation"]["uri"], p["region"]["startLine"]) for p in first}
     _config_repo(repo, "encrypt")
     assert _cli(["scan", "--host-root", str(repo), "--no-network", "--fail-on", "high", "-o", str(sarif)]) == 0
@@ -193,16 +225,30 @@ def _lab_claims(statement: Path) -> ClaimSet:
     account = quote("Für Dein Postfach speichern wir", "Erstellungsdatum des Kontos.")
     backup = quote("Löschst Du eine E-Mail", "Datensicherung entfernt.")
     enforced = quote("Für den Abruf und Versand", "verschlüsselte Verbindung.")
-    return ClaimSet(source=str(statement), sha256="0" * 64, language="de", claims=(
-        hf.claim("retention", "mail-metadata-logs", period="P7D", quote=logs,
-                 fields=("ip-address", "sender", "recipient", "timestamp")),
-        hf.claim("retention", "webmail-logs", period="P7D", quote=web, fields=("ip-address", "url", "user-agent")),
-        hf.claim("inventory", "account-data", quote=account, fields=("name", "e-mail-address", "forwards",
-                 "alternative-address", "password-hash", "creation-date")),
-        hf.claim("hash-scheme", "account-data", value="SHA512-CRYPT", quote=account, fields=("password-hash",)),
-        hf.claim("backup", "mailboxes", period="P1D", quote=backup),
-        hf.claim("transport-encryption", "client-access", value="enforced", quote=enforced),
-    ))  # fmt: skip
+    return ClaimSet(
+        source=str(statement),
+        sha256="0" * 64,
+        language="de",
+        claims=(
+            hf.claim(
+                "retention",
+                "mail-metadata-logs",
+                period="P7D",
+                quote=logs,
+                fields=("ip-address", "sender", "recipient", "timestamp"),
+            ),
+            hf.claim("retention", "webmail-logs", period="P7D", quote=web, fields=("ip-address", "url", "user-agent")),
+            hf.claim(
+                "inventory",
+                "account-data",
+                quote=account,
+                fields=("name", "e-mail-address", "forwards", "alternative-address", "password-hash", "creation-date"),
+            ),
+            hf.claim("hash-scheme", "account-data", value="SHA512-CRYPT", quote=account, fields=("password-hash",)),
+            hf.claim("backup", "mailboxes", period="P1D", quote=backup),
+            hf.claim("transport-encryption", "client-access", value="enforced", quote=enforced),
+        ),
+    )
 
 
 def _lab_statement(statement: Path, how: str) -> ClaimSet:
@@ -216,8 +262,14 @@ def test_lab_drifted_host_contradicts_the_statement(lab, how: str) -> None:  # t
     info = lab.data["hostroot"]
     findings = _findings(Path(info["drifted"]), _lab_statement(Path(info["statement_de"]), how))
     failed = {f.check_id for f in findings if f.status == Status.FAIL and f.severity.at_least(Severity.HIGH)}
-    assert {"retention.mail", "retention.webmail", "retention.journal", "hashing.scheme", "config.transport",
-            "backup.retention"} <= failed  # fmt: skip
+    assert {
+        "retention.mail",
+        "retention.webmail",
+        "retention.journal",
+        "hashing.scheme",
+        "config.transport",
+        "backup.retention",
+    } <= failed
     phone = [f for f in _by(findings, "inventory.undeclared", Status.FAIL) if f.id.endswith("#phone")]
     assert phone and phone[0].severity == Severity.MEDIUM
     evidence_json = evidence_to_json(
@@ -265,14 +317,18 @@ def test_cli_waivers_and_baseline_gate_only_what_is_new_or_expired(tmp_path: Pat
     main_cf = repo / "etc/postfix/main.cf"
     main_cf.write_text(main_cf.read_text().replace(">=TLSv1.2", ">=TLSv1"))
     assert _cli([*base, "--baseline", str(baseline), "-o", str(tmp_path / "c.json")]) == 1
-    new = [f for f in json.loads((tmp_path / "c.json").read_text())["findings"]
-           if f["status"] == "fail" and not f["in_baseline"]]  # fmt: skip
+    new = [
+        f
+        for f in json.loads((tmp_path / "c.json").read_text())["findings"]
+        if f["status"] == "fail" and not f["in_baseline"]
+    ]
     assert new and all(f["check_id"] == "config.transport" for f in new)
 
     waivers = tmp_path / "waivers.yaml"
     for expires, code, status in (("2099-12-31", 0, "waived"), ("2020-01-01", 1, "fail")):
-        waivers.write_text(f"- check: config.transport\n  target: '*'\n  reason: migration ticket 42\n"
-                           f"  expires: {expires}\n")  # fmt: skip
+        waivers.write_text(
+            f"- check: config.transport\n  target: '*'\n  reason: migration ticket 42\n  expires: {expires}\n"
+        )
         out = tmp_path / f"w-{expires}.json"
         assert _cli([*base, "--waivers", str(waivers), "-o", str(out)]) == code
         report = json.loads(out.read_text())

@@ -102,11 +102,22 @@ def _claim(c: dict[str, Any], language: str) -> Claim:
         period, event = None, event or legacy
     resolved = c.get("resolved", "file")
     return Claim(
-        id=c["id"], kind=c["kind"], subject=c["subject"], fields=tuple(c.get("fields") or ()), period=period,
-        bound=c.get("bound", "exact"), value=c.get("value"), quote=c.get("quote", ""), start=c.get("start", 0),
-        end=c.get("end", 0), language=c.get("language", language), event=event, period_min=c.get("period_min"),
-        resolved=resolved, confidence=c.get("confidence", RESOLUTIONS.get(resolved, "high")),
-    )  # fmt: skip
+        id=c["id"],
+        kind=c["kind"],
+        subject=c["subject"],
+        fields=tuple(c.get("fields") or ()),
+        period=period,
+        bound=c.get("bound", "exact"),
+        value=c.get("value"),
+        quote=c.get("quote", ""),
+        start=c.get("start", 0),
+        end=c.get("end", 0),
+        language=c.get("language", language),
+        event=event,
+        period_min=c.get("period_min"),
+        resolved=resolved,
+        confidence=c.get("confidence", RESOLUTIONS.get(resolved, "high")),
+    )
 
 
 def read_claims_yaml(path: str | os.PathLike[str]) -> ClaimSet:

@@ -29,9 +29,18 @@ _RELATIVE = re.compile(
 _NEGATED_ASIDE = re.compile(r"\((?:not|nicht|kein\w{0,3}|no|ohne|without|excluding|except|außer)\b[^)]{0,60}\)")
 #: Events that end or bound storage on their own (a clause with one of these has a period).
 TEMPORAL_EVENTS = frozenset(
-    ["immediately", "while-account-exists", "while-logged-in", "end-of-session", "until-user-deletes",
-     "until-dispute-resolved", "indefinite", "account-closure", "contract-end"]
-)  # fmt: skip
+    [
+        "immediately",
+        "while-account-exists",
+        "while-logged-in",
+        "end-of-session",
+        "until-user-deletes",
+        "until-dispute-resolved",
+        "indefinite",
+        "account-closure",
+        "contract-end",
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +174,9 @@ def split(unit_text: str) -> list[Clause]:
     text = lower(unit_text)
     periods = find_periods(text)
     events = find_events(text)
-    anchors = sorted([(p.start, p.end) for p in periods] + [(e.start, e.end) for e in events
-                                                             if e.name in TEMPORAL_EVENTS])  # fmt: skip
+    anchors = sorted(
+        [(p.start, p.end) for p in periods] + [(e.start, e.end) for e in events if e.name in TEMPORAL_EVENTS]
+    )
     cuts: list[int] = []
     for (_, end_a), (start_b, _) in zip(anchors, anchors[1:], strict=False):
         if start_b <= end_a:
@@ -184,9 +194,7 @@ def split(unit_text: str) -> list[Clause]:
                 text=text[start:end],
                 start=start,
                 end=end,
-                mentions=[
-                    Mention(m.subject, m.start - start, m.end - start) for m in found if start <= m.start < end
-                ],  # fmt: skip
+                mentions=[Mention(m.subject, m.start - start, m.end - start) for m in found if start <= m.start < end],
                 periods=[_shift(p, start) for p in periods if start <= p.start < end],
                 events=[Event(e.name, e.start - start, e.end - start) for e in events if start <= e.start < end],
             )

@@ -96,8 +96,11 @@ class _Reader:
     def _scope(self, index: int, clause: Clause, clauses: list[Clause], fields: tuple[str, ...]) -> rules.Scope:
         unit = self.units[index]
         above = any(i is not None and self.seen[i].keeps for i in (unit.lead_in, unit.section))
-        verb_nearby = (above or self._section_keeps(index)
-                       or any(c.has("store") or c.has("delete") or c.has("log") for c in clauses))  # fmt: skip
+        verb_nearby = (
+            above
+            or self._section_keeps(index)
+            or any(c.has("store") or c.has("delete") or c.has("log") for c in clauses)
+        )
         label_line = (unit.item or bool(_LABEL.search(unit.text)) or unit.heading) and len(unit.text.split()) <= 14
         negated_lead_in = unit.lead_in is not None and self.seen[unit.lead_in].negated
         base = rules.Scope(
@@ -142,13 +145,18 @@ class _Reader:
 
     # ------------------------------------------------------------------ rules
 
-    def _drafts(self, index: int, clause: Clause, clauses: list[Clause], unit_fields: tuple[str, ...]) -> tuple[
-            list[rules.Draft], rules.Scope]:  # fmt: skip
+    def _drafts(
+        self, index: int, clause: Clause, clauses: list[Clause], unit_fields: tuple[str, ...]
+    ) -> tuple[list[rules.Draft], rules.Scope]:
         fields = find_fields(clause.text, clause.mentions) if len(clauses) > 1 else unit_fields
         scope = self._scope(index, clause, clauses, fields)
         own_fields, fields = fields, scope.fields  # what the clause lists / what it refers to as well
-        drafts = (rules_security.hash_scheme(clause) + rules_security.transport(clause)
-                  + rules_security.end_to_end(clause) + rules_security.transfer(clause, scope))  # fmt: skip
+        drafts = (
+            rules_security.hash_scheme(clause)
+            + rules_security.transport(clause)
+            + rules_security.end_to_end(clause)
+            + rules_security.transfer(clause, scope)
+        )
         timed = rules.session(clause) or rules.subject_rights(clause)
         if timed:
             return drafts + timed, scope
@@ -168,8 +176,11 @@ class _Reader:
         if anonymous:
             kept = []  # what remains in anonymous form is no longer personal data kept
         has_period = any(d.period for d in kept)  # a data category with a period is declared by the retention claim
-        declared = [] if (has_period or (kept and not own_fields) or backed_up or placed or at_rest or anonymous) else (
-            rules.inventory(clause, scope, fields))  # fmt: skip
+        declared = (
+            []
+            if (has_period or (kept and not own_fields) or backed_up or placed or at_rest or anonymous)
+            else (rules.inventory(clause, scope, fields))
+        )
         sessions = clause.has("session") and not any(s in vocabulary().log_subjects for s in scope.subjects)
         if sessions or (anonymised and not any(d.value == "pseudonymised" for d in anonymised)):
             # sessions are no data category; data being anonymised is said to be made anonymous, not kept
@@ -227,11 +238,13 @@ class _Reader:
         weak = {r.id for r in vocabulary().subjects if r.weak}
         if resolved and (not own or all(s in weak for s in own)):
             self.seen[index] = replace(self.seen[index], subjects=resolved)
-        self._previous = [len(self.claims) + i for i, (d, _) in enumerate(drafts)
-                          if d.kind in ("retention", "inventory", "logging")]  # fmt: skip
+        self._previous = [
+            len(self.claims) + i for i, (d, _) in enumerate(drafts) if d.kind in ("retention", "inventory", "logging")
+        ]
         last_item = self.children.get(index, [index])[-1]
-        self.claims += [self._claim(unit, d, self.units[last_item].end if d.kind in _LISTING else unit.end)
-                        for d, _ in drafts]  # fmt: skip
+        self.claims += [
+            self._claim(unit, d, self.units[last_item].end if d.kind in _LISTING else unit.end) for d, _ in drafts
+        ]
         if drafts:
             self.understood.append(span)
         elif not unit.heading and _relevant(clauses):
@@ -251,20 +264,31 @@ class _Reader:
             if claim.kind == "retention" and claim.subject in logs and claim.subject not in logged:
                 # "... nach 30 Tagen gelöscht. Diese beinhalten ...": what the log holds is a logging claim too
                 logged.add(claim.subject)
-                self.claims.append(replace(self.claims[i], kind="logging", period=None, bound="exact", event=None,
-                                           period_min=None))  # fmt: skip
+                self.claims.append(
+                    replace(self.claims[i], kind="logging", period=None, bound="exact", event=None, period_min=None)
+                )
         return True
 
     def _claim(self, unit: Unit, draft: rules.Draft, end: int) -> Claim:
         """The claim of a draft; a list's lead-in quotes its items too ("folgende Daten: • ... • ...")."""
         order = [f.id for f in vocabulary().fields]
         return Claim(
-            id="", kind=draft.kind, subject=draft.subject, fields=tuple(sorted(set(draft.fields), key=order.index)),
-            period=draft.period, bound=draft.bound if draft.period else "exact",  # type: ignore[arg-type]
-            value=draft.value, quote=self.source[unit.start : end], start=unit.start, end=end,
-            language=_unit_language(unit, self.language), event=draft.event, period_min=draft.minimum,
-            resolved=draft.resolved, confidence=RESOLUTIONS.get(draft.resolved, "low"),
-        )  # fmt: skip
+            id="",
+            kind=draft.kind,
+            subject=draft.subject,
+            fields=tuple(sorted(set(draft.fields), key=order.index)),
+            period=draft.period,
+            bound=draft.bound if draft.period else "exact",  # type: ignore[arg-type]
+            value=draft.value,
+            quote=self.source[unit.start : end],
+            start=unit.start,
+            end=end,
+            language=_unit_language(unit, self.language),
+            event=draft.event,
+            period_min=draft.minimum,
+            resolved=draft.resolved,
+            confidence=RESOLUTIONS.get(draft.resolved, "low"),
+        )
 
 
 def _unit_language(unit: Unit, default: str) -> str:
@@ -307,8 +331,11 @@ def extract_claims(text: StatementText) -> ClaimSet:
     rest: Span | None = None
     if len(units) > MAX_UNITS:
         first = units[MAX_UNITS]
-        rest = Span(first.start, len(source), f"[not read: {len(units) - MAX_UNITS} more sentences] "
-                    + source[first.start:first.start + 200])  # fmt: skip
+        rest = Span(
+            first.start,
+            len(source),
+            f"[not read: {len(units) - MAX_UNITS} more sentences] " + source[first.start : first.start + 200],
+        )
         units = units[:MAX_UNITS]
     reader.units = units
     for index, unit in enumerate(units):

@@ -43,8 +43,9 @@ class Event:
 def _number_pattern() -> str:
     vocab = vocabulary()
     units_words = [w for w, n in vocab.numbers.items() if n < 10 and w not in ("a", "an")]
-    de_units = "|".join(sorted({w for w in units_words if w.isascii() is False or w in _DE_UNITS}, key=len,
-                               reverse=True))  # fmt: skip
+    de_units = "|".join(
+        sorted({w for w in units_words if w.isascii() is False or w in _DE_UNITS}, key=len, reverse=True)
+    )
     en_units = "one|two|three|four|five|six|seven|eight|nine"
     tens = "|".join(sorted(vocab.tens, key=len, reverse=True))
     words = "|".join(sorted((re.escape(w) for w in vocab.numbers), key=len, reverse=True))

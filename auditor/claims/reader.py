@@ -268,9 +268,15 @@ def _fetch(
 ) -> StatementText:
     """Fetched with the scan's own HTTPS client (``--resolver`` and ``--ca-file`` apply),
     decoded from the bytes that arrived."""
-    fetched, data = fetch_bytes(url, dns_client, ca_file=ca_file, timeout=timeout, max_bytes=max_bytes,
-                                accept="text/html, text/markdown;q=0.9, text/plain;q=0.8",
-                                deadline=deadline)  # fmt: skip
+    fetched, data = fetch_bytes(
+        url,
+        dns_client,
+        ca_file=ca_file,
+        timeout=timeout,
+        max_bytes=max_bytes,
+        accept="text/html, text/markdown;q=0.9, text/plain;q=0.8",
+        deadline=deadline,
+    )
     if not fetched.ok:
         kind, error = fetched.error_kind or "", fetched.error or "could not fetch"
         if kind == "redirect":

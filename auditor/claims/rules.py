@@ -153,8 +153,12 @@ def anonymisation(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list
         value = "anonymised-after-delay"
     else:
         value = "anonymised-statistics" if "statistics" in subjects else "anonymised"
-    return [Draft("anonymisation", s, period=period, bound=bound if period else "exact", value=value,
-                  resolved=scope.resolved) for s in subjects]  # fmt: skip
+    return [
+        Draft(
+            "anonymisation", s, period=period, bound=bound if period else "exact", value=value, resolved=scope.resolved
+        )
+        for s in subjects
+    ]
 
 
 def backups(clause: Clause, scope: Scope, context: tuple[str, ...]) -> list[Draft]:
@@ -169,15 +173,25 @@ def backups(clause: Clause, scope: Scope, context: tuple[str, ...]) -> list[Draf
         if not held:
             anaphoric = "anaphor" in clause.generic or "data" in clause.generic
             held = [s for s in context if s != "backups"] if anaphoric and context else ["backups"]
-        drafts += [Draft("backup", s, period=iso, bound=bound, event=event, minimum=minimum, resolved=scope.resolved)
-                   for s in held]  # fmt: skip
+        drafts += [
+            Draft("backup", s, period=iso, bound=bound, event=event, minimum=minimum, resolved=scope.resolved)
+            for s in held
+        ]
         return drafts
     if clause.negated or iso is not None:
         return []
-    tokens = [name for name, cue in (("daily", "backup_daily"), ("weekly", "backup_weekly"),
-                                     ("offsite", "backup_offsite"), ("separate-server", "backup_separate"),
-                                     ("private-network", "backup_private"), ("periodic", "backup_periodic"))
-              if clause.has(cue)]  # fmt: skip
+    tokens = [
+        name
+        for name, cue in (
+            ("daily", "backup_daily"),
+            ("weekly", "backup_weekly"),
+            ("offsite", "backup_offsite"),
+            ("separate-server", "backup_separate"),
+            ("private-network", "backup_private"),
+            ("periodic", "backup_periodic"),
+        )
+        if clause.has(cue)
+    ]
     if clause.has("encrypt") and not clause.has("unencrypted"):
         tokens.append("encrypted")
     if tokens and (clause.has("backup_exists") or clause.has("store")):
@@ -199,14 +213,18 @@ def retention(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Dra
         return []
     if clause.has("user_condition"):
         return []  # "if you want to keep your account longer ..." is advice, not the provider's period
-    if iso is None and event in ("account-closure", "contract-end", "inactivity") and not (
-            clause.has("delete") or clause.has("store")):  # fmt: skip
+    if (
+        iso is None
+        and event in ("account-closure", "contract-end", "inactivity")
+        and not (clause.has("delete") or clause.has("store"))
+    ):
         return []  # "after you close your account" alone says nothing about what is kept
     held = [s for s in subjects if s != "backups"]
     if closure and set(held) <= _ACCOUNT_GENERAL:
         held = ["closed-account-data"]  # what is kept after closure is the closed account's data
-    return [Draft("retention", s, fields, iso, bound, event=event, minimum=minimum, resolved=scope.resolved)
-            for s in held]  # fmt: skip
+    return [
+        Draft("retention", s, fields, iso, bound, event=event, minimum=minimum, resolved=scope.resolved) for s in held
+    ]
 
 
 def logging(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Draft]:
@@ -248,8 +266,12 @@ def none_stored(clause: Clause, scope: Scope) -> list[Draft]:
         return []
     if clause.has("outside_area"):
         return []  # "not in countries outside the GDPR's reach" is about where, not whether
-    if not (clause.has("store") or clause.has("log") or scope.negated_lead_in or clause.text.lstrip(" -•*").startswith(
-            ("no ", "kein"))):  # fmt: skip
+    if not (
+        clause.has("store")
+        or clause.has("log")
+        or scope.negated_lead_in
+        or clause.text.lstrip(" -•*").startswith(("no ", "kein"))
+    ):
         return []
     if scope.resolved not in ("clause", "lead-in"):
         return []

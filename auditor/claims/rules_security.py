@@ -18,11 +18,21 @@ from auditor.claims.rules import Draft, Scope
 from auditor.claims.vocab import vocabulary
 
 _SCHEMES = {
-    "sha512-crypt": "SHA512-CRYPT", "sha256-crypt": "SHA256-CRYPT", "md5-crypt": "MD5-CRYPT",
-    "blf-crypt": "BLF-CRYPT", "bcrypt": "bcrypt", "argon2id": "argon2id", "argon2i": "argon2i", "argon2": "argon2",
-    "scrypt": "scrypt", "yescrypt": "yescrypt", "pbkdf2": "PBKDF2", "ssha512": "SSHA512", "ssha256": "SSHA256",
+    "sha512-crypt": "SHA512-CRYPT",
+    "sha256-crypt": "SHA256-CRYPT",
+    "md5-crypt": "MD5-CRYPT",
+    "blf-crypt": "BLF-CRYPT",
+    "bcrypt": "bcrypt",
+    "argon2id": "argon2id",
+    "argon2i": "argon2i",
+    "argon2": "argon2",
+    "scrypt": "scrypt",
+    "yescrypt": "yescrypt",
+    "pbkdf2": "PBKDF2",
+    "ssha512": "SSHA512",
+    "ssha256": "SSHA256",
     "ssha": "SSHA",
-}  # fmt: skip
+}
 _SCHEME = re.compile(
     r"\b(sha-?512-crypt|sha-?256-crypt|md5-crypt|blf-crypt|bcrypt|argon2id|argon2i|argon2|yescrypt|scrypt|pbkdf2|"
     r"ssha512|ssha256|ssha)\b"
@@ -58,7 +68,7 @@ _MECHANISMS = (
             r"standardvertragsklauseln|standard contractual clauses|standard data protection clauses|"
             r"\bsccs?\b"
         ),
-    ),  # fmt: skip
+    ),
     ("privacy-shield", re.compile(r"privacy shield")),
     ("dpf", re.compile(r"data privacy framework|\bdpf\b|datenschutzrahmen")),
     ("adequacy-decision", re.compile(r"angemessenheitsbeschluss|adequacy decision")),
@@ -68,7 +78,7 @@ _MECHANISMS = (
             r"binding corporate rules|verbindliche interne datenschutzvorschriften|"
             r"\bbcrs?\b"
         ),
-    ),  # fmt: skip
+    ),
 )
 _CLIENT = re.compile(
     r"senden|empfangen|programm|client|\bimap\b|\bpop3?\b|smtp-?(?:submission|auth)|submission|abruf|zugangsart|"
@@ -158,9 +168,13 @@ def transfer(clause: Clause, scope: Scope) -> list[Draft]:
 
 
 def _negated_share(text: str) -> bool:
-    return bool(re.search(
-        r"\bnicht\b|\bkeine\w{0,2}\b|\bin keinem fall\b|\bnever\b|\bnot\b|n['’]t\b|\bnobody\b|\bniemals\b|\bno one\b",
-        text))  # fmt: skip
+    return bool(
+        re.search(
+            r"\bnicht\b|\bkeine\w{0,2}\b|\bin keinem fall\b|\bnever\b|\bnot\b|n['’]t\b"
+            r"|\bnobody\b|\bniemals\b|\bno one\b",
+            text,
+        )
+    )
 
 
 def transport(clause: Clause) -> list[Draft]:
@@ -208,8 +222,9 @@ def encryption_at_rest(clause: Clause, scope: Scope) -> list[Draft]:
     unencrypted = clause.has("unencrypted")
     if not (clause.has("encrypt") or unencrypted) or not clause.has("at_rest") or clause.has("zero_access"):
         return []
-    if (_OTHER_SERVICES.search(text) or "cloud-data" in scope.subjects) and not re.search(r"e-?mails?\b|postf|mailbox",
-                                                                                         text):  # fmt: skip
+    if (_OTHER_SERVICES.search(text) or "cloud-data" in scope.subjects) and not re.search(
+        r"e-?mails?\b|postf|mailbox", text
+    ):
         return []  # another service's data (cloud files, chat history) is not the mail service's
     if unencrypted:
         value = "none"
@@ -223,8 +238,9 @@ def encryption_at_rest(clause: Clause, scope: Scope) -> list[Draft]:
         value = "encrypted-backups"
     elif re.search(r"written to disk|encrypted and (?:then )?(?:written|stored)", text):
         value = "encrypted-on-write"
-    elif clause.has("in_transit") and not re.search(r"at rest|server-?side|serverseitig|stored|gespeichert|abgelegt",
-                                                     text):  # fmt: skip
+    elif clause.has("in_transit") and not re.search(
+        r"at rest|server-?side|serverseitig|stored|gespeichert|abgelegt", text
+    ):
         return []
     else:
         value = "encrypted-storage"

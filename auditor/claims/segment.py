@@ -36,8 +36,9 @@ _WRAP_TAIL = re.compile(
 )
 _LONG_LINE = 55
 #: Words with which a line announces the list below it ("folgende Daten:", "the following:").
-_ANNOUNCES_LIST = re.compile(r"folgend|following|nachstehend|below|unten|these|diese|include|enthalt|beinhalt",
-                             re.IGNORECASE)  # fmt: skip
+_ANNOUNCES_LIST = re.compile(
+    r"folgend|following|nachstehend|below|unten|these|diese|include|enthalt|beinhalt", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,16 +109,26 @@ class _Builder:
     paragraph: int = 0
     section: int | None = None
 
-    def add(self, start: int, end: int, *, heading: bool = False, item: bool = False,
-            lead_in: int | None = None) -> int | None:  # fmt: skip
+    def add(
+        self, start: int, end: int, *, heading: bool = False, item: bool = False, lead_in: int | None = None
+    ) -> int | None:
         piece = self.text[start:end]
         lead = len(piece) - len(piece.lstrip())
         body = piece.strip()
         if not body:
             return None
         start += lead
-        unit = Unit(start, start + len(body), body, heading=heading, question=body.endswith("?"), item=item,
-                    lead_in=lead_in, paragraph=self.paragraph, section=self.section)  # fmt: skip
+        unit = Unit(
+            start,
+            start + len(body),
+            body,
+            heading=heading,
+            question=body.endswith("?"),
+            item=item,
+            lead_in=lead_in,
+            paragraph=self.paragraph,
+            section=self.section,
+        )
         self.units.append(unit)
         if heading:
             self.section = len(self.units) - 1
@@ -215,8 +226,13 @@ def segment(text: str) -> list[Unit]:
                 builder.paragraph += 1
                 i += 1
                 continue
-            if (not nxt_bullet and not nxt_blank and not _is_heading(nxt) and re.search(r"[.!]$", nxt)
-                    and not _MD_HEADING.match(nxt)):  # fmt: skip
+            if (
+                not nxt_bullet
+                and not nxt_blank
+                and not _is_heading(nxt)
+                and re.search(r"[.!]$", nxt)
+                and not _MD_HEADING.match(nxt)
+            ):
                 # the sentence goes on after the colon ("folgende Daten:\nName, ...")
                 builder.sentences(start, nxt_end, item=bullet)
                 i += 2
@@ -226,8 +242,13 @@ def segment(text: str) -> list[Unit]:
             while i < len(logical):
                 s, e, b, blank = logical[i]
                 line = text[s:e].strip()
-                plain_item = (not b and not blank and len(line) <= _HEADING_MAX and not re.search(r"[.?]$", line)
-                              and not _NUMBERED.match(line))  # fmt: skip
+                plain_item = (
+                    not b
+                    and not blank
+                    and len(line) <= _HEADING_MAX
+                    and not re.search(r"[.?]$", line)
+                    and not _NUMBERED.match(line)
+                )
                 if not (b or plain_item) or line.endswith("?") or _MD_HEADING.match(line):
                     break
                 if b and _BULLET.match(line) and len(line) <= 3:

@@ -158,8 +158,16 @@ def discover_client_side(
     guesses = [f"{label}.{domain}" for label in _GUESSES]
 
     def get(url: str, post: bytes | None = None) -> HttpFetch:
-        result, _ = fetch_bytes(url, dns, ca_file=ca_file, timeout=FETCH_TIMEOUT_S, max_bytes=MAX_CONFIG_BYTES,
-                                accept="text/xml, application/xml", deadline=deadline, post=post)  # fmt: skip
+        result, _ = fetch_bytes(
+            url,
+            dns,
+            ca_file=ca_file,
+            timeout=FETCH_TIMEOUT_S,
+            max_bytes=MAX_CONFIG_BYTES,
+            accept="text/xml, application/xml",
+            deadline=deadline,
+            post=post,
+        )
         return result
 
     request = autodiscover_request(f"postmaster@{domain}")

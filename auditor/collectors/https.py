@@ -93,9 +93,16 @@ def fetch(
 
 
 def fetch_bytes(
-    url: str, dns_client: DnsClient, *, ca_file: str | None = None, timeout: float = 10.0, max_bytes: int = 65536,
-    accept: str = "text/plain", deadline: Deadline | None = None, post: bytes | None = None,
-) -> tuple[HttpFetch, bytes]:  # fmt: skip
+    url: str,
+    dns_client: DnsClient,
+    *,
+    ca_file: str | None = None,
+    timeout: float = 10.0,
+    max_bytes: int = 65536,
+    accept: str = "text/plain",
+    deadline: Deadline | None = None,
+    post: bytes | None = None,
+) -> tuple[HttpFetch, bytes]:
     """:func:`fetch`, plus the body as the bytes that arrived (empty unless ``ok``): a
     document whose encoding the caller decodes itself (a privacy statement in UTF-16 or
     cp1252) must not go through the UTF-8 text kept for the evidence. With ``post`` the
@@ -107,9 +114,16 @@ def fetch_bytes(
 
 
 def _get(
-    url: str, dns_client: DnsClient, ca_file: str | None, deadline: Deadline, max_bytes: int,
-    expect_content_type: str | None, accept: str, body: bytearray, post: bytes | None = None,
-) -> HttpFetch:  # fmt: skip
+    url: str,
+    dns_client: DnsClient,
+    ca_file: str | None,
+    deadline: Deadline,
+    max_bytes: int,
+    expect_content_type: str | None,
+    accept: str,
+    body: bytearray,
+    post: bytes | None = None,
+) -> HttpFetch:
     parts = urlsplit(url)
     hostname = parts.hostname or ""
     # A URL may name an address (https://192.0.2.7/...): no lookup, and the certificate
@@ -216,8 +230,13 @@ def _failed(url: str, address: str, port: int, exc: BaseException, deadline: Dea
     if deadline.expired or isinstance(
         exc, requests.exceptions.Timeout | urllib3.exceptions.TimeoutError | TimeoutError
     ):
-        return HttpFetch(url=url, ok=False, error_kind="timeout", peer_address=address,
-                         error=f"{address} did not answer completely within {timeout:.0f} s")  # fmt: skip
+        return HttpFetch(
+            url=url,
+            ok=False,
+            error_kind="timeout",
+            peer_address=address,
+            error=f"{address} did not answer completely within {timeout:.0f} s",
+        )
     if isinstance(exc, requests.exceptions.SSLError | urllib3.exceptions.SSLError):
         kind, reason = classify_tls_error(exc)
         return HttpFetch(url=url, ok=False, error_kind=kind, error=reason, peer_address=address)

@@ -77,9 +77,25 @@ _HEX_LENGTHS = {32: "PLAIN-MD5", 40: "SHA1", 64: "SHA256", 128: "SHA512"}
 
 #: Schemes a reviewer should treat as weak (cleartext, unsalted or broken digests, MD5-based crypt).
 WEAK_SCHEMES = frozenset(
-    {"PLAIN", "PLAIN-MD5", "MD5-CRYPT", "SMD5", "SHA1", "SHA256", "SHA512", "SSHA", "DES-CRYPT", "CRAM-MD5",
-     "DIGEST-MD5", "NTLM", "LANMAN", "SHA1-CRYPT", "RPA", "OTP"}
-)  # fmt: skip
+    {
+        "PLAIN",
+        "PLAIN-MD5",
+        "MD5-CRYPT",
+        "SMD5",
+        "SHA1",
+        "SHA256",
+        "SHA512",
+        "SSHA",
+        "DES-CRYPT",
+        "CRAM-MD5",
+        "DIGEST-MD5",
+        "NTLM",
+        "LANMAN",
+        "SHA1-CRYPT",
+        "RPA",
+        "OTP",
+    }
+)
 
 
 def scheme_of(value: str | bytes | None) -> str:

@@ -29,7 +29,7 @@ def debian_mail_target(path: str = "/var/log/mail.log", route_line: int = 16) ->
         retention_sources=(
             Setting("frequency", "weekly", "/etc/logrotate.d/rsyslog", 9),
             Setting("rotate", "4", "/etc/logrotate.d/rsyslog", 8),
-        ),  # fmt: skip
+        ),
     )
 
 
@@ -43,27 +43,54 @@ def daily_target(path: str, rotate: int = 6, route: SourceRef | None = None) -> 
         retention_sources=(
             Setting("frequency", "daily", "/etc/logrotate.d/rsyslog", 3),
             Setting("rotate", str(rotate), "/etc/logrotate.d/rsyslog", 4),
-        ),  # fmt: skip
+        ),
     )
 
 
-def observed(family: str, oldest: str | None, oldest_file: str | None = None, *, complete: bool = True,
-             fields: tuple[str, ...] = ()) -> LogFamilyEvidence:  # fmt: skip
+def observed(
+    family: str,
+    oldest: str | None,
+    oldest_file: str | None = None,
+    *,
+    complete: bool = True,
+    fields: tuple[str, ...] = (),
+) -> LogFamilyEvidence:
     files = (LogFileInfo(oldest_file, 120, oldest or NOW, "gz", 4),) if oldest_file else ()
-    return LogFamilyEvidence(family=family, patterns=("/var/log/mail.log*",), files=files, oldest_entry=oldest,
-                             oldest_file=oldest_file, oldest_method="entry" if oldest else None, fields=fields,
-                             complete=complete)  # fmt: skip
+    return LogFamilyEvidence(
+        family=family,
+        patterns=("/var/log/mail.log*",),
+        files=files,
+        oldest_entry=oldest,
+        oldest_file=oldest_file,
+        oldest_method="entry" if oldest else None,
+        fields=fields,
+        complete=complete,
+    )
 
 
-def family(name: str, *targets: LogTarget, oldest: str | None = None, oldest_file: str | None = None,
-           fields: tuple[str, ...] = ("ip-address",), errors: tuple[str, ...] = ()) -> LogFamily:  # fmt: skip
+def family(
+    name: str,
+    *targets: LogTarget,
+    oldest: str | None = None,
+    oldest_file: str | None = None,
+    fields: tuple[str, ...] = ("ip-address",),
+    errors: tuple[str, ...] = (),
+) -> LogFamily:
     at = SourceRef(oldest_file or "/var/log/mail.log", 0)
-    return LogFamily(name, True, targets, observed(name, oldest, oldest_file, fields=fields),
-                     tuple(LoggedField(f, "sampled lines", at) for f in fields), (), errors)  # fmt: skip
+    return LogFamily(
+        name,
+        True,
+        targets,
+        observed(name, oldest, oldest_file, fields=fields),
+        tuple(LoggedField(f, "sampled lines", at) for f in fields),
+        (),
+        errors,
+    )
 
 
-def sqlite_db(columns: dict[str, list[str]], schemes: dict[str, int] | None = None,
-              path: str = "/var/lib/mail/users.sqlite") -> UserDatabase:  # fmt: skip
+def sqlite_db(
+    columns: dict[str, list[str]], schemes: dict[str, int] | None = None, path: str = "/var/lib/mail/users.sqlite"
+) -> UserDatabase:
     """A SQLite user database: ``{"mailbox": ["username:e-mail-address", "phone:phone", ...]}``."""
     tables = tuple(
         TableInfo(name, 3, tuple(ColumnInfo(c.split(":")[0], "TEXT", c.split(":")[1] or None) for c in cols))
@@ -72,15 +99,28 @@ def sqlite_db(columns: dict[str, list[str]], schemes: dict[str, int] | None = No
     cats = tuple(sorted({c.category for t in tables for c in t.columns if c.category}))
     hash_cols = tuple(f"{t.name}.{c.name}" for t in tables for c in t.columns if c.category == "password")
     counts = schemes or {}
-    inventory = InventoryEvidence(dsn_redacted=f"sqlite://{path}", engine="sqlite", tables=tables,
-                                  categories_found=cats, hash_schemes=counts, hash_columns=hash_cols,
-                                  hash_rows_examined=sum(counts.values()))  # fmt: skip
+    inventory = InventoryEvidence(
+        dsn_redacted=f"sqlite://{path}",
+        engine="sqlite",
+        tables=tables,
+        categories_found=cats,
+        hash_schemes=counts,
+        hash_columns=hash_cols,
+        hash_rows_examined=sum(counts.values()),
+    )
     ref = SourceRef("/etc/dovecot/dovecot-sql.conf.ext", 2)
     return UserDatabase(f"sqlite://{path}", "sqlite", (ref,), inventory=inventory)
 
 
-POSTFIXADMIN = {"mailbox": ["username:e-mail-address", "password:password", "name:name", "created:account-created",
-                            "quota:quota-usage"]}  # fmt: skip
+POSTFIXADMIN = {
+    "mailbox": [
+        "username:e-mail-address",
+        "password:password",
+        "name:name",
+        "created:account-created",
+        "quota:quota-usage",
+    ]
+}
 
 
 def backups(*retentions: BackupRetention) -> BackupConfig:
@@ -97,11 +137,29 @@ def host(**changes: Any) -> HostEvidence:
     return replace(HostEvidence(root="/srv/snapshot", collected_at=NOW), **changes)
 
 
-def claim(kind: str, subject: str, *, period: str | None = None, fields: tuple[str, ...] = (),
-          value: str | None = None, quote: str = MAIL_QUOTE, bound: str = "exact") -> Claim:  # fmt: skip
+def claim(
+    kind: str,
+    subject: str,
+    *,
+    period: str | None = None,
+    fields: tuple[str, ...] = (),
+    value: str | None = None,
+    quote: str = MAIL_QUOTE,
+    bound: str = "exact",
+) -> Claim:
     cid = f"{kind}.{subject}" + (f".{value.lower()}" if value else "")
-    return Claim(id=cid, kind=kind, subject=subject, fields=fields, period=period, bound=bound,  # type: ignore[arg-type]
-                 value=value, quote=quote, start=0, end=len(quote))  # fmt: skip
+    return Claim(
+        id=cid,
+        kind=kind,
+        subject=subject,
+        fields=fields,
+        period=period,
+        bound=bound,  # type: ignore[arg-type]
+        value=value,
+        quote=quote,
+        start=0,
+        end=len(quote),
+    )
 
 
 def claims(*items: Claim) -> ClaimSet:
@@ -109,5 +167,11 @@ def claims(*items: Claim) -> ClaimSet:
 
 
 def evidence(host_evidence: HostEvidence | None, claim_set: ClaimSet | None = None) -> Evidence:
-    return Evidence(schema_version=EVIDENCE_SCHEMA_VERSION, collected_at=NOW, target=Target(domain=None),
-                    network=False, host=host_evidence, claims=claim_set)  # fmt: skip
+    return Evidence(
+        schema_version=EVIDENCE_SCHEMA_VERSION,
+        collected_at=NOW,
+        target=Target(domain=None),
+        network=False,
+        host=host_evidence,
+        claims=claim_set,
+    )

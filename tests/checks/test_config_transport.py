@@ -26,14 +26,24 @@ submission inet n       -       y       -       -       smtpd
   -o smtpd_tls_security_level=none
   -o smtpd_sasl_auth_enable=yes
 """
-MAIN = "smtpd_tls_security_level = may\nsmtpd_tls_protocols = {protocols}\n" \
-       "smtpd_tls_mandatory_protocols = {protocols}\n"  # fmt: skip
-DOVECOT = "ssl = required\nssl_min_protocol = {min}\ndisable_plaintext_auth = {dpa}\nremote 127.0.0.1 {{\n" \
-          "  disable_plaintext_auth = no\n}}\n"  # fmt: skip
+MAIN = (
+    "smtpd_tls_security_level = may\nsmtpd_tls_protocols = {protocols}\nsmtpd_tls_mandatory_protocols = {protocols}\n"
+)
+DOVECOT = (
+    "ssl = required\nssl_min_protocol = {min}\ndisable_plaintext_auth = {dpa}\nremote 127.0.0.1 {{\n"
+    "  disable_plaintext_auth = no\n}}\n"
+)
 
 
-def _root(tmp: Path, *, level: str = "encrypt", auth_only: str = "yes", protocols: str = ">=TLSv1.2",
-          minimum: str = "TLSv1.2", dpa: str = "yes") -> Path:  # fmt: skip
+def _root(
+    tmp: Path,
+    *,
+    level: str = "encrypt",
+    auth_only: str = "yes",
+    protocols: str = ">=TLSv1.2",
+    minimum: str = "TLSv1.2",
+    dpa: str = "yes",
+) -> Path:
     hb.write(tmp, "/etc/postfix/master.cf", MASTER.format(level=level, auth_only=auth_only))
     hb.write(tmp, "/etc/postfix/main.cf", MAIN.format(protocols=protocols))
     hb.write(tmp, "/etc/dovecot/dovecot.conf", DOVECOT.format(min=minimum, dpa=dpa))
@@ -53,8 +63,11 @@ def test_fixed_configuration_passes_and_ignores_loopback_exceptions(tmp_path: Pa
     findings = _run(_root(tmp_path))
     assert {f.status for f in findings} == {Status.PASS}
     # the 127.0.0.1:10025 re-injection service is not graded
-    assert {f.subject for f in findings} == {"postfix smtp (smtp, port 25)",
-                                             "postfix submission (submission, port 587)", "dovecot"}  # fmt: skip
+    assert {f.subject for f in findings} == {
+        "postfix smtp (smtp, port 25)",
+        "postfix submission (submission, port 587)",
+        "dovecot",
+    }
     assert "loopback-only" in next(f for f in findings if f.subject == "dovecot").detail
 
 
@@ -89,8 +102,11 @@ def test_dovecot_plaintext_auth_and_old_minimum(tmp_path: Path) -> None:
 
 
 def test_dovecot_24_names_and_a_non_loopback_scope(tmp_path: Path) -> None:
-    hb.write(tmp_path, "/etc/dovecot/dovecot.conf", "dovecot_config_version = 2.4.0\nauth_allow_cleartext = yes\n"
-             "remote 0.0.0.0/0 {\n  ssl = no\n}\n")  # fmt: skip
+    hb.write(
+        tmp_path,
+        "/etc/dovecot/dovecot.conf",
+        "dovecot_config_version = 2.4.0\nauth_allow_cleartext = yes\nremote 0.0.0.0/0 {\n  ssl = no\n}\n",
+    )
     fails = _fails(_run(tmp_path))
     assert [f.detail.split(":")[0] for f in fails] == ["auth_allow_cleartext = yes", "ssl = no"]
 
@@ -121,8 +137,9 @@ def test_protocol_expressions() -> None:
 def test_port_465_without_wrapper_mode_speaks_plaintext(tmp_path: Path) -> None:
     root = _root(tmp_path)
     master = (root / "etc/postfix/master.cf").read_text()
-    (root / "etc/postfix/master.cf").write_text(master + "submissions inet n - n - - smtpd\n"
-                                                "  -o smtpd_sasl_auth_enable=yes\n")  # fmt: skip
+    (root / "etc/postfix/master.cf").write_text(
+        master + "submissions inet n - n - - smtpd\n  -o smtpd_sasl_auth_enable=yes\n"
+    )
     fails = _fails(_run(root))
     assert {(f.subject, f.id.rsplit("#", 1)[1]) for f in fails} == {
         ("postfix submissions (submissions, port 465)", "not-encrypt"),

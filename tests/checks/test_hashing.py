@@ -14,8 +14,13 @@ from auditor.runner import evaluate
 from tests.checks import host_factory as hf
 
 CHECK = checks_in_module(hashing_checks, packaged_metadata())[0]
-CLAIM = hf.claim("hash-scheme", "account-data", value="SHA512-CRYPT", fields=("password-hash",),
-                 quote="Dein Passwort ausschließlich als SHA512-CRYPT-Hash.")  # fmt: skip
+CLAIM = hf.claim(
+    "hash-scheme",
+    "account-data",
+    value="SHA512-CRYPT",
+    fields=("password-hash",),
+    quote="Dein Passwort ausschließlich als SHA512-CRYPT-Hash.",
+)
 DEFAULT = Setting("default_pass_scheme", "SHA512-CRYPT", "/etc/dovecot/dovecot-sql.conf.ext", 3)
 
 

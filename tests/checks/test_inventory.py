@@ -13,8 +13,12 @@ from auditor.runner import evaluate
 from tests.checks import host_factory as hf
 
 CHECKS = {c.meta.id: c for c in checks_in_module(inventory_checks, packaged_metadata())}
-ACCOUNT = hf.claim("inventory", "account-data", quote="Name, E-Mail-Adresse, Passwort-Hash, Erstellungsdatum.",
-                   fields=("name", "e-mail-address", "password-hash", "creation-date"))  # fmt: skip
+ACCOUNT = hf.claim(
+    "inventory",
+    "account-data",
+    quote="Name, E-Mail-Adresse, Passwort-Hash, Erstellungsdatum.",
+    fields=("name", "e-mail-address", "password-hash", "creation-date"),
+)
 WITH_PHONE = {"mailbox": [*hf.POSTFIXADMIN["mailbox"], "phone:phone"]}
 
 
@@ -34,8 +38,10 @@ def test_undeclared_phone_column_is_medium_with_the_column_and_the_claim() -> No
     assert [f.id.rsplit("#", 1)[1] for f in fails] == ["phone"]
     phone = fails[0]
     assert phone.severity == Severity.MEDIUM and "mailbox.phone" in phone.detail
-    assert any(o.value == "mailbox.phone" and o.location == Location(path="/var/lib/mail/users.sqlite")
-               for o in phone.observations)  # fmt: skip
+    assert any(
+        o.value == "mailbox.phone" and o.location == Location(path="/var/lib/mail/users.sqlite")
+        for o in phone.observations
+    )
     assert phone.claim is not None and phone.claim.claim_id == "inventory.account-data"
 
 
@@ -65,8 +71,9 @@ def test_no_database_found_is_an_error() -> None:
 def test_logged_user_agent_not_declared_is_a_finding() -> None:
     fam = hf.family("web-access", hf.daily_target("/var/log/nginx/access.log"), fields=("ip-address", "user-agent"))
     webmail = hf.claim("retention", "webmail-logs", period="P7D", fields=("ip-address",), quote="IP sieben Tage.")
-    findings = _run("inventory.undeclared", hf.host(logs=(fam,), databases=(hf.sqlite_db(hf.POSTFIXADMIN),)),
-                    ACCOUNT, webmail)  # fmt: skip
+    findings = _run(
+        "inventory.undeclared", hf.host(logs=(fam,), databases=(hf.sqlite_db(hf.POSTFIXADMIN),)), ACCOUNT, webmail
+    )
     fails = [f for f in findings if f.status == Status.FAIL]
     assert [f.subject for f in fails] == ["web-access logs"] and "user-agent" in fails[0].detail
     assert fails[0].claim is not None and fails[0].claim.subject == "webmail-logs"
@@ -75,8 +82,9 @@ def test_logged_user_agent_not_declared_is_a_finding() -> None:
 def test_mail_log_addresses_are_declared_by_sender_and_recipient() -> None:
     fam = hf.family("mail", hf.debian_mail_target(), fields=("ip-address", "e-mail-address", "message-id"))
     mail = hf.claim("retention", "mail-metadata-logs", period="P7D", fields=("ip-address", "sender", "recipient"))
-    findings = _run("inventory.undeclared", hf.host(logs=(fam,), databases=(hf.sqlite_db(hf.POSTFIXADMIN),)),
-                    ACCOUNT, mail)  # fmt: skip
+    findings = _run(
+        "inventory.undeclared", hf.host(logs=(fam,), databases=(hf.sqlite_db(hf.POSTFIXADMIN),)), ACCOUNT, mail
+    )
     assert {f.status for f in findings} == {Status.PASS}
 
 

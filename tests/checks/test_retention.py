@@ -42,13 +42,23 @@ def test_every_family_is_a_check_with_packaged_metadata() -> None:
 
 
 def test_debian_weekly_rotate_4_contradicts_a_seven_day_claim() -> None:
-    fam = hf.family("mail", hf.debian_mail_target("/var/log/syslog", 13), hf.debian_mail_target(),
-                    oldest="2026-10-21T10:00:00+00:00", oldest_file="/var/log/mail.log.4.gz")  # fmt: skip
+    fam = hf.family(
+        "mail",
+        hf.debian_mail_target("/var/log/syslog", 13),
+        hf.debian_mail_target(),
+        oldest="2026-10-21T10:00:00+00:00",
+        oldest_file="/var/log/mail.log.4.gz",
+    )
     finding = _one("retention.mail", hf.host(logs=(fam,)), MAIL_7D)
     assert finding.status == Status.FAIL and finding.severity == Severity.HIGH
     assert "contradicted" in finding.detail and "35 d" in finding.detail and "33 d old" in finding.detail
-    assert {"/etc/rsyslog.conf:16", "/etc/rsyslog.conf:13", "/etc/logrotate.d/rsyslog:8",
-            "/etc/logrotate.d/rsyslog:9", "/var/log/mail.log.4.gz"} <= _locations(finding)  # fmt: skip
+    assert {
+        "/etc/rsyslog.conf:16",
+        "/etc/rsyslog.conf:13",
+        "/etc/logrotate.d/rsyslog:8",
+        "/etc/logrotate.d/rsyslog:9",
+        "/var/log/mail.log.4.gz",
+    } <= _locations(finding)
     oldest = [o for o in finding.observations if o.label == "oldest entry"]
     assert oldest and oldest[0].value.startswith("2026-10-21T10:00:00")
     assert finding.claim is not None and finding.claim.quote == hf.MAIL_QUOTE
@@ -56,23 +66,37 @@ def test_debian_weekly_rotate_4_contradicts_a_seven_day_claim() -> None:
 
 
 def test_config_within_but_old_lines_on_disk_still_contradict() -> None:
-    fam = hf.family("mail", hf.daily_target("/var/log/mail.log"), oldest="2026-10-21T10:00:00+00:00",
-                    oldest_file="/var/log/mail.log.30.gz")  # fmt: skip
+    fam = hf.family(
+        "mail",
+        hf.daily_target("/var/log/mail.log"),
+        oldest="2026-10-21T10:00:00+00:00",
+        oldest_file="/var/log/mail.log.30.gz",
+    )
     finding = _one("retention.mail", hf.host(logs=(fam,)), MAIL_7D)
     assert finding.status == Status.FAIL
     assert "logs on disk" in finding.detail and "configuration" not in finding.detail.split(":")[0]
 
 
 def test_daily_rotate_6_and_young_logs_are_consistent() -> None:
-    fam = hf.family("mail", hf.daily_target("/var/log/mail.log"), oldest="2026-11-16T12:00:00+00:00",
-                    oldest_file="/var/log/mail.log.6.gz")  # fmt: skip
+    fam = hf.family(
+        "mail",
+        hf.daily_target("/var/log/mail.log"),
+        oldest="2026-11-16T12:00:00+00:00",
+        oldest_file="/var/log/mail.log.6.gz",
+    )
     finding = _one("retention.mail", hf.host(logs=(fam,)), MAIL_7D)
     assert finding.status == Status.PASS and "consistent" in finding.detail
 
 
 def test_unbounded_configuration_contradicts_even_without_logs_on_disk() -> None:
-    target = LogTarget("/var/log/roundcube/userlogins.log", (SourceRef("/etc/roundcube/config.inc.php", 7),),
-                       "log_dir", None, True, "no logrotate rule matches: nothing removes old lines")  # fmt: skip
+    target = LogTarget(
+        "/var/log/roundcube/userlogins.log",
+        (SourceRef("/etc/roundcube/config.inc.php", 7),),
+        "log_dir",
+        None,
+        True,
+        "no logrotate rule matches: nothing removes old lines",
+    )
     fam = hf.family("webmail", target)
     webmail = hf.claim("retention", "webmail-logs", period="P7D", quote="Webmail-Logs sieben Tage.")
     finding = _one("retention.webmail", hf.host(logs=(fam,)), webmail)
@@ -95,16 +119,26 @@ def test_statement_without_a_period_for_the_family_is_undeclared() -> None:
 
 
 def test_undeclared_ip_logs_kept_without_limit_are_high() -> None:
-    target = LogTarget("/var/log/nginx/access.log", (SourceRef("/etc/nginx/nginx.conf", 12),), "access_log",
-                       None, True, "no logrotate rule")  # fmt: skip
+    target = LogTarget(
+        "/var/log/nginx/access.log",
+        (SourceRef("/etc/nginx/nginx.conf", 12),),
+        "access_log",
+        None,
+        True,
+        "no logrotate rule",
+    )
     fam = hf.family("web-access", target, fields=("ip-address", "user-agent"))
     finding = _one("retention.web-access", hf.host(logs=(fam,)))
     assert finding.status == Status.FAIL and finding.severity == Severity.HIGH
 
 
 def test_web_access_prefers_the_web_server_claim_over_the_webmail_one() -> None:
-    fam = hf.family("web-access", hf.daily_target("/var/log/nginx/access.log", rotate=13),
-                    oldest="2026-11-12T10:00:00+00:00", oldest_file="/var/log/nginx/access.log.11.gz")  # fmt: skip
+    fam = hf.family(
+        "web-access",
+        hf.daily_target("/var/log/nginx/access.log", rotate=13),
+        oldest="2026-11-12T10:00:00+00:00",
+        oldest_file="/var/log/nginx/access.log.11.gz",
+    )
     webmail = hf.claim("retention", "webmail-logs", period="P7D", quote="Webmail sieben Tage.")
     web = hf.claim("retention", "web-access-logs", period="P14D", quote="Webserver 14 Tage.")
     finding = _one("retention.web-access", hf.host(logs=(fam,)), webmail, web)
@@ -154,8 +188,13 @@ def test_young_logs_with_unknown_configuration_are_unverifiable_not_consistent()
 
 
 def test_the_german_finding_is_german_throughout() -> None:
-    fam = hf.family("mail", hf.debian_mail_target("/var/log/syslog", 13), hf.debian_mail_target(),
-                    oldest="2026-10-21T10:00:00+00:00", oldest_file="/var/log/mail.log.4.gz")  # fmt: skip
+    fam = hf.family(
+        "mail",
+        hf.debian_mail_target("/var/log/syslog", 13),
+        hf.debian_mail_target(),
+        oldest="2026-10-21T10:00:00+00:00",
+        oldest_file="/var/log/mail.log.4.gz",
+    )
     evidence = hf.evidence(hf.host(logs=(fam,)), hf.claims(MAIL_7D))
     [german] = [f for f in evaluate([CHECKS["retention.mail"]], evidence, lang="de") if "read-errors" not in f.id]
     [english] = [f for f in evaluate([CHECKS["retention.mail"]], evidence) if "read-errors" not in f.id]

@@ -287,13 +287,21 @@ def test_dialog_evidence_round_trips_through_json() -> None:
 
 def test_an_unresolvable_endpoint_is_an_error_never_left_out() -> None:
     unresolved = Endpoint("mail.typo.example", 587, "submission", "starttls", "user", (), ("NXDOMAIN",))
-    disc = Discovery(domain="example.org", resolver="system", mx=DnsAnswer("example.org", "MX", "nodata"),
-                     endpoints=(unresolved,))  # fmt: skip
+    disc = Discovery(
+        domain="example.org", resolver="system", mx=DnsAnswer("example.org", "MX", "nodata"), endpoints=(unresolved,)
+    )
     # Without any dialogue result, and with the collector's "no address" result.
     bare = replace(ev(), discovery=disc)
-    no_address = DialogResult(host="mail.typo.example", ip="-", port=587, proto="submission", tls_mode="starttls",
-                              source="user", outcome="error",
-                              reason="no IP address is known for mail.typo.example (NXDOMAIN)")  # fmt: skip
+    no_address = DialogResult(
+        host="mail.typo.example",
+        ip="-",
+        port=587,
+        proto="submission",
+        tls_mode="starttls",
+        source="user",
+        outcome="error",
+        reason="no IP address is known for mail.typo.example (NXDOMAIN)",
+    )
     marked = replace(ev(no_address), discovery=disc)
     for evidence in (bare, marked):
         findings = evaluate([CHECKS["starttls.submission-requires-tls"]], evidence)

@@ -180,8 +180,14 @@ def test_transport_claim_through_the_runner_sees_phase_one_findings() -> None:
 
 
 def _tls_run(text: str, *scans: TlsScan) -> list[Finding]:
-    evidence = Evidence(schema_version=EVIDENCE_SCHEMA_VERSION, collected_at="2026-11-23T10:00:00+00:00",
-                        target=Target(domain="example.org"), network=True, tls=scans, claims=_claims(text))  # fmt: skip
+    evidence = Evidence(
+        schema_version=EVIDENCE_SCHEMA_VERSION,
+        collected_at="2026-11-23T10:00:00+00:00",
+        target=Target(domain="example.org"),
+        network=True,
+        tls=scans,
+        claims=_claims(text),
+    )
     return evaluate([CHECKS["statement.tls-version"]], evidence)
 
 

@@ -38,8 +38,13 @@ def rotated_mail_logs(root: Path, ages: tuple[int, ...] = WEEKLY_AGES, now: date
         write_log(root, name, now - timedelta(days=age), line)
 
 
-def user_db(root: Path, rel: str = "/var/lib/mail/users.sqlite", *, hashes: tuple[str, ...] = (),
-            extra_columns: tuple[str, ...] = ()) -> Path:  # fmt: skip
+def user_db(
+    root: Path,
+    rel: str = "/var/lib/mail/users.sqlite",
+    *,
+    hashes: tuple[str, ...] = (),
+    extra_columns: tuple[str, ...] = (),
+) -> Path:
     """A PostfixAdmin-like ``mailbox`` table; ``hashes`` are the stored password values."""
     path = root / rel.lstrip("/")
     path.parent.mkdir(parents=True, exist_ok=True)

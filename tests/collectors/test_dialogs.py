@@ -6,6 +6,7 @@ must record it as the right outcome with a reason, within its time bounds.
 
 from __future__ import annotations
 
+import random
 import socket
 import ssl
 import struct
@@ -296,7 +297,8 @@ def test_pop3_user_and_pass_before_stls(dialog_server: Start) -> None:
 
 def test_port_80_answer_with_refused_in_its_text_is_recorded_as_garbage(dialog_tls_context: ssl.SSLContext) -> None:
     """The kind comes from what failed (no HTTP status line), not from the words the server sent."""
-    ip = "127.0.81.80"
+    # port 80 is fixed: a loopback address of its own keeps parallel test runs apart
+    ip = f"127.0.81.{random.randrange(2, 250)}"
 
     def https(conn: socket.socket) -> None:
         with dialog_tls_context.wrap_socket(conn, server_side=True) as tls:

@@ -66,8 +66,9 @@ def _pg_row_description(names: list[str], oid: int) -> bytes:
 
 
 def _pg_data_row(values: list[str | None]) -> bytes:
-    cols = b"".join(struct.pack("!i", -1) if v is None else struct.pack("!i", len(v.encode())) + v.encode()
-                    for v in values)  # fmt: skip
+    cols = b"".join(
+        struct.pack("!i", -1) if v is None else struct.pack("!i", len(v.encode())) + v.encode() for v in values
+    )
     return _pg(b"D", struct.pack("!h", len(values)) + cols)
 
 
@@ -115,9 +116,16 @@ def pg_server(behaviour: str) -> Callable[[socket.socket], None]:
         if behaviour == "silent":
             time.sleep(90)
             return
-        params = b"".join(_pg(b"S", k + b"\0" + v + b"\0") for k, v in (
-            (b"server_version", b"16.0"), (b"client_encoding", b"UTF8"), (b"DateStyle", b"ISO, MDY"),
-            (b"integer_datetimes", b"on"), (b"standard_conforming_strings", b"on")))  # fmt: skip
+        params = b"".join(
+            _pg(b"S", k + b"\0" + v + b"\0")
+            for k, v in (
+                (b"server_version", b"16.0"),
+                (b"client_encoding", b"UTF8"),
+                (b"DateStyle", b"ISO, MDY"),
+                (b"integer_datetimes", b"on"),
+                (b"standard_conforming_strings", b"on"),
+            )
+        )
         send(_pg(b"R", struct.pack("!i", 0)) + params + _pg(b"K", struct.pack("!ii", 1, 2)) + _pg(b"Z", b"I"))
         pending: list[str] = []
         while True:
@@ -221,10 +229,18 @@ def mysql_server(behaviour: str) -> Callable[[socket.socket], None]:
             return
         caps = 0x1 | 0x8 | 0x200 | 0x2000 | 0x8000 | 0x80000
         greeting = (
-            b"\x0a8.0.0-hostile\x00" + struct.pack("<I", 7) + b"abcdefgh\x00" + struct.pack("<H", caps & 0xFFFF)
-            + bytes([33]) + struct.pack("<H", 2) + struct.pack("<H", caps >> 16) + bytes([21]) + b"\x00" * 10
-            + b"ijklmnopqrst\x00" + b"mysql_native_password\x00"
-        )  # fmt: skip
+            b"\x0a8.0.0-hostile\x00"
+            + struct.pack("<I", 7)
+            + b"abcdefgh\x00"
+            + struct.pack("<H", caps & 0xFFFF)
+            + bytes([33])
+            + struct.pack("<H", 2)
+            + struct.pack("<H", caps >> 16)
+            + bytes([21])
+            + b"\x00" * 10
+            + b"ijklmnopqrst\x00"
+            + b"mysql_native_password\x00"
+        )
         conn.sendall(_my(0, greeting))
         read_packet(conn)  # the login; any password is fine
         conn.sendall(_my(2, _MY_OK))

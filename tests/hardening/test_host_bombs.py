@@ -76,10 +76,21 @@ def test_exploding_host_config_is_bounded(case: str, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     bundle = tmp_path / "bundle.json"
     run = run_auditor(
-        ["scan", "--no-network", "--host-root", str(root), "--timeout", str(BUDGET_S), "-q", "-o", str(out),
-         "--evidence-out", str(bundle)],
+        [
+            "scan",
+            "--no-network",
+            "--host-root",
+            str(root),
+            "--timeout",
+            str(BUDGET_S),
+            "-q",
+            "-o",
+            str(out),
+            "--evidence-out",
+            str(bundle),
+        ],
         timeout=BUDGET_S + GRACE_S + 50,
-    )  # fmt: skip
+    )
     print(f"{case} ({len(text)} bytes): exit {run.code}, wall {run.wall:.1f} s, peak RSS {run.peak_mib:.0f} MiB")
     assert run.code is not None, f"killed after {run.wall:.0f} s"
     assert run.code in (0, 1, 4), run.stderr

@@ -31,15 +31,28 @@ def _scan(tmp_path: Path, engine: str, behaviour: str) -> tuple[int, dict]:
     dsn = f"{engine}://auditor@{DB_IP}:{PORTS[engine]}/mail"
     with database_server(engine, DB_IP, PORTS[engine], behaviour) as server:
         run = run_auditor(
-            ["scan", "--no-network", "--host-root", str(root), "--db", dsn, "--timeout", str(BUDGET_S), "-q",
-             "--evidence-out", str(out)],
+            [
+                "scan",
+                "--no-network",
+                "--host-root",
+                str(root),
+                "--db",
+                dsn,
+                "--timeout",
+                str(BUDGET_S),
+                "-q",
+                "--evidence-out",
+                str(out),
+            ],
             timeout=BUDGET_S + GRACE_S + 40,
-        )  # fmt: skip
+        )
         contacted = server.accepted
     # The database reader is a child of auditor: the largest descendant's peak is ours to bound too.
     descendants_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"{engine}/{behaviour}: exit {run.code}, wall {run.wall:.1f} s, peak RSS {run.peak_mib:.0f} MiB "
-          f"(largest process so far {descendants_mib:.0f} MiB)")  # fmt: skip
+    print(
+        f"{engine}/{behaviour}: exit {run.code}, wall {run.wall:.1f} s, peak RSS {run.peak_mib:.0f} MiB "
+        f"(largest process so far {descendants_mib:.0f} MiB)"
+    )
     assert run.code is not None, f"killed after {run.wall:.0f} s"
     assert run.code in (0, 1, 4), run.stderr
     assert "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr

@@ -66,12 +66,26 @@ def test_hostile_names_reach_no_terminal_and_no_report(tmp_path: Path) -> None:
     out.mkdir()
     run = run_auditor(
         [
-            "scan", "--no-network", "--host-root", str(root), "--db", f"sqlite:///{database}",
-            "--statement", str(statement), "--evidence-out", str(out / "bundle.json"), "--show-passed",
-            "-o", str(out / "r.md"), "-o", str(out / "r.xml"), "-o", str(out / "r.json"),
+            "scan",
+            "--no-network",
+            "--host-root",
+            str(root),
+            "--db",
+            f"sqlite:///{database}",
+            "--statement",
+            str(statement),
+            "--evidence-out",
+            str(out / "bundle.json"),
+            "--show-passed",
+            "-o",
+            str(out / "r.md"),
+            "-o",
+            str(out / "r.xml"),
+            "-o",
+            str(out / "r.json"),
         ],
         timeout=120,
-    )  # fmt: skip
+    )
     print(f"exit {run.code}, wall {run.wall:.1f} s, peak RSS {run.peak_mib:.0f} MiB")
     assert run.code in (0, 1, 4), f"exit {run.code}:\n{run.stderr}"
     assert "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr

@@ -173,8 +173,10 @@ def _sqlite(root: Path, spec: dict[str, Any]) -> None:
             if "schema" not in spec:
                 conn.execute(f"CREATE TABLE {table} ({', '.join(f'{c} TEXT' for c in columns)})")
             marks = ", ".join("?" for _ in columns)
-            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
-                             [list(r.values()) for r in rows])  # fmt: skip
+            conn.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+                [list(r.values()) for r in rows],
+            )
 
 
 def assemble(manifest: Manifest, dest: Path) -> Path:
@@ -201,9 +203,14 @@ def claims(manifest: Manifest | None = None) -> ClaimSet:
 def audit(root: Path, claim_set: ClaimSet | None = None) -> list[Finding]:
     """Every host check over the root, as ``auditor scan --no-network --host-root ROOT --claims ...`` runs them."""
     host = collect_host(root, collected_at=NOW)
-    evidence = Evidence(schema_version=EVIDENCE_SCHEMA_VERSION, collected_at=NOW.isoformat(),
-                        target=Target(domain=None, host_root=str(root)), network=False, host=host,
-                        claims=claim_set if claim_set is not None else claims())  # fmt: skip
+    evidence = Evidence(
+        schema_version=EVIDENCE_SCHEMA_VERSION,
+        collected_at=NOW.isoformat(),
+        target=Target(domain=None, host_root=str(root)),
+        network=False,
+        host=host,
+        claims=claim_set if claim_set is not None else claims(),
+    )
     checks = [c for c in load_checks(packaged_metadata()) if c.meta.area == "host"]
     return evaluate(checks, evidence)
 

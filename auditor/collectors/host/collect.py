@@ -27,9 +27,16 @@ from auditor.evidence.host import DovecotTransport, HostError, HostEvidence, Mai
 from auditor.evidence.settings import Setting
 
 #: Postfix parameters the transport check reads, per public smtpd service.
-POSTFIX_TRANSPORT_KEYS = ("smtpd_tls_security_level", "smtpd_use_tls", "smtpd_enforce_tls", "smtpd_tls_auth_only",
-                          "smtpd_sasl_auth_enable", "smtpd_tls_wrappermode", "smtpd_tls_protocols",
-                          "smtpd_tls_mandatory_protocols")  # fmt: skip
+POSTFIX_TRANSPORT_KEYS = (
+    "smtpd_tls_security_level",
+    "smtpd_use_tls",
+    "smtpd_enforce_tls",
+    "smtpd_tls_auth_only",
+    "smtpd_sasl_auth_enable",
+    "smtpd_tls_wrappermode",
+    "smtpd_tls_protocols",
+    "smtpd_tls_mandatory_protocols",
+)
 #: Dovecot settings (2.3 and 2.4 names) the transport check reads.
 DOVECOT_TRANSPORT_KEYS = ("ssl", "ssl_min_protocol", "ssl_protocols", "disable_plaintext_auth", "auth_allow_cleartext")
 _PUBLIC_ROLES = ("smtp", "submission", "submissions")
@@ -83,17 +90,29 @@ def _mail_proxy(config: HostConfig) -> tuple[MailProxyServer, ...] | None:
 
 def _errors(config: HostConfig) -> list[HostError]:
     """Reader errors, filed under the check area that needs the file."""
-    areas: list[tuple[str, object]] = [("transport", config.postfix), ("transport", config.dovecot),
-                                       ("logs", config.logrotate), ("logs", config.rsyslog), ("logs", config.journald),
-                                       ("logs", config.nginx), ("logs", config.apache), ("logs", config.roundcube),
-                                       ("logs", config.nextcloud), ("backup", config.backups),
-                                       ("inventory", config.admin_tools), ("logs", config.containers),
-                                       ("logs", config.newsyslog)]  # fmt: skip
+    areas: list[tuple[str, object]] = [
+        ("transport", config.postfix),
+        ("transport", config.dovecot),
+        ("logs", config.logrotate),
+        ("logs", config.rsyslog),
+        ("logs", config.journald),
+        ("logs", config.nginx),
+        ("logs", config.apache),
+        ("logs", config.roundcube),
+        ("logs", config.nextcloud),
+        ("backup", config.backups),
+        ("inventory", config.admin_tools),
+        ("logs", config.containers),
+        ("logs", config.newsyslog),
+    ]
     areas += [("inventory", lk) for lk in config.sql_lookups]
     out: list[HostError] = []
     for area, part in areas:
-        out += [HostError(area, str(e)) for e in getattr(part, "errors", ()) if part is not None and not
-                _in_template(config, str(e))]  # fmt: skip
+        out += [
+            HostError(area, str(e))
+            for e in getattr(part, "errors", ())
+            if part is not None and not _in_template(config, str(e))
+        ]
     return out
 
 
@@ -104,9 +123,21 @@ def _in_template(config: HostConfig, error: str) -> bool:
 
 
 def _files(config: HostConfig) -> tuple[str, ...]:
-    parts = [config.postfix, config.dovecot, config.logrotate, config.rsyslog, config.journald, config.nginx,
-             config.apache, config.roundcube, config.nextcloud, config.backups, config.admin_tools,
-             config.containers, config.newsyslog]  # fmt: skip
+    parts = [
+        config.postfix,
+        config.dovecot,
+        config.logrotate,
+        config.rsyslog,
+        config.journald,
+        config.nginx,
+        config.apache,
+        config.roundcube,
+        config.nextcloud,
+        config.backups,
+        config.admin_tools,
+        config.containers,
+        config.newsyslog,
+    ]
     files: list[str] = [f for p in parts if p is not None for f in getattr(p, "files", ())]
     files += [lk.path for lk in config.sql_lookups]
     return tuple(dict.fromkeys(files))
@@ -136,8 +167,9 @@ def collect_host(
     config = read_host(host)
     families = collect_log_families(config, host, budget_s=max(1.0, timeout * 0.6))
     left = max(1.0, timeout - (time.monotonic() - started))
-    databases = collect_databases(config, host, db=db, db_password=db_password, timeout=left,
-                                  config_credentials=db_from_config)  # fmt: skip
+    databases = collect_databases(
+        config, host, db=db, db_password=db_password, timeout=left, config_credentials=db_from_config
+    )
     errors = _errors(config)  # database errors stay with each database (UserDatabase.error, inventory.errors)
     return HostEvidence(
         root=str(host.root),

@@ -79,8 +79,9 @@ def read_host(root: Path | str | HostRoot) -> HostConfig:
     if postfix is not None:
         sql += [read_sql_lookup(host, p, "postfix") for p in postfix_sql_files(host, sql_map_paths(postfix))]
     logrotate = read_logrotate(host) if host.lexists(LOGROTATE_CONF) or host.is_dir(LOGROTATE_D) else None
-    started = start_config(host, "rsyslogd", ("/etc/default/rsyslog", "/etc/sysconfig/rsyslog"),
-                           "RSYSLOGD_OPTIONS") or start_config(host, "rsyslog", (), "RSYSLOGD_OPTIONS")  # fmt: skip
+    started = start_config(
+        host, "rsyslogd", ("/etc/default/rsyslog", "/etc/sysconfig/rsyslog"), "RSYSLOGD_OPTIONS"
+    ) or start_config(host, "rsyslog", (), "RSYSLOGD_OPTIONS")
     rsyslog_conf = started.value if started is not None and started.value.startswith("/") else RSYSLOG_CONF
     rsyslog = read_rsyslog(host, rsyslog_conf, started=started) if host.lexists(rsyslog_conf) else None
     if rsyslog is None and host.lexists(SYSLOG_NG_CONF):  # the same routes, read from syslog-ng's log paths
@@ -97,8 +98,22 @@ def read_host(root: Path | str | HostRoot) -> HostConfig:
     admin = read_admin_tools(host, plugins_of(roundcube.get("plugins")) if roundcube.files else None)
     containers = read_container_logging(host)
     newsyslog = read_newsyslog(host)
-    parts: list[object] = [postfix, dovecot, *sql, logrotate, rsyslog, journald, nginx, apache, roundcube,
-                           nextcloud, backups, admin, containers, newsyslog]  # fmt: skip
+    parts: list[object] = [
+        postfix,
+        dovecot,
+        *sql,
+        logrotate,
+        rsyslog,
+        journald,
+        nginx,
+        apache,
+        roundcube,
+        nextcloud,
+        backups,
+        admin,
+        containers,
+        newsyslog,
+    ]
     errors = tuple(e for p in parts if p is not None for e in getattr(p, "errors", ()))
     return HostConfig(
         str(host.root),

@@ -92,8 +92,13 @@ def test_evidence_round_trips_and_holds_no_secret(debian: Path) -> None:
     hb.dovecot_sqlite(debian)
     hb.user_db(debian, hashes=(MD5, SHA512))
     host = _collect(debian)
-    evidence = Evidence(schema_version=EVIDENCE_SCHEMA_VERSION, collected_at=hb.NOW.isoformat(),
-                        target=Target(domain=None), network=False, host=host)  # fmt: skip
+    evidence = Evidence(
+        schema_version=EVIDENCE_SCHEMA_VERSION,
+        collected_at=hb.NOW.isoformat(),
+        target=Target(domain=None),
+        network=False,
+        host=host,
+    )
     data = evidence_to_json(evidence)
     assert evidence_from_json(data) == evidence
     for secret in (*PLANTED, MD5, SHA512, "qjXMvbEw8oaL"):
@@ -117,8 +122,12 @@ def test_given_dsn_replaces_discovery(tmp_path: Path, debian: Path) -> None:
 
 
 def test_unused_postfix_map_file_is_not_a_database(debian: Path) -> None:
-    hb.write(debian, "/etc/postfix/sql/mysql_old_aliases.cf", "user = old\npassword = x\nhosts = 10.0.0.9\n"
-             "dbname = legacy\nquery = SELECT goto FROM alias WHERE address='%s'\n")  # fmt: skip
+    hb.write(
+        debian,
+        "/etc/postfix/sql/mysql_old_aliases.cf",
+        "user = old\npassword = x\nhosts = 10.0.0.9\n"
+        "dbname = legacy\nquery = SELECT goto FROM alias WHERE address='%s'\n",
+    )
     assert all("legacy" not in d.dsn_redacted for d in _collect(debian).databases)
 
 

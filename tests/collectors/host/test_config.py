@@ -17,14 +17,18 @@ def test_read_host_fixture_values(hostroot: HostRoot) -> None:
     assert host.errors == ("/etc/rsnapshot.conf:7: rsnapshot 'retain' needs TAB-separated level and count",)
     assert host.postfix is not None and host.dovecot is not None
     assert [s.path for s in host.sql_lookups] == [
-        "/etc/dovecot/dovecot-sql.conf.ext", "/etc/postfix/sql/mysql_virtual_mailbox_maps.cf"]  # fmt: skip
+        "/etc/dovecot/dovecot-sql.conf.ext",
+        "/etc/postfix/sql/mysql_virtual_mailbox_maps.cf",
+    ]
     assert host.logrotate is not None and host.rsyslog is not None
     # the acceptance case: Debian's mail.log is kept up to 5 weeks, and mail also lands in syslog
     mail_files = [r.target for r in host.rsyslog.files_for_facility("mail")]
     assert mail_files == ["/var/log/syslog", "/var/log/mail.log"]
     policies = {f: host.logrotate.policy_for(f) for f in mail_files}
     assert {f: p.max_retention_days for f, p in policies.items() if p} == {
-        "/var/log/syslog": 35.0, "/var/log/mail.log": 35.0}  # fmt: skip
+        "/var/log/syslog": 35.0,
+        "/var/log/mail.log": 35.0,
+    }
     assert host.journald.retention_days == 14.0
     assert host.nginx is not None and host.apache is not None
     assert host.roundcube is not None and host.nextcloud is not None
@@ -41,7 +45,13 @@ def test_empty_root_gives_absent_sections_not_errors(tmp_path: Path) -> None:
     host = read_host(tmp_path)
     assert host.errors == ()
     assert (host.postfix, host.dovecot, host.logrotate, host.rsyslog, host.nginx, host.roundcube) == (
-        None, None, None, None, None, None)  # fmt: skip
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
     assert host.journald.retention_days is None and host.backups.retentions == ()
 
 

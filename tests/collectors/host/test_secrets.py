@@ -9,8 +9,13 @@ from auditor.collectors.host.readers.dovecot import read_dovecot
 from auditor.collectors.host.root import HostRoot
 from auditor.collectors.host.secrets import is_secret_name, scrub
 
-PLANTED = ("S3cr3t-DB-Passw0rd", "Planted-DES-Key-0123456", "NcSecretPlanted42", "NcSaltPlanted99",
-           "rcmail-!24ByteDESkey*Str")  # fmt: skip
+PLANTED = (
+    "S3cr3t-DB-Passw0rd",
+    "Planted-DES-Key-0123456",
+    "NcSecretPlanted42",
+    "NcSaltPlanted99",
+    "rcmail-!24ByteDESkey*Str",
+)
 
 
 def test_planted_secrets_are_in_the_fixture_files(hostroot: HostRoot) -> None:

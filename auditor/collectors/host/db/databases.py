@@ -26,8 +26,9 @@ from auditor.evidence.host import UserDatabase
 from auditor.evidence.settings import Setting, SourceRef
 from auditor.evidence.stored import InventoryEvidence
 
-CREDENTIALS_NEEDED = ("credentials needed: the configuration's password is not read; pass --db DSN, or "
-                      "--db-from-config on the live host")  # fmt: skip
+CREDENTIALS_NEEDED = (
+    "credentials needed: the configuration's password is not read; pass --db DSN, or --db-from-config on the live host"
+)
 
 
 def _lookup_ref(lookup: SqlLookup) -> SourceRef:
@@ -67,12 +68,14 @@ def _from_roundcube(config: HostConfig) -> tuple[tuple[str, str, str], UserDatab
     try:
         parsed = parse_dsn(setting.value)
     except DsnError as exc:
-        return ("?", "", setting.value), UserDatabase("<unparsable>", "unknown", (setting.source,), purpose="webmail",
-                                                      error=f"db_dsnw cannot be used: {exc}")  # fmt: skip
+        return ("?", "", setting.value), UserDatabase(
+            "<unparsable>", "unknown", (setting.source,), purpose="webmail", error=f"db_dsnw cannot be used: {exc}"
+        )
     if parsed.engine == "sqlite":
         path = parsed.path or ""
-        return (parsed.engine, "", path), UserDatabase(f"sqlite://{path}", "sqlite", (setting.source,),
-                                                       purpose="webmail")  # fmt: skip
+        return (parsed.engine, "", path), UserDatabase(
+            f"sqlite://{path}", "sqlite", (setting.source,), purpose="webmail"
+        )
     shown = replace(parsed, password=None).redacted()  # the reader already replaced it by "<redacted>"
     db = UserDatabase(shown, parsed.engine, (setting.source,), purpose="webmail", error=CREDENTIALS_NEEDED)
     return (parsed.engine, parsed.host or "localhost", parsed.database or ""), db
@@ -103,8 +106,15 @@ def find_databases(config: HostConfig) -> tuple[UserDatabase, ...]:
         key, db = item
         if key in found:
             prev = found[key]
-            found[key] = UserDatabase(prev.dsn_redacted, prev.engine, prev.found_in + db.found_in, prev.given,
-                                      prev.inventory, prev.error, prev.purpose)  # fmt: skip
+            found[key] = UserDatabase(
+                prev.dsn_redacted,
+                prev.engine,
+                prev.found_in + db.found_in,
+                prev.given,
+                prev.inventory,
+                prev.error,
+                prev.purpose,
+            )
         else:
             found[key] = db
     return tuple(found.values())

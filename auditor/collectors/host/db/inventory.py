@@ -171,8 +171,17 @@ def _inventory(
     )
 
 
-def _column(engine: Engine, lex: Lexicon, table: str, column: str, typ: str, deadline: float,
-            errors: list[HostDataError], shown: str, parsed: ParsedDsn) -> ColumnInfo:  # fmt: skip
+def _column(
+    engine: Engine,
+    lex: Lexicon,
+    table: str,
+    column: str,
+    typ: str,
+    deadline: float,
+    errors: list[HostDataError],
+    shown: str,
+    parsed: ParsedDsn,
+) -> ColumnInfo:
     """A column's category by its name, else by its type (``inet``/``cidr``, MariaDB ``inet4``/``inet6``),
     else by a sample of its values (a column named ``remote`` or ``host`` holding client addresses)."""
     known, category = lex.lookup(table, column)

@@ -30,8 +30,14 @@ from auditor.evidence.settings import Setting, SourceRef
 from auditor.evidence.stored import LogFamilyEvidence
 
 #: Our family name -> the hostdata family whose default on-disk paths complete the configured ones.
-_DISK_FAMILY = {"mail": "mail", "web-access": "web-access", "webmail": "webmail-app", "cloud": "cloud-app",
-                "auth": "auth", "journal": "journal"}  # fmt: skip
+_DISK_FAMILY = {
+    "mail": "mail",
+    "web-access": "web-access",
+    "webmail": "webmail-app",
+    "cloud": "cloud-app",
+    "auth": "auth",
+    "journal": "journal",
+}
 #: What Nextcloud/ownCloud writes into every JSON log line (remoteAddr, user, url, userAgent).
 _CLOUD_LOG_FIELDS = ("ip-address", "user-name", "url", "user-agent")
 #: Personal fields taken from an access-log *format*. ``$remote_user``/``%u`` (HTTP basic-auth
@@ -49,11 +55,15 @@ def _stream_target(path: str, config: HostConfig, refs: Iterable[SourceRef], rou
             return _journal_stream(path, config, refs, route, sources)
         if kinds & {"json-file", "local"}:
             sized = [d for d in docker.drivers if d.option("max-size") is not None]
-            how = ", ".join(f"{d.scope}: {d.driver.value}" + (f" max-size {o.value}" if (o := d.option("max-size"))
-                            else "") for d in docker.drivers)  # fmt: skip
-            basis = (f"written to the container runtime's log ({how}): "
-                     + ("rotated by size only, never by age" if sized else "Docker never rotates json-file logs "
-                        "without max-size"))  # fmt: skip
+            how = ", ".join(
+                f"{d.scope}: {d.driver.value}" + (f" max-size {o.value}" if (o := d.option("max-size")) else "")
+                for d in docker.drivers
+            )
+            basis = f"written to the container runtime's log ({how}): " + (
+                "rotated by size only, never by age"
+                if sized
+                else "Docker never rotates json-file logs without max-size"
+            )
             return LogTarget(path, tuple(refs), route, None, True, basis, sources, kind="stream")
         basis = f"forwarded by the container runtime's log driver ({', '.join(sorted(kinds))}): kept elsewhere"
         return LogTarget(path, tuple(refs), route, None, False, basis, sources, kind="stream")
@@ -65,18 +75,30 @@ def _stream_target(path: str, config: HostConfig, refs: Iterable[SourceRef], rou
         return LogTarget(path, tuple(refs), route, None, False, basis, kind="stream")
     if config.journald.files:
         return _journal_stream(path, config, refs, route, ())
-    basis = ("written to the process's supervisor (container runtime or journald), whose settings are not in this "
-             "root: retention unknown")  # fmt: skip
+    basis = (
+        "written to the process's supervisor (container runtime or journald), whose settings are not in this "
+        "root: retention unknown"
+    )
     return LogTarget(path, tuple(refs), route, None, False, basis, kind="stream")
 
 
-def _journal_stream(path: str, config: HostConfig, refs: Iterable[SourceRef], route: str,
-                    sources: tuple[Setting, ...]) -> LogTarget:  # fmt: skip
-    [journal] = _journal(config.journald)[0] or [LogTarget("/var/log/journal", (), "journald", None, False,
-                                                           "journald keeps nothing (Storage=none)")]  # fmt: skip
-    return LogTarget(path, tuple(refs), route, journal.retention_days, journal.unbounded,
-                     f"written to journald: {journal.basis}", sources + journal.retention_sources, journal.caveats,
-                     kind="stream")  # fmt: skip
+def _journal_stream(
+    path: str, config: HostConfig, refs: Iterable[SourceRef], route: str, sources: tuple[Setting, ...]
+) -> LogTarget:
+    [journal] = _journal(config.journald)[0] or [
+        LogTarget("/var/log/journal", (), "journald", None, False, "journald keeps nothing (Storage=none)")
+    ]
+    return LogTarget(
+        path,
+        tuple(refs),
+        route,
+        journal.retention_days,
+        journal.unbounded,
+        f"written to journald: {journal.basis}",
+        sources + journal.retention_sources,
+        journal.caveats,
+        kind="stream",
+    )
 
 
 def _file_target(path: str, config: HostConfig, refs: Iterable[SourceRef], route: str) -> LogTarget:
@@ -95,8 +117,15 @@ def _file_target(path: str, config: HostConfig, refs: Iterable[SourceRef], route
         return LogTarget(path, tuple(refs), route, None, False, basis)
     rotated = config.newsyslog.entry_for(path)
     if rotated is not None and (logrotate is None or logrotate.policy_for(path) is None):
-        return LogTarget(path, tuple(refs), route, rotated.retention_days, rotated.retention_days is None,
-                         rotated.basis, (rotated.setting,))  # fmt: skip
+        return LogTarget(
+            path,
+            tuple(refs),
+            route,
+            rotated.retention_days,
+            rotated.retention_days is None,
+            rotated.basis,
+            (rotated.setting,),
+        )
     if logrotate is None:
         basis = f"logrotate is not configured on this host: nothing removes old lines of {path}"
         return LogTarget(path, tuple(refs), route, None, True, basis)
@@ -110,8 +139,9 @@ def _file_target(path: str, config: HostConfig, refs: Iterable[SourceRef], route
         return LogTarget(path, tuple(refs), route, None, True, basis)
     d = policy.block.directives
     sources = tuple(s for s in (policy.frequency, policy.rotate, policy.maxage, d.get("size"), d.get("minsize")) if s)
-    return LogTarget(path, tuple(refs), route, policy.max_retention_days, policy.unbounded, policy.basis, sources,
-                     policy.caveats)  # fmt: skip
+    return LogTarget(
+        path, tuple(refs), route, policy.max_retention_days, policy.unbounded, policy.basis, sources, policy.caveats
+    )
 
 
 def _syslog_targets(config: HostConfig, facilities: Iterable[str]) -> list[LogTarget]:
@@ -146,8 +176,8 @@ def _dovecot(config: HostConfig) -> tuple[list[LogTarget], list[str]]:
             continue
         inherited = setting
         value = setting.value.strip()
-        if config.template(setting.file) is not None and (has_placeholder(value) or
-                                                          config.template(setting.file).in_logic(setting.line)):  # type: ignore[union-attr]  # fmt: skip
+        template = config.template(setting.file)
+        if template is not None and (has_placeholder(value) or template.in_logic(setting.line)):
             notes.append(f"Dovecot {name} is an unrendered template value ({setting.source})")
             continue
         if value == "syslog":
@@ -194,8 +224,10 @@ def _webmail(config: HostConfig, host: HostRoot) -> tuple[list[LogTarget], list[
         return [], fields, notes
     log_dir = _log_dir(rc)
     if log_dir is None:
-        notes.append("Roundcube log_dir is not known here (an expression, or no install path); its usual "
-                     "locations were searched instead")  # fmt: skip
+        notes.append(
+            "Roundcube log_dir is not known here (an expression, or no install path); its usual "
+            "locations were searched instead"
+        )
         return [], fields, notes
     setting = rc.settings.get("log_dir")
     refs = (setting.source,) if setting is not None else ()
@@ -234,9 +266,16 @@ def _cloud(config: HostConfig) -> tuple[list[LogTarget], list[LoggedField], list
         target = _file_target(path, config, (ref,), f"logfile {path}")
         size = nc.settings.get("log_rotate_size")
         if size is not None and target.unbounded and not target.retention_sources:
-            target = LogTarget(target.path, target.routed_by, target.route, None, True,
-                               f"no logrotate rule; Nextcloud rotates by size only (log_rotate_size {size.value}), "
-                               "keeping one old file: time in the log is unbounded", (size,))  # fmt: skip
+            target = LogTarget(
+                target.path,
+                target.routed_by,
+                target.route,
+                None,
+                True,
+                f"no logrotate rule; Nextcloud rotates by size only (log_rotate_size {size.value}), "
+                "keeping one old file: time in the log is unbounded",
+                (size,),
+            )
         targets = [target]
     else:
         return [], [], [f"Nextcloud logs to {log_type!r} ({nc.settings['log_type'].source})"]
@@ -320,8 +359,9 @@ def collect_log_families(config: HostConfig, host: HostRoot, *, budget_s: float)
         targets = [t for t in targets if t.kind != "discard"]
         if name != "journal":
             patterns = [f"{t.path}*" for t in targets if t.kind == "file"] + patterns
-        observed = collect_log_family(host, name, dict.fromkeys(patterns), local=zone, zone_note=zone_note,
-                                      deadline=deadline)  # fmt: skip
+        observed = collect_log_family(
+            host, name, dict.fromkeys(patterns), local=zone, zone_note=zone_note, deadline=deadline
+        )
         if name != "journal":
             targets = targets + _disk_targets(observed, targets, config)
         sample_at = SourceRef(observed.oldest_file or (observed.files[-1].path if observed.files else ""), 0)

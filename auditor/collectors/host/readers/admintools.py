@@ -21,36 +21,79 @@ from auditor.collectors.host.root import HostRoot
 from auditor.evidence.host import PasswordWriter
 from auditor.evidence.settings import Setting
 
-POSTFIXADMIN_DIRS = ("/etc/postfixadmin", "/usr/share/postfixadmin", "/var/www/postfixadmin",
-                     "/var/www/html/postfixadmin", "/srv/postfixadmin", "/usr/share/webapps/postfixadmin")  # fmt: skip
-IREDADMIN_SETTINGS = ("/opt/www/iredadmin/settings.py", "/var/www/iredadmin/settings.py",
-                      "/usr/share/apache2/iredadmin/settings.py", "/usr/local/www/iredadmin/settings.py")  # fmt: skip
-MAILCOW_CONFS = ("/opt/mailcow-dockerized/mailcow.conf", "/srv/mailcow-dockerized/mailcow.conf",
-                 "/root/mailcow-dockerized/mailcow.conf")  # fmt: skip
-ROUNDCUBE_PLUGIN_CONFIGS = ("/etc/roundcube/plugins/password/config.inc.php",
-                            "/var/lib/roundcube/plugins/password/config.inc.php",
-                            "/usr/share/roundcube/plugins/password/config.inc.php",
-                            "/var/www/roundcube/plugins/password/config.inc.php",
-                            "/var/www/html/roundcube/plugins/password/config.inc.php",
-                            "/opt/www/roundcubemail/plugins/password/config.inc.php")  # fmt: skip
+POSTFIXADMIN_DIRS = (
+    "/etc/postfixadmin",
+    "/usr/share/postfixadmin",
+    "/var/www/postfixadmin",
+    "/var/www/html/postfixadmin",
+    "/srv/postfixadmin",
+    "/usr/share/webapps/postfixadmin",
+)
+IREDADMIN_SETTINGS = (
+    "/opt/www/iredadmin/settings.py",
+    "/var/www/iredadmin/settings.py",
+    "/usr/share/apache2/iredadmin/settings.py",
+    "/usr/local/www/iredadmin/settings.py",
+)
+MAILCOW_CONFS = (
+    "/opt/mailcow-dockerized/mailcow.conf",
+    "/srv/mailcow-dockerized/mailcow.conf",
+    "/root/mailcow-dockerized/mailcow.conf",
+)
+ROUNDCUBE_PLUGIN_CONFIGS = (
+    "/etc/roundcube/plugins/password/config.inc.php",
+    "/var/lib/roundcube/plugins/password/config.inc.php",
+    "/usr/share/roundcube/plugins/password/config.inc.php",
+    "/var/www/roundcube/plugins/password/config.inc.php",
+    "/var/www/html/roundcube/plugins/password/config.inc.php",
+    "/opt/www/roundcubemail/plugins/password/config.inc.php",
+)
 
 #: A tool's own scheme word (lower case) -> the scheme name stored values show.
 SCHEME_NAMES: dict[str, str] = {
     # PostfixAdmin $CONF['encrypt']
-    "md5crypt": "MD5-CRYPT", "md5": "PLAIN-MD5", "cleartext": "PLAIN", "system": "DES-CRYPT",
-    "mysql_encrypt": "DES-CRYPT", "php_crypt": "SHA512-CRYPT", "php_crypt:md5": "MD5-CRYPT",
-    "php_crypt:des": "DES-CRYPT", "php_crypt:sha256": "SHA256-CRYPT", "php_crypt:sha512": "SHA512-CRYPT",
-    "php_crypt:blowfish": "BLF-CRYPT", "sha512.b64": "SHA512", "sha512crypt.b64": "SHA512-CRYPT",
-    "sha512": "SHA512", "sha256": "SHA256", "argon2i": "ARGON2I", "argon2id": "ARGON2ID",
+    "md5crypt": "MD5-CRYPT",
+    "md5": "PLAIN-MD5",
+    "cleartext": "PLAIN",
+    "system": "DES-CRYPT",
+    "mysql_encrypt": "DES-CRYPT",
+    "php_crypt": "SHA512-CRYPT",
+    "php_crypt:md5": "MD5-CRYPT",
+    "php_crypt:des": "DES-CRYPT",
+    "php_crypt:sha256": "SHA256-CRYPT",
+    "php_crypt:sha512": "SHA512-CRYPT",
+    "php_crypt:blowfish": "BLF-CRYPT",
+    "sha512.b64": "SHA512",
+    "sha512crypt.b64": "SHA512-CRYPT",
+    "sha512": "SHA512",
+    "sha256": "SHA256",
+    "argon2i": "ARGON2I",
+    "argon2id": "ARGON2ID",
     # Roundcube password plugin password_algorithm
-    "clear": "PLAIN", "crypt": "DES-CRYPT", "md5-crypt": "MD5-CRYPT", "sha256-crypt": "SHA256-CRYPT",
-    "sha512-crypt": "SHA512-CRYPT", "blowfish-crypt": "BLF-CRYPT", "hash-bcrypt": "BLF-CRYPT",
-    "hash-argon2i": "ARGON2I", "hash-argon2id": "ARGON2ID", "ssha": "SSHA", "ssha256": "SSHA256",
-    "ssha512": "SSHA512", "sha": "SHA1", "samba": "NTLM", "ad": "PLAIN", "des": "DES-CRYPT",
-    "des-crypt": "DES-CRYPT", "ext-des-crypt": "DES-CRYPT", "ext_des": "DES-CRYPT",
+    "clear": "PLAIN",
+    "crypt": "DES-CRYPT",
+    "md5-crypt": "MD5-CRYPT",
+    "sha256-crypt": "SHA256-CRYPT",
+    "sha512-crypt": "SHA512-CRYPT",
+    "blowfish-crypt": "BLF-CRYPT",
+    "hash-bcrypt": "BLF-CRYPT",
+    "hash-argon2i": "ARGON2I",
+    "hash-argon2id": "ARGON2ID",
+    "ssha": "SSHA",
+    "ssha256": "SSHA256",
+    "ssha512": "SSHA512",
+    "sha": "SHA1",
+    "samba": "NTLM",
+    "ad": "PLAIN",
+    "des": "DES-CRYPT",
+    "des-crypt": "DES-CRYPT",
+    "ext-des-crypt": "DES-CRYPT",
+    "ext_des": "DES-CRYPT",
     # iRedAdmin / mailcow / Dovecot scheme names
-    "bcrypt": "BLF-CRYPT", "blf-crypt": "BLF-CRYPT", "sha512-crypt.b64": "SHA512-CRYPT",
-}  # fmt: skip
+    "bcrypt": "BLF-CRYPT",
+    "blf-crypt": "BLF-CRYPT",
+    "sha512-crypt.b64": "SHA512-CRYPT",
+}
 #: Roundcube's ``password_crypt_hash`` when ``password_algorithm`` is ``crypt`` (its default: md5).
 _CRYPT_HASH = {"md5": "MD5-CRYPT", "blowfish": "BLF-CRYPT", "sha256": "SHA256-CRYPT", "sha512": "SHA512-CRYPT"}
 

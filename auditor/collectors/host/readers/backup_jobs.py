@@ -82,8 +82,11 @@ class JobReader:
             words = line.split()
             skip = (1 if words[0].startswith("@") else 5) + (1 if system else 0)
             command = line.split(None, skip)[-1] if len(words) > skip else ""
-            self._command(replace(job, started_by=f"{got.path}:{number}", variables=dict(job.variables),
-                                  path=list(job.path)), command, 0)  # fmt: skip
+            self._command(
+                replace(job, started_by=f"{got.path}:{number}", variables=dict(job.variables), path=list(job.path)),
+                command,
+                0,
+            )
 
     def _unit(self, path: str) -> None:
         got = self.root.read_text(path, native=frozenset({"envsubst"}))
@@ -188,8 +191,13 @@ class JobReader:
                 self._command(job, line, depth)  # sourced files, scripts it calls, tarsnapper
             expanded.append(self._expand(job, raw))
         hits = self.scan(got.path, "\n".join(expanded))
-        used = sorted({f"${n} = {v} ({w})" for n, (v, w) in job.variables.items() if f"${n}" in got.text or
-                       f"${{{n}}}" in got.text})  # fmt: skip
+        used = sorted(
+            {
+                f"${n} = {v} ({w})"
+                for n, (v, w) in job.variables.items()
+                if f"${n}" in got.text or f"${{{n}}}" in got.text
+            }
+        )
         for hit in hits:
             caveats = (*hit.caveats, f"run by {job.started_by}", *(f"from {u}" for u in used[:8]))
             self.found.append(replace(hit, caveats=caveats))
@@ -226,9 +234,18 @@ class JobReader:
         else:
             longest = max(d for d in days if d is not None)
         rule = Setting("deltas", " ".join(deltas), path, line)
-        self.found.append(BackupRetention("tarsnapper", path, line, (rule,), longest, False, True,
-                                          (*caveats, "archives older than the longest delta are expired",
-                                           f"run by {job.started_by}")))  # fmt: skip
+        self.found.append(
+            BackupRetention(
+                "tarsnapper",
+                path,
+                line,
+                (rule,),
+                longest,
+                False,
+                True,
+                (*caveats, "archives older than the longest delta are expired", f"run by {job.started_by}"),
+            )
+        )
         if path not in self.files:
             self.files.append(path)
 

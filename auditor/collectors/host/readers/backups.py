@@ -32,8 +32,16 @@ _BORG_SPAN = {
     "y": KEEP_DAYS["yearly"],
 }
 BORGMATIC_PATHS = ("/etc/borgmatic/config.yaml", "/etc/borgmatic.d/*.yaml", "/root/.config/borgmatic/config.yaml")
-CRON_PATHS = ("/etc/crontab", "/etc/cron.d/*", "/etc/cron.daily/*", "/etc/cron.weekly/*", "/var/spool/cron/crontabs/*",
-              "/etc/systemd/system/*.service", "/usr/local/bin/*backup*", "/etc/default/*backup*")  # fmt: skip
+CRON_PATHS = (
+    "/etc/crontab",
+    "/etc/cron.d/*",
+    "/etc/cron.daily/*",
+    "/etc/cron.weekly/*",
+    "/var/spool/cron/crontabs/*",
+    "/etc/systemd/system/*.service",
+    "/usr/local/bin/*backup*",
+    "/etc/default/*backup*",
+)
 RSNAPSHOT_CONF = "/etc/rsnapshot.conf"
 
 
@@ -176,8 +184,10 @@ _DUPLICITY_UNITS = {"s": 1 / 86400, "m": 1 / 1440, "h": 1 / 24, "D": 1.0, "W": 7
 def _duplicity(path: str, line: int, command: str, value: str) -> BackupRetention:
     """``duplicity remove-older-than 3D`` (or ``remove-all-but-n-full N``): chains are removed whole, so a
     deleted file stays until the chain holding it is past the age *and* superseded by a newer full backup."""
-    caveat = ("duplicity removes whole backup chains: data stays until its chain is older than this and a newer "
-              "full backup exists, so the span is a lower bound")  # fmt: skip
+    caveat = (
+        "duplicity removes whole backup chains: data stays until its chain is older than this and a newer "
+        "full backup exists, so the span is a lower bound"
+    )
     value = value.strip("\"'")
     if "all-but-n-full" in command:
         rule = Setting("remove-all-but-n-full", value, path, line)
@@ -191,8 +201,9 @@ def _duplicity(path: str, line: int, command: str, value: str) -> BackupRetentio
     caveats = (caveat,) + (
         () if "--force" in command else ("without --force duplicity only lists what it would remove",)
     )
-    return BackupRetention("duplicity", path, line, (rule,), total if known else None, False, "--force" in command,
-                           caveats)  # fmt: skip
+    return BackupRetention(
+        "duplicity", path, line, (rule,), total if known else None, False, "--force" in command, caveats
+    )
 
 
 def read_rsnapshot(root: HostRoot, path: str = RSNAPSHOT_CONF) -> tuple[BackupRetention | None, list[str]]:
@@ -216,8 +227,9 @@ def read_rsnapshot(root: HostRoot, path: str = RSNAPSHOT_CONF) -> tuple[BackupRe
         return None, errors
     known = [r for r in rules if r.name.removeprefix("keep_") in KEEP_DAYS]
     result = _retention("rsnapshot", got.path, rules[0].line, known, True, caveats)
-    return BackupRetention(result.tool, result.file, result.line, tuple(rules), result.longest_days, result.unbounded,
-                           True, result.caveats), errors  # fmt: skip
+    return BackupRetention(
+        result.tool, result.file, result.line, tuple(rules), result.longest_days, result.unbounded, True, result.caveats
+    ), errors
 
 
 def read_backups(root: HostRoot, extra: tuple[str, ...] = ()) -> BackupConfig:

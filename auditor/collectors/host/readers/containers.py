@@ -20,12 +20,31 @@ from auditor.collectors.host.root import HostRoot
 from auditor.evidence.settings import Setting, err
 
 DAEMON_JSON = "/etc/docker/daemon.json"
-COMPOSE_GLOBS = tuple(f"{base}/{name}" for base in ("", "/opt/*", "/srv/*", "/root/*", "/home/*/*", "/etc/*")
-                      for name in ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml",
-                                   "docker-compose.override.yml"))  # fmt: skip
+COMPOSE_GLOBS = tuple(
+    f"{base}/{name}"
+    for base in ("", "/opt/*", "/srv/*", "/root/*", "/home/*/*", "/etc/*")
+    for name in (
+        "docker-compose.yml",
+        "docker-compose.yaml",
+        "compose.yml",
+        "compose.yaml",
+        "docker-compose.override.yml",
+    )
+)
 #: Streams that are not files: what a process writes there goes to its supervisor (runtime or journald).
-STREAMS = frozenset({"/dev/stdout", "/dev/stderr", "/proc/self/fd/1", "/proc/self/fd/2", "/dev/fd/1", "/dev/fd/2",
-                     "/dev/console", "stdout", "stderr"})  # fmt: skip
+STREAMS = frozenset(
+    {
+        "/dev/stdout",
+        "/dev/stderr",
+        "/proc/self/fd/1",
+        "/proc/self/fd/2",
+        "/dev/fd/1",
+        "/dev/fd/2",
+        "/dev/console",
+        "stdout",
+        "stderr",
+    }
+)
 DISCARD = frozenset({"/dev/null"})
 
 
@@ -80,8 +99,13 @@ def _daemon(root: HostRoot) -> tuple[list[LogDriver], list[str], list[str]]:
     def line_of(key: str) -> int:
         return next((n for n, text in enumerate(lines, 1) if f'"{key}"' in text), 1)
 
-    driver = Setting("log-driver", str(data.get("log-driver", "json-file")), got.path, line_of("log-driver"),
-                     default="log-driver" not in data)  # fmt: skip
+    driver = Setting(
+        "log-driver",
+        str(data.get("log-driver", "json-file")),
+        got.path,
+        line_of("log-driver"),
+        default="log-driver" not in data,
+    )
     raw_opts = data.get("log-opts")
     opts: dict[str, object] = raw_opts if isinstance(raw_opts, dict) else {}
     options = tuple(Setting(str(k), str(v), got.path, line_of(str(k))) for k, v in opts.items())
@@ -110,9 +134,11 @@ def _compose(root: HostRoot, path: str) -> tuple[list[LogDriver], list[str]]:
         name = drv.value if isinstance(drv, yaml.ScalarNode) else "json-file"
         driver = Setting("driver", str(name), got.path, line, scope=(key.value,), default=drv is None)
         opts = _child(logging, "options")
-        options = tuple(Setting(str(k.value), str(v.value), got.path, k.start_mark.line + 1, scope=(key.value,))
-                        for k, v in (opts.value if isinstance(opts, yaml.MappingNode) else ())
-                        if isinstance(v, yaml.ScalarNode))  # fmt: skip
+        options = tuple(
+            Setting(str(k.value), str(v.value), got.path, k.start_mark.line + 1, scope=(key.value,))
+            for k, v in (opts.value if isinstance(opts, yaml.MappingNode) else ())
+            if isinstance(v, yaml.ScalarNode)
+        )
         found.append(LogDriver(f"service {key.value}", driver, options))
     return found, []
 

@@ -35,8 +35,9 @@ def shell_words(value: str, *, comments: bool = False) -> list[str]:
         return value.split()
 
 
-def start_config(root: HostRoot, daemon: str, defaults: tuple[str, ...], variable: str,
-                 flag: str = "-f") -> Setting | None:  # fmt: skip
+def start_config(
+    root: HostRoot, daemon: str, defaults: tuple[str, ...], variable: str, flag: str = "-f"
+) -> Setting | None:
     """The ``flag`` argument ``daemon`` is started with, as a setting naming the line that gives it.
 
     ``defaults``: environment files (``/etc/default/rsyslog``); ``variable``: their options variable."""

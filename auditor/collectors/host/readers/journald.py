@@ -16,23 +16,58 @@ from auditor.evidence.durations import DAY_SECONDS as DAY
 from auditor.evidence.durations import MONTH_DAYS, WEEK_DAYS, YEAR_DAYS
 from auditor.evidence.settings import Setting, default_setting, err
 
-_MAIN = ("/etc/systemd/journald.conf", "/run/systemd/journald.conf", "/usr/local/lib/systemd/journald.conf",
-         "/usr/lib/systemd/journald.conf")  # fmt: skip
-_DROPIN_DIRS = ("/usr/lib/systemd/journald.conf.d", "/usr/local/lib/systemd/journald.conf.d",
-                "/run/systemd/journald.conf.d", "/etc/systemd/journald.conf.d")  # fmt: skip
-JOURNALD_DEFAULTS = {"Storage": "auto", "MaxRetentionSec": "0", "MaxFileSec": "1month", "SystemMaxUse": "",
-                     "RuntimeMaxUse": "", "Compress": "yes", "ForwardToSyslog": "no"}  # fmt: skip
+_MAIN = (
+    "/etc/systemd/journald.conf",
+    "/run/systemd/journald.conf",
+    "/usr/local/lib/systemd/journald.conf",
+    "/usr/lib/systemd/journald.conf",
+)
+_DROPIN_DIRS = (
+    "/usr/lib/systemd/journald.conf.d",
+    "/usr/local/lib/systemd/journald.conf.d",
+    "/run/systemd/journald.conf.d",
+    "/etc/systemd/journald.conf.d",
+)
+JOURNALD_DEFAULTS = {
+    "Storage": "auto",
+    "MaxRetentionSec": "0",
+    "MaxFileSec": "1month",
+    "SystemMaxUse": "",
+    "RuntimeMaxUse": "",
+    "Compress": "yes",
+    "ForwardToSyslog": "no",
+}
 
 _UNITS = {
-    "us": 1e-6, "usec": 1e-6, "ms": 1e-3, "msec": 1e-3,
-    "s": 1, "sec": 1, "second": 1, "seconds": 1,
-    "m": 60, "min": 60, "minute": 60, "minutes": 60,
-    "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600,
-    "d": DAY, "day": DAY, "days": DAY,
-    "w": WEEK_DAYS * DAY, "week": WEEK_DAYS * DAY, "weeks": WEEK_DAYS * DAY,
-    "M": MONTH_DAYS * DAY, "month": MONTH_DAYS * DAY, "months": MONTH_DAYS * DAY,
-    "y": YEAR_DAYS * DAY, "year": YEAR_DAYS * DAY, "years": YEAR_DAYS * DAY,
-}  # fmt: skip
+    "us": 1e-6,
+    "usec": 1e-6,
+    "ms": 1e-3,
+    "msec": 1e-3,
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": DAY,
+    "day": DAY,
+    "days": DAY,
+    "w": WEEK_DAYS * DAY,
+    "week": WEEK_DAYS * DAY,
+    "weeks": WEEK_DAYS * DAY,
+    "M": MONTH_DAYS * DAY,
+    "month": MONTH_DAYS * DAY,
+    "months": MONTH_DAYS * DAY,
+    "y": YEAR_DAYS * DAY,
+    "year": YEAR_DAYS * DAY,
+    "years": YEAR_DAYS * DAY,
+}
 
 
 def parse_timespan(text: str) -> float | None:

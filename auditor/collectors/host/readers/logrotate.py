@@ -22,8 +22,22 @@ from auditor.evidence.settings import Setting, err
 LOGROTATE_CONF = "/etc/logrotate.conf"
 LOGROTATE_D = "/etc/logrotate.d"
 _SCRIPTS = ("postrotate", "prerotate", "firstaction", "lastaction", "preremove")
-_TABOO = (".rpmorig", ".rpmsave", ",v", ".swp", ".rpmnew", "~", ".cfsaved", ".dpkg-dist", ".dpkg-old", ".dpkg-new",
-          ".disabled", ".ucf-old", ".ucf-new", ".ucf-dist")  # fmt: skip
+_TABOO = (
+    ".rpmorig",
+    ".rpmsave",
+    ",v",
+    ".swp",
+    ".rpmnew",
+    "~",
+    ".cfsaved",
+    ".dpkg-dist",
+    ".dpkg-old",
+    ".dpkg-new",
+    ".disabled",
+    ".ucf-old",
+    ".ucf-new",
+    ".ucf-dist",
+)
 _MAX_DEPTH = 5
 
 

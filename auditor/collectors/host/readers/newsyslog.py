@@ -83,8 +83,11 @@ def read_newsyslog(root: HostRoot) -> NewsyslogConfig:
                 interval = _interval_days(when)
                 setting = Setting("newsyslog", " ".join(words[1:5]), got.path, number)
                 if interval is None:
-                    basis = (f"newsyslog keeps {count} archives, rotated by size ({size} KB) only: no time bound"
-                             if when == "*" else f"newsyslog interval {when!r} not understood")  # fmt: skip
+                    basis = (
+                        f"newsyslog keeps {count} archives, rotated by size ({size} KB) only: no time bound"
+                        if when == "*"
+                        else f"newsyslog interval {when!r} not understood"
+                    )
                     entries.append(NewsyslogEntry(words[0], setting, None, basis))
                     continue
                 days = (count + 1) * interval

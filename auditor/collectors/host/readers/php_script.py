@@ -178,8 +178,13 @@ class _File:
 
     def _assign(self, i: int, run: bool) -> int:
         tok = self.toks[i]
-        if tok.text in self.s.names and self._text(i + 1) == "[" and self._text(i + 3) == "]" and \
-                self._text(i + 4) == "=" and self.toks[i + 2].kind in ("sq", "dq"):  # fmt: skip
+        if (
+            tok.text in self.s.names
+            and self._text(i + 1) == "["
+            and self._text(i + 3) == "]"
+            and self._text(i + 4) == "="
+            and self.toks[i + 2].kind in ("sq", "dq")
+        ):
             key = str(self._string(self.toks[i + 2]))
             value, end = self.expr(i + 5)
             if run:
@@ -225,8 +230,13 @@ class _File:
             verdict = self.condition(start, after - 1) if run and not taken and not undecided else False
             if verdict is _UNDECIDED:
                 undecided = True
-                self.s.errors.append(err(self.path, self.toks[i].line, "condition on a value not known here: "
-                                         "settings inside it are not read"))  # fmt: skip
+                self.s.errors.append(
+                    err(
+                        self.path,
+                        self.toks[i].line,
+                        "condition on a value not known here: settings inside it are not read",
+                    )
+                )
             go = verdict is True and run and not taken
             i = self._body(after, go)
             taken = taken or go
@@ -243,8 +253,9 @@ class _File:
         subject, _ = self.expr(start)
         known = run and not isinstance(subject, Expr)
         if run and not known:
-            self.s.errors.append(err(self.path, self.toks[i].line, "switch on a value not known here: settings "
-                                     "inside it are not read"))  # fmt: skip
+            self.s.errors.append(
+                err(self.path, self.toks[i].line, "switch on a value not known here: settings inside it are not read")
+            )
         if self._text(after) != "{":
             return self._skip(after)
         j, matched, done = after + 1, False, False
@@ -393,8 +404,11 @@ class _File:
             close = self._closing(i + 1)
             inner, _ = self.expr(i + 2, close)
             after = (close or i) + 1
-            return (self.s.root.exists(inner) if isinstance(inner, str) and inner.startswith("/") else
-                    Expr(f"{tok.text}(...)")), after  # fmt: skip
+            return (
+                self.s.root.exists(inner)
+                if isinstance(inner, str) and inner.startswith("/")
+                else Expr(f"{tok.text}(...)")
+            ), after
         if tok.text.lower() == "dirname" and self._text(i + 1) == "(":
             close = self._closing(i + 1)
             inner, _ = self.expr(i + 2, close)
@@ -447,8 +461,9 @@ def _loose_equal(a: PhpValue | Expr, b: PhpValue | Expr) -> bool:
     return a == b
 
 
-def run_php_config(root: HostRoot, paths: tuple[str, ...], names: tuple[str, ...],
-                   constants: dict[str, str] | None = None) -> PhpRun:  # fmt: skip
+def run_php_config(
+    root: HostRoot, paths: tuple[str, ...], names: tuple[str, ...], constants: dict[str, str] | None = None
+) -> PhpRun:
     """Run ``paths`` in order (later files override earlier ones), following their includes.
 
     ``names``: the config array's names (``$config`` and Roundcube 0.x's ``$rcmail_config``, ``$CONF``,

@@ -96,8 +96,11 @@ class RsyslogConfig:
 
 
 #: Programs whose lines are mail logs whatever facility they use (a filter on them routes mail).
-_MAIL_PROGRAMS = re.compile(r"postfix|dovecot|exim|sendmail|postscreen|opendkim|opendmarc|amavis|rspamd|spamd|"
-                            r"saslauthd|cyrus|courier|submission|lmtp|imap|pop3|roundcube", re.I)  # fmt: skip
+_MAIL_PROGRAMS = re.compile(
+    r"postfix|dovecot|exim|sendmail|postscreen|opendkim|opendmarc|amavis|rspamd|spamd|"
+    r"saslauthd|cyrus|courier|submission|lmtp|imap|pop3|roundcube",
+    re.I,
+)
 _FACILITY_CODES = {"0": "kern", "1": "user", "2": "mail", "3": "daemon", "4": "auth", "10": "authpriv"}
 _PROGRAM_FILTER = re.compile(
     r"^\s*(?::(?:programname|syslogtag|app-name)\s*,\s*!?[\w-]+\s*,\s*\"([^\"]*)\""
@@ -307,13 +310,15 @@ class _Reader(IncludingReader):
         inside a BSD ``!prog`` block the rule takes that program's lines."""
         if self.program is not None:
             selector = f':programname, isequal, "{self.program}"'
-        ruleset = next((b[len("ruleset:"):] for b in reversed(self.blocks) if b.startswith("ruleset:")),
-                       self.legacy_ruleset)  # fmt: skip
+        ruleset = next(
+            (b[len("ruleset:") :] for b in reversed(self.blocks) if b.startswith("ruleset:")), self.legacy_ruleset
+        )
         stops = action.startswith("stop") or action == "~"
         call = re.match(r"^call\s+(\S+)", action)
         target = None if stops or call else _target(action, self.templates)
-        self.rules.append(RsyslogRule(selector, action, target, path, number, stops, ruleset,
-                                      call.group(1) if call else None))  # fmt: skip
+        self.rules.append(
+            RsyslogRule(selector, action, target, path, number, stops, ruleset, call.group(1) if call else None)
+        )
 
     def _directive(self, line: str) -> bool:
         """Input bindings and legacy ruleset switches; True when ``line`` was one."""
@@ -346,8 +351,9 @@ class _Reader(IncludingReader):
             self.read(target, depth + 1)
 
 
-def read_rsyslog(root: HostRoot, conf: str = RSYSLOG_CONF, extra: tuple[str, ...] = (),
-                 started: Setting | None = None) -> RsyslogConfig:  # fmt: skip
+def read_rsyslog(
+    root: HostRoot, conf: str = RSYSLOG_CONF, extra: tuple[str, ...] = (), started: Setting | None = None
+) -> RsyslogConfig:
     """``conf``: the configuration rsyslogd is started with; ``started``: the ``-f`` option naming it
     (systemd unit or defaults file, see :mod:`.daemon_args`), kept so findings can cite it."""
     reader = _Reader(root)

@@ -105,15 +105,26 @@ class _Reader(IncludingReader):
     def rules(self) -> list[RsyslogRule]:
         out: list[RsyslogRule] = []
         for path, number, stmt in self.paths:
-            filters = [self.filters.get(name, "unknown()") for name in re.findall(r"\bfilter\s*\(\s*([\w-]+)\s*\)",
-                                                                                   stmt)]  # fmt: skip
+            filters = [
+                self.filters.get(name, "unknown()") for name in re.findall(r"\bfilter\s*\(\s*([\w-]+)\s*\)", stmt)
+            ]
             expr = " and ".join(f"({f})" for f in filters) or "all()"
             final = re.search(r"\bflags\s*\([^)]*\bfinal\b", stmt) is not None
-            dests = [t for name in re.findall(r"\bdestination\s*\(\s*([\w-]+)\s*\)", stmt)
-                     for t in self.destinations.get(name, [])]  # fmt: skip
+            dests = [
+                t
+                for name in re.findall(r"\bdestination\s*\(\s*([\w-]+)\s*\)", stmt)
+                for t in self.destinations.get(name, [])
+            ]
             for target in dests or [""]:
-                out.append(RsyslogRule(FILTER_PREFIX + expr, f"destination {target}",
-                                       target if target.startswith("/") else None, path, number))  # fmt: skip
+                out.append(
+                    RsyslogRule(
+                        FILTER_PREFIX + expr,
+                        f"destination {target}",
+                        target if target.startswith("/") else None,
+                        path,
+                        number,
+                    )
+                )
             if final:
                 out.append(RsyslogRule(FILTER_PREFIX + expr, "flags(final)", None, path, number, True))
         return out

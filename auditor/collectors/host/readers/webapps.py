@@ -17,19 +17,41 @@ from auditor.collectors.host.root import HostRoot
 from auditor.collectors.host.secrets import REDACTED, is_secret_name, scrub
 from auditor.evidence.settings import Setting, default_setting
 
-ROUNDCUBE_DIRS = ("/etc/roundcube", "/usr/share/roundcube/config", "/var/www/roundcube/config",
-                  "/var/www/html/roundcube/config", "/usr/share/webapps/roundcubemail/config")  # fmt: skip
-NEXTCLOUD_CONFIGS = ("/var/www/nextcloud/config/config.php", "/var/www/html/nextcloud/config/config.php",
-                     "/var/www/owncloud/config/config.php", "/usr/share/webapps/nextcloud/config/config.php",
-                     "/var/www/html/config/config.php")  # fmt: skip
+ROUNDCUBE_DIRS = (
+    "/etc/roundcube",
+    "/usr/share/roundcube/config",
+    "/var/www/roundcube/config",
+    "/var/www/html/roundcube/config",
+    "/usr/share/webapps/roundcubemail/config",
+)
+NEXTCLOUD_CONFIGS = (
+    "/var/www/nextcloud/config/config.php",
+    "/var/www/html/nextcloud/config/config.php",
+    "/var/www/owncloud/config/config.php",
+    "/usr/share/webapps/nextcloud/config/config.php",
+    "/var/www/html/config/config.php",
+)
 #: Install trees (``INSTALL_PATH``) of packages and hand installs; config dirs are also looked for below these
 #: shapes (``*roundcube*`` matches ``roundcubemail``, ``roundcube-1.6``).
-ROUNDCUBE_INSTALL_DIRS = ("/var/lib/roundcube", "/usr/share/roundcube", "/var/www/roundcube", "/var/www/html/roundcube",
-                          "/usr/share/webapps/roundcubemail", "/var/www/roundcubemail", "/opt/www/roundcubemail",
-                          "/usr/local/www/roundcube")  # fmt: skip
-ROUNDCUBE_GLOBS = ("/var/www/*roundcube*/config", "/var/www/html/*roundcube*/config", "/srv/*roundcube*/config",
-                   "/srv/www/*roundcube*/config", "/opt/*roundcube*/config", "/opt/www/*roundcube*/config",
-                   "/usr/local/www/*roundcube*/config")  # fmt: skip
+ROUNDCUBE_INSTALL_DIRS = (
+    "/var/lib/roundcube",
+    "/usr/share/roundcube",
+    "/var/www/roundcube",
+    "/var/www/html/roundcube",
+    "/usr/share/webapps/roundcubemail",
+    "/var/www/roundcubemail",
+    "/opt/www/roundcubemail",
+    "/usr/local/www/roundcube",
+)
+ROUNDCUBE_GLOBS = (
+    "/var/www/*roundcube*/config",
+    "/var/www/html/*roundcube*/config",
+    "/srv/*roundcube*/config",
+    "/srv/www/*roundcube*/config",
+    "/opt/*roundcube*/config",
+    "/opt/www/*roundcube*/config",
+    "/usr/local/www/*roundcube*/config",
+)
 #: Roundcube >= 0.9 reads defaults.inc.php then config.inc.php; 0.x read main.inc.php and db.inc.php.
 ROUNDCUBE_FILES = ("defaults.inc.php", "main.inc.php", "db.inc.php", "config.inc.php")
 _NEVER_KEEP = {"des_key", "dbpassword", "secret", "passwordsalt", "mail_smtppassword", "objectstore"}
@@ -58,8 +80,9 @@ def _render(key: str, value: object) -> str:
     return scrub(json.dumps(value, ensure_ascii=False))
 
 
-def read_php_config(root: HostRoot, paths: tuple[str, ...], var: str,
-                    constants: dict[str, str] | None = None) -> PhpConfig:  # fmt: skip
+def read_php_config(
+    root: HostRoot, paths: tuple[str, ...], var: str, constants: dict[str, str] | None = None
+) -> PhpConfig:
     """Later files override earlier ones (``defaults.inc.php`` first, then ``config.inc.php``); files they
     ``include``/``require`` are followed where they are (see :mod:`.php_script`)."""
     names = (var, "$rcmail_config") if var == "$config" else (var,)  # Roundcube before 1.0: $rcmail_config

@@ -41,16 +41,38 @@ _NO_LOG_INCLUDES = frozenset(
 )
 
 _NGINX_FIELDS = {
-    "remote_addr": "ip-address", "binary_remote_addr": "ip-address", "http_x_forwarded_for": "ip-address",
-    "proxy_add_x_forwarded_for": "ip-address", "realip_remote_addr": "ip-address", "http_x_real_ip": "ip-address",
-    "http_user_agent": "user-agent", "request": "url", "request_uri": "url", "uri": "url", "args": "url",
-    "query_string": "url", "http_referer": "referer", "remote_user": "user-name", "http_cookie": "cookie",
-}  # fmt: skip
-_APACHE_FIELDS = {"h": "ip-address", "a": "ip-address", "r": "url", "U": "url", "q": "url", "u": "user-name",
-                  "{user-agent}i": "user-agent", "{referer}i": "referer", "{x-forwarded-for}i": "ip-address",
-                  "{cookie}i": "cookie"}  # fmt: skip
-_APACHE_DEFAULT_FORMATS = {"common": '%h %l %u %t "%r" %>s %b',
-                           "combined": '%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"'}  # fmt: skip
+    "remote_addr": "ip-address",
+    "binary_remote_addr": "ip-address",
+    "http_x_forwarded_for": "ip-address",
+    "proxy_add_x_forwarded_for": "ip-address",
+    "realip_remote_addr": "ip-address",
+    "http_x_real_ip": "ip-address",
+    "http_user_agent": "user-agent",
+    "request": "url",
+    "request_uri": "url",
+    "uri": "url",
+    "args": "url",
+    "query_string": "url",
+    "http_referer": "referer",
+    "remote_user": "user-name",
+    "http_cookie": "cookie",
+}
+_APACHE_FIELDS = {
+    "h": "ip-address",
+    "a": "ip-address",
+    "r": "url",
+    "U": "url",
+    "q": "url",
+    "u": "user-name",
+    "{user-agent}i": "user-agent",
+    "{referer}i": "referer",
+    "{x-forwarded-for}i": "ip-address",
+    "{cookie}i": "cookie",
+}
+_APACHE_DEFAULT_FORMATS = {
+    "common": '%h %l %u %t "%r" %>s %b',
+    "combined": '%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"',
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,8 +232,14 @@ def read_nginx(root: HostRoot, conf: str = NGINX_CONF) -> WebLogConfig:
             fmt = ""
         fields, masked = nginx_fields(fmt, frozenset(reader.masked))
         logs.append(AccessLog("nginx", target, fmt_name, fields, masked, ref, scope))
-    return WebLogConfig(tuple(logs), dict(reader.formats), tuple(reader.files), tuple(reader.disabled),
-                        tuple(reader.errors), tuple(reader.mail))  # fmt: skip
+    return WebLogConfig(
+        tuple(logs),
+        dict(reader.formats),
+        tuple(reader.files),
+        tuple(reader.disabled),
+        tuple(reader.errors),
+        tuple(reader.mail),
+    )
 
 
 class _Apache(IncludingReader):

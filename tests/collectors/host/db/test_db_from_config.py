@@ -45,10 +45,14 @@ def mariadb_mailbox(mariadb_database: str) -> Iterator[tuple[str, str]]:
     admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", database=mariadb_database)
     try:
         with admin.cursor() as cur:
-            cur.execute("CREATE TABLE mailbox (username VARCHAR(255), password VARCHAR(255), name VARCHAR(255), "
-                        "created DATETIME, last_login_ip VARCHAR(45))")  # fmt: skip
-            cur.execute("INSERT INTO mailbox VALUES ('a@example.org', %s, 'Alice', NOW(), '192.0.2.10')",
-                        ("$6$rounds=5000$salt$" + "A" * 86,))  # fmt: skip
+            cur.execute(
+                "CREATE TABLE mailbox (username VARCHAR(255), password VARCHAR(255), name VARCHAR(255), "
+                "created DATETIME, last_login_ip VARCHAR(45))"
+            )
+            cur.execute(
+                "INSERT INTO mailbox VALUES ('a@example.org', %s, 'Alice', NOW(), '192.0.2.10')",
+                ("$6$rounds=5000$salt$" + "A" * 86,),
+            )
             cur.execute("CREATE USER %s@'127.0.0.1' IDENTIFIED BY %s", (user, PASSWORD))
             cur.execute(f"GRANT SELECT ON `{mariadb_database}`.* TO %s@'127.0.0.1'", (user,))
         admin.commit()
@@ -67,10 +71,13 @@ QUERY = (
 
 def _dovecot_root(tmp_path: Path, database: str, user: str) -> Path:
     connect = f"connect = \"host=127.0.0.1 port=3306 dbname={database} user={user} password='{PASSWORD}'\"\n"
-    write_files(tmp_path, {
-        "/etc/dovecot/dovecot.conf": "passdb {\n  driver = sql\n  args = /etc/dovecot/dovecot-sql.conf.ext\n}\n",
-        "/etc/dovecot/dovecot-sql.conf.ext": "driver = mysql\n" + connect + QUERY,
-    })  # fmt: skip
+    write_files(
+        tmp_path,
+        {
+            "/etc/dovecot/dovecot.conf": "passdb {\n  driver = sql\n  args = /etc/dovecot/dovecot-sql.conf.ext\n}\n",
+            "/etc/dovecot/dovecot-sql.conf.ext": "driver = mysql\n" + connect + QUERY,
+        },
+    )
     return tmp_path
 
 
@@ -89,8 +96,9 @@ def test_mariadb_read_with_the_dovecot_lookup_password(mariadb_mailbox: tuple[st
     _no_secret(ev)
 
 
-def test_wrong_config_password_is_an_error_without_the_password(mariadb_mailbox: tuple[str, str],
-                                                                tmp_path: Path) -> None:  # fmt: skip
+def test_wrong_config_password_is_an_error_without_the_password(
+    mariadb_mailbox: tuple[str, str], tmp_path: Path
+) -> None:
     database, user = mariadb_mailbox
     root = _dovecot_root(tmp_path, database, user)
     conf = root / "etc/dovecot/dovecot-sql.conf.ext"

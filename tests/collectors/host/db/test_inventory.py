@@ -41,10 +41,21 @@ EXPECTED_SCHEMES = {"MD5-CRYPT": 3, "SHA512-CRYPT": 5, "PLAIN": 1}
 
 def _rows() -> list[tuple[Any, ...]]:
     return [
-        (f"user{i}@example.org", h, f"User {i}", f"example.org/user{i}/", 1024, None, None, 1, f"+49 30 {i:07d}",
-         f"private{i}@example.net", "example.org")
+        (
+            f"user{i}@example.org",
+            h,
+            f"User {i}",
+            f"example.org/user{i}/",
+            1024,
+            None,
+            None,
+            1,
+            f"+49 30 {i:07d}",
+            f"private{i}@example.net",
+            "example.org",
+        )
         for i, h in enumerate(HASHES)
-    ]  # fmt: skip
+    ]
 
 
 def _populate(execute: Callable[[str, tuple[Any, ...]], object], mark: str) -> None:

@@ -19,8 +19,10 @@ def _columns(ev: InventoryEvidence) -> dict[str, tuple[str | None, str]]:
 def test_sqlite_names_and_values(tmp_path: Path) -> None:
     db = tmp_path / "u.db"
     with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE mailbox (username TEXT, last_login_ip TEXT, real_rip TEXT, remote TEXT, "
-                     "note TEXT, host TEXT, quota INTEGER, trip TEXT)")  # fmt: skip
+        conn.execute(
+            "CREATE TABLE mailbox (username TEXT, last_login_ip TEXT, real_rip TEXT, remote TEXT, "
+            "note TEXT, host TEXT, quota INTEGER, trip TEXT)"
+        )
         for i, ip in enumerate(ADDRESSES):
             row = (f"u{i}@example.org", ip, ip, ip, "see 192.0.2.1 and more", "mx.example.org", 1, "x")
             conn.execute("INSERT INTO mailbox VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)

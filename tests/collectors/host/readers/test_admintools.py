@@ -11,11 +11,21 @@ from auditor.collectors.host.root import HostRoot
 from tests.hostroots.assemble import distro_cache
 
 
-@pytest.mark.parametrize(("word", "scheme"), [
-    ("php_crypt", "SHA512-CRYPT"), ("php_crypt:BLOWFISH", "BLF-CRYPT"), ("md5crypt", "MD5-CRYPT"),
-    ("dovecot:SHA512-CRYPT", "SHA512-CRYPT"), ("cleartext", "PLAIN"), ("clear", "PLAIN"), ("SSHA512", "SSHA512"),
-    ("BLF-CRYPT", "BLF-CRYPT"), ("hash-argon2id", "ARGON2ID"), ("no-such-scheme", None),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("word", "scheme"),
+    [
+        ("php_crypt", "SHA512-CRYPT"),
+        ("php_crypt:BLOWFISH", "BLF-CRYPT"),
+        ("md5crypt", "MD5-CRYPT"),
+        ("dovecot:SHA512-CRYPT", "SHA512-CRYPT"),
+        ("cleartext", "PLAIN"),
+        ("clear", "PLAIN"),
+        ("SSHA512", "SSHA512"),
+        ("BLF-CRYPT", "BLF-CRYPT"),
+        ("hash-argon2id", "ARGON2ID"),
+        ("no-such-scheme", None),
+    ],
+)
 def test_tool_vocabularies_map_to_stored_scheme_names(word: str, scheme: str | None) -> None:
     assert scheme_name(word) == scheme
 
@@ -46,8 +56,10 @@ def test_roundcube_password_plugin_counts_only_when_loaded(tmp_path: Path) -> No
     shipped = distro_cache() / "roundcube-plugins/etc/roundcube/plugins/password/config.inc.php"
     root = _root(tmp_path, {"/etc/roundcube/plugins/password/config.inc.php": shipped})
     assert read_admin_tools(root, ["archive", "password"]).writers == ()  # Debian's empty config: no algorithm
-    local = ("<?php\n$config = [];\n$config['password_algorithm'] = 'dovecot';\n"
-             "$config['password_dovecotpw_method'] = 'BLF-CRYPT';\n")  # fmt: skip
+    local = (
+        "<?php\n$config = [];\n$config['password_algorithm'] = 'dovecot';\n"
+        "$config['password_dovecotpw_method'] = 'BLF-CRYPT';\n"
+    )
     _root(tmp_path, {"/etc/roundcube/plugins/password/config.inc.php": local})
     assert read_admin_tools(HostRoot(tmp_path), ["archive"]).writers == ()  # plugin not loaded
     [writer] = read_admin_tools(HostRoot(tmp_path), ["archive", "password"]).writers
@@ -56,8 +68,13 @@ def test_roundcube_password_plugin_counts_only_when_loaded(tmp_path: Path) -> No
 
 def test_installer_settings_read_as_text(tmp_path: Path) -> None:
     settings = "backend = 'mysql'\nDEFAULT_PASSWORD_SCHEME = 'SSHA512'\n"
-    root = _root(tmp_path, {"/opt/www/iredadmin/settings.py": settings,
-                            "/opt/mailcow-dockerized/mailcow.conf": "MAILCOW_PASS_SCHEME=BLF-CRYPT\n"})  # fmt: skip
+    root = _root(
+        tmp_path,
+        {
+            "/opt/www/iredadmin/settings.py": settings,
+            "/opt/mailcow-dockerized/mailcow.conf": "MAILCOW_PASS_SCHEME=BLF-CRYPT\n",
+        },
+    )
     assert {(w.tool, w.scheme) for w in read_admin_tools(root).writers} == {
         ("iRedAdmin", "SSHA512"),
         ("mailcow", "BLF-CRYPT"),

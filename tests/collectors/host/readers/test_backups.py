@@ -61,7 +61,11 @@ def test_corpus_mailcow_docs_borgmatic_legacy_layout(corpus: HostRoot) -> None:
     ret, errs = read_borgmatic(corpus, "/mailcow-dockerized-docs/data/conf/borgmatic/etc/config.yaml")
     assert errs == [] and ret is not None
     assert {r.name: r.value for r in ret.rules} == {
-        "keep_hourly": "24", "keep_daily": "7", "keep_weekly": "4", "keep_monthly": "6"}  # fmt: skip
+        "keep_hourly": "24",
+        "keep_daily": "7",
+        "keep_weekly": "4",
+        "keep_monthly": "6",
+    }
     assert ret.longest_days == pytest.approx(6 * MONTH_DAYS) and ret.effective
     assert ret.rules[0].line == 12
 

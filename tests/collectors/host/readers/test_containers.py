@@ -10,7 +10,12 @@ from auditor.collectors.host.root import HostRoot
 
 def test_sink_kinds() -> None:
     assert [sink_kind(p) for p in ("/dev/stdout", "-/dev/stderr", "/proc/self/fd/1", "/dev/null", "/var/log/x")] == [
-        "stream", "stream", "stream", "discard", "file"]  # fmt: skip
+        "stream",
+        "stream",
+        "stream",
+        "discard",
+        "file",
+    ]
 
 
 def test_daemon_json_and_compose_logging(corpus: HostRoot, tmp_path: Path) -> None:

@@ -11,8 +11,11 @@ from auditor.collectors.host.root import HostRoot
 def test_fixture_includes_and_effective(hostroot: HostRoot) -> None:
     cfg = read_dovecot(hostroot)
     assert cfg.errors == ()
-    assert cfg.files[:3] == ("/etc/dovecot/dovecot.conf", "/etc/dovecot/conf.d/10-auth.conf",
-                             "/etc/dovecot/conf.d/auth-sql.conf.ext")  # fmt: skip
+    assert cfg.files[:3] == (
+        "/etc/dovecot/dovecot.conf",
+        "/etc/dovecot/conf.d/10-auth.conf",
+        "/etc/dovecot/conf.d/auth-sql.conf.ext",
+    )
     eff = dovecot_effective(hostroot)
     assert eff["ssl"].value == "required" and str(eff["ssl"].source) == "/etc/dovecot/conf.d/10-ssl.conf:1"
     assert eff["ssl_cipher_list"].value == "ECDHE+AESGCM:ECDHE+CHACHA20"  # trailing comment removed
@@ -71,7 +74,10 @@ def test_corpus_mailcow_loopback_exception(corpus: HostRoot) -> None:
 def test_corpus_iredmail_23_and_24(corpus: HostRoot) -> None:
     old = effective(read_dovecot(corpus, ("/iRedMail/samples/dovecot/dovecot.conf",)))
     assert (old["ssl"].value, old["ssl_min_protocol"].value, old["disable_plaintext_auth"].value) == (
-        "required", "TLSv1.2", "yes")  # fmt: skip
+        "required",
+        "TLSv1.2",
+        "yes",
+    )
     assert old["mail_log_fields"].value == "uid box msgid size from subject flags"
     new_cfg = read_dovecot(corpus, ("/iRedMail/samples/dovecot/dovecot-2.4-mariadb.conf",))
     new = effective(new_cfg)

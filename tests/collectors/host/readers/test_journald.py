@@ -10,9 +10,19 @@ from auditor.collectors.host.root import HostRoot
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("1month", 2630016.0), ("2w", 1209600.0), ("3d 12h", 302400.0), ("10day", 864000.0), ("90", 90.0),
-     ("1y", 31557600.0), ("5 min", 300.0), ("bogus", None), ("3x", None), ("", None)],
-)  # fmt: skip
+    [
+        ("1month", 2630016.0),
+        ("2w", 1209600.0),
+        ("3d 12h", 302400.0),
+        ("10day", 864000.0),
+        ("90", 90.0),
+        ("1y", 31557600.0),
+        ("5 min", 300.0),
+        ("bogus", None),
+        ("3x", None),
+        ("", None),
+    ],
+)
 def test_parse_timespan(text: str, seconds: float | None) -> None:
     assert parse_timespan(text) == seconds
 

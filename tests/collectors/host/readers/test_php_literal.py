@@ -14,8 +14,7 @@ def test_literals() -> None:
     assert _value('"x\\ty"') == "x\ty"
     assert _value("-12") == -12 and _value("1.5") == 1.5
     assert _value("TRUE") is True and _value("null") is None
-    assert _value("[1, 'a' => [2, 3], 'b' => array('c' => false)]") == {
-        "0": 1, "a": [2, 3], "b": {"c": False}}  # fmt: skip
+    assert _value("[1, 'a' => [2, 3], 'b' => array('c' => false)]") == {"0": 1, "a": [2, 3], "b": {"c": False}}
 
 
 def test_expressions_are_kept_as_text() -> None:

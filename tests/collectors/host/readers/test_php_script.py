@@ -26,9 +26,12 @@ def _debian_roundcube(root: Path, debian_db: str) -> HostRoot:
 
 
 def test_debian_dbconfig_sqlite_dsn_is_built_from_the_required_file(tmp_path: Path) -> None:
-    host = _debian_roundcube(tmp_path, "<?php\n$dbuser='roundcube';\n$dbpass='Zq-secret-9';\n"
-                             "$basepath='/var/lib/dbconfig-common/sqlite3/roundcube';\n$dbname='roundcube';\n"
-                             "$dbserver='';\n$dbport='';\n$dbtype='sqlite3';\n")  # fmt: skip
+    host = _debian_roundcube(
+        tmp_path,
+        "<?php\n$dbuser='roundcube';\n$dbpass='Zq-secret-9';\n"
+        "$basepath='/var/lib/dbconfig-common/sqlite3/roundcube';\n$dbname='roundcube';\n"
+        "$dbserver='';\n$dbport='';\n$dbtype='sqlite3';\n",
+    )
     cfg = read_roundcube(host)
     dsn = cfg.settings["db_dsnw"]
     assert dsn.value == "sqlite:////var/lib/dbconfig-common/sqlite3/roundcube/roundcube?mode=0640"  # as PHP builds it
@@ -53,16 +56,22 @@ def test_debian_dbconfig_server_dsn_takes_the_default_branch_and_hides_the_passw
 
 
 def test_empty_server_falls_back_like_php(tmp_path: Path) -> None:
-    host = _debian_roundcube(tmp_path, "<?php\n$dbuser='rc';\n$dbpass='';\n$dbname='rcmail';\n$dbserver='';\n"
-                             "$dbport='';\n$dbtype='mysql';\n")  # fmt: skip
+    host = _debian_roundcube(
+        tmp_path, "<?php\n$dbuser='rc';\n$dbpass='';\n$dbname='rcmail';\n$dbserver='';\n$dbport='';\n$dbtype='mysql';\n"
+    )
     assert read_roundcube(host).get("db_dsnw") == "mysql://rc:<redacted>@localhost/rcmail"
 
 
 def test_postfixadmin_requires_dbconfig_and_fills_unset_server(tmp_path: Path) -> None:
     pkg = distro_cache() / "postfixadmin" / "etc" / "postfixadmin" / "config.inc.php"
-    host = write_files(tmp_path, {"/etc/postfixadmin/config.inc.php": pkg.read_text(),
-                             "/etc/postfixadmin/dbconfig.inc.php": "<?php\n$dbuser='pfa';\n$dbpass='x-secret';\n"
-                             "$dbname='postfixadmin';\n$dbserver='';\n$dbtype='mysqli';\n"})  # fmt: skip
+    host = write_files(
+        tmp_path,
+        {
+            "/etc/postfixadmin/config.inc.php": pkg.read_text(),
+            "/etc/postfixadmin/dbconfig.inc.php": "<?php\n$dbuser='pfa';\n$dbpass='x-secret';\n"
+            "$dbname='postfixadmin';\n$dbserver='';\n$dbtype='mysqli';\n",
+        },
+    )
     cfg = read_php_config(host, ("/etc/postfixadmin/config.inc.php",), "$CONF")
     assert (cfg.get("database_type"), cfg.get("database_host"), cfg.get("database_name")) == (
         "mysqli",
@@ -74,12 +83,15 @@ def test_postfixadmin_requires_dbconfig_and_fills_unset_server(tmp_path: Path) -
 
 
 def test_docker_style_include_relative_to_the_file(tmp_path: Path) -> None:
-    host = write_files(tmp_path, {
-        "/var/www/html/roundcube/config/config.inc.php": "<?php\n$config = [];\n$config['log_driver'] = 'file';\n"
-        "include(__DIR__ . '/config.docker.inc.php');\n$config['log_logins'] = true;\n",
-        "/var/www/html/roundcube/config/config.docker.inc.php": "<?php\n$config['log_driver'] = 'stdout';\n"
-        "require_once dirname(__FILE__) . '/config.docker.inc.php';\n",  # include_once of itself: read once
-    })  # fmt: skip
+    host = write_files(
+        tmp_path,
+        {
+            "/var/www/html/roundcube/config/config.inc.php": "<?php\n$config = [];\n$config['log_driver'] = 'file';\n"
+            "include(__DIR__ . '/config.docker.inc.php');\n$config['log_logins'] = true;\n",
+            "/var/www/html/roundcube/config/config.docker.inc.php": "<?php\n$config['log_driver'] = 'stdout';\n"
+            "require_once dirname(__FILE__) . '/config.docker.inc.php';\n",  # include_once of itself: read once
+        },
+    )
     cfg = read_roundcube(host)
     assert cfg.settings["log_driver"].value == "stdout"
     assert cfg.settings["log_driver"].file == "/var/www/html/roundcube/config/config.docker.inc.php"
@@ -87,8 +99,13 @@ def test_docker_style_include_relative_to_the_file(tmp_path: Path) -> None:
 
 
 def test_relative_log_dir_of_an_install_tree(tmp_path: Path) -> None:
-    host = write_files(tmp_path, {"/var/www/roundcubemail/config/main.inc.php": "<?php\n$rcmail_config = array();\n"
-                             "$rcmail_config['log_dir'] = 'logs/';\n"})  # fmt: skip
+    host = write_files(
+        tmp_path,
+        {
+            "/var/www/roundcubemail/config/main.inc.php": "<?php\n$rcmail_config = array();\n"
+            "$rcmail_config['log_dir'] = 'logs/';\n"
+        },
+    )
     cfg = read_roundcube(host)
     assert cfg.install_path == "/var/www/roundcubemail/" and cfg.get("log_dir") == "logs/"
 
@@ -107,8 +124,10 @@ def test_undecidable_branches_and_missing_includes_are_reported_not_guessed(tmp_
 
 
 def test_include_loop_and_depth_are_bounded(tmp_path: Path) -> None:
-    host = write_files(tmp_path, {"/a.php": "<?php include '/b.php'; $config['a'] = 1;",
-                             "/b.php": "<?php include '/a.php'; $config['b'] = 2;"})  # fmt: skip
+    host = write_files(
+        tmp_path,
+        {"/a.php": "<?php include '/b.php'; $config['a'] = 1;", "/b.php": "<?php include '/a.php'; $config['b'] = 2;"},
+    )
     run = run_php_config(host, ("/a.php",), ("$config",))
     assert [a.key for a in run.assignments] == ["b", "a"] and run.files == ["/a.php", "/b.php"]
 

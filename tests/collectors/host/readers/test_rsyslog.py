@@ -33,7 +33,14 @@ def test_selector_semantics() -> None:
     assert selector_severities("*.=info;*.=notice;mail,news.none", "mail") == set()
     assert selector_severities("mail.warn", "mail") == {"emerg", "alert", "crit", "err", "warning"}
     assert selector_severities("mail.*;mail.!=debug", "mail") == {
-        "emerg", "alert", "crit", "err", "warning", "notice", "info"}  # fmt: skip
+        "emerg",
+        "alert",
+        "crit",
+        "err",
+        "warning",
+        "notice",
+        "info",
+    }
     assert selector_severities("if $syslogfacility-text == 'mail' then", "mail") != set()
 
 
@@ -79,18 +86,30 @@ def test_ampersand_actions_and_program_filters(tmp_path: Path) -> None:
     )
     routes = [r.target for r in read_rsyslog(HostRoot(tmp_path)).files_for_facility("mail")]
     # the program filter's stop leaves other mail programs' lines to the later rules
-    assert routes == ["/var/log/postfix.log", "/var/log/copy.log", "/var/log/mail2.log", "/var/log/mail.log",
-                      "/dev/null"]  # fmt: skip
+    assert routes == [
+        "/var/log/postfix.log",
+        "/var/log/copy.log",
+        "/var/log/mail2.log",
+        "/var/log/mail.log",
+        "/dev/null",
+    ]
 
 
 def test_named_rulesets_bound_to_local_input_and_called(tmp_path: Path) -> None:
-    root = write_files(tmp_path, {"/etc/rsyslog.conf": (
-        'input(type="imuxsock" ruleset="local")\ninput(type="imtcp" port="514" ruleset="net")\n'
-        'ruleset(name="local") {\n  if $programname == "postfix" then call mail\n  auth.* /var/log/auth.log\n}\n'
-        'ruleset(name="mail") {\n  action(type="omfile" file="/var/log/postfix.log")\n  stop\n}\n'
-        'ruleset(name="net") {\n  *.* /var/log/net.log\n}\n'
-        "$RuleSet legacy\nmail.* /var/log/legacy.log\n$RuleSet RSYSLOG_DefaultRuleset\nmail.* /var/log/default.log\n"
-    )})  # fmt: skip
+    root = write_files(
+        tmp_path,
+        {
+            "/etc/rsyslog.conf": (
+                'input(type="imuxsock" ruleset="local")\ninput(type="imtcp" port="514" ruleset="net")\n'
+                'ruleset(name="local") {\n  if $programname == "postfix" then call mail\n'
+                "  auth.* /var/log/auth.log\n}\n"
+                'ruleset(name="mail") {\n  action(type="omfile" file="/var/log/postfix.log")\n  stop\n}\n'
+                'ruleset(name="net") {\n  *.* /var/log/net.log\n}\n'
+                "$RuleSet legacy\nmail.* /var/log/legacy.log\n"
+                "$RuleSet RSYSLOG_DefaultRuleset\nmail.* /var/log/default.log\n"
+            )
+        },
+    )
     cfg = read_rsyslog(root)
     assert cfg.entry_rulesets == ("local",) and cfg.errors == ()
     assert [r.target for r in cfg.files_for_facility("mail")] == ["/var/log/postfix.log"]
@@ -101,10 +120,13 @@ def test_named_rulesets_bound_to_local_input_and_called(tmp_path: Path) -> None:
 
 
 def test_start_option_from_unit_drop_in_and_defaults_file(tmp_path: Path) -> None:
-    root = write_files(tmp_path, {
-        "/etc/default/rsyslog": 'RSYSLOGD_OPTIONS="-f /etc/rsyslog-a.conf"\n',
-        "/lib/systemd/system/rsyslog.service": "[Service]\nExecStart=/usr/sbin/rsyslogd -n -iNONE\n",
-    })  # fmt: skip
+    root = write_files(
+        tmp_path,
+        {
+            "/etc/default/rsyslog": 'RSYSLOGD_OPTIONS="-f /etc/rsyslog-a.conf"\n',
+            "/lib/systemd/system/rsyslog.service": "[Service]\nExecStart=/usr/sbin/rsyslogd -n -iNONE\n",
+        },
+    )
     found = start_config(root, "rsyslogd", ("/etc/default/rsyslog",), "RSYSLOGD_OPTIONS")
     assert found is not None and (found.value, str(found.source)) == ("/etc/rsyslog-a.conf", "/etc/default/rsyslog:1")
     (tmp_path / "etc/systemd/system/rsyslog.service.d").mkdir(parents=True)

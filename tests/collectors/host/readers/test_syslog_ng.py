@@ -29,14 +29,17 @@ def test_alpine_package(corpus: HostRoot) -> None:
 
 
 def test_final_program_filter_and_includes(tmp_path: Path) -> None:
-    root = write_files(tmp_path, {
-        "/etc/syslog-ng/syslog-ng.conf": '@version: 4.0\n@include "scl.conf"\nsource s { system(); };\n'
-        'destination d_pf { file("/var/log/postfix.log"); };\ndestination d_all { file("/var/log/all.log"); };\n'
-        'filter f_pf { program("postfix") ; };\n'
-        'log { source(s); filter(f_pf); destination(d_pf); flags(final); };\n'
-        '@include "/etc/syslog-ng/conf.d/*.conf"\n',
-        "/etc/syslog-ng/conf.d/all.conf": "# catch-all\nlog { source(s); destination(d_all); };\n",
-    })  # fmt: skip
+    root = write_files(
+        tmp_path,
+        {
+            "/etc/syslog-ng/syslog-ng.conf": '@version: 4.0\n@include "scl.conf"\nsource s { system(); };\n'
+            'destination d_pf { file("/var/log/postfix.log"); };\ndestination d_all { file("/var/log/all.log"); };\n'
+            'filter f_pf { program("postfix") ; };\n'
+            "log { source(s); filter(f_pf); destination(d_pf); flags(final); };\n"
+            '@include "/etc/syslog-ng/conf.d/*.conf"\n',
+            "/etc/syslog-ng/conf.d/all.conf": "# catch-all\nlog { source(s); destination(d_all); };\n",
+        },
+    )
     cfg = read_syslog_ng(root)
     # the program filter takes only postfix's lines: other mail lines still reach the catch-all
     assert _targets(cfg, "mail") == ["/var/log/postfix.log", "/var/log/all.log"]
@@ -46,6 +49,13 @@ def test_final_program_filter_and_includes(tmp_path: Path) -> None:
 def test_filter_expressions() -> None:
     assert filter_severities("level(info..emerg) and not (facility(mail) or facility(cron))", "mail") == set()
     assert filter_severities("level(info..emerg) and not (facility(mail))", "auth") == {
-        "emerg", "alert", "crit", "err", "warning", "notice", "info"}  # fmt: skip
+        "emerg",
+        "alert",
+        "crit",
+        "err",
+        "warning",
+        "notice",
+        "info",
+    }
     assert filter_severities("facility(auth, authpriv)", "authpriv") and not filter_severities("host(x)", "mail")
     assert filter_severities("level(err)", "mail") == {"err"}

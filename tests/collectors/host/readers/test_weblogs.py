@@ -58,11 +58,16 @@ def test_corpus_mailinabox_no_access_log_directive(corpus: HostRoot) -> None:
 def test_vhost_fragments_without_nginx_conf(tmp_path: Path) -> None:
     """A configuration repository with vhosts only: enabled sites win over available ones, conf.d is read,
     a mail fragment is read in the mail context, and includes of files the snapshot lacks are no error."""
-    root = write_files(tmp_path, {
-        "/etc/nginx/sites-available/old": "server { access_log /var/log/nginx/old.log; }\n",
-        "/etc/nginx/sites-enabled/web": "server { include snippets/tls.conf; access_log /var/log/nginx/web.log; }\n",
-        "/etc/nginx/conf.d/mail.conf": "server { listen 143; protocol imap; starttls only; }\n",
-    })  # fmt: skip
+    root = write_files(
+        tmp_path,
+        {
+            "/etc/nginx/sites-available/old": "server { access_log /var/log/nginx/old.log; }\n",
+            "/etc/nginx/sites-enabled/web": (
+                "server { include snippets/tls.conf; access_log /var/log/nginx/web.log; }\n"
+            ),
+            "/etc/nginx/conf.d/mail.conf": "server { listen 143; protocol imap; starttls only; }\n",
+        },
+    )
     cfg = read_nginx(root)
     assert [log.target for log in cfg.access_logs] == ["/var/log/nginx/web.log"] and cfg.errors == ()
     servers = mail_proxy(cfg)

@@ -165,21 +165,44 @@ def _collect_claims(evidence: Evidence, options: ScanOptions, deadline: Deadline
 def _collect_network(
     evidence: Evidence, options: ScanOptions, deadline: Deadline, step: StepCallback, statement_text: str | None
 ) -> Evidence:
+    """The network phases in order: where the services are, what DNS says of them, what they speak."""
     assert options.domain is not None
     dns = DnsClient(ResolverSpec.parse(options.resolver), deadline=deadline)
+    evidence, go_on = _discovery_phase(evidence, options.domain, dns, options, deadline, step, statement_text)
+    if not go_on or evidence.discovery is None:
+        return evidence
+    store = StateStore(options.state_dir) if options.state_dir else None
+    evidence = _dns_phase(evidence, evidence.discovery, dns, options, deadline, step, store)
+    discovery = evidence.discovery
+    evidence = _endpoint_phase(evidence, discovery, options, deadline, step) if discovery is not None else evidence
+    if store is not None and evidence.discovery is not None:
+        _remember_policy(store, evidence.discovery.domain, evidence)
+    return evidence
+
+
+def _discovery_phase(
+    evidence: Evidence,
+    domain: str,
+    dns: DnsClient,
+    options: ScanOptions,
+    deadline: Deadline,
+    step: StepCallback,
+    statement_text: str | None,
+) -> tuple[Evidence, bool]:
+    """MX, SRV and the user's services, then the client side; False when the domain cannot be audited."""
     step("discovery")
-    domain = options.domain
     try:
         discovery = discover(domain, dns, options.services)
     except Exception as exc:  # errors as values: recorded as a failed MX lookup
         reason = f"discovery failed: {type(exc).__name__}: {str(exc)[:300]}"
         failed = DnsAnswer(domain, "MX", "error", error=reason)
-        return replace(evidence, discovery=Discovery(domain=domain, resolver=str(dns.spec), mx=failed, fatal=reason))
+        found = Discovery(domain=domain, resolver=str(dns.spec), mx=failed, fatal=reason)
+        return replace(evidence, discovery=found), False
     evidence = replace(evidence, discovery=discovery)
     if discovery.fatal and discovery.mx.status not in ("ok", "nodata"):
         # The domain does not exist or DNS is unusable: asking for its TXT records would
         # only turn one clear error into many misleading "record missing" failures.
-        return evidence
+        return evidence, False
     step("client configuration and webmail")
     evidence = _guarded(
         Need.NETWORK,
@@ -189,9 +212,20 @@ def _collect_network(
             evidence, discovery=_with_client_side(discovery, dns, options.ca_file, deadline, statement_text)
         ),
     )
-    discovery = evidence.discovery or discovery
+    return evidence, True
+
+
+def _dns_phase(
+    evidence: Evidence,
+    discovery: Discovery,
+    dns: DnsClient,
+    options: ScanOptions,
+    deadline: Deadline,
+    step: StepCallback,
+    store: StateStore | None,
+) -> Evidence:
+    """MTA-STS, TLS-RPT, SPF, DMARC, DNSSEC and DANE: what the domain's DNS says."""
     step("MTA-STS, TLS-RPT, SPF, DMARC")
-    store = StateStore(options.state_dir) if options.state_dir else None
     previous = _previous_policy(store, discovery.domain) if store else None
     evidence = _guarded(
         Need.NETWORK,
@@ -199,10 +233,8 @@ def _collect_network(
         evidence,
         lambda: replace(
             evidence,
-            mail_dns=(
-                collect_mail_dns(
-                    discovery.domain, dns, ca_file=options.ca_file, timeout=15.0, previous=previous, deadline=deadline
-                )
+            mail_dns=collect_mail_dns(
+                discovery.domain, dns, ca_file=options.ca_file, timeout=15.0, previous=previous, deadline=deadline
             ),
         ),
     )
@@ -216,49 +248,50 @@ def _collect_network(
             evidence,
             lambda: replace(evidence, dane=collect_dane(discovery.mx_hosts, dns, trust_anchor=options.trust_anchor)),
         )
-    # Every endpoint gets a dialogue result, an unresolvable one an error naming why, so no
-    # discovered service silently drops out of the audit; only addresses can be scanned.
+    return evidence
+
+
+def _endpoint_phase(
+    evidence: Evidence, discovery: Discovery, options: ScanOptions, deadline: Deadline, step: StepCallback
+) -> Evidence:
+    """Protocol dialogs, then TLS, with every discovered endpoint.
+
+    Every endpoint gets a dialogue result, an unresolvable one an error naming why, so no
+    discovered service silently drops out of the audit; only addresses can be scanned.
+    Dialogs first, then TLS: both talk to the same IPs, and running them one after the
+    other keeps the per-IP concurrency at the polite limit.
+    """
     endpoints = list(discovery.endpoints)
     scannable = [e for e in endpoints if e.addresses]
-    if endpoints:
-        # Dialogs first, then TLS: both talk to the same IPs, and running them one after
-        # the other keeps the per-IP concurrency at the polite limit.
-        step(f"STARTTLS dialogs ({len(endpoints)} endpoints)")
-        evidence = _guarded(
-            Need.NETWORK,
-            "STARTTLS dialogue",
+    if not endpoints:
+        return evidence
+    step(f"STARTTLS dialogs ({len(endpoints)} endpoints)")
+    evidence = _guarded(
+        Need.NETWORK,
+        "STARTTLS dialogue",
+        evidence,
+        lambda: replace(
             evidence,
-            lambda: replace(
-                evidence,
-                dialogs=(
-                    collect_dialogs(
-                        endpoints,
-                        deadline=deadline.at,
-                        per_ip_concurrency=options.per_ip_concurrency,
-                    )
-                ),
-            ),
-        )
-        step(f"TLS ({len(scannable)} endpoints)")
-        evidence = _guarded(
-            Need.NETWORK,
-            "TLS",
+            dialogs=collect_dialogs(endpoints, deadline=deadline.at, per_ip_concurrency=options.per_ip_concurrency),
+        ),
+    )
+    step(f"TLS ({len(scannable)} endpoints)")
+    return _guarded(
+        Need.NETWORK,
+        "TLS",
+        evidence,
+        lambda: replace(
             evidence,
-            lambda: replace(
-                evidence,
-                tls=collect_tls(
-                    scannable,
-                    ca_file=options.ca_file,
-                    deadline=deadline.at,
-                    per_ip_budget=options.per_ip_budget,
-                    per_ip_pace=options.per_ip_pace,
-                    per_ip_concurrency=options.per_ip_concurrency,
-                ),
+            tls=collect_tls(
+                scannable,
+                ca_file=options.ca_file,
+                deadline=deadline.at,
+                per_ip_budget=options.per_ip_budget,
+                per_ip_pace=options.per_ip_pace,
+                per_ip_concurrency=options.per_ip_concurrency,
             ),
-        )
-    if store is not None:
-        _remember_policy(store, discovery.domain, evidence)
-    return evidence
+        ),
+    )
 
 
 def _with_dnssec(evidence: Evidence, dns: DnsClient, trust_anchor: Path | None) -> Evidence:

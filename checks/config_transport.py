@@ -19,10 +19,11 @@ from collections.abc import Iterator
 from auditor.evidence.claims import Claim
 from auditor.evidence.host import DovecotTransport, MailProxyServer, PostfixService
 from auditor.evidence.settings import Setting
-from auditor.models import Location, Need, Observation, Outcome, Severity, Status
+from auditor.messages import render
+from auditor.models import Location, Message, Need, Observation, Outcome, Severity, Status, msg
 from auditor.registry import CheckContext, check
 
-from .host_common import claim_obs, claim_ref, claims_of, host_of, location, no_host, setting_text
+from .host_common import claim_obs, claim_ref, claims_of, host_of, location, no_host, setting_message
 
 PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 OLD = frozenset({"SSLv2", "SSLv3", "TLSv1", "TLSv1.1"})
@@ -70,15 +71,16 @@ def _where(svc: PostfixService, s: Setting | None) -> Location:
     return location(s) or Location(path=svc.file, line=svc.line)
 
 
-_UNRENDERED = "not graded: {what} comes from an unrendered template (see config.templates)"
-
-
 def _postfix(svc: PostfixService, claim: Claim | None) -> Iterator[Outcome]:
     subject = f"postfix {svc.name} ({svc.role}, port {svc.port})"
-    service_obs = Observation("service", f"{svc.name} ({svc.role})", Location(path=svc.file, line=svc.line))
+    service_obs = Observation(
+        msg("transport.obs.service"), f"{svc.name} ({svc.role})", Location(path=svc.file, line=svc.line)
+    )
+    setting_label = msg("transport.obs.setting")
     if any(s.unrendered for s in svc.settings):
         names = ", ".join(s.name for s in svc.settings if s.unrendered)
-        yield Outcome(Status.SKIPPED, subject, _UNRENDERED.format(what=names), (service_obs,), claim=claim_ref(claim))
+        skipped = msg("transport.unrendered", what=names)
+        yield Outcome(Status.SKIPPED, subject, skipped, (service_obs,), claim=claim_ref(claim))
         return
     level, level_setting = _level(svc)
     wrapper = _value(svc, "smtpd_tls_wrappermode") == "yes"
@@ -89,13 +91,17 @@ def _postfix(svc: PostfixService, claim: Claim | None) -> Iterator[Outcome]:
     if client and not enforced:
         # Port 465 without wrapper mode speaks plaintext SMTP just like 587 without "encrypt".
         bad = True
-        shown = setting_text(level_setting) if level_setting else "smtpd_tls_security_level not set"
+        shown = (
+            setting_message(level_setting)
+            if level_setting
+            else msg("transport.not-set", name="smtpd_tls_security_level")
+        )
         fix = "-o smtpd_tls_wrappermode=yes" if svc.role == "submissions" else "-o smtpd_tls_security_level=encrypt"
         yield Outcome(
             Status.FAIL,
             subject,
-            f"{svc.role} accepts mail and logins without TLS ({shown}); set {fix}",
-            (Observation("setting", shown, _where(svc, level_setting)), service_obs),
+            msg("transport.no-tls", role=svc.role, shown=shown, fix=fix),
+            (Observation(setting_label, shown, _where(svc, level_setting)), service_obs),
             severity=Severity.HIGH,
             claim=claim_ref(claim),
             key="not-encrypt",
@@ -103,12 +109,12 @@ def _postfix(svc: PostfixService, claim: Claim | None) -> Iterator[Outcome]:
     auth_only = svc.get("smtpd_tls_auth_only")
     if sasl and not enforced and _value(svc, "smtpd_tls_auth_only") != "yes":
         bad = True
-        shown = setting_text(auth_only) if auth_only else "smtpd_tls_auth_only not set"
+        shown = setting_message(auth_only) if auth_only else msg("transport.not-set", name="smtpd_tls_auth_only")
         yield Outcome(
             Status.FAIL,
             subject,
-            f"SASL AUTH is offered before STARTTLS ({shown}): passwords can cross the network in plaintext",
-            (Observation("setting", shown, _where(svc, auth_only)), service_obs),
+            msg("transport.auth-before-tls", shown=shown),
+            (Observation(setting_label, shown, _where(svc, auth_only)), service_obs),
             severity=Severity.HIGH,
             claim=claim_ref(claim),
             key="auth-only",
@@ -120,20 +126,20 @@ def _postfix(svc: PostfixService, claim: Claim | None) -> Iterator[Outcome]:
         if proto is not None and old:
             bad = True
             sev = Severity.HIGH if client else Severity.MEDIUM
+            shown = setting_message(proto)
             yield Outcome(
                 Status.FAIL,
                 subject,
-                f"{', '.join(old)} still permitted ({setting_text(proto)}); "
-                f"set {param} = >=TLSv1.2 (unless the system OpenSSL policy already forbids them)",
-                (Observation("setting", setting_text(proto), _where(svc, proto)), service_obs),
+                msg("transport.old-protocols", old=", ".join(old), shown=shown, param=param),
+                (Observation(setting_label, shown, _where(svc, proto)), service_obs),
                 severity=sev,
                 claim=claim_ref(claim),
                 key="protocols",
             )
     if not bad:
-        mode = "implicit TLS" if wrapper else f"TLS level {level}"
+        mode = msg("transport.implicit-tls") if wrapper else msg("transport.tls-level", level=level)
         yield Outcome(
-            Status.PASS, subject, f"{mode}; no plaintext AUTH; no TLS below 1.2", (service_obs,), claim=claim_ref(claim)
+            Status.PASS, subject, msg("transport.postfix-ok", mode=mode), (service_obs,), claim=claim_ref(claim)
         )
 
 
@@ -150,20 +156,18 @@ def _loopback_scope(scope: tuple[str, ...]) -> bool:
         return False
 
 
-def _dovecot_problem(s: Setting) -> str | None:
+def _dovecot_problem(s: Setting) -> Message | None:
     value = s.value.strip().lower()
     if s.name == "ssl" and value == "no":
-        return "ssl = no: IMAP/POP3 offer no TLS at all"
-    if s.name == "disable_plaintext_auth" and value == "no":
-        return "disable_plaintext_auth = no: passwords are accepted over unencrypted connections"
-    if s.name == "auth_allow_cleartext" and value == "yes":
-        return "auth_allow_cleartext = yes: passwords are accepted over unencrypted connections"
+        return msg("transport.dovecot.ssl-no")
+    if (s.name == "disable_plaintext_auth" and value == "no") or (s.name == "auth_allow_cleartext" and value == "yes"):
+        return msg("transport.dovecot.plaintext-auth", name=s.name, value=value)
     if s.name == "ssl_min_protocol" and value.upper() in _DOVECOT_OLD_MIN:
-        return f"ssl_min_protocol = {s.value}: TLS below 1.2 is accepted"
+        return msg("transport.dovecot.min-protocol", value=s.value)
     if s.name == "ssl_protocols":  # Dovecot <= 2.2 (2.3 replaced it by ssl_min_protocol)
         old = sorted(allowed_protocols(s.value) & OLD, key=PROTOCOLS.index)
         if old:
-            return f"ssl_protocols = {s.value} (Dovecot 2.2 syntax): {', '.join(old)} still accepted"
+            return msg("transport.dovecot.old-protocols", value=s.value, old=", ".join(old))
     return None
 
 
@@ -177,7 +181,7 @@ _CLIENT_PROTOCOLS = {
 }
 
 
-def _scoped_problem(s: Setting, dc: DovecotTransport) -> tuple[str, Severity] | None:
+def _scoped_problem(s: Setting, dc: DovecotTransport) -> tuple[Message, Severity] | None:
     """A problem inside ``protocol X { }``: it concerns that protocol only (and none for local delivery)."""
     problem = _dovecot_problem(s)
     words = s.scope[0].split() if s.scope else []
@@ -191,13 +195,9 @@ def _scoped_problem(s: Setting, dc: DovecotTransport) -> tuple[str, Severity] | 
             _dovecot_problem(g) for g in dc.settings if g.name in ("disable_plaintext_auth", "auth_allow_cleartext")
         )
         if not plain:
-            return (
-                f"ssl = no: {', '.join(names)} offers no TLS; logins over it are refused without TLS "
-                "(plaintext authentication is disabled), so it is usable from this host only",
-                Severity.MEDIUM,
-            )
-        return f"ssl = no: {', '.join(names)} offers no TLS and accepts plaintext passwords", Severity.HIGH
-    return problem.replace("IMAP/POP3", ", ".join(names)), Severity.HIGH
+            return msg("transport.dovecot.scoped-ssl-no", names=", ".join(names)), Severity.MEDIUM
+        return msg("transport.dovecot.scoped-ssl-no-plain", names=", ".join(names)), Severity.HIGH
+    return problem, Severity.HIGH
 
 
 def _dovecot(dc: DovecotTransport, claim: Claim | None) -> Iterator[Outcome]:
@@ -213,8 +213,8 @@ def _dovecot(dc: DovecotTransport, claim: Claim | None) -> Iterator[Outcome]:
             yield Outcome(
                 Status.FAIL,
                 "dovecot",
-                problem + ("" if where else " (built-in default)"),
-                (Observation("setting", setting_text(s), where),),
+                problem if where else msg("transport.built-in-default", problem=problem),
+                (Observation(msg("transport.obs.setting"), setting_message(s), where),),
                 severity=Severity.HIGH,
                 claim=claim_ref(claim),
                 key=f"{s.name}@{s.file}:{s.line}",
@@ -228,25 +228,25 @@ def _dovecot(dc: DovecotTransport, claim: Claim | None) -> Iterator[Outcome]:
             yield Outcome(
                 status,
                 "dovecot",
-                f"{problem} (inside '{s.scope[0]} {{ }}')",
-                (Observation("setting", setting_text(s), location(s)),),
+                msg("transport.inside-scope", problem=problem, scope=s.scope[0]),
+                (Observation(msg("transport.obs.setting"), setting_message(s), location(s)),),
                 severity=severity,
                 claim=claim_ref(claim),
                 key=f"{s.name}@{s.file}:{s.line}",
             )
     if not bad and unrendered:
         what = ", ".join(dict.fromkeys(s.name for s in unrendered))
-        yield Outcome(Status.SKIPPED, "dovecot", _UNRENDERED.format(what=what), claim=claim_ref(claim))
+        yield Outcome(Status.SKIPPED, "dovecot", msg("transport.unrendered", what=what), claim=claim_ref(claim))
     elif not bad:
         exceptions = [
             f"{s.scope[0]}: {s.name} = {s.value}" for s in dc.scoped if _loopback_scope(s.scope) and _dovecot_problem(s)
         ]
-        note = f"; loopback-only exceptions are internal: {'; '.join(exceptions)}" if exceptions else ""
+        note = msg("transport.loopback-note", exceptions="; ".join(exceptions)) if exceptions else ""
         yield Outcome(
             Status.PASS,
             "dovecot",
-            f"TLS on, no plaintext authentication, no TLS below 1.2{note}",
-            tuple(Observation("setting", setting_text(s), location(s)) for s in dc.settings),
+            msg("transport.dovecot-ok", note=note),
+            tuple(Observation(msg("transport.obs.setting"), setting_message(s), location(s)) for s in dc.settings),
             claim=claim_ref(claim),
         )
 
@@ -262,9 +262,9 @@ def _port(listen: str) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-def _proxy_problems(srv: MailProxyServer) -> list[tuple[str, Severity, Setting | None]]:
+def _proxy_problems(srv: MailProxyServer) -> list[tuple[Message, Severity, Setting | None]]:
     """What lets a client's password or mail travel without TLS, or over TLS below 1.2, in one proxy server."""
-    found: list[tuple[str, Severity, Setting | None]] = []
+    found: list[tuple[Message, Severity, Setting | None]] = []
     ports = [p for p in (_port(x) for x in srv.listens) if p is not None]
     mx_only = srv.protocol == "smtp" and ports == [25] * len(ports) and bool(ports)
     protocols = srv.get("ssl_protocols")
@@ -273,7 +273,7 @@ def _proxy_problems(srv: MailProxyServer) -> list[tuple[str, Severity, Setting |
         if old:
             found.append(
                 (
-                    f"ssl_protocols {protocols.value}: {', '.join(old)} still accepted",
+                    msg("transport.proxy.old-protocols", value=protocols.value, old=", ".join(old)),
                     Severity.MEDIUM if mx_only else Severity.HIGH,
                     protocols,
                 )
@@ -281,23 +281,22 @@ def _proxy_problems(srv: MailProxyServer) -> list[tuple[str, Severity, Setting |
     starttls = srv.get("starttls")
     tls_offered = any(" ssl" in f" {x}" for x in srv.listens) or (starttls is not None and starttls.value != "off")
     if protocols is None and tls_offered:
-        found.append(
-            (
-                "ssl_protocols not set: nginx's default applies, TLS 1.2-1.3 since nginx 1.23.4 but TLS 1.0-1.2 "
-                "before; set it explicitly",
-                Severity.LOW,
-                None,
-            )
-        )
+        found.append((msg("transport.proxy.protocols-unset"), Severity.LOW, None))
     auth = srv.get(f"{srv.protocol}_auth")
     methods = set((auth.value if auth is not None else _NGINX_AUTH_DEFAULT.get(srv.protocol, "")).lower().split())
     plain_ports = sorted({p for x in srv.listens if " ssl" not in f" {x}" and (p := _port(x)) is not None and p != 25})
     if plain_ports and methods & _PLAINTEXT_AUTH and (starttls is None or starttls.value.lower() != "only"):
-        how = "no STARTTLS" if starttls is None or starttls.value.lower() == "off" else "STARTTLS offered, not required"
+        off = starttls is None or starttls.value.lower() == "off"
+        how = msg("transport.proxy.no-starttls") if off else msg("transport.proxy.starttls-optional")
         found.append(
             (
-                f"{srv.protocol} on port {', '.join(map(str, plain_ports))}: {how} ('starttls only' is not set), "
-                f"so {'/'.join(sorted(methods & _PLAINTEXT_AUTH))} logins can send passwords in the clear",
+                msg(
+                    "transport.proxy.plaintext-login",
+                    protocol=srv.protocol,
+                    ports=", ".join(map(str, plain_ports)),
+                    how=how,
+                    methods="/".join(sorted(methods & _PLAINTEXT_AUTH)),
+                ),
                 Severity.HIGH,
                 starttls or auth,
             )
@@ -305,7 +304,7 @@ def _proxy_problems(srv: MailProxyServer) -> list[tuple[str, Severity, Setting |
     if srv.weak_suites:
         found.append(
             (
-                f"ssl_ciphers admits weak suites: {', '.join(srv.weak_suites[:6])}",
+                msg("transport.proxy.weak-suites", suites=", ".join(srv.weak_suites[:6])),
                 Severity.MEDIUM,
                 srv.get("ssl_ciphers"),
             )
@@ -321,31 +320,34 @@ def _mail_proxy(servers: tuple[MailProxyServer, ...], claim: Claim | None) -> It
             yield Outcome(
                 Status.SKIPPED,
                 subject,
-                _UNRENDERED.format(what="nginx mail settings"),
+                msg("transport.unrendered", what=msg("transport.nginx-settings")),
                 claim=claim_ref(claim),
                 key=f"{srv.file}:{srv.line}",
             )
             continue
         problems = _proxy_problems(srv)
         for text, severity, setting in problems:
-            obs = (Observation("setting", setting_text(setting), location(setting)),) if setting else ()
+            label = msg("transport.obs.setting")
+            obs = (Observation(label, setting_message(setting), location(setting)),) if setting else ()
             status = Status.FAIL if severity == Severity.HIGH else Status.WARN
             yield Outcome(
                 status,
                 subject,
                 text,
-                obs + (Observation("server", subject, where),),
+                obs + (Observation(msg("transport.obs.server"), subject, where),),
                 severity=severity,
                 claim=claim_ref(claim),
-                key=f"{srv.file}:{srv.line}:{text[:40]}",
+                key=f"{srv.file}:{srv.line}:{render(text, 'en')[:40]}",
             )
         if not problems:
-            shown = tuple(Observation("setting", setting_text(s), location(s)) for s in srv.settings)
+            shown = tuple(
+                Observation(msg("transport.obs.setting"), setting_message(s), location(s)) for s in srv.settings
+            )
             yield Outcome(
                 Status.PASS,
                 subject,
-                "TLS required for logins, no TLS below 1.2, no weak suites",
-                shown + (Observation("server", subject, where),),
+                msg("transport.proxy-ok"),
+                shown + (Observation(msg("transport.obs.server"), subject, where),),
                 claim=claim_ref(claim),
                 key=f"{srv.file}:{srv.line}",
             )
@@ -370,7 +372,11 @@ def config_transport(ctx: CheckContext) -> Iterator[Outcome]:
     claim = next((c for c in (claims.by_kind("transport-encryption") if claims else ()) if c.value == "enforced"), None)
     for error in host.errors_in("transport"):
         yield Outcome(
-            Status.ERROR, "configuration", f"could not read: {error}", claim_obs(claims, claim), key=error[:80]
+            Status.ERROR,
+            "configuration",
+            msg("transport.read-error", error=error),
+            claim_obs(claims, claim),
+            key=error[:80],
         )
     if host.mail_proxy:
         yield from _mail_proxy(host.mail_proxy, claim)
@@ -378,8 +384,7 @@ def config_transport(ctx: CheckContext) -> Iterator[Outcome]:
         yield Outcome(
             Status.ERROR,
             "configuration",
-            "unverifiable: no Postfix (/etc/postfix/main.cf) or Dovecot "
-            "(/etc/dovecot/dovecot.conf) configuration under the host root",
+            msg("transport.nothing"),
         )
         return
     for svc in host.postfix or ():

@@ -43,11 +43,6 @@ def setting_message(s: Setting) -> Message:
     return msg("setting.text", name=s.name, value=s.value, where=where)
 
 
-def setting_text(s: Setting) -> str:
-    where = "built-in default" if s.default else f"{s.file}:{s.line}"
-    return f"{s.name} = {s.value} ({where})"
-
-
 def claim_ref(claim: Claim | None) -> ClaimRef | None:
     if claim is None:
         return None

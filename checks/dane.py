@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from auditor.evidence.network import DaneLookup, MxHost
-from auditor.models import Location, Need, Observation, Outcome, Severity, Status
+from auditor.models import Location, Need, Observation, Outcome, Severity, Status, msg
 from auditor.registry import CheckContext, check
 
 
@@ -75,36 +75,38 @@ def dane_tlsa(ctx: CheckContext) -> Iterator[Outcome]:
     §3.1.3 says not to use for SMTP. Error: lookup failed, or no chain to compare with."""
     discovery = ctx.evidence.discovery
     if discovery is None or not discovery.mx_hosts:
-        yield Outcome(Status.ERROR, ctx.evidence.target.domain or "-", "no MX hosts were discovered")
+        yield Outcome(Status.ERROR, ctx.evidence.target.domain or "-", msg("dane.no-mx"))
         return
     lookups = {d.mx_host: d for d in ctx.evidence.dane}
     for host in discovery.mx_hosts:
         lookup = lookups.get(host.name)
         if lookup is None:
-            yield Outcome(Status.ERROR, host.name, "TLSA records of this MX were not collected")
+            yield Outcome(Status.ERROR, host.name, msg("dane.not-collected"))
             continue
         obs = _obs(lookup)
         answer = lookup.answer
         if answer.status in ("timeout", "servfail", "error") or lookup.dnssec == "indeterminate":
-            yield Outcome(Status.ERROR, host.name, f"TLSA lookup failed: {answer.error or lookup.validation}", obs)
+            yield Outcome(
+                Status.ERROR, host.name, msg("dane.lookup-failed", why=answer.error or lookup.validation), obs
+            )
             continue
         if lookup.dnssec == "bogus":
             yield Outcome(
                 Status.FAIL,
                 host.name,
-                f"DNSSEC validation of {lookup.name} failed: {lookup.validation}",
+                msg("dane.bogus", name=lookup.name, why=lookup.validation),
                 obs,
                 severity=Severity.HIGH,
             )
             continue
         if not answer.ok:
-            yield Outcome(Status.WARN, host.name, f"no TLSA records at {lookup.name}: DANE is not deployed", obs)
+            yield Outcome(Status.WARN, host.name, msg("dane.none", name=lookup.name), obs)
             continue
         if lookup.dnssec != "secure":
             yield Outcome(
                 Status.FAIL,
                 host.name,
-                "TLSA records are not DNSSEC-authenticated, so senders ignore them (RFC 7672 §2.2)",
+                msg("dane.insecure"),
                 obs,
             )
             continue
@@ -114,7 +116,7 @@ def dane_tlsa(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.WARN,
                 host.name,
-                "only PKIX usages (0/1) published; RFC 7672 §3.1.3 asks SMTP to use DANE-TA(2) or DANE-EE(3)",
+                msg("dane.pkix-only"),
                 obs,
                 severity=Severity.LOW,
             )
@@ -129,8 +131,7 @@ def _match(ctx: CheckContext, mx: MxHost, records: list[str], obs: tuple[Observa
         yield Outcome(
             Status.ERROR,
             host,
-            "no certificate chain from port 25 to compare the TLSA records with "
-            "(the TLS scan of this MX did not complete)",
+            msg("dane.no-chain"),
             obs,
         )
         return
@@ -142,7 +143,7 @@ def _match(ctx: CheckContext, mx: MxHost, records: list[str], obs: tuple[Observa
             yield Outcome(
                 Status.ERROR,
                 f"{host}[{ip}]:25",
-                "no certificate chain from port 25 of this address to compare the TLSA records with",
+                msg("dane.no-chain-address"),
                 obs,
                 key=ip,
             )
@@ -159,16 +160,14 @@ def _match(ctx: CheckContext, mx: MxHost, records: list[str], obs: tuple[Observa
                 matched.append(record)
         subject = f"{host}[{scan.ip}]:25"
         where = Location(host=scan.ip, port=25)
-        served = Observation("served leaf sha256", hashlib.sha256(chain[0]).hexdigest(), where)
+        served = Observation(msg("dane.obs.served-leaf"), hashlib.sha256(chain[0]).hexdigest(), where)
         if matched:
-            yield Outcome(
-                Status.PASS, subject, f"TLSA {matched[0]} matches the served chain", (*obs, served), key=scan.ip
-            )
+            yield Outcome(Status.PASS, subject, msg("dane.match", record=matched[0]), (*obs, served), key=scan.ip)
         else:
             yield Outcome(
                 Status.FAIL,
                 subject,
-                "no TLSA record matches the certificate chain served: DANE-validating senders will refuse to deliver",
+                msg("dane.mismatch"),
                 (*obs, served),
                 severity=Severity.HIGH,
                 key=scan.ip,

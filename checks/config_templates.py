@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.models import Location, Need, Observation, Outcome, Status
+from auditor.models import Location, Need, Observation, Outcome, Status, msg
 from auditor.registry import CheckContext, check
 
 from .host_common import host_of, no_host
@@ -30,9 +30,8 @@ def config_templates(ctx: CheckContext) -> Iterator[Outcome]:
     for tpl in host.templates:
         where = Location(path=tpl.path, line=tpl.first_line or None)
         logic = sum(end - start + 1 for start, end in tpl.logic_lines)
-        detail = (
-            f"unrendered template ({', '.join(tpl.languages)}): {tpl.placeholders} placeholders or template "
-            f"tags, {logic} lines inside template branches or loops; its values are known only once "
-            "rendered and are not graded"
+        detail = msg(
+            "templates.unrendered", languages=", ".join(tpl.languages), placeholders=tpl.placeholders, logic=logic
         )
-        yield Outcome(Status.SKIPPED, tpl.path, detail, (Observation("template", tpl.path, where),), key=tpl.path)
+        seen = (Observation(msg("templates.obs.template"), tpl.path, where),)
+        yield Outcome(Status.SKIPPED, tpl.path, detail, seen, key=tpl.path)

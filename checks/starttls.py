@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 
 from auditor.evidence.dialogs import DialogResult, Probe
 from auditor.evidence.outcomes import ErrorKind
-from auditor.models import Location, Need, Observation, Outcome, Severity, Status
+from auditor.models import Location, Message, Need, Observation, Outcome, ParamValue, Severity, Status, msg
 from auditor.registry import CheckContext, check
 
 _PLAINTEXT_PROTOS = ("smtp", "submission", "imap", "pop3")
@@ -43,7 +43,8 @@ def _uncollected(ctx: CheckContext, protos: Iterable[str]) -> Iterator[Outcome]:
     wanted = set(protos)
     seen = {(d.host, d.port, d.ip) for d in ctx.evidence.dialogs}
     discovery = ctx.evidence.discovery
-    reasons = "; ".join(e.reason for e in ctx.evidence.input_errors if e.need is Need.NETWORK) or "not collected"
+    failures = "; ".join(e.reason for e in ctx.evidence.input_errors if e.need is Need.NETWORK)
+    reasons: str | Message = failures or msg("starttls.not-collected")
     for endpoint in discovery.endpoints if discovery is not None else ():
         if endpoint.proto not in wanted:
             continue
@@ -52,7 +53,7 @@ def _uncollected(ctx: CheckContext, protos: Iterable[str]) -> Iterator[Outcome]:
                 yield Outcome(
                     Status.ERROR,
                     f"{endpoint.host}[{ip}]:{endpoint.port}",
-                    f"no protocol dialogue result for this endpoint ({reasons})",
+                    msg("starttls.uncollected", reasons=reasons),
                     severity=Severity.INFO,
                 )
 
@@ -63,25 +64,33 @@ def _where(d: DialogResult) -> Location:
 
 def _obs(d: DialogResult, *probes: Probe | None) -> tuple[Observation, ...]:
     where = _where(d)
-    items = [Observation("address", d.ip, where)]
+    items = [Observation(msg("starttls.obs.address"), d.ip, where)]
     if d.banner:
-        items.append(Observation("greeting", d.banner, where))
+        items.append(Observation(msg("starttls.obs.greeting"), d.banner, where))
     if d.plain_caps:
-        items.append(Observation("capabilities before TLS", " | ".join(d.plain_caps), where))
+        items.append(Observation(msg("starttls.obs.caps"), " | ".join(d.plain_caps), where))
     for probe in probes:
         if probe is not None:
-            items.append(Observation(f"sent before TLS: {probe.command}", probe.reply, where))
+            items.append(Observation(msg("starttls.obs.sent", command=probe.command), probe.reply, where))
     if d.tls is not None:
         items.append(Observation("TLS", f"{d.tls.version} {d.tls.cipher}", where))
     if d.outcome != "ok":
-        items.append(Observation("dialog", f"{d.outcome}: {d.reason}", where))
+        items.append(Observation(msg("starttls.obs.dialog"), f"{d.outcome}: {d.reason}", where))
     return tuple(items)
 
 
-def _error(d: DialogResult, what: str) -> Outcome:
+def _error(d: DialogResult, what: Message) -> Outcome:
     """Could not verify: never a pass. Severity info (legal map, modifier M3)."""
-    reason = d.reason or d.outcome
-    return Outcome(Status.ERROR, d.subject, f"could not verify {what}: {reason}", _obs(d), severity=Severity.INFO)
+    detail = msg("starttls.could-not-verify", what=what, reason=d.reason or d.outcome)
+    return Outcome(Status.ERROR, d.subject, detail, _obs(d), severity=Severity.INFO)
+
+
+def _both(parts: list[ParamValue]) -> ParamValue:
+    return parts[0] if len(parts) == 1 else msg("starttls.both", first=parts[0], second=parts[1])
+
+
+def _attempt(probe: Probe | None) -> ParamValue:
+    return msg("starttls.auth-attempt-refused", reply=probe.reply) if probe is not None else ""
 
 
 @check("starttls.offered", needs=[Need.NETWORK], area="transport")
@@ -98,28 +107,19 @@ def starttls_offered(ctx: CheckContext) -> Iterator[Outcome]:
     yield from _uncollected(ctx, _PLAINTEXT_PROTOS)
     for d in _plaintext(ctx, _PLAINTEXT_PROTOS):
         verb = "STLS" if d.proto == "pop3" else "STARTTLS"
-        mx_note = (
-            " (plaintext besides STARTTLS is allowed on an MX's port 25 by RFC 3207; graded via MTA-STS/DANE)"
-            if d.proto == "smtp" and d.source == "mx"
-            else ""
-        )
+        mx_note = msg("starttls.mx-note") if d.proto == "smtp" and d.source == "mx" else ""
         if d.starttls_offered is None:
-            yield _error(d, f"whether {verb} is offered")
+            yield _error(d, msg("starttls.what.offered", verb=verb))
         elif not d.starttls_offered:
-            yield Outcome(
-                Status.FAIL, d.subject, f"{verb} is not offered: everything on this port is plaintext", _obs(d)
-            )
+            yield Outcome(Status.FAIL, d.subject, msg("starttls.not-offered", verb=verb), _obs(d))
         elif d.starttls == "ok" and d.tls is not None:
-            yield Outcome(
-                Status.PASS,
-                d.subject,
-                f"{verb} offered and completed with {d.tls.version} {d.tls.cipher}{mx_note}",
-                _obs(d),
-            )
+            done = msg("starttls.completed", verb=verb, version=d.tls.version, cipher=d.tls.cipher, note=mx_note)
+            yield Outcome(Status.PASS, d.subject, done, _obs(d))
         elif d.starttls == "refused":
-            yield Outcome(Status.FAIL, d.subject, f"{verb} is advertised but the server refused the command", _obs(d))
+            yield Outcome(Status.FAIL, d.subject, msg("starttls.refused", verb=verb), _obs(d))
         else:
-            yield _error(d, f"that {verb} completes ({d.starttls or 'not attempted'})")
+            state = d.starttls or msg("starttls.not-attempted")
+            yield _error(d, msg("starttls.what.completes", verb=verb, state=state))
 
 
 @check("starttls.auth-before-tls", needs=[Need.NETWORK], area="transport")
@@ -141,19 +141,19 @@ def auth_before_tls(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.FAIL,
                 d.subject,
-                f"AUTH with a bogus credential was {probe.verdict} before TLS: {probe.reply}",
+                msg("starttls.auth-processed", verdict=probe.verdict, reply=probe.reply),
                 _obs(d, probe),
                 severity=Severity.CRITICAL,
             )
         elif not d.plain_caps or (d.proto == "submission" and probe is None):
-            yield _error(d, "AUTH before TLS")
+            yield _error(d, msg("starttls.what.auth"))
         elif probe is not None and probe.verdict not in ("refused",):
-            yield _error(d, f"AUTH before TLS (reply {probe.reply!r} is not conclusive)")
+            yield _error(d, msg("starttls.what.auth-inconclusive", reply=repr(probe.reply)))
         elif advertised:
             yield Outcome(
                 Status.FAIL,
                 d.subject,
-                f"AUTH is advertised before TLS ({advertised[0]}), although attempts are refused",
+                msg("starttls.auth-advertised", advertised=advertised[0]),
                 _obs(d, probe),
                 severity=Severity.MEDIUM,
             )
@@ -161,7 +161,9 @@ def auth_before_tls(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.PASS,
                 d.subject,
-                "AUTH is not advertised before TLS" + (f"; an attempt was refused: {probe.reply}" if probe else ""),
+                msg(
+                    "starttls.auth-ok", attempt=msg("starttls.auth-attempt-refused", reply=probe.reply) if probe else ""
+                ),
                 _obs(d, probe),
             )
 
@@ -179,13 +181,13 @@ def submission_requires_tls(ctx: CheckContext) -> Iterator[Outcome]:
     for d in _plaintext(ctx, ("submission",)):
         probe = d.probe("mail-from")
         if probe is None:
-            yield _error(d, "whether mail is accepted without TLS")
+            yield _error(d, msg("starttls.what.mail"))
         elif probe.verdict == "accepted":
-            yield Outcome(Status.FAIL, d.subject, f"MAIL FROM was accepted without TLS: {probe.reply}", _obs(d, probe))
+            yield Outcome(Status.FAIL, d.subject, msg("starttls.mail-accepted", reply=probe.reply), _obs(d, probe))
         elif probe.verdict == "refused":
-            yield Outcome(Status.PASS, d.subject, f"MAIL FROM without TLS was refused: {probe.reply}", _obs(d, probe))
+            yield Outcome(Status.PASS, d.subject, msg("starttls.mail-refused", reply=probe.reply), _obs(d, probe))
         else:
-            yield _error(d, f"whether mail is accepted without TLS (reply {probe.reply!r})")
+            yield _error(d, msg("starttls.what.mail-reply", reply=repr(probe.reply)))
 
 
 @check("starttls.imap", needs=[Need.NETWORK], area="transport")
@@ -202,37 +204,35 @@ def starttls_imap(ctx: CheckContext) -> Iterator[Outcome]:
     for d in _plaintext(ctx, ("imap",)):
         probe = d.probe("login")
         if probe is None or not d.plain_caps:
-            yield _error(d, "LOGIN before TLS")
+            yield _error(d, msg("starttls.what.login"))
             continue
         if probe.verdict in ("processed", "accepted"):
             yield Outcome(
                 Status.FAIL,
                 d.subject,
-                f"LOGIN with a bogus credential was {probe.verdict} before TLS: {probe.reply}",
+                msg("starttls.login-processed", verdict=probe.verdict, reply=probe.reply),
                 _obs(d, probe),
                 severity=Severity.CRITICAL,
             )
             continue
         if probe.verdict != "refused":
-            yield _error(d, f"LOGIN before TLS (reply {probe.reply!r} is not conclusive)")
+            yield _error(d, msg("starttls.what.login-inconclusive", reply=repr(probe.reply)))
             continue
-        gaps = []
+        gaps: list[ParamValue] = []
         if "LOGINDISABLED" not in d.plain_caps:
-            gaps.append("LOGINDISABLED is not announced")
+            gaps.append(msg("starttls.gap.logindisabled"))
         if "AUTH=PLAIN" in d.plain_caps or "AUTH=LOGIN" in d.plain_caps:
-            gaps.append("AUTH=PLAIN/LOGIN is offered")
+            gaps.append(msg("starttls.gap.auth-plain"))
         if gaps:
             yield Outcome(
                 Status.FAIL,
                 d.subject,
-                f"before TLS {' and '.join(gaps)}, although LOGIN was refused",
+                msg("starttls.imap-gaps", gaps=_both(gaps)),
                 _obs(d, probe),
                 severity=Severity.MEDIUM,
             )
         else:
-            yield Outcome(
-                Status.PASS, d.subject, f"LOGINDISABLED before TLS and LOGIN refused: {probe.reply}", _obs(d, probe)
-            )
+            yield Outcome(Status.PASS, d.subject, msg("starttls.imap-ok", reply=probe.reply), _obs(d, probe))
 
 
 @check("starttls.pop3", needs=[Need.NETWORK], area="transport")
@@ -248,29 +248,29 @@ def starttls_pop3(ctx: CheckContext) -> Iterator[Outcome]:
     for d in _plaintext(ctx, ("pop3",)):
         user, password = d.probe("user"), d.probe("pass")
         if user is None:
-            yield _error(d, "USER/PASS before STLS")
+            yield _error(d, msg("starttls.what.pop3"))
         elif password is not None and password.verdict in ("processed", "accepted"):
             yield Outcome(
                 Status.FAIL,
                 d.subject,
-                f"USER/PASS with a bogus credential was {password.verdict} before STLS: {password.reply}",
+                msg("starttls.pop3-processed", verdict=password.verdict, reply=password.reply),
                 _obs(d, user, password),
                 severity=Severity.CRITICAL,
             )
         elif user.verdict == "accepted" and password is None:
-            yield _error(d, "USER/PASS before STLS (the dialog ended after USER)")
+            yield _error(d, msg("starttls.what.pop3-after-user"))
         elif user.verdict == "accepted" or "USER" in d.plain_caps:
             yield Outcome(
                 Status.FAIL,
                 d.subject,
-                "USER is accepted or advertised before STLS, although the password is refused",
+                msg("starttls.pop3-user"),
                 _obs(d, user, password),
                 severity=Severity.MEDIUM,
             )
         elif user.verdict == "refused":
-            yield Outcome(Status.PASS, d.subject, f"USER before STLS was refused: {user.reply}", _obs(d, user))
+            yield Outcome(Status.PASS, d.subject, msg("starttls.pop3-ok", reply=user.reply), _obs(d, user))
         else:
-            yield _error(d, f"USER/PASS before STLS (reply {user.reply!r} is not conclusive)")
+            yield _error(d, msg("starttls.what.pop3-inconclusive", reply=repr(user.reply)))
 
 
 @check("tls.implicit-ports", needs=[Need.NETWORK], area="transport")
@@ -284,11 +284,12 @@ def implicit_ports(ctx: CheckContext) -> Iterator[Outcome]:
     yield from _uncollected(ctx, _IMPLICIT_PROTOS)
     for d in _dialogs(ctx, _IMPLICIT_PROTOS):
         if d.tls is not None and d.outcome == "ok":
-            yield Outcome(Status.PASS, d.subject, f"implicit TLS works: {d.tls.version} {d.tls.cipher}", _obs(d))
+            works = msg("implicit.works", version=d.tls.version, cipher=d.tls.cipher)
+            yield Outcome(Status.PASS, d.subject, works, _obs(d))
         elif d.outcome == "tls-failed" and "wrong version number" in (d.reason or "").lower():
-            yield Outcome(Status.FAIL, d.subject, f"the port does not speak TLS first: {d.reason}", _obs(d))
+            yield Outcome(Status.FAIL, d.subject, msg("implicit.plaintext", reason=d.reason or ""), _obs(d))
         else:
-            yield _error(d, "implicit TLS")
+            yield _error(d, msg("implicit.what"))
 
 
 @check("https.webmail", needs=[Need.NETWORK], area="transport")
@@ -304,38 +305,37 @@ def https_webmail(ctx: CheckContext) -> Iterator[Outcome]:
     for d in _dialogs(ctx, ("https",)):
         http = d.http
         if http is None:
-            yield _error(d, "the webmail transport")
+            yield _error(d, msg("webmail.what"))
             continue
         where = Location(host=d.host, port=d.port)
-        plain = (
+        plain: str | Message = (
             f"{http.http_status} {http.http_location or ''}".strip()
             if http.http_status is not None
-            else f"error: {http.http_error}"
+            else msg("webmail.http-error", error=http.http_error or "")
         )
         obs = _obs(d) + (
             Observation("http://", plain, Location(host=d.host, port=80)),
-            Observation("Strict-Transport-Security", http.hsts or "(absent)", where),
+            Observation("Strict-Transport-Security", http.hsts or msg("webmail.absent"), where),
         )
         if http.redirects_to_https:
-            yield Outcome(Status.PASS, d.subject, f"HTTP redirects to {http.http_location}", obs, key="redirect")
+            redirects = msg("webmail.redirects", location=http.http_location or "")
+            yield Outcome(Status.PASS, d.subject, redirects, obs, key="redirect")
         elif http.http_status is not None:
             yield Outcome(
                 Status.FAIL,
                 d.subject,
-                f"plain HTTP answers {http.http_status} without redirecting to HTTPS",
+                msg("webmail.no-redirect", status=http.http_status),
                 obs,
                 severity=Severity.HIGH,
                 key="redirect",
             )
         elif http.http_error_kind is ErrorKind.REFUSED:
-            yield Outcome(
-                Status.PASS, d.subject, "nothing is served over plain HTTP (port 80 refused)", obs, key="redirect"
-            )
+            yield Outcome(Status.PASS, d.subject, msg("webmail.port-80-refused"), obs, key="redirect")
         else:
             yield Outcome(
                 Status.ERROR,
                 d.subject,
-                f"could not verify the HTTP redirect: {http.http_error}",
+                msg("webmail.redirect-unverified", error=http.http_error or ""),
                 obs,
                 severity=Severity.INFO,
                 key="redirect",
@@ -344,18 +344,18 @@ def https_webmail(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.ERROR,
                 d.subject,
-                f"could not verify HSTS: {http.https_error}",
+                msg("webmail.hsts-unverified", error=http.https_error or ""),
                 obs,
                 severity=Severity.INFO,
                 key="hsts",
             )
         elif _hsts_max_age(http.hsts) > 0:
-            yield Outcome(Status.PASS, d.subject, f"HSTS sent: {http.hsts}", obs, key="hsts")
+            yield Outcome(Status.PASS, d.subject, msg("webmail.hsts-sent", hsts=http.hsts or ""), obs, key="hsts")
         else:
             yield Outcome(
                 Status.FAIL,
                 d.subject,
-                "HTTPS answer carries no HSTS header with max-age > 0" + (f" ({http.hsts})" if http.hsts else ""),
+                msg("webmail.no-hsts", shown=f" ({http.hsts})" if http.hsts else ""),
                 obs,
                 severity=Severity.LOW,
                 key="hsts",

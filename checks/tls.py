@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from auditor.evidence.outcomes import ErrorKind
-from auditor.evidence.tls import TLS12, VERSIONS, TlsScan
-from auditor.models import Location, Need, Observation, Outcome, Severity, Status
+from auditor.evidence.tls import TLS12, VERSIONS, CertificateObservation, TlsScan
+from auditor.models import Location, Message, Need, Observation, Outcome, Severity, Status, msg
 from auditor.profiles import Profile, Rating, rate, rate_key
 from auditor.registry import CheckContext, check
 
@@ -33,7 +33,7 @@ def _setup(ctx: CheckContext) -> tuple[list[TlsScan], Outcome | None]:
     if not scans:
         discovery = ctx.evidence.discovery
         if discovery is not None and any(e.tls != "none" for e in discovery.endpoints):
-            return [], Outcome(Status.ERROR, subject, "no TLS scan results in the evidence")
+            return [], Outcome(Status.ERROR, subject, msg("tls.no-results"))
     return scans, None
 
 
@@ -41,10 +41,10 @@ def _unverifiable(scan: TlsScan) -> Outcome | None:
     """ERROR for scans that never completed a handshake (closed, refused, throttled)."""
     if scan.reachable:
         return None
-    reason = scan.errors[0] if scan.errors else "no TLS handshake completed"
+    reason: str | Message = scan.errors[0] if scan.errors else msg("tls.no-handshake")
     if scan.throttled_after is not None:
-        reason = f"throttled after {scan.throttled_after} connections: {reason}"
-    seen = Observation("connections", str(scan.connections), _where(scan))
+        reason = msg("tls.throttled-reason", connections=scan.throttled_after, reason=reason)
+    seen = Observation(msg("tls.obs.connections"), str(scan.connections), _where(scan))
     return Outcome(Status.ERROR, scan.subject, reason, (seen,))
 
 
@@ -64,26 +64,27 @@ def _per_scan(ctx: CheckContext, grade: Callable[[Profile, TlsScan], Iterator[Ou
             yield from grade(profile, scan)
 
 
-def _gap(scan: TlsScan, prefix: str) -> str | None:
+def _gap(scan: TlsScan, prefix: str) -> Message | None:
     """Why the part ``prefix`` of a scan is incomplete, or None when it is complete."""
     parts = [i for i in scan.incomplete if i.startswith(prefix) or i == "all"]
     if not parts:
         return None
     stopped = scan.stopped
+    why: str | Message
     if scan.throttled_after is not None:
-        why = f"throttled after {scan.throttled_after} connections"
+        why = msg("tls.throttled-after", connections=scan.throttled_after)
     elif stopped is not None and stopped.kind in (ErrorKind.BUDGET, ErrorKind.DEADLINE):
         why = stopped.message
     else:
-        why = scan.errors[-1] if scan.errors else "scan incomplete"
-    return f"{why} ({', '.join(parts)} not established)"
+        why = scan.errors[-1] if scan.errors else msg("tls.scan-incomplete")
+    return msg("tls.gap", why=why, parts=", ".join(parts))
 
 
 def _grade(
     scan: TlsScan,
     rated: list[tuple[str, Rating]],
-    gap: str | None,
-    what: str,
+    gap: Message | None,
+    what: Message,
     fail_severity: Severity = Severity.HIGH,
 ) -> Outcome:
     """Worst class decides; a gap without a defect is an error, never a pass."""
@@ -91,16 +92,18 @@ def _grade(
     obs = tuple(Observation(name, rating.describe(), where) for name, rating in rated)
     bad = [n for n, r in rated if r.cls == "insufficient"]
     weak = [n for n, r in rated if r.cls == "phase-out"]
-    tail = f"; note: {gap}" if gap else ""
+    tail = msg("tls.note", gap=gap) if gap else ""
     if bad:
-        return Outcome(Status.FAIL, scan.subject, f"insufficient {what}: {', '.join(bad)}{tail}", obs, fail_severity)
+        insufficient = msg("tls.insufficient", what=what, names=", ".join(bad), tail=tail)
+        return Outcome(Status.FAIL, scan.subject, insufficient, obs, fail_severity)
     if gap:
-        return Outcome(Status.ERROR, scan.subject, f"could not establish all {what}: {gap}", obs)
+        return Outcome(Status.ERROR, scan.subject, msg("tls.not-all-established", what=what, gap=gap), obs)
     if weak:
-        return Outcome(Status.WARN, scan.subject, f"{what} to phase out: {', '.join(weak)}", obs, Severity.MEDIUM)
+        phase_out = msg("tls.phase-out", what=what, names=", ".join(weak))
+        return Outcome(Status.WARN, scan.subject, phase_out, obs, Severity.MEDIUM)
     if not rated:
-        return Outcome(Status.ERROR, scan.subject, f"no {what} observed", obs)
-    return Outcome(Status.PASS, scan.subject, f"all {len(rated)} {what} are recommended or acceptable", obs)
+        return Outcome(Status.ERROR, scan.subject, msg("tls.none-observed", what=what), obs)
+    return Outcome(Status.PASS, scan.subject, msg("tls.all-acceptable", count=len(rated), what=what), obs)
 
 
 @check("tls.protocols", needs=[Need.NETWORK], area="transport")
@@ -114,7 +117,7 @@ def tls_protocols(ctx: CheckContext) -> Iterator[Outcome]:
 
     def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
         rated = [(v, rate(profile, "protocols", v, year=year)) for v in VERSIONS if scan.protocols.get(v)]
-        yield _grade(scan, rated, _gap(scan, "protocol:"), f"protocol versions ({profile.label})")
+        yield _grade(scan, rated, _gap(scan, "protocol:"), msg("tls.what.protocols", profile=profile.label))
 
     yield from _per_scan(ctx, grade)
 
@@ -134,7 +137,7 @@ def tls_cipher_suites(ctx: CheckContext) -> Iterator[Outcome]:
             for suite in scan.suites.get(version, ()):
                 rated.setdefault(suite.name, rate(profile, "suites", suite.name, year=year))
         gap = _gap(scan, "suites:") or _gap(scan, "protocol:")
-        yield _grade(scan, sorted(rated.items()), gap, f"cipher suites ({profile.label})")
+        yield _grade(scan, sorted(rated.items()), gap, msg("tls.what.suites", profile=profile.label))
 
     yield from _per_scan(ctx, grade)
 
@@ -159,89 +162,78 @@ def tls_key_exchange(ctx: CheckContext) -> Iterator[Outcome]:
                     continue
                 label = f"{share.kind} {share.bits} bit" + (f" ({share.group})" if share.group else "")
                 rated.setdefault(label, rate_key(profile, share.kind, share.bits, year=year))
-        yield _grade(scan, sorted(rated.items()), _gap(scan, "groups"), f"key exchange parameters ({profile.label})")
+        what = msg("tls.what.key-exchange", profile=profile.label)
+        yield _grade(scan, sorted(rated.items()), _gap(scan, "groups"), what)
 
     yield from _per_scan(ctx, grade)
 
 
 def _cert_outcomes(scan: TlsScan, profile: Profile, now: datetime) -> Iterator[Outcome]:
+    """The certificate's four outcomes: validity, chain trust, host name, key and signatures."""
     cert = scan.certificate
     assert cert is not None
-    where = _where(scan)
     leaf = cert.chain[0]
-    mx = scan.port == 25
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
-    ident = Observation("leaf", f"{leaf.subject}; SAN {', '.join(leaf.san_dns) or '-'}; issuer {leaf.issuer}", where)
-    not_after = datetime.fromisoformat(leaf.not_after)
-    not_before = datetime.fromisoformat(leaf.not_before)
-    dates = Observation("validity", f"{leaf.not_before} .. {leaf.not_after}", where)
-    if now > not_after:
-        yield Outcome(
-            Status.FAIL,
-            scan.subject,
-            f"certificate expired on {leaf.not_after}",
-            (ident, dates),
-            Severity.HIGH,
-            key="validity",
-        )
-    elif now < not_before:
-        yield Outcome(
-            Status.FAIL,
-            scan.subject,
-            f"certificate not valid before {leaf.not_before}",
-            (ident, dates),
-            Severity.HIGH,
-            key="validity",
-        )
-    elif not_after - now <= EXPIRY_WARNING:
-        days = (not_after - now).days
-        yield Outcome(
-            Status.WARN,
-            scan.subject,
-            f"certificate expires in {days} days ({leaf.not_after})",
-            (ident, dates),
-            Severity.MEDIUM,
-            key="validity",
-        )
-    else:
-        yield Outcome(
-            Status.PASS, scan.subject, f"certificate valid until {leaf.not_after}", (ident, dates), key="validity"
-        )
+    ident = Observation(
+        msg("tls.obs.leaf"), f"{leaf.subject}; SAN {', '.join(leaf.san_dns) or '-'}; issuer {leaf.issuer}", _where(scan)
+    )
+    yield _validity(scan, leaf.not_before, leaf.not_after, now, ident)
+    yield _trust(scan, cert, ident)
+    yield _hostname(scan, cert, ident)
+    yield _crypto(scan, cert, profile, now.year)
 
-    trust = Observation("trust store", cert.trust_store, where)
-    mx_note = " (port 25: opportunistic TLS; DANE decides, see dane.tlsa)" if mx else ""
+
+def _validity(scan: TlsScan, not_before: str, not_after: str, now: datetime, ident: Observation) -> Outcome:
+    """Expired or not yet valid: fail; within 30 days of expiry: warn (relative to the collection time)."""
+    until, since = datetime.fromisoformat(not_after), datetime.fromisoformat(not_before)
+    seen = (ident, Observation(msg("tls.obs.validity"), f"{not_before} .. {not_after}", _where(scan)))
+    if now > until:
+        return Outcome(
+            Status.FAIL, scan.subject, msg("tls.cert.expired", date=not_after), seen, Severity.HIGH, key="validity"
+        )
+    if now < since:
+        early = msg("tls.cert.not-yet-valid", date=not_before)
+        return Outcome(Status.FAIL, scan.subject, early, seen, Severity.HIGH, key="validity")
+    if until - now <= EXPIRY_WARNING:
+        soon = msg("tls.cert.expires-soon", days=(until - now).days, date=not_after)
+        return Outcome(Status.WARN, scan.subject, soon, seen, Severity.MEDIUM, key="validity")
+    return Outcome(Status.PASS, scan.subject, msg("tls.cert.valid", date=not_after), seen, key="validity")
+
+
+def _mx_note(scan: TlsScan) -> str | Message:
+    return msg("tls.cert.mx-note") if scan.port == 25 else ""
+
+
+def _trust(scan: TlsScan, cert: CertificateObservation, ident: Observation) -> Outcome:
+    """Untrusted chain: fail, a warning on port 25 (opportunistic TLS; DANE authenticates the MX)."""
+    seen = (ident, Observation(msg("tls.obs.trust-store"), cert.trust_store, _where(scan)))
     if cert.trusted is None:
-        yield Outcome(
-            Status.ERROR, scan.subject, f"chain trust not established: {cert.trust_error}", (ident, trust), key="trust"
-        )
-    elif cert.trusted:
-        yield Outcome(Status.PASS, scan.subject, "chain validates against the trust store", (ident, trust), key="trust")
-    else:
-        yield Outcome(
-            Status.WARN if mx else Status.FAIL,
-            scan.subject,
-            f"chain does not validate: {cert.trust_error}{mx_note}",
-            (ident, trust),
-            Severity.MEDIUM if mx else Severity.HIGH,
-            key="trust",
-        )
+        unknown = msg("tls.cert.trust-unknown", error=cert.trust_error or "")
+        return Outcome(Status.ERROR, scan.subject, unknown, seen, key="trust")
+    if cert.trusted:
+        return Outcome(Status.PASS, scan.subject, msg("tls.cert.trusted"), seen, key="trust")
+    mx = scan.port == 25
+    untrusted = msg("tls.cert.untrusted", error=cert.trust_error or "", note=_mx_note(scan))
+    severity = Severity.MEDIUM if mx else Severity.HIGH
+    return Outcome(Status.WARN if mx else Status.FAIL, scan.subject, untrusted, seen, severity, key="trust")
 
-    name = Observation("expected name", cert.hostname, where)
+
+def _hostname(scan: TlsScan, cert: CertificateObservation, ident: Observation) -> Outcome:
+    """Leaf names the host: pass; does not: fail (a warning on port 25, as for trust)."""
+    seen = (ident, Observation(msg("tls.obs.expected-name"), cert.hostname, _where(scan)))
     if cert.hostname_matches is None:
-        yield Outcome(Status.ERROR, scan.subject, "host name could not be compared", (ident, name), key="hostname")
-    elif cert.hostname_matches:
-        yield Outcome(Status.PASS, scan.subject, f"certificate names {cert.hostname}", (ident, name), key="hostname")
-    else:
-        yield Outcome(
-            Status.WARN if mx else Status.FAIL,
-            scan.subject,
-            f"certificate does not name {cert.hostname}{mx_note}",
-            (ident, name),
-            Severity.MEDIUM if mx else Severity.HIGH,
-            key="hostname",
-        )
+        return Outcome(Status.ERROR, scan.subject, msg("tls.cert.name-unknown"), seen, key="hostname")
+    if cert.hostname_matches:
+        return Outcome(Status.PASS, scan.subject, msg("tls.cert.name-ok", name=cert.hostname), seen, key="hostname")
+    mx = scan.port == 25
+    mismatch = msg("tls.cert.name-mismatch", name=cert.hostname, note=_mx_note(scan))
+    severity = Severity.MEDIUM if mx else Severity.HIGH
+    return Outcome(Status.WARN if mx else Status.FAIL, scan.subject, mismatch, seen, severity, key="hostname")
 
-    year = now.year
+
+def _crypto(scan: TlsScan, cert: CertificateObservation, profile: Profile, year: int) -> Outcome:
+    """Leaf key size and every signature of the chain, graded by the profile."""
+    leaf = cert.chain[0]
     rated: list[tuple[str, Rating]] = [
         (f"leaf key {leaf.key_type} {leaf.key_bits} bit", rate_key(profile, leaf.key_type, leaf.key_bits, year=year))
     ]
@@ -254,8 +246,8 @@ def _cert_outcomes(scan: TlsScan, profile: Profile, now: datetime) -> Iterator[O
                 rate(profile, "signatures", item.signature_algorithm, year=year),
             )
         )
-    graded = _grade(scan, rated, None, f"certificate key and signatures ({profile.label})")
-    yield Outcome(graded.status, graded.subject, graded.detail, graded.observations, graded.severity, key="crypto")
+    graded = _grade(scan, rated, None, msg("tls.what.certificate", profile=profile.label))
+    return Outcome(graded.status, graded.subject, graded.detail, graded.observations, graded.severity, key="crypto")
 
 
 @check("tls.certificate", needs=[Need.NETWORK], area="transport")
@@ -269,7 +261,7 @@ def tls_certificate(ctx: CheckContext) -> Iterator[Outcome]:
 
     def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
         if scan.certificate is None or not scan.certificate.chain:
-            yield Outcome(Status.ERROR, scan.subject, "no certificate chain was recorded", key="validity")
+            yield Outcome(Status.ERROR, scan.subject, msg("tls.cert.none"), key="validity")
         else:
             yield from _cert_outcomes(scan, profile, ctx.evidence.now)
 
@@ -292,29 +284,28 @@ def tls_handshake_signatures(ctx: CheckContext) -> Iterator[Outcome]:
         leaf = scan.certificate.chain[0] if scan.certificate and scan.certificate.chain else None
         algorithm = "ecdsa-with-SHA1" if leaf is not None and leaf.key_type == "EC" else "sha1WithRSAEncryption"
         if scan.sha1_signatures:
-            seen = Observation("TLS 1.2 key exchange, client offering only SHA-1", f"signed with {algorithm}", where)
+            seen = Observation(msg("tls.sha1.obs"), msg("tls.sha1.signed-with", algorithm=algorithm), where)
             yield Outcome(
                 Status.WARN,
                 scan.subject,
-                f"the server signs its TLS 1.2 key exchange with SHA-1 ({algorithm}) when a client "
-                "offers nothing stronger",
+                msg("tls.sha1.signs", algorithm=algorithm),
                 (seen,),
                 Severity.LOW,
             )
         elif scan.sha1_signatures is False:
-            seen = Observation("TLS 1.2 key exchange, client offering only SHA-1", "handshake refused", where)
-            yield Outcome(Status.PASS, scan.subject, "SHA-1 handshake signatures are refused", (seen,))
+            seen = Observation(msg("tls.sha1.obs"), msg("tls.sha1.handshake-refused"), where)
+            yield Outcome(Status.PASS, scan.subject, msg("tls.sha1.refused"), (seen,))
         elif gap := _gap(scan, "signatures:") or _gap(scan, f"suites:{TLS12}") or _gap(scan, f"protocol:{TLS12}"):
-            yield Outcome(Status.ERROR, scan.subject, f"could not test SHA-1 handshake signatures: {gap}")
+            yield Outcome(Status.ERROR, scan.subject, msg("tls.sha1.untested", gap=gap))
         elif scan.protocols.get(TLS12) and not scan.suites.get(TLS12):
-            yield Outcome(Status.ERROR, scan.subject, "TLS 1.2 is accepted but its suites are unknown")
+            yield Outcome(Status.ERROR, scan.subject, msg("tls.sha1.suites-unknown"))
         else:
-            why = "no forward-secret TLS 1.2 suite" if scan.protocols.get(TLS12) else "TLS 1.2 is not accepted"
+            why = msg("tls.sha1.no-fs-suite") if scan.protocols.get(TLS12) else msg("tls.sha1.no-tls12")
             yield Outcome(
                 Status.PASS,
                 scan.subject,
-                f"no TLS 1.2 key exchange is signed ({why})",
-                (Observation("TLS 1.2 signed key exchange", why, where),),
+                msg("tls.sha1.unsigned", why=why),
+                (Observation(msg("tls.sha1.obs-signed"), why, where),),
             )
 
     yield from _per_scan(ctx, grade)
@@ -347,11 +338,11 @@ def tls_vulnerabilities(ctx: CheckContext) -> Iterator[Outcome]:
         if found:
             worst = max((_VULN_SEVERITY.get(v.name, Severity.MEDIUM) for v in found), key=lambda s: s.rank)
             names = ", ".join(f"{v.name} ({v.detail})" for v in found)
-            yield Outcome(Status.FAIL, scan.subject, f"vulnerable: {names}", obs, worst)
+            yield Outcome(Status.FAIL, scan.subject, msg("tls.vuln.found", names=names), obs, worst)
         elif missing or gap or not scan.vulnerabilities:
-            why = "; ".join(f"{v.name}: {v.detail}" for v in missing) or gap or "probes did not run"
-            yield Outcome(Status.ERROR, scan.subject, f"could not test all vulnerabilities: {why}", obs)
+            why = "; ".join(f"{v.name}: {v.detail}" for v in missing) or gap or msg("tls.vuln.not-run")
+            yield Outcome(Status.ERROR, scan.subject, msg("tls.vuln.untested", why=why), obs)
         else:
-            yield Outcome(Status.PASS, scan.subject, f"none of {len(obs)} probed weaknesses found", obs)
+            yield Outcome(Status.PASS, scan.subject, msg("tls.vuln.none", count=len(obs)), obs)
 
     yield from _per_scan(ctx, grade)

@@ -18,7 +18,8 @@ from auditor.evidence.tls import (
     TlsScan,
     VulnResult,
 )
-from auditor.models import Outcome, Severity, Status
+from auditor.messages import render, render_observation
+from auditor.models import Observation, Outcome, Severity, Status
 from auditor.profiles import load_profile
 from auditor.registry import CheckContext
 
@@ -106,13 +107,24 @@ def weak_scan(**changes: Any) -> TlsScan:
     return replace(weak, **changes)
 
 
+def _rendered(observations: tuple[Observation, ...]) -> tuple[Observation, ...]:
+    return tuple(render_observation(x, "en") for x in observations)
+
+
 def run(func: Any, *scans: TlsScan, profile: str = "bsi-tr-02102-2") -> list[Outcome]:
     evidence = Evidence(
         schema_version="1", collected_at=NOW, target=Target(domain="example.org"), network=True, tls=scans
     )
     # Checks grade what a saved bundle holds, so grade the JSON round-tripped copy.
     evidence = evidence_from_json(evidence_to_json(evidence))
-    return list(func(CheckContext(evidence=evidence, profile=load_profile(profile))))
+    outcomes = func(CheckContext(evidence=evidence, profile=load_profile(profile)))
+    # rendered as the runner renders them, so the tests read the English sentences
+    return [
+        replace(
+            o, detail=render(o.detail, "en"), observations=tuple(render_observation(x, "en") for x in o.observations)
+        )
+        for o in outcomes
+    ]
 
 
 def statuses(outcomes: list[Outcome]) -> list[Status]:

@@ -128,11 +128,11 @@ DNS: Any = _OneAddress()
 def test_https_download_is_bounded_while_streaming(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_get(session: requests.Session, url: str, **kwargs: Any) -> _FakeResponse:
+    def fake_get(session: requests.Session, method: str, url: str, **kwargs: Any) -> _FakeResponse:
         seen.update(kwargs)
         return _FakeResponse([b"x" * 65536] * 100, {"content-type": "text/plain"})
 
-    monkeypatch.setattr(requests.Session, "get", fake_get)
+    monkeypatch.setattr(requests.Session, "request", fake_get)
     with pytest.raises(StatementError, match="more than the limit"):
         load_statement("https://example.org/privacy", ca_file="/etc/ca.pem", max_bytes=1_000_000, dns_client=DNS)
     assert seen["verify"] == "/etc/ca.pem" and seen["stream"] is True and seen["allow_redirects"] is False
@@ -141,7 +141,7 @@ def test_https_download_is_bounded_while_streaming(monkeypatch: pytest.MonkeyPat
 def test_https_statement_is_read_as_html(monkeypatch: pytest.MonkeyPatch) -> None:
     body = b"<p>Web server access logs are kept for seven days.</p>"
     served = _FakeResponse([body], {"content-type": "text/html"})
-    monkeypatch.setattr(requests.Session, "get", lambda s, url, **kw: served)
+    monkeypatch.setattr(requests.Session, "request", lambda s, method, url, **kw: served)
     statement = load_statement("https://example.org/privacy", dns_client=DNS)
     assert statement.media_type == "text/html" and statement.language == "en"
     assert [c.period for c in extract_claims(statement).claims] == ["P7D"]
@@ -150,16 +150,16 @@ def test_https_statement_is_read_as_html(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_https_statement_keeps_its_own_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
     body = "Die Logdateien des Webservers werden für 7 Tage gespeichert.".encode("utf-16")
     served = _FakeResponse([body], {"content-type": "text/plain"})
-    monkeypatch.setattr(requests.Session, "get", lambda s, url, **kw: served)
+    monkeypatch.setattr(requests.Session, "request", lambda s, method, url, **kw: served)
     statement = load_statement("https://example.org/datenschutz", dns_client=DNS)
     assert "für 7 Tage" in statement.text and statement.sha256 == hashlib.sha256(body).hexdigest()
 
 
 def test_tls_failure_is_a_statement_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(session: requests.Session, url: str, **kwargs: Any) -> None:
+    def fail(session: requests.Session, method: str, url: str, **kwargs: Any) -> None:
         raise requests.exceptions.SSLError("certificate verify failed")
 
-    monkeypatch.setattr(requests.Session, "get", fail)
+    monkeypatch.setattr(requests.Session, "request", fail)
     with pytest.raises(StatementError, match="certificate not valid"):
         load_statement("https://example.org/privacy", dns_client=DNS)
 

@@ -7,7 +7,7 @@ is reported (an error, never a fail), and the observations that show the records
 from __future__ import annotations
 
 from auditor.evidence.network import DnsAnswer, MailDns
-from auditor.models import Location, Observation, Outcome, Status
+from auditor.models import Location, Observation, Outcome, Status, msg
 from auditor.registry import CheckContext
 
 
@@ -19,24 +19,23 @@ def mail_dns_of(ctx: CheckContext) -> tuple[str, MailDns | None]:
 def record_obs(answer: DnsAnswer) -> tuple[Observation, ...]:
     where = Location(dns_name=f"{answer.name} {answer.rdtype}")
     if answer.ok:
-        return tuple(Observation("record", r, where) for r in answer.records)
-    return (Observation("lookup", answer.error or answer.status, where),)
+        return tuple(Observation(msg("dns.obs.record"), r, where) for r in answer.records)
+    return (Observation(msg("dns.obs.lookup"), answer.error or answer.status, where),)
 
 
 def not_collected(domain: str, ctx: CheckContext | None = None) -> Outcome:
     discovery = ctx.evidence.discovery if ctx is not None else None
     if discovery is not None and discovery.fatal:
-        return Outcome(Status.ERROR, domain, f"not verifiable: {discovery.fatal}")
-    return Outcome(Status.ERROR, domain, "the mail domain's DNS records were not collected in this run")
+        return Outcome(Status.ERROR, domain, msg("dns.not-verifiable", reason=discovery.fatal))
+    return Outcome(Status.ERROR, domain, msg("dns.not-collected"))
 
 
 def lookup_failed(domain: str, answer: DnsAnswer) -> Outcome | None:
     """NXDOMAIN/NODATA are answers; timeouts and SERVFAIL mean we could not verify."""
     if answer.status in ("ok", "nxdomain", "nodata"):
         return None
-    return Outcome(
-        Status.ERROR, domain, f"could not look up {answer.name} {answer.rdtype}: {answer.error}", record_obs(answer)
-    )
+    failed = msg("dns.lookup-failed", name=answer.name, rdtype=answer.rdtype, error=answer.error or answer.status)
+    return Outcome(Status.ERROR, domain, failed, record_obs(answer))
 
 
 def graded_record(ctx: CheckContext, field: str) -> tuple[str, DnsAnswer | None, Outcome | None]:

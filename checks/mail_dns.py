@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from auditor.dnspolicy import mx_matches, parse_sts_policy, parse_sts_record, parse_tlsrpt
 from auditor.evidence.network import HttpFetch, MailDns
-from auditor.models import Location, Need, Observation, Outcome, Severity, Status
+from auditor.models import Location, Need, Observation, Outcome, Severity, Status, msg
 from auditor.registry import CheckContext, check
 
 from .dns_common import graded_record, lookup_failed, mail_dns_of, not_collected, record_obs, records_of
@@ -23,11 +23,11 @@ from .dns_common import graded_record, lookup_failed, mail_dns_of, not_collected
 
 def _policy_obs(fetch: HttpFetch) -> tuple[Observation, ...]:
     where = Location(url=fetch.url)
-    obs = [Observation("fetch", "ok" if fetch.ok else f"{fetch.error_kind}: {fetch.error}", where)]
+    obs = [Observation(msg("sts.obs.fetch"), "ok" if fetch.ok else f"{fetch.error_kind}: {fetch.error}", where)]
     if fetch.peer_address:
-        obs.append(Observation("connected to", fetch.peer_address, where))
+        obs.append(Observation(msg("sts.obs.connected-to"), fetch.peer_address, where))
     if fetch.body:
-        obs.append(Observation("policy", fetch.body[:1000], where))
+        obs.append(Observation(msg("sts.obs.policy"), fetch.body[:1000], where))
     return tuple(obs)
 
 
@@ -44,15 +44,16 @@ def mta_sts_record(ctx: CheckContext) -> Iterator[Outcome]:
         yield Outcome(
             Status.FAIL,
             domain,
-            f"no MTA-STS record at {answer.name}: senders will not insist on TLS",
+            msg("sts.no-record", name=answer.name),
             record_obs(answer),
         )
         return
     record = parse_sts_record(answer.records)
     if not record.usable:
-        yield Outcome(Status.FAIL, domain, "MTA-STS record unusable: " + "; ".join(record.problems), record_obs(answer))
+        unusable = msg("sts.record-unusable", problems="; ".join(record.problems))
+        yield Outcome(Status.FAIL, domain, unusable, record_obs(answer))
         return
-    yield Outcome(Status.PASS, domain, f"MTA-STS record present, policy id {record.policy_id}", record_obs(answer))
+    yield Outcome(Status.PASS, domain, msg("sts.record-ok", id=record.policy_id or ""), record_obs(answer))
 
 
 def _policy(ctx: CheckContext) -> tuple[str, MailDns | None, Outcome | None]:
@@ -61,7 +62,7 @@ def _policy(ctx: CheckContext) -> tuple[str, MailDns | None, Outcome | None]:
     if mail is None:
         return domain, None, not_collected(domain, ctx)
     if not mail.mta_sts_record.ok or mail.mta_sts_policy is None:
-        reason = "no usable MTA-STS record (see mta-sts.record), so senders fetch no policy to examine"
+        reason = msg("sts.no-policy-record")
         if (failed := lookup_failed(domain, mail.mta_sts_record)) is not None:
             return domain, mail, failed
         return domain, mail, Outcome(Status.SKIPPED, domain, reason, record_obs(mail.mta_sts_record))
@@ -74,7 +75,7 @@ def _policy(ctx: CheckContext) -> tuple[str, MailDns | None, Outcome | None]:
             Outcome(
                 Status.SKIPPED,
                 domain,
-                f"no usable policy to examine (see mta-sts.policy: {mail.mta_sts_policy.error_kind})",
+                msg("sts.no-usable-policy", kind=mail.mta_sts_policy.error_kind or ""),
                 _policy_obs(mail.mta_sts_policy),
             ),
         )
@@ -96,31 +97,33 @@ def mta_sts_policy(ctx: CheckContext) -> Iterator[Outcome]:
         yield Outcome(
             Status.SKIPPED,
             domain,
-            "no usable MTA-STS record (see mta-sts.record), so senders fetch no policy and none was fetched",
+            msg("sts.none-fetched"),
             record_obs(mail.mta_sts_record),
         )
         return
     if not fetched.ok:
         if fetched.error_kind in ("connect", "timeout", "dns"):
-            yield Outcome(Status.ERROR, fetched.url, f"policy host unreachable: {fetched.error}", _policy_obs(fetched))
+            unreachable = msg("sts.unreachable", error=fetched.error or "")
+            yield Outcome(Status.ERROR, fetched.url, unreachable, _policy_obs(fetched))
         else:
             severity = Severity.HIGH if (fetched.error_kind or "").startswith("cert") else None
             yield Outcome(
                 Status.FAIL,
                 fetched.url,
-                f"policy not usable by senders: {fetched.error}",
+                msg("sts.unusable", error=fetched.error or ""),
                 _policy_obs(fetched),
                 severity=severity,
             )
         return
     policy = parse_sts_policy(fetched.body or "")
     if policy.problems:
-        yield Outcome(Status.FAIL, fetched.url, "policy syntax: " + "; ".join(policy.problems), _policy_obs(fetched))
+        syntax = msg("sts.syntax", problems="; ".join(policy.problems))
+        yield Outcome(Status.FAIL, fetched.url, syntax, _policy_obs(fetched))
         return
     yield Outcome(
         Status.PASS,
         fetched.url,
-        f"policy valid (mode {policy.mode}, {len(policy.mx)} mx pattern(s))",
+        msg("sts.valid", mode=policy.mode or "", count=len(policy.mx)),
         _policy_obs(fetched),
     )
 
@@ -137,19 +140,18 @@ def mta_sts_mode(ctx: CheckContext) -> Iterator[Outcome]:
     policy = parse_sts_policy(mail.mta_sts_policy.body or "")
     obs = _policy_obs(mail.mta_sts_policy)
     if policy.mode == "enforce":
-        yield Outcome(Status.PASS, domain, "MTA-STS mode is enforce", obs)
+        yield Outcome(Status.PASS, domain, msg("sts.mode-enforce"), obs)
     elif policy.mode == "testing":
         yield Outcome(
             Status.FAIL,
             domain,
-            "MTA-STS mode is testing: TLS failures are reported but mail is still "
-            "delivered without authenticated encryption",
+            msg("sts.mode-testing"),
             obs,
         )
     elif policy.mode == "none":
-        yield Outcome(Status.FAIL, domain, "MTA-STS mode is none: the policy is withdrawn", obs, severity=Severity.HIGH)
+        yield Outcome(Status.FAIL, domain, msg("sts.mode-none"), obs, severity=Severity.HIGH)
     else:
-        yield Outcome(Status.ERROR, domain, f"policy mode unreadable: {policy.mode!r}", obs)
+        yield Outcome(Status.ERROR, domain, msg("sts.mode-unreadable", mode=repr(policy.mode)), obs)
 
 
 @check("mta-sts.mx-coverage", needs=[Need.NETWORK], area="dns")
@@ -164,19 +166,21 @@ def mta_sts_mx_coverage(ctx: CheckContext) -> Iterator[Outcome]:
         return
     discovery = ctx.evidence.discovery
     if discovery is None or not discovery.mx_hosts:
-        yield Outcome(Status.ERROR, domain, "no MX hosts were discovered to compare with the policy")
+        yield Outcome(Status.ERROR, domain, msg("sts.no-mx"))
         return
     policy = parse_sts_policy(mail.mta_sts_policy.body or "")
     for host in discovery.mx_hosts:
         matched = [p for p in policy.mx if mx_matches(p, host.name)]
         obs = (
-            Observation("mx patterns", ", ".join(policy.mx) or "(none)", Location(url=mail.mta_sts_policy.url)),
+            Observation(
+                msg("sts.obs.patterns"), ", ".join(policy.mx) or msg("sts.none"), Location(url=mail.mta_sts_policy.url)
+            ),
             Observation("MX", f"{host.preference} {host.name}", Location(dns_name=f"{domain} MX")),
         )
         if matched:
-            yield Outcome(Status.PASS, host.name, f"{host.name} matches policy pattern {matched[0]}", obs)
+            yield Outcome(Status.PASS, host.name, msg("sts.mx-matches", host=host.name, pattern=matched[0]), obs)
         else:
-            yield Outcome(Status.FAIL, host.name, f"MX {host.name} is not covered by any mx: line of the policy", obs)
+            yield Outcome(Status.FAIL, host.name, msg("sts.mx-uncovered", host=host.name), obs)
 
 
 @check("mta-sts.max-age", needs=[Need.NETWORK], area="dns")
@@ -191,13 +195,15 @@ def mta_sts_max_age(ctx: CheckContext) -> Iterator[Outcome]:
     policy = parse_sts_policy(mail.mta_sts_policy.body or "")
     obs = _policy_obs(mail.mta_sts_policy)
     if policy.max_age is None:
-        yield Outcome(Status.ERROR, domain, "max_age missing or unreadable", obs)
+        yield Outcome(Status.ERROR, domain, msg("sts.max-age-missing"), obs)
     elif policy.max_age < 86400:
-        yield Outcome(Status.FAIL, domain, f"max_age {policy.max_age} s is under one day", obs)
+        yield Outcome(Status.FAIL, domain, msg("sts.max-age-day", seconds=policy.max_age), obs)
     elif policy.max_age < 604800:
-        yield Outcome(Status.WARN, domain, f"max_age {policy.max_age} s is under one week", obs, severity=Severity.LOW)
+        week = msg("sts.max-age-week", seconds=policy.max_age)
+        yield Outcome(Status.WARN, domain, week, obs, severity=Severity.LOW)
     else:
-        yield Outcome(Status.PASS, domain, f"max_age {policy.max_age} s ({policy.max_age // 86400} days)", obs)
+        ok = msg("sts.max-age-ok", seconds=policy.max_age, days=policy.max_age // 86400)
+        yield Outcome(Status.PASS, domain, ok, obs)
 
 
 @check("mta-sts.policy-id", needs=[Need.NETWORK], area="dns")
@@ -214,29 +220,31 @@ def mta_sts_policy_id(ctx: CheckContext) -> Iterator[Outcome]:
     body_hash = hashlib.sha256((mail.mta_sts_policy.body or "").encode()).hexdigest()
     previous = mail.previous_policy
     obs: tuple[Observation, ...] = (
-        Observation("policy id now", record.policy_id or "-", Location(dns_name=f"_mta-sts.{domain} TXT")),
-        Observation("policy sha256 now", body_hash),
+        Observation(msg("sts.obs.id-now"), record.policy_id or "-", Location(dns_name=f"_mta-sts.{domain} TXT")),
+        Observation(msg("sts.obs.sha-now"), body_hash),
     )
     if previous is None or previous.body_sha256 is None:
-        yield Outcome(Status.SKIPPED, domain, "no previous run on record to compare the policy id with", obs)
+        yield Outcome(Status.SKIPPED, domain, msg("sts.no-previous"), obs)
         return
     obs += (
-        Observation("previous run", f"id {previous.policy_id}, sha256 {previous.body_sha256}, seen {previous.seen_at}"),
+        Observation(
+            msg("sts.obs.previous"),
+            msg("sts.previous-value", id=str(previous.policy_id), sha=previous.body_sha256, seen=str(previous.seen_at)),
+        ),
     )
     if previous.body_sha256 != body_hash and previous.policy_id == record.policy_id:
         yield Outcome(
             Status.FAIL,
             domain,
-            f"policy changed since {previous.seen_at} but id {record.policy_id} did "
-            "not: senders will keep the old policy",
+            msg("sts.id-stale", seen=str(previous.seen_at), id=str(record.policy_id)),
             obs,
         )
     elif previous.body_sha256 != body_hash:
         yield Outcome(
-            Status.PASS, domain, f"policy changed and id changed ({previous.policy_id} → {record.policy_id})", obs
+            Status.PASS, domain, msg("sts.id-changed", old=str(previous.policy_id), new=str(record.policy_id)), obs
         )
     else:
-        yield Outcome(Status.PASS, domain, "policy unchanged since the previous run", obs)
+        yield Outcome(Status.PASS, domain, msg("sts.unchanged"), obs)
 
 
 @check("tls-rpt.record", needs=[Need.NETWORK], area="dns")
@@ -251,19 +259,18 @@ def tlsrpt_record(ctx: CheckContext) -> Iterator[Outcome]:
         yield gate or not_collected(domain, ctx)
         return
     if not answer.ok:
-        yield Outcome(
-            Status.FAIL, domain, f"no TLS-RPT record at {answer.name}: senders send no reports", record_obs(answer)
-        )
+        yield Outcome(Status.FAIL, domain, msg("tlsrpt.none", name=answer.name), record_obs(answer))
         return
     record = parse_tlsrpt(records_of(answer))
     if not record.usable:
-        yield Outcome(Status.FAIL, domain, "TLS-RPT record unusable: " + "; ".join(record.problems), record_obs(answer))
+        unusable = msg("tlsrpt.unusable", problems="; ".join(record.problems))
+        yield Outcome(Status.FAIL, domain, unusable, record_obs(answer))
     elif record.problems:
         detail = "; ".join(record.problems)
         yield Outcome(
             Status.WARN,
             domain,
-            f"senders skip part of the rua list: {detail}; reports go to {', '.join(record.rua)}",
+            msg("tlsrpt.partial", problems=detail, rua=", ".join(record.rua)),
             record_obs(answer),
             severity=Severity.LOW,
         )
@@ -271,9 +278,9 @@ def tlsrpt_record(ctx: CheckContext) -> Iterator[Outcome]:
         yield Outcome(
             Status.WARN,
             domain,
-            "TLS-RPT reports go only to https: BSI TR-03108 expects a mailto: rua",
+            msg("tlsrpt.https-only"),
             record_obs(answer),
             severity=Severity.LOW,
         )
     else:
-        yield Outcome(Status.PASS, domain, f"TLS-RPT reports go to {', '.join(record.rua)}", record_obs(answer))
+        yield Outcome(Status.PASS, domain, msg("tlsrpt.ok", rua=", ".join(record.rua)), record_obs(answer))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from auditor.dnspolicy import DmarcRecord, parse_dmarc
 from auditor.evidence.network import DnsAnswer, MailDns
-from auditor.models import Need, Observation, Outcome, Severity, Status
+from auditor.models import Need, Observation, Outcome, ParamValue, Severity, Status, joined, msg
 from auditor.registry import CheckContext, check
 
 from .dns_common import graded_record, lookup_failed, not_collected, record_obs, records_of
@@ -42,18 +42,15 @@ def _applied(domain: str, answer: DnsAnswer, mail: MailDns) -> tuple[_Applied | 
     org, org_answer = mail.dmarc_org_domain, mail.dmarc_org_record
     why_own = "; ".join(own.problems)
     if org is None or org_answer is None or org == domain:
-        detail = f"no DMARC record at {answer.name} ({why_own}): receivers apply no DMARC policy to mail from {domain}"
+        detail = msg("dmarc.none", name=answer.name, why=why_own, domain=domain)
         return None, Outcome(Status.FAIL, domain, detail, obs)
     obs += record_obs(org_answer)
     failed = lookup_failed(domain, org_answer)
     if failed is not None:
-        return None, Outcome(Status.ERROR, domain, f"{failed.detail} (organizational domain, RFC 7489 §6.6.3)", obs)
+        return None, Outcome(Status.ERROR, domain, msg("dmarc.org-lookup-failed", failed=failed.detail), obs)
     inherited = parse_dmarc(records_of(org_answer))
     if inherited.status == "absent":
-        detail = (
-            f"no DMARC record at {answer.name} ({why_own}) nor at its organizational domain's {org_answer.name} "
-            f"(RFC 7489 §6.6.3): receivers apply no DMARC policy to mail from {domain}"
-        )
+        detail = msg("dmarc.none-org", name=answer.name, why=why_own, org=org_answer.name, domain=domain)
         return None, Outcome(Status.FAIL, domain, detail, obs)
     return _Applied(inherited, org, True, obs), None
 
@@ -80,45 +77,41 @@ def dmarc_policy(ctx: CheckContext) -> Iterator[Outcome]:
         yield outcome or not_collected(domain)
         return
     record, obs = applied.record, applied.obs
-    where = (
-        f" (inherited from the organizational domain {applied.source}, RFC 7489 §6.6.3)" if applied.inherited else ""
-    )
+    where = msg("dmarc.inherited", source=applied.source) if applied.inherited else ""
+    problems = "; ".join(record.problems)
     if not record.applies:
-        yield Outcome(Status.FAIL, domain, f"DMARC record unusable{where}: " + "; ".join(record.problems), obs)
+        yield Outcome(Status.FAIL, domain, msg("dmarc.unusable", where=where, problems=problems), obs)
         return
     if record.status == "downgraded":
-        yield Outcome(Status.FAIL, domain, f"DMARC record broken{where}: " + "; ".join(record.problems), obs)
+        yield Outcome(Status.FAIL, domain, msg("dmarc.broken", where=where, problems=problems), obs)
         return
     policy = record.policy_for(own_domain=not applied.inherited)
     weak = _weaknesses(record, policy, inherited=applied.inherited)
     notes = "; ".join((*record.notes, *record.advice))
+    rest = joined([*weak, *([notes] if notes else [])])
     if policy not in _STRONG:
-        detail = f"DMARC policy p={policy}{where} only monitors: receivers still deliver spoofed mail"
-        yield Outcome(Status.WARN, domain, _join(detail, weak, notes), obs)
+        tail = joined(["; ", rest], sep="") if weak or notes else ""
+        detail = msg("dmarc.monitor-only", policy=str(policy), where=where, rest=tail)
+        yield Outcome(Status.WARN, domain, detail, obs)
     elif weak or notes:
-        detail = f"DMARC p={policy}{where}, but"
-        yield Outcome(Status.WARN, domain, _join(detail, weak, notes, sep=" "), obs, severity=Severity.LOW)
+        detail = msg("dmarc.strong-but", policy=str(policy), where=where, rest=rest)
+        yield Outcome(Status.WARN, domain, detail, obs, severity=Severity.LOW)
     else:
-        yield Outcome(Status.PASS, domain, f"DMARC p={policy}{where} for all mail", obs)
+        yield Outcome(Status.PASS, domain, msg("dmarc.strong", policy=str(policy), where=where), obs)
 
 
-def _weaknesses(record: DmarcRecord, policy: str | None, *, inherited: bool) -> list[str]:
-    weak: list[str] = []
+def _weaknesses(record: DmarcRecord, policy: str | None, *, inherited: bool) -> list[ParamValue]:
+    weak: list[ParamValue] = []
     if record.pct < 100:
-        weak.append(f"pct={record.pct}: the policy applies to only {record.pct} % of failing mail")
+        weak.append(msg("dmarc.weak.pct", pct=record.pct))
     if record.testing:
-        weak.append("t=y: receivers treat the policy as a test and apply one step less (DMARCbis)")
+        weak.append(msg("dmarc.weak.testing"))
     if not inherited and policy in _STRONG:
         if record.subdomain_policy == "none":
-            weak.append("sp=none: mail from subdomains is only monitored")
+            weak.append(msg("dmarc.weak.sp"))
         if record.nonexistent_policy == "none":
-            weak.append("np=none: mail from non-existent subdomains is only monitored (DMARCbis)")
+            weak.append(msg("dmarc.weak.np"))
     return weak
-
-
-def _join(head: str, weak: list[str], notes: str, sep: str = "; ") -> str:
-    parts = [*weak, *([notes] if notes else [])]
-    return head + (sep + "; ".join(parts) if parts else "")
 
 
 @check("dmarc.reporting", needs=[Need.NETWORK], area="dns")
@@ -131,19 +124,19 @@ def dmarc_reporting(ctx: CheckContext) -> Iterator[Outcome]:
     domain, applied, outcome = _gate(ctx)
     mail = ctx.evidence.mail_dns
     if applied is None or mail is None:
-        reason = outcome.detail if outcome is not None else "not collected"
+        reason = outcome.detail if outcome is not None else msg("dmarc.not-collected")
         status = Status.ERROR if outcome is not None and outcome.status == Status.ERROR else Status.SKIPPED
-        yield Outcome(status, domain, f"no DMARC record applies, so no reports are sent ({reason})")
+        yield Outcome(status, domain, msg("dmarc.no-record-no-reports", reason=reason))
         return
     record, obs = applied.record, applied.obs
     if not record.applies:
-        yield Outcome(Status.SKIPPED, domain, "no usable DMARC record (see dmarc.policy), so no reports are sent", obs)
+        yield Outcome(Status.SKIPPED, domain, msg("dmarc.unusable-no-reports"), obs)
         return
     if not record.rua:
         yield Outcome(
             Status.WARN,
             domain,
-            "no valid rua= address: receivers send no aggregate reports, so spoofing and broken SPF/DKIM go unseen",
+            msg("dmarc.no-rua"),
             obs,
             severity=Severity.LOW,
         )
@@ -158,7 +151,7 @@ def dmarc_reporting(ctx: CheckContext) -> Iterator[Outcome]:
         obs += record_obs(auth)
         failed = lookup_failed(domain, auth)
         if failed is not None:
-            yield Outcome(Status.ERROR, domain, f"{failed.detail} (report authorization, RFC 7489 §7.1)", obs)
+            yield Outcome(Status.ERROR, domain, msg("dmarc.auth-lookup-failed", failed=failed.detail), obs)
             return
         if parse_dmarc(records_of(auth)).status == "absent":
             unauthorized.append(uri)
@@ -166,9 +159,8 @@ def dmarc_reporting(ctx: CheckContext) -> Iterator[Outcome]:
         yield Outcome(
             Status.FAIL,
             domain,
-            f"{', '.join(unauthorized)}: outside {applied.source}'s organization and not authorized by a "
-            f"{applied.source}._report._dmarc.<host> record, so receivers send it no reports (RFC 7489 §7.1)",
+            msg("dmarc.unauthorized", uris=", ".join(unauthorized), source=applied.source),
             obs,
         )
         return
-    yield Outcome(Status.PASS, domain, f"aggregate reports go to {', '.join(record.rua)}", obs)
+    yield Outcome(Status.PASS, domain, msg("dmarc.reports-ok", rua=", ".join(record.rua)), obs)

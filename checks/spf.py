@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from auditor.dnspolicy.spf import STRANGERS, SpfErrorKind, SpfEvaluation, evaluate, lint_record, replay, spf_records
 from auditor.evidence.network import DnsAnswer, MailDns
-from auditor.models import Need, Observation, Outcome, Severity, Status
+from auditor.models import Message, Need, Observation, Outcome, Severity, Status, msg
 from auditor.registry import CheckContext, check
 
 from .dns_common import graded_record, not_collected, record_obs, records_of
@@ -44,28 +44,24 @@ def spf_record(ctx: CheckContext) -> Iterator[Outcome]:
         yield Outcome(
             Status.FAIL,
             domain,
-            f"{len(found)} SPF records: receivers return permerror (RFC 7208 §4.5), so SPF never passes "
-            "for this domain and DMARC must rely on DKIM alone",
+            msg("spf.several", count=len(found)),
             obs,
         )
         return
     source = replay((answer, *mail.spf_lookups))
     results = [(ip, evaluate(source, ip=ip, domain=domain)) for ip in STRANGERS]
-    obs += tuple(Observation("evaluation", _describe(ip, ev)) for ip, ev in results)
+    obs += tuple(Observation(msg("spf.obs.evaluation"), _describe(ip, ev)) for ip, ev in results)
     obs += _included(mail, domain)
     yield _grade(domain, found[0], results, mail, obs)
 
 
-def _no_record(records: tuple[str, ...]) -> str:
+def _no_record(records: tuple[str, ...]) -> Message:
     near = [r for r in records if r.strip().lower().startswith("v=spf")]
-    base = "no SPF record: receivers get the result none (RFC 7208 §4.5), so any server may send mail as this domain"
-    if near:
-        return f"{base}; {near[0][:60]!r} is not one, a record must begin with exactly 'v=spf1' (RFC 7208 §4.5)"
-    return base
+    return msg("spf.none", near=msg("spf.near-miss", record=repr(near[0][:60])) if near else "")
 
 
-def _describe(ip: str, ev: SpfEvaluation) -> str:
-    return f"for an unlisted sender {ip}: {ev.result} ({ev.lookups} of 10 DNS lookups, {ev.void_lookups} void)"
+def _describe(ip: str, ev: SpfEvaluation) -> Message:
+    return msg("spf.describe", ip=ip, result=ev.result, lookups=ev.lookups, void=ev.void_lookups)
 
 
 def _included(mail: MailDns, domain: str) -> tuple[Observation, ...]:
@@ -84,23 +80,16 @@ def _failed_evaluation(
     """An error when the record could not be judged, a fail when receivers get permerror."""
     for ip, ev in results:
         if ev.error_kind is SpfErrorKind.EVALUATOR:
-            return Outcome(Status.ERROR, domain, f"SPF could not be evaluated for {ip}: {ev.explanation}", obs)
+            return Outcome(Status.ERROR, domain, msg("spf.evaluator-failed", ip=ip, why=ev.explanation), obs)
         if ev.result == "temperror":
-            why = f"a DNS lookup failed ({ev.explanation})"
-            return Outcome(
-                Status.ERROR,
-                domain,
-                f"SPF could not be evaluated for {ip}: {why}; receivers would return temperror (RFC 7208 §4.4)",
-                obs,
-            )
+            return Outcome(Status.ERROR, domain, msg("spf.temperror", ip=ip, why=ev.explanation), obs)
     for _ip, ev in results:
         if ev.result == "permerror":
             why = ev.explanation.removeprefix("SPF Permanent Error: ")
             return Outcome(
                 Status.FAIL,
                 domain,
-                f"receivers return permerror ({ev.section}): {why}; SPF never passes for this domain, DMARC must "
-                "rely on DKIM alone, and some receivers reject its mail",
+                msg("spf.permerror", section=ev.section or "", why=why),
                 obs,
                 severity=Severity.HIGH,
             )
@@ -122,25 +111,26 @@ def _grade(
     worst = max(results, key=lambda item: _RESTRICTS.get(item[1].result, 9))
     ip, ev = worst
     if ev.result not in _RESTRICTS or any(n.severe for n in notes):
-        why = "; ".join(n.text for n in notes if n.severe) or f"the result for an unlisted sender {ip} is {ev.result}"
+        severe = "; ".join(n.text for n in notes if n.severe)
+        why = severe or msg("spf.unlisted-result", ip=ip, result=ev.result)
         return Outcome(
             Status.FAIL,
             domain,
-            f"SPF does not restrict senders: {why}, so receivers accept mail from any server as this domain",
+            msg("spf.unrestricted", why=why),
             obs,
             severity=Severity.HIGH if ev.result == "pass" or any(n.severe for n in notes) else None,
         )
     lint = "; ".join(n.text for n in notes)
     if ev.result == "softfail":
-        extra = f"; also {lint}" if lint else ""
+        extra = msg("spf.also", lint=lint) if lint else ""
         return Outcome(
             Status.WARN,
             domain,
-            f"SPF ends in softfail (~all) for unlisted senders: receivers mark but usually accept such mail{extra}",
+            msg("spf.softfail", extra=extra),
             obs,
             severity=Severity.LOW,
         )
     if notes:
-        return Outcome(Status.WARN, domain, f"SPF fails unlisted senders, but {lint}", obs, severity=Severity.LOW)
+        return Outcome(Status.WARN, domain, msg("spf.fails-but", lint=lint), obs, severity=Severity.LOW)
     lookups = max(e.lookups for _i, e in results)
-    return Outcome(Status.PASS, domain, f"SPF fails unlisted senders ({lookups} of 10 DNS lookups used)", obs)
+    return Outcome(Status.PASS, domain, msg("spf.ok", lookups=lookups), obs)

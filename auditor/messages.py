@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from auditor.models import JOIN_KEY, Message, Observation, ParamValue
+from auditor.models import BY_LANGUAGE_KEY, JOIN_KEY, Message, Observation, ParamValue
 
 LANGS = ("en", "de")
 
@@ -67,6 +67,9 @@ def render(text: str | Message, lang: str) -> str:
     """
     if isinstance(text, str):
         return text
+    if text.key == BY_LANGUAGE_KEY:
+        chosen = text.params.get(lang, text.params.get("en", ""))
+        return str(_value(chosen, lang))
     if text.key == JOIN_KEY:
         parts = [v for k, v in text.params.items() if k != "sep"]
         return str(text.params.get("sep", "; ")).join(str(_value(p, lang)) for p in parts)

@@ -102,6 +102,13 @@ def msg(key: str, **params: ParamValue) -> Message:
 
 #: The key of a list of parts rendered one after the other with ``sep`` between them.
 JOIN_KEY = "join"
+#: The key of a text given in each language by its source (a clause title from the catalogue).
+BY_LANGUAGE_KEY = "by-language"
+
+
+def by_language(**texts: str) -> Message:
+    """A text its source already has in several languages (``by_language(en=..., de=...)``)."""
+    return Message(BY_LANGUAGE_KEY, dict(texts))
 
 
 def joined(parts: Sequence[ParamValue], sep: str = "; ") -> Message:

@@ -109,9 +109,6 @@ def retention_claim(claims: ClaimSet | None, family: str) -> Claim | None:
     return None
 
 
-_BOUND_WORDS = {"upper": "up to ", "lower": "at least ", "approx": "about "}
-
-
 def period_message(claim: Claim) -> Message:
     """The promise's period as a message ("for up to P7D", "for P30D (account closure)")."""
     event = (claim.event or "").replace("-", " ")
@@ -120,15 +117,6 @@ def period_message(claim: Claim) -> Message:
     bound = claim.bound if claim.bound in ("upper", "lower", "approx") else "exact"
     period = msg(f"period.{bound}", iso=claim.period)
     return msg("period.with-event", period=period, event=event) if event else period
-
-
-def describe_period(claim: Claim) -> str:
-    """ "for up to P7D", "for P30D after account-closure", "until user-deletes": the promise in words."""
-    event = (claim.event or "").replace("-", " ")
-    if claim.period is None:
-        return event or "(no period)"
-    text = f"for {_BOUND_WORDS.get(claim.bound, '')}{claim.period}"
-    return f"{text} ({event})" if event else text
 
 
 def days(value: float) -> str:

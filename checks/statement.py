@@ -16,10 +16,10 @@ from datetime import date
 from auditor.clauses import Catalogue, Clause
 from auditor.evidence.claims import Citation, Claim
 from auditor.evidence.tls import VERSIONS
-from auditor.models import Need, Observation, Outcome, Severity, Status
+from auditor.models import Need, Observation, Outcome, Severity, Status, by_language, joined, msg
 from auditor.registry import CheckContext, check
 
-from .host_common import claim_obs, claim_ref, claims_of, describe_period, source_name, statement_location
+from .host_common import claim_obs, claim_ref, claims_of, period_message, source_name, statement_location
 
 #: Claim kinds that declare a data category the operator keeps.
 _DECLARING = ("retention", "inventory", "logging")
@@ -28,7 +28,7 @@ _NETWORK_PREFIXES = ("tls.", "starttls.", "mta-sts.", "config.transport")
 
 
 def _missing(ctx: CheckContext) -> Outcome:
-    return Outcome(Status.ERROR, "statement", "no claims were read from a privacy statement in this run")
+    return Outcome(Status.ERROR, "statement", msg("statement.no-claims"))
 
 
 @check("statement.retention-declared", needs=[Need.STATEMENT], area="statement")
@@ -50,8 +50,7 @@ def retention_declared(ctx: CheckContext) -> Iterator[Outcome]:
         yield Outcome(
             Status.ERROR,
             source_name(claims),
-            f"no data category with stored fields or a retention period was recognised in the statement "
-            f"({len(claims.not_understood)} privacy-relevant sentences were not understood)",
+            msg("statement.nothing-declared", count=len(claims.not_understood)),
         )
         return
     for subject, items in declared.items():
@@ -62,7 +61,7 @@ def retention_declared(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.PASS,
                 subject,
-                f"the statement keeps {subject} {describe_period(shown)}",
+                msg("statement.kept-for", subject=subject, period=period_message(shown)),
                 obs,
                 claim=claim_ref(shown),
                 key=subject,
@@ -73,7 +72,7 @@ def retention_declared(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.FAIL,
                 subject,
-                f"the statement declares {subject}{listed} but gives no retention period for it",
+                msg("statement.no-period", subject=subject, fields=listed),
                 obs,
                 claim=claim_ref(shown),
                 key=subject,
@@ -94,8 +93,8 @@ def outdated_law(ctx: CheckContext) -> Iterator[Outcome]:
     today = ctx.evidence.now.date()
     outdated = [(c, found) for c in claims.cited_law if (found := _repealed(ctx.catalogue, c, today)) is not None]
     if not outdated:
-        cited = ", ".join(sorted({c.text for c in claims.cited_law})) or "none"
-        yield Outcome(Status.PASS, source_name(claims), f"no repealed provision cited (citations found: {cited})")
+        cited = ", ".join(sorted({c.text for c in claims.cited_law})) or msg("statement.none")
+        yield Outcome(Status.PASS, source_name(claims), msg("statement.no-repealed", cited=cited))
         return
     seen: set[str] = set()
     for citation, (_, successors) in outdated:
@@ -104,12 +103,14 @@ def outdated_law(ctx: CheckContext) -> Iterator[Outcome]:
             continue
         seen.add(key)
         where = statement_location(claims)
-        current = " / ".join(_short_title(c, claims.language) for c in successors) or "the current law"
+        titles = [by_language(en=_short_title(c, "en"), de=_short_title(c, "de")) for c in successors]
+        current = joined(titles, sep=" / ") if titles else msg("statement.current-law")
+        quoted = msg("obs.statement-quote", start=citation.start, end=citation.end, quote=citation.text)
         yield Outcome(
             Status.FAIL,
             source_name(claims),
-            f"the statement cites {citation.text!r}, which is no longer in force; cite {current} instead",
-            (Observation("citation", f"chars {citation.start}-{citation.end}: {citation.text}", where),),
+            msg("statement.outdated", citation=repr(citation.text), current=current),
+            (Observation(msg("statement.obs.citation"), quoted, where),),
             severity=Severity.INFO,
             key=key,
             extra_clauses=tuple(c.id for c in successors),
@@ -167,7 +168,7 @@ def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
         return
     promises = [c for c in claims.claims if c.kind == "transport-encryption" and c.value == "enforced"]
     if not promises:
-        yield Outcome(Status.SKIPPED, source_name(claims), "the statement makes no claim of enforced encryption")
+        yield Outcome(Status.SKIPPED, source_name(claims), msg("statement.no-encryption-claim"))
         return
     every = [f for f in ctx.findings if f.check_id.startswith(_NETWORK_PREFIXES)]
     for claim in promises:
@@ -185,8 +186,7 @@ def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.ERROR,
                 subject,
-                f"no network evidence to compare the encryption claim with ({len(network)} TLS/STARTTLS/"
-                "MTA-STS findings, none conclusive)",
+                msg("statement.no-network-evidence", count=len(network)),
                 (quote,),
                 claim=claim_ref(claim),
                 key=subject,
@@ -197,7 +197,7 @@ def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.FAIL,
                 subject,
-                f"the statement claims enforced encryption but {len(failed)} network findings failed ({ids})",
+                msg("statement.encryption-contradicted", count=len(failed), ids=ids),
                 (quote, *listed),
                 severity=Severity.HIGH,
                 claim=claim_ref(claim),
@@ -210,8 +210,7 @@ def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.ERROR,
                 subject,
-                f"{len(unverified)} of {len(network)} TLS/STARTTLS/MTA-STS/configuration findings could not "
-                "verify, so the claim cannot be confirmed",
+                msg("statement.encryption-unverified", unverified=len(unverified), total=len(network)),
                 (quote, *listed),
                 claim=claim_ref(claim),
                 key=subject,
@@ -220,7 +219,7 @@ def transport_claim(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.PASS,
                 subject,
-                f"{len(examined)} TLS/STARTTLS/MTA-STS/configuration findings examined, none contradicts the claim",
+                msg("statement.encryption-consistent", count=len(examined)),
                 (quote,),
                 claim=claim_ref(claim),
                 key=subject,
@@ -250,7 +249,7 @@ def tls_version(ctx: CheckContext) -> Iterator[Outcome]:
         return
     promises = [(c, m.group(1)) for c in claims.by_kind("transport-encryption") if (m := _MIN_TLS.match(c.value or ""))]
     if not promises:
-        yield Outcome(Status.SKIPPED, source_name(claims), "the statement promises no minimum TLS version")
+        yield Outcome(Status.SKIPPED, source_name(claims), msg("statement.no-min-tls"))
         return
     for claim, version in promises:
         floor = VERSIONS.index(f"TLSv{version}")
@@ -261,7 +260,7 @@ def tls_version(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.SKIPPED,
                 claim.subject,
-                f"no scanned endpoint for {claim.subject}",
+                msg("statement.no-scanned-endpoint", subject=claim.subject),
                 (quote,),
                 claim=claim_ref(claim),
                 key=claim.id,
@@ -270,23 +269,22 @@ def tls_version(ctx: CheckContext) -> Iterator[Outcome]:
         older = [(s, v) for s in scans for v in VERSIONS[:floor] if s.protocols.get(v)]
         unknown = [s for s in scans if not s.reachable or any(s.protocols.get(v) is None for v in VERSIONS[:floor])]
         if older:
-            seen = tuple(Observation("accepted", f"{s.subject}: {v}") for s, v in older[:20])
+            seen = tuple(Observation(msg("statement.obs.accepted"), f"{s.subject}: {v}") for s, v in older[:20])
             yield Outcome(
                 Status.FAIL,
                 claim.subject,
-                f"the statement promises TLS {version} or newer, but "
-                f"{len({s.subject for s, _ in older})} endpoints accept older versions",
+                msg("statement.tls-older-accepted", version=version, count=len({s.subject for s, _ in older})),
                 (quote, *seen),
                 severity=Severity.HIGH,
                 claim=claim_ref(claim),
                 key=claim.id,
             )
         elif unknown:
-            seen = tuple(Observation("unknown", s.subject) for s in unknown[:20])
+            seen = tuple(Observation(msg("statement.obs.unknown"), s.subject) for s in unknown[:20])
             yield Outcome(
                 Status.ERROR,
                 claim.subject,
-                f"{len(unknown)} endpoints left older TLS versions unverified",
+                msg("statement.tls-unverified", count=len(unknown)),
                 (quote, *seen),
                 claim=claim_ref(claim),
                 key=claim.id,
@@ -295,7 +293,7 @@ def tls_version(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.PASS,
                 claim.subject,
-                f"{len(scans)} endpoints refuse every version before TLS {version}",
+                msg("statement.tls-kept", count=len(scans), version=version),
                 (quote,),
                 claim=claim_ref(claim),
                 key=claim.id,

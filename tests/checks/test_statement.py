@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import auditor.checks.statement as statement_checks
 
 from auditor.claims import extract_claims, statement_from_bytes
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target
 from auditor.evidence.claims import ClaimSet
 from auditor.evidence.tls import TlsScan
-from auditor.messages import render
+from auditor.messages import render, render_observation
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Outcome, Severity, Status
 from auditor.registry import CheckContext, checks_in_module
@@ -52,7 +54,13 @@ def _finding(check_id: str, status: Status, subject: str = "mail.example.org[192
 def _with_findings(claims: ClaimSet, findings: list[Finding]) -> list[Outcome]:
     """Run the phase-two check with the given first-phase findings, as the runner hands them over."""
     ctx = CheckContext(evidence=_evidence(claims), findings=tuple(findings))
-    return list(CHECKS["statement.transport-claim"].func(ctx))
+    # rendered as the runner renders them, so the tests read the English sentences
+    return [
+        replace(
+            o, detail=render(o.detail, "en"), observations=tuple(render_observation(x, "en") for x in o.observations)
+        )
+        for o in CHECKS["statement.transport-claim"].func(ctx)
+    ]
 
 
 def test_metadata_is_packaged_for_every_statement_check() -> None:
@@ -132,7 +140,7 @@ def test_transport_claim_fails_on_a_failed_network_finding() -> None:
     assert result.status == Status.FAIL and result.severity == Severity.HIGH
     assert "starttls.submission-auth" in result.detail and "dmarc" not in result.detail
     assert result.claim is not None and result.claim.claim_id == "transport-encryption.client-access.enforced"
-    assert [render(o.label, "en") for o in result.observations] == ["statement", "starttls.submission-auth"]
+    assert [o.label for o in result.observations] == ["statement", "starttls.submission-auth"]
 
 
 def test_transport_claim_passes_only_with_network_evidence() -> None:
@@ -215,10 +223,16 @@ def test_outdated_law_comes_from_the_clause_catalogue() -> None:
     # Sections of a repealed act are outdated too, and the successor is the section's own
     # clause in force where the catalogue knows it (§ 9 TTDSG -> § 9 TDDDG).
     [ttdsg9] = _run("statement.outdated-law", _claims("Verkehrsdaten verarbeiten wir nach § 9 TTDSG."))
-    assert ttdsg9.status == Status.FAIL and "§ 9 TDDDG" in ttdsg9.detail and "TDDDG-9" in ttdsg9.clauses
+    assert ttdsg9.status == Status.FAIL and "9 TDDDG" in ttdsg9.detail and "TDDDG-9" in ttdsg9.clauses
     [tkg96] = _run("statement.outdated-law", _claims("Verkehrsdaten verarbeiten wir nach § 96 TKG."))
     assert tkg96.status == Status.FAIL and "TDDDG-9" in tkg96.clauses
     [tmg] = _run("statement.outdated-law", _claims("Anbieterkennzeichnung nach dem Telemediengesetz."))
     assert tmg.status == Status.FAIL and "TDDDG-19" in tmg.clauses
     [current] = _run("statement.outdated-law", _claims("Wir speichern nach § 12 TDDDG und dem TKG."))
     assert current.status == Status.PASS
+
+
+def test_outdated_law_names_the_successor_in_the_report_language() -> None:
+    evidence = _evidence(_claims("Verkehrsdaten verarbeiten wir nach § 9 TTDSG."))
+    [german] = evaluate([CHECKS["statement.outdated-law"]], evidence, lang="de")
+    assert german.detail == "die Erklärung zitiert '§ 9 TTDSG', das nicht mehr gilt; stattdessen § 9 TDDDG zitieren"

@@ -9,6 +9,7 @@ from auditor.checks.config_transport import _proxy_problems
 from auditor.collectors.host.readers.nginx_mail import mail_proxy, weak_suites
 from auditor.collectors.host.readers.weblogs import read_nginx
 from auditor.evidence.host import MailProxyServer
+from auditor.messages import render
 from tests.collectors.host.conftest import write_files
 
 CONF = """events {}
@@ -37,7 +38,7 @@ def test_servers_inherit_the_mail_level(tmp_path: Path) -> None:
     assert servers["imap:143"].get("starttls").value == "only"  # type: ignore[union-attr]
     assert servers["imap:993 ssl"].get("ssl_protocols").value == "TLSv1.1 TLSv1.2"  # type: ignore[union-attr]
     assert servers["imap:143"].line == 6 and servers["imap:143"].file == "/etc/nginx/nginx.conf"
-    problems = {k: [p[0] for p in _proxy_problems(s)] for k, s in servers.items()}
+    problems = {k: [render(p[0], "en") for p in _proxy_problems(s)] for k, s in servers.items()}
     assert problems["imap:143"] == [] and problems["smtp:25"] == []  # starttls only; MX port 25
     assert problems["pop3:110"] == []  # no TLS, but APOP only: no password in the clear
     assert problems["imap:993 ssl"] == ["ssl_protocols TLSv1.1 TLSv1.2: TLSv1.1 still accepted"]

@@ -139,8 +139,8 @@ def build(root: Path, total_files: int, seed: int = 7) -> tuple[int, int, dict[s
     expected = {
         "mail": NOW - timedelta(days=n_mail),
         "web-access": NOW - timedelta(days=int(60 * scale)),
-        "webmail-app": NOW - timedelta(days=int(500 * scale)),
-        "cloud-app": NOW - timedelta(days=int(1000 * scale)),
+        "webmail": NOW - timedelta(days=int(500 * scale)),
+        "cloud": NOW - timedelta(days=int(1000 * scale)),
         "auth": NOW - timedelta(days=int(1000 * scale)),
         "journal": NOW - timedelta(days=n_journal),
     }

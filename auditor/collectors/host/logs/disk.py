@@ -23,7 +23,8 @@ from auditor.collectors.host.logs.timestamps import fields_in, oldest_in
 from auditor.collectors.host.root import HostRoot, NotRegularFile, as_root, open_regular
 from auditor.evidence.stored import HostDataError, LogFamilyEvidence
 
-#: Where Debian, RHEL and the usual web-app packages put each family's logs (root-relative globs).
+#: Where Debian, RHEL and the usual web-app packages put each family's logs (root-relative globs),
+#: keyed by the one family list (:data:`auditor.evidence.host.LOG_FAMILIES`).
 DEFAULT_FAMILIES: dict[str, tuple[str, ...]] = {
     "mail": (
         "/var/log/mail.log*",
@@ -33,14 +34,14 @@ DEFAULT_FAMILIES: dict[str, tuple[str, ...]] = {
         "/var/log/maillog*",
     ),
     "web-access": ("/var/log/nginx/*access*.log*", "/var/log/apache2/*access*.log*", "/var/log/httpd/*access_log*"),
-    "webmail-app": (
+    "webmail": (
         "/var/log/roundcube/*",
         "/var/log/roundcubemail/*",
         "/var/lib/roundcube/logs/*",
         "/var/www/roundcube/logs/*",
         "/var/www/html/roundcube/logs/*",
     ),
-    "cloud-app": (
+    "cloud": (
         "/var/www/nextcloud/data/nextcloud.log*",
         "/var/www/owncloud/data/owncloud.log*",
         "/var/log/nextcloud/*.log*",

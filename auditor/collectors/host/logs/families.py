@@ -29,15 +29,6 @@ from auditor.evidence.host import LogFamily, LoggedField, LogTarget
 from auditor.evidence.settings import Setting, SourceRef
 from auditor.evidence.stored import LogFamilyEvidence
 
-#: Our family name -> the hostdata family whose default on-disk paths complete the configured ones.
-_DISK_FAMILY = {
-    "mail": "mail",
-    "web-access": "web-access",
-    "webmail": "webmail-app",
-    "cloud": "cloud-app",
-    "auth": "auth",
-    "journal": "journal",
-}
 #: What Nextcloud/ownCloud writes into every JSON log line (remoteAddr, user, url, userAgent).
 _CLOUD_LOG_FIELDS = ("ip-address", "user-name", "url", "user-agent")
 #: Personal fields taken from an access-log *format*. ``$remote_user``/``%u`` (HTTP basic-auth
@@ -353,7 +344,7 @@ def collect_log_families(config: HostConfig, host: HostRoot, *, budget_s: float)
     }
     families: list[LogFamily] = []
     for name, (targets, fields, notes) in plan.items():
-        patterns = list(DEFAULT_FAMILIES[_DISK_FAMILY[name]])
+        patterns = list(DEFAULT_FAMILIES[name])
         discarded = [t for t in targets if t.kind == "discard"]
         notes = notes + [f"{t.path} keeps nothing: {t.route}" for t in discarded]
         targets = [t for t in targets if t.kind != "discard"]

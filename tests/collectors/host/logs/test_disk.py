@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 
 from auditor.collectors.host.logs.disk import DEFAULT_FAMILIES, collect_log_family, collect_logs
 from auditor.collectors.host.logs.timestamps import fields_in, infer_year, parse_line
+from auditor.evidence.host import LOG_FAMILIES
 from auditor.evidence.stored import LogFamilyEvidence
 
 NOW = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
@@ -144,13 +145,13 @@ def test_xz_bz2_roundcube_nextcloud_auth(tmp_path: Path) -> None:
     )
     result = collect_logs(tmp_path)
     assert [f.family for f in result] == list(DEFAULT_FAMILIES)
-    rc = _family(result, "webmail-app")
+    rc = _family(result, "webmail")
     assert rc.oldest_entry == "2026-11-01T07:00:00+01:00"
     assert rc.files[0].compressed == "xz" or rc.files[1].compressed == "xz"
     assert {"e-mail-address", "ip-address"} <= set(rc.fields)
     auth = _family(result, "auth")
     assert auth.oldest_entry == "2026-11-05T06:25:01.123456+01:00" and auth.files[0].compressed == "bz2"
-    nc = _family(result, "cloud-app")
+    nc = _family(result, "cloud")
     assert nc.oldest_entry == "2026-11-02T08:00:00+00:00"
     assert {"ip-address", "user-agent", "url", "user-name"} <= set(nc.fields)
     assert _family(result, "mail").files == () and _family(result, "mail").oldest_entry is None
@@ -303,10 +304,14 @@ def test_dotfiles_skipped_odd_names_and_listing_bound(tmp_path: Path, monkeypatc
     odd = os.fsencode(str(tmp_path / "var/log/roundcubemail")) + b"/sql\xff.log"
     with open(odd, "wb") as handle:
         handle.write(b"[19-Nov-2026 07:00:00 +0100]: y\n")
-    ev = collect_log_family(tmp_path, "webmail-app", ["/var/log/roundcubemail/*"])
+    ev = collect_log_family(tmp_path, "webmail", ["/var/log/roundcubemail/*"])
     assert ev.errors == () and len(ev.files) == 2
     assert ev.oldest_entry == "2026-11-19T07:00:00+01:00" and ev.oldest_file == "/var/log/roundcubemail/sql\ufffd.log"
     TypeAdapter(LogFamilyEvidence).dump_json(ev)  # no surrogate escapes reach the bundle
     monkeypatch.setattr(logfiles, "MAX_FILES_PER_PATTERN", 1)
-    ev = collect_log_family(tmp_path, "webmail-app", ["/var/log/roundcubemail/*"])
+    ev = collect_log_family(tmp_path, "webmail", ["/var/log/roundcubemail/*"])
     assert not ev.complete and any("cut short" in e.reason for e in ev.errors)
+
+
+def test_one_family_list_for_disk_paths_and_evidence() -> None:
+    assert tuple(DEFAULT_FAMILIES) == LOG_FAMILIES

@@ -26,6 +26,11 @@ _RELATIVE = re.compile(
     r"\b(?:from|in|with|by|through|to|at|on|for|via) (?:which|whom)\b|\b(?:von|mit|in|über|bei|an|auf|aus|durch) "
     r"(?:denen|welche[mnr]?)\b|,\s(?:where|wo)\b"
 )
+#: What stands between two categories named side by side: a conjunction and an article at most.
+_COORDINATION = re.compile(
+    r"\s*(?:,|/|&|and|und|sowie|as well as|or|oder)\s*"
+    r"(?:(?:the|die|der|das|den|alle|all|our|unsere[nr]?|your|ihre[nr]?)\s+)?"
+)
 _NEGATED_ASIDE = re.compile(r"\((?:not|nicht|kein\w{0,3}|no|ohne|without|excluding|except|außer)\b[^)]{0,60}\)")
 #: Events that end or bound storage on their own (a clause with one of these has a period).
 TEMPORAL_EVENTS = frozenset(
@@ -84,9 +89,19 @@ class Clause:
         # Seitenaufrufe protokollieren"), not those named before it as a category of their own
         first = {s: min((m.start, m.end) for m in chosen if m.subject == s) for s in found}
 
+        def span(s: str) -> tuple[int, int]:
+            start = first[s][0]
+            return start, max(m.end for m in chosen if m.subject == s and m.start == start)
+
+        def coordinated(s: str, o: str) -> bool:
+            """Named side by side ("mail logs and message contents"): two categories of their own."""
+            (_, a_end), (b_start, _) = sorted([span(s), span(o)])
+            joined = _COORDINATION.fullmatch(self.text[a_end:b_start]) is not None
+            return joined and not (rules[s].weak or rules[o].weak)
+
         def excluded(s: str, o: str) -> bool:
             anywhere = rules[o].qualifier or rules[s].weak
-            return s in rules[o].excludes and (anywhere or first[o][0] < first[s][1])
+            return s in rules[o].excludes and (anywhere or first[o][0] < first[s][1]) and not coordinated(s, o)
 
         found = [s for s in found if not any(excluded(s, o) for o in found if o != s)]
         # a field-like category after a real one is one of its fields ("Registration

@@ -169,9 +169,8 @@ class _Reader:
         backed_up = rules.backups(clause, scope, self._earlier(index, logs_only=False))
         owns_period = any(d.period for d in anonymised + backed_up)
         kept = [] if owns_period else rules.retention(clause, scope, fields)
-        logged = (
-            rules.logging(clause, replace(scope, fields=own_fields), own_fields) if (own_fields or not kept) else []
-        )
+        records = not kept or (own_fields and (clause.has("log") or _described(clause)))
+        logged = rules.logging(clause, replace(scope, fields=own_fields), own_fields) if records else []
         anonymous = any(d.value in ("aggregated", "anonymised", "anonymised-statistics") for d in anonymised)
         if anonymous:
             kept = []  # what remains in anonymous form is no longer personal data kept
@@ -289,6 +288,18 @@ class _Reader:
             resolved=draft.resolved,
             confidence=RESOLUTIONS.get(draft.resolved, "low"),
         )
+
+
+def _described(clause: Clause) -> bool:
+    """A kept category is described by its fields ("Server logs which hold your IP address ...",
+    "Verbindungsdaten, nämlich die IP-Adresse ..."): fields named after the category. A field named
+    before it is the thing kept ("your user ID is stored for 30 days from each mail's arrival"),
+    which says how long, not what a log records."""
+    vocab = vocabulary()
+    weak = {r.id for r in vocab.subjects if r.weak}
+    ends = [m.end for m in clause.mentions if m.subject not in weak]
+    ends += [m.end() for m in vocab.generic["logs"].finditer(clause.text)]  # "Server logs which store ..."
+    return bool(ends) and bool(find_fields(clause.text[min(ends) :]))
 
 
 def _unit_language(unit: Unit, default: str) -> str:

@@ -126,3 +126,51 @@ def test_a_flattened_table_row_is_one_promise() -> None:
 def test_nothing_privacy_relevant_is_silent() -> None:
     claims = _read("Die Daten der Protokolle werden regelmäßig nach einem festen Plan bereinigt.")
     assert claims.claims == () and len(claims.not_understood) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        ("Gopher and Finger access logs are deleted after 5 days.", "service-logs"),
+        ("XMPP server logs are kept for two weeks.", "service-logs"),
+        ("FTP access logs: 3 days", "ftp-logs"),
+        ("Web server access logs are deleted after 7 days.", "web-access-logs"),
+    ],
+)
+def test_access_logs_of_another_protocol_are_not_web_logs(text: str, subject: str) -> None:
+    assert [c[1] for c in _kept(text)] == [subject]
+
+
+def test_categories_named_side_by_side_are_both_claimed() -> None:
+    """A category hides a more generic one named after it, unless the two are only joined by "and"."""
+    assert {c[1] for c in _kept("Mail server logs and message contents are deleted after 30 days.")} == {
+        "mail-metadata-logs",
+        "message-bodies",
+    }
+    assert {c[1] for c in _kept("Die Verbindungsdaten und die Inhalte der E-Mails werden nach 30 Tagen gelöscht.")} == {
+        "mail-metadata-logs",
+        "message-bodies",
+    }
+
+
+def test_tracking_data_defined_as_part_of_the_message_logs_is_tracking_data() -> None:
+    claims = _read("Message events are open and click tracking data, for which we store the time and the device.")
+    assert [(c.kind, c.subject) for c in claims.claims] == [("inventory", "recipient-activity")]
+    both = _kept("Message events and open and click tracking data are kept for 30 days.")
+    assert {c[1] for c in both} == {"mail-metadata-logs", "recipient-activity"}
+
+
+def test_a_kept_field_is_retention_and_a_described_log_is_logging_too() -> None:
+    """Fields named after the category describe what the log holds; a field named first is what is kept."""
+    kept_field = _read("Deine Benutzerkennung wird beim Versand und Empfang von E-Mails 14 Tage lang gespeichert.")
+    assert [(c.kind, c.period) for c in kept_field.claims] == [("retention", "P14D")]
+    described = _read(
+        "Verbindungsdaten, also die IP-Adresse des Absenders und der Zeitpunkt der Zustellung, werden 14 Tage "
+        "gespeichert."
+    )
+    assert {(c.kind, c.fields) for c in described.claims} == {
+        ("retention", ("ip-address", "timestamp")),
+        ("logging", ("ip-address", "timestamp")),
+    }
+    logs = _read("Server logs that record your IP address and the recipients are erased after 48 hours.")
+    assert {c.kind for c in logs.claims} == {"retention", "logging"}

@@ -88,7 +88,12 @@ def evidence_from_json(data: bytes | str) -> Evidence:
     A version 1 bundle kept its input errors as ``"<need>: <reason>"`` strings; they are
     read into :class:`InputError` values, everything else of version 1 reads unchanged.
     """
-    raw = json.loads(data)
+    if b'"1"' not in (data.encode() if isinstance(data, str) else data):
+        return _ADAPTER.validate_json(data)  # not version 1: no migration to look for
+    try:
+        raw = json.loads(data)
+    except RecursionError:
+        raise ValueError("nested too deeply to read safely") from None
     if isinstance(raw, dict) and raw.get("schema_version") == "1" and isinstance(raw.get("input_errors"), list):
         raw["input_errors"] = [_v1_input_error(item) for item in raw["input_errors"]]
         data = json.dumps(raw)

@@ -174,3 +174,14 @@ def test_a_kept_field_is_retention_and_a_described_log_is_logging_too() -> None:
     }
     logs = _read("Server logs that record your IP address and the recipients are erased after 48 hours.")
     assert {c.kind for c in logs.claims} == {"retention", "logging"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your delivery statistics remain available no matter how old the messages are.",
+        "Die Statistiken bleiben erhalten, egal wie alt die Nachrichten sind.",
+    ],
+)
+def test_kept_regardless_of_age_is_indefinite(text: str) -> None:
+    assert _kept(text) == [("retention", "statistics", None, "exact", "indefinite")]

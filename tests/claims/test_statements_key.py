@@ -3,7 +3,8 @@
 The benchmark (bench/bench_claims.py) prints the figures; these tests hold the line so a
 change that loses what the reader already reads fails here. The thresholds sit at the
 figures measured when they were last raised (README), not at the issue's targets where
-those are not reached yet: precision and all-claims recall are below them, and say so.
+those are not reached yet. Precision is the key's own (our accepted readings in
+``bench/claims_key_map.yaml`` count as wrong here).
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ def test_real_statements_read_as_the_key_says() -> None:
     correct, ours = sum(total.correct.values()), sum(total.ours.values())
     timed_found, timed_expected = bench.retention_with_period(per_file, "all")
     assert timed_found / timed_expected >= 0.90, "retention periods (period and category right)"
-    assert found / expected >= 0.85, total.misses
-    assert correct / ours >= 0.90, total.wrong
+    assert found / expected >= 0.88, total.misses
+    assert correct / ours >= 0.95, total.wrong
     assert total.traps_taken == [], "every not_claims trap avoided"
     assert total.inverted == [], "no negation read as its opposite"
 
@@ -62,3 +63,10 @@ def test_a_long_statement_reads_quickly() -> None:
     claims = extract_claims(statement)
     assert time.process_time() - started < 3.0
     assert len(statement.text) > 140_000 and len(claims.claims) > 50
+
+
+@needs_statements
+def test_every_accepted_reading_is_still_read() -> None:
+    """An accepted reading that no claim matches any more is a stale excuse: drop it from the map."""
+    lenient, _ = _bench().score("all", accept=True)
+    assert lenient.stale == []

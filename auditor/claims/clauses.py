@@ -130,6 +130,7 @@ class Clause:
         return [e for e in self.events if e.name in TEMPORAL_EVENTS or self.periods]
 
 
+_SPACE = re.compile(r"[\t\n\r\f\v]")
 _JOINED = re.compile(r",|\bund\b|\boder\b|\bsowie\b")
 
 
@@ -186,7 +187,7 @@ _CONTRAST = re.compile(r",\s+(?:but|aber|jedoch|whereas|während|however)\b|;\s+
 def split(unit_text: str) -> list[Clause]:
     """The clauses of one unit: split between periods that have a boundary between them, and
     always at a contrast (", but we retain ...", ", aber ..."), which turns what is said around."""
-    text = lower(unit_text)
+    text = _SPACE.sub(" ", lower(unit_text))  # a line break inside a phrase ("nach\nRechnungsstellung") is a space
     periods = find_periods(text)
     events = find_events(text)
     anchors = sorted(

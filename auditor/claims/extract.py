@@ -101,7 +101,9 @@ class _Reader:
             or self._section_keeps(index)
             or any(c.has("store") or c.has("delete") or c.has("log") for c in clauses)
         )
-        label_line = (unit.item or bool(_LABEL.search(unit.text)) or unit.heading) and len(unit.text.split()) <= 14
+        label_line = unit.row or (
+            (unit.item or bool(_LABEL.search(unit.text)) or unit.heading) and len(unit.text.split()) <= 14
+        )
         negated_lead_in = unit.lead_in is not None and self.seen[unit.lead_in].negated
         base = rules.Scope(
             (), "clause", fields, verb_nearby, negated_lead_in, label_line, collected=above and unit.item

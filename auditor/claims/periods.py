@@ -143,10 +143,36 @@ def find_periods(sentence: str) -> list[Period]:
 
 
 def find_events(sentence: str) -> list[Event]:
-    """Events a period counts from or storage ends with, in order of appearance."""
-    text = lower(sentence)
-    found = [Event(name, m.start(), m.end()) for name, p in vocabulary().events for m in p.finditer(text)]
+    """Events a period counts from or storage ends with, in order of appearance.
+
+    Read with every run of white space as one space ("nach\n\nRechnungsstellung" in a table whose
+    cells are paragraphs), offsets mapped back to the sentence."""
+    text, where = _one_space(lower(sentence))
+    found = [
+        Event(name, where[m.start()], where[m.end() - 1] + 1)
+        for name, p in vocabulary().events
+        for m in p.finditer(text)
+    ]
     return sorted(found, key=lambda e: e.start)
+
+
+_SPACES = re.compile(r"\s{2,}|[\t\n\r\f\v]")
+
+
+def _one_space(text: str) -> tuple[str, list[int]]:
+    """``text`` with white-space runs as single spaces, and the original offset of each character."""
+    if _SPACES.search(text) is None:
+        return text, list(range(len(text) + 1))
+    out: list[str] = []
+    where: list[int] = []
+    for i, char in enumerate(text):
+        space = char.isspace()
+        if space and out and out[-1] == " ":
+            continue
+        out.append(" " if space else char)
+        where.append(i)
+    where.append(len(text))
+    return "".join(out), where
 
 
 def clause_bound(clause: str) -> str | None:

@@ -105,7 +105,7 @@ def _keeps(clause: Clause, scope: Scope) -> bool:
 
 def session(clause: Clause) -> list[Draft]:
     """A lifetime of a session, cookie or code: never retention of personal data."""
-    if not clause.periods or not clause.has("session") or clause.has("delete"):
+    if not clause.periods or not clause.has("session") or clause.has("delete") or clause.has("session_record"):
         return []
     iso, bound, _ = _period_bound(clause)
     return [Draft("session", "sessions", period=iso, bound=bound)] if iso else []

@@ -59,6 +59,8 @@ class Unit:
     lead_in: int | None = None
     paragraph: int = 0
     section: int | None = None
+    #: a flattened table row (its cells on lines of their own): a label line however long
+    row: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,14 @@ class _Builder:
     section: int | None = None
 
     def add(
-        self, start: int, end: int, *, heading: bool = False, item: bool = False, lead_in: int | None = None
+        self,
+        start: int,
+        end: int,
+        *,
+        heading: bool = False,
+        item: bool = False,
+        lead_in: int | None = None,
+        row: bool = False,
     ) -> int | None:
         piece = self.text[start:end]
         lead = len(piece) - len(piece.lstrip())
@@ -128,6 +137,7 @@ class _Builder:
             lead_in=lead_in,
             paragraph=self.paragraph,
             section=self.section,
+            row=row,
         )
         self.units.append(unit)
         if heading:
@@ -164,9 +174,31 @@ def _table_row(text: str, logical: list[tuple[int, int, bool, bool]], i: int) ->
             break
         j += 1
     timed = sum(1 for start, end, _, _ in logical[i:j] if find_periods(text[start:end]))
+    if timed == 0 and j - i >= 3 and _period_cell(text, logical, j):
+        # the row's last cell stands apart after a blank line ("...\n\nMax. 6 Monate nach\n\n
+        # Rechnungsstellung"): a page that gives each cell a paragraph of its own
+        j, timed = j + 1, 1
+        cell = text[logical[j - 1][0] : logical[j - 1][1]].strip()
+        if _WRAP_TAIL.search(cell) and j < len(logical) and len(_line(text, logical[j])) <= _CELL_MAX:
+            j += 1  # ... and the words its period counts from ("nach" / "Rechnungsstellung")
     if j - i < 3 or timed != 1:  # rows with a period each are a table read line by line
         return i
     return j
+
+
+_CELL_MAX = 60
+
+
+def _line(text: str, logical: tuple[int, int, bool, bool]) -> str:
+    return text[logical[0] : logical[1]].strip()
+
+
+def _period_cell(text: str, logical: list[tuple[int, int, bool, bool]], j: int) -> bool:
+    """A short line holding a period, not a bullet and not a sentence."""
+    if j >= len(logical) or logical[j][2]:
+        return False
+    line = _line(text, logical[j])
+    return len(line) <= _CELL_MAX and not _SENTENCE_END.search(line) and bool(find_periods(line))
 
 
 def _ends_sentence(text: str, dot: int) -> bool:
@@ -261,7 +293,7 @@ def segment(text: str) -> list[Unit]:
         if run > i + 2:
             # three or more short lines in a row holding a period: a flattened table row
             # ("Telefonie / Gewählte Rufnummer / ... / Max. 6 Monate nach / Rechnungsstellung")
-            builder.add(start, logical[run - 1][1], item=True)
+            builder.add(start, logical[run - 1][1], item=True, row=True)
             i = run
             continue
         if _is_heading(body) and (not bullet or _NUMBERED.match(body)):

@@ -185,3 +185,27 @@ def test_a_kept_field_is_retention_and_a_described_log_is_logging_too() -> None:
 )
 def test_kept_regardless_of_age_is_indefinite(text: str) -> None:
     assert _kept(text) == [("retention", "statistics", None, "exact", "indefinite")]
+
+
+def test_the_times_of_a_session_are_data_kept_not_a_session_lifetime() -> None:
+    claims = _read("Verbindungsdaten (IP-Adresse, Anfangs- und Endzeit der Sitzung) werden 30 Tage gespeichert.").claims
+    assert ("retention", "mail-metadata-logs", "P30D") in {(c.kind, c.subject, c.period) for c in claims}
+    assert not [c for c in claims if c.kind == "session"]
+    assert [c.kind for c in _read("Session cookies are kept for 12 hours.").claims] == ["session"]
+
+
+def test_a_line_break_inside_an_event_phrase() -> None:
+    assert _kept("Rechnungsdaten werden 10 Jahre nach\nRechnungsstellung gelöscht.") == [
+        ("retention", "billing", "P10Y", "exact", "after-invoicing")
+    ]
+
+
+def test_a_table_row_whose_cells_are_paragraphs() -> None:
+    """Short cell lines, then the period cell after a blank line, then the words it counts from."""
+    text = (
+        "Anschlussdaten\nRufnummer des Anrufers\nBeginn und Ende der Verbindung\nDauer des Gesprächs\n\n"
+        "bis zu 3 Monate nach\n\nRechnungsversand\n\nHinweise\n\nBitte beachten Sie die AGB."
+    )
+    assert [(c[2], c[3], c[4]) for c in _kept(text)] == [("P3M", "upper", "after-invoicing")]
+    row = next(c for c in _read(text).claims if c.kind == "retention")
+    assert row.quote.startswith("Anschlussdaten") and row.quote.endswith("Rechnungsversand")

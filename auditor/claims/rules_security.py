@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from auditor.claims.clauses import Clause
-from auditor.claims.rules import Draft, Scope
+from auditor.claims.rules import GENERAL, Draft, Scope
 from auditor.claims.vocab import vocabulary
 
 _SCHEMES = {
@@ -106,6 +106,16 @@ _CONTROLLER_TITLE = re.compile(
 _HSTS = re.compile(r"\bhsts\b|strict-transport-security|http strict transport")
 _FORWARD_SECRECY = re.compile(r"forward secrecy|\bpfs\b|folgenlose geheimhaltung")
 _OTHER_SERVICES = re.compile(r"\bcloud\b|\bxmpp\b|\bchat\w{0,3}\b|calendar|kalender|\bfiles?\b|dateien")
+#: "these are also encrypted", "auch diese werden verschlüsselt": the pronoun is what is encrypted.
+_THESE_ENCRYPTED = re.compile(
+    r"\b(?:these|those|they|it|diese|sie|es)\s+(?:\w+\s+){0,2}(?:are|is|were|will be|sind|werden|wird|ist)\s+"
+    r"(?:\w+\s+){0,2}(?:encrypted|verschlüsselt)"
+)
+#: A universal over the operator's machines: what they store is all the service's data.
+_EVERY_SYSTEM = re.compile(
+    r"\b(?:all|alle|sämtliche)\w{0,2} (?:of )?(?:unsere[nr]? |our |the |die |der )?(?:server|system|festplatte|disk|"
+    r"datenträger|storage|speicher)"
+)
 _POSTAL = re.compile(r"\b\d{4,5}\s+[a-zäöü]|\bch-\d{4}|\bd-\d{5}|\bpostfach\s+\d")
 
 
@@ -220,10 +230,22 @@ def encryption_at_rest(clause: Clause, scope: Scope) -> list[Draft]:
     """Stored data encrypted (disk, storage, backups) or explicitly stored unencrypted."""
     text = clause.text
     unencrypted = clause.has("unencrypted")
-    if not (clause.has("encrypt") or unencrypted) or not clause.has("at_rest") or clause.has("zero_access"):
+    # "..., but these are also encrypted": what "these" are was stored in the clause or sentence before
+    stored_before = (
+        scope.resolved in ("sentence", "previous") and bool(scope.subjects) and _THESE_ENCRYPTED.search(text)
+    )
+    at_rest = clause.has("at_rest") or (stored_before and not clause.has("in_transit"))
+    if clause.has("user_key") and at_rest and not clause.negated:
+        # "the backups contain your mailbox, so your password would be needed to open it"
+        held = ["backups"] if "backups" in scope.subjects else [s for s in scope.subjects if s not in GENERAL]
+        return [
+            Draft("encryption-at-rest", s, value="user-key-encrypted", resolved=scope.resolved)
+            for s in held or ["mailboxes"]
+        ]
+    if not (clause.has("encrypt") or unencrypted) or not at_rest or clause.has("zero_access"):
         return []
-    if (_OTHER_SERVICES.search(text) or "cloud-data" in scope.subjects) and not re.search(
-        r"e-?mails?\b|postf|mailbox", text
+    if (_OTHER_SERVICES.search(text) or "cloud-data" in scope.subjects) and not (
+        re.search(r"e-?mails?\b|postf|mailbox", text) or _EVERY_SYSTEM.search(text)
     ):
         return []  # another service's data (cloud files, chat history) is not the mail service's
     if unencrypted:
@@ -246,6 +268,8 @@ def encryption_at_rest(clause: Clause, scope: Scope) -> list[Draft]:
         value = "encrypted-storage"
     if value == "encrypted-backups":
         subjects = ["backups"]
+    elif _EVERY_SYSTEM.search(text):
+        subjects = ["service-data"]  # "all our servers ...": whatever "the data" was, it is all of it
     elif clause.has("mail_words") and not scope.subjects:
         subjects = ["mailboxes"]
     else:

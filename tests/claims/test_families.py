@@ -209,3 +209,33 @@ def test_a_table_row_whose_cells_are_paragraphs() -> None:
     assert [(c[2], c[3], c[4]) for c in _kept(text)] == [("P3M", "upper", "after-invoicing")]
     row = next(c for c in _read(text).claims if c.kind == "retention")
     assert row.quote.startswith("Anschlussdaten") and row.quote.endswith("Rechnungsversand")
+
+
+def _at_rest(text: str) -> set[tuple[str, str | None]]:
+    return {(c.subject, c.value) for c in _read(text).claims if c.kind == "encryption-at-rest"}
+
+
+def test_encryption_at_rest_families() -> None:
+    # a universal over the operator's machines covers all the service's data, whatever "the data" was
+    assert _at_rest(
+        "Wir speichern deine Mails und deine Dateien in der Cloud. Alle unsere Server legen diese Daten auf "
+        "verschlüsselten Datenträgern ab."
+    ) == {("service-data", "disk-encryption")}
+    # "these" / "auch diese" are what the clause or sentence before stored
+    assert _at_rest("Snapshots werden wöchentlich erstellt. Auch diese sind verschlüsselt.") == {
+        ("backups", "encrypted-backups")
+    }
+    assert _at_rest("Backups are kept off-site, but these are encrypted as well.") == {("backups", "encrypted-backups")}
+    # only the user's password or key opens it
+    assert _at_rest("Our backups hold your mailbox, and your password would be needed to decrypt it.") == {
+        ("backups", "user-key-encrypted")
+    }
+    assert _at_rest("Deine Postfächer werden mit deinem Passwort verschlüsselt gespeichert.") == {
+        ("mailboxes", "user-key-encrypted")
+    }
+    assert _read("Your password is required to log in.").claims == ()
+
+
+def test_words_inside_other_words_name_no_category() -> None:
+    assert [c[1] for c in _kept("Webmail logs are kept for 7 days.")] == ["webmail-logs"]
+    assert not [c for c in _read("You log in to the web interface with your password.").claims if c.kind == "logging"]

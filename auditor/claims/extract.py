@@ -38,6 +38,12 @@ _CONTINUATION = re.compile(
     r"^(?:these|they|this|it|which|the logs?|the files?)\s+(?:include|includes|contain|contains|comprise|"
     r"comprises|record|records|are)\b|^(?:specifically|namely|in particular)\b"
 )
+#: A sentence giving examples of what the sentence before it spoke of.
+_EXAMPLES = re.compile(
+    r"^(?:seien (?:dies|das|es)|sei es|ob (?:es sich um|nun)|zum beispiel|beispielsweise|etwa|dazu gehören|"
+    r"darunter (?:fallen|sind)|be (?:it|they)|whether (?:it is|it's|they are)|for (?:example|instance)|"
+    r"such as|this includes|these include|that includes)\b"
+)
 _RELEVANT = ("store", "delete", "log", "encrypt", "anonymise", "hashed", "share", "unencrypted")
 #: Claims whose promise is the list below their lead-in.
 _LISTING = frozenset(["logging", "inventory", "none-stored"])
@@ -105,8 +111,17 @@ class _Reader:
             (unit.item or bool(_LABEL.search(unit.text)) or unit.heading) and len(unit.text.split()) <= 14
         )
         negated_lead_in = unit.lead_in is not None and self.seen[unit.lead_in].negated
+        # "Wir speichern alles, was du uns anvertraust. Seien dies E-Mails, Kontakte ...": examples of
+        # what the sentence before keeps are kept
+        examples = index > 0 and self.seen[index - 1].keeps and bool(_EXAMPLES.match(lower(unit.text)))
         base = rules.Scope(
-            (), "clause", fields, verb_nearby, negated_lead_in, label_line, collected=above and unit.item
+            (),
+            "clause",
+            fields,
+            verb_nearby or examples,
+            negated_lead_in,
+            label_line,
+            collected=(above and unit.item) or examples,
         )
         generic = clause.generic
         own = tuple(clause.subjects)
@@ -127,16 +142,26 @@ class _Reader:
                 return replace(base, subjects=(inferred,), resolved="clause")
         if bare_item and unit.lead_in is not None and self.seen[unit.lead_in].subjects:
             return replace(base, subjects=self.seen[unit.lead_in].subjects, resolved="lead-in")
-        if not (generic or clause.periods or clause.events or contents):
+        # "Enthält: Domain, IP, Useragent, Timestamp" under "Webserver-Logfile": a label line listing
+        # what the log of the heading (or the sentence before) records
+        listing = not own and len(fields) >= 2 and clause.has("log") and label_line
+        if not (generic or clause.periods or clause.events or contents or listing):
             return base
         both = 2 if re.search(r"\bboth\b|\bbeide[n]?\b", clause.text) else 1
-        earlier = self._earlier(index, logs_only="logs" in generic and not (generic - {"logs"}) or logs_head, want=both)
+        logs_only = "logs" in generic and not (generic - {"logs"}) or logs_head or listing
+        earlier = self._earlier(index, logs_only=logs_only, want=both)
         if earlier:
             # "These are anonymised after 24 hours": these are what the earlier sentence listed
             return replace(base, subjects=earlier, resolved="previous", fields=fields or self._referred_fields)
+        logs = vocabulary().log_subjects
         for unit_index, how in ((unit.lead_in, "lead-in"), (unit.section, "heading")):
-            if unit_index is not None and self.seen[unit_index].subjects:
-                return replace(base, subjects=self.seen[unit_index].subjects, resolved=how)
+            above = self.seen[unit_index].subjects if unit_index is not None else ()
+            if listing:
+                above = tuple(s for s in above if s in logs)
+            if above:
+                return replace(base, subjects=above, resolved=how)
+        if listing and rules.infer_log(fields):
+            return replace(base, subjects=(str(rules.infer_log(fields)),), resolved="clause")
         if own:
             return replace(base, subjects=own, resolved="clause")
         return base

@@ -239,3 +239,27 @@ def test_encryption_at_rest_families() -> None:
 def test_words_inside_other_words_name_no_category() -> None:
     assert [c[1] for c in _kept("Webmail logs are kept for 7 days.")] == ["webmail-logs"]
     assert not [c for c in _read("You log in to the web interface with your password.").claims if c.kind == "logging"]
+
+
+def test_a_label_line_listing_fields_under_a_log_heading() -> None:
+    text = "Mail server log\n\nContains: sender, recipient, time of delivery, size\n\nKept for: 5 days"
+    claims = {(c.kind, c.subject, c.fields, c.period) for c in _read(text).claims}
+    assert ("logging", "mail-metadata-logs", ("sender", "recipient", "timestamp", "size"), None) in claims
+    assert ("retention", "mail-metadata-logs", ("sender", "recipient", "timestamp", "size"), "P5D") in claims
+    # fields without a log above them are no log
+    assert [c.kind for c in _read("Our newsletter\n\nIt includes: news, dates and offers").claims] == []
+
+
+def test_examples_of_what_the_sentence_before_keeps_are_kept() -> None:
+    text = "We keep everything you upload to our service. For example your mailboxes and your cloud storage."
+    kept = {(c.kind, c.subject) for c in _read(text).claims}
+    assert kept == {("inventory", "mailboxes"), ("inventory", "cloud-data")}
+    # examples after a sentence that keeps nothing declare nothing
+    assert not _read("We care about your privacy. For example your mailboxes and your address book.").claims
+
+
+def test_the_last_login_is_a_category_of_its_own() -> None:
+    """Kept with the account (the user database's last-login columns), not a login log."""
+    assert [(c.kind, c.subject) for c in _read("Wir speichern den Monat deines letzten Logins.").claims] == [
+        ("inventory", "last-login")
+    ]

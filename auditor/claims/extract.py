@@ -155,11 +155,11 @@ class _Reader:
             return replace(base, subjects=earlier, resolved="previous", fields=fields or self._referred_fields)
         logs = vocabulary().log_subjects
         for unit_index, how in ((unit.lead_in, "lead-in"), (unit.section, "heading")):
-            above = self.seen[unit_index].subjects if unit_index is not None else ()
+            named: tuple[str, ...] = self.seen[unit_index].subjects if unit_index is not None else ()
             if listing:
-                above = tuple(s for s in above if s in logs)
-            if above:
-                return replace(base, subjects=above, resolved=how)
+                named = tuple(s for s in named if s in logs)
+            if named:
+                return replace(base, subjects=named, resolved=how)
         if listing and rules.infer_log(fields):
             return replace(base, subjects=(str(rules.infer_log(fields)),), resolved="clause")
         if own:

@@ -191,7 +191,7 @@ def cmd_evaluate(args: argparse.Namespace, console: Console, parser: argparse.Ar
         evidence = evidence_from_json(read_bytes(args.bundle, max_bytes=MAX_JSON_BYTES, kind="evidence bundle"))
     except InputFileError as exc:
         raise UsageError(str(exc)) from None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise UsageError(str(json_error(args.bundle, exc, "an evidence bundle"))) from None
     request = report_request(vars(args))
     report = _report(evidence, request, console, _now())

@@ -112,7 +112,7 @@ def load_report_file(path: Path) -> Report:
         return report_from_json(data)
     except InputFileError as exc:
         raise GatingFileError(str(exc)) from None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise GatingFileError(str(json_error(path, exc, "an auditor JSON report"))) from None
 
 

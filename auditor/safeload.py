@@ -175,7 +175,7 @@ def load_toml(path: Path, *, kind: str, max_bytes: int = MAX_TOML_BYTES) -> tupl
         raise InputFileError(f"{path}: not valid TOML: {str(exc)[:200] or type(exc).__name__}") from None
 
 
-def json_error(path: Path, exc: ValueError, what: str) -> InputFileError:
+def json_error(path: Path, exc: ValueError | RecursionError, what: str) -> InputFileError:
     """A pydantic/JSON validation failure as one line naming the file (and the line for syntax errors)."""
     first = next((line for line in str(exc).splitlines()[1:3] if line.strip()), str(exc))
     errors = getattr(exc, "errors", None)

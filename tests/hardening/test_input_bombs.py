@@ -87,3 +87,11 @@ def test_integer_of_a_million_digits_is_a_usage_error(option: str, tmp_path: Pat
     path = tmp_path / "digits.yaml"
     path.write_text("x: " + "9" * 1_000_000 + "\n")
     _refused(_args(option, path, bundle), "digits.yaml")
+
+
+@pytest.mark.parametrize("option", ["--baseline", "bundle"])
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"schema_version": "1", "x": ' + "[" * 100_000])
+def test_deeply_nested_json_is_a_usage_error(option: str, text: str, tmp_path: Path, bundle: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text(text)
+    _refused(_args(option, path, bundle), "deep.json")

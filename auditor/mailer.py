@@ -10,6 +10,7 @@ command line.
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -18,10 +19,14 @@ from pathlib import Path
 from typing import cast
 
 from auditor.credentials import CredentialError, read_secret_file, secret_from_env
+from auditor.deadline import Deadline, Watch
 from auditor.models import Report
 from auditor.reports.html import render_html
 from auditor.reports.json_report import render_json
 from auditor.reports.markdown import render_markdown
+
+#: The whole delivery may take this many per-step timeouts (greeting, EHLO, STARTTLS, AUTH, DATA...).
+DELIVERY_STEPS = 4
 
 
 class MailError(Exception):
@@ -56,16 +61,22 @@ class MailSettings:
         return None
 
 
-def _pinned(base: type[smtplib.SMTP], address: str | None) -> type[smtplib.SMTP]:
-    """smtplib connects to the name it verifies; this variant connects to ``address``."""
-    if address is None:
-        return base
+def _client_class(
+    base: type[smtplib.SMTP], address: str | None, deadline: Deadline, watches: list[Watch]
+) -> type[smtplib.SMTP]:
+    """smtplib's client that connects to ``address`` when given (``--resolver``; TLS still
+    verifies ``server``) and keeps the connection under ``deadline``: smtplib's timeout is per
+    read, so a relay dripping its replies (or its implicit-TLS handshake) would otherwise hold
+    the run for as long as it likes after the reports were written."""
+    implicit = issubclass(base, smtplib.SMTP_SSL)
 
-    class Pinned(base):  # type: ignore[valid-type,misc]
-        def _get_socket(self, host: str, port: int, timeout: float) -> object:
-            return super()._get_socket(address, port, timeout)
+    class Guarded(base):  # type: ignore[valid-type,misc]
+        def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+            sock = socket.create_connection((address or host, port), timeout, self.source_address)
+            watches.append(deadline.watch(sock))
+            return self.context.wrap_socket(sock, server_hostname=self._host) if implicit else sock
 
-    return Pinned
+    return Guarded
 
 
 def subject_line(report: Report, previous: dict[str, int] | None) -> str:
@@ -98,12 +109,18 @@ def send_report(report: Report, settings: MailSettings, previous: dict[str, int]
     message = build_message(report, settings, previous)
     context = ssl.create_default_context(cafile=settings.ca_file) if settings.ca_file else ssl.create_default_context()
     password = settings.password()
+    deadline_s = settings.timeout * DELIVERY_STEPS
+    deadline = Deadline.after(deadline_s)
+    watches: list[Watch] = []
     try:
         if settings.tls == "implicit":
-            implicit = cast(type[smtplib.SMTP_SSL], _pinned(smtplib.SMTP_SSL, settings.address))
+            implicit = cast(
+                type[smtplib.SMTP_SSL], _client_class(smtplib.SMTP_SSL, settings.address, deadline, watches)
+            )
             client: smtplib.SMTP = implicit(settings.server, settings.port, timeout=settings.timeout, context=context)
         else:
-            client = _pinned(smtplib.SMTP, settings.address)(settings.server, settings.port, timeout=settings.timeout)
+            plain = _client_class(smtplib.SMTP, settings.address, deadline, watches)
+            client = plain(settings.server, settings.port, timeout=settings.timeout)
         with client:
             client.ehlo()
             if settings.tls != "implicit":
@@ -126,5 +143,12 @@ def send_report(report: Report, settings: MailSettings, previous: dict[str, int]
     except smtplib.SMTPAuthenticationError as exc:
         raise MailError(f"SMTP authentication failed for {settings.username}: {exc.smtp_code}") from None
     except (smtplib.SMTPException, OSError) as exc:
+        if deadline.expired:
+            raise MailError(
+                f"delivery via {settings.server}:{settings.port} not done within {deadline_s:.0f} s"
+            ) from None
         raise MailError(f"delivery via {settings.server}:{settings.port} failed: {exc}") from None
+    finally:
+        for watch in watches:
+            watch.cancel()
     return str(message["Message-ID"])

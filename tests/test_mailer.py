@@ -164,3 +164,37 @@ def test_scan_mails_report_via_cli_with_state_and_change_in_subject(lab, tmp_pat
     run_id = json.loads((tmp_path / "r.json").read_text())["run_id"]
     message = _wait_for(_maildir(lab), run_id)
     assert "good.lab.test: pass" in message["Subject"] and "no change since last run" in message["Subject"]
+
+
+def test_dripping_relay_cannot_hold_the_delivery() -> None:
+    """A relay sending its greeting a byte a second restarts every read timeout; the
+    delivery still ends after DELIVERY_STEPS timeouts (here 4 x 1 s)."""
+    server = socket.create_server(("127.0.54.2", 0))
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = server.accept()
+        with conn:
+            for byte in b"220 " + b"x" * 60:
+                if stop.wait(0.5):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    ev = evidence()
+    report = build_report(ev, evaluate(load_checks(packaged_metadata()), ev), profile="p", lang="en")
+    settings = MailSettings(server="127.0.54.2", port=port, sender=USER, recipients=(USER,), timeout=1.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(MailError, match="not done within 4 s"):
+            send_report(report, settings)
+        assert time.monotonic() - started < 7
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        server.close()

@@ -17,7 +17,7 @@ from auditor.evidence.durations import longer
 from auditor.models import Message, Need, Observation, Outcome, Severity, Status, joined, msg
 from auditor.registry import CheckContext, check
 
-from .host_common import claim_obs, claim_ref, claims_of, days, host_of, location, no_host
+from .host_common import claim_obs, claim_ref, claims_of, days, host_of, location, no_host, subject_name
 
 
 def _kept(r: BackupRetention) -> str | Message:
@@ -40,7 +40,7 @@ def _obs(r: BackupRetention) -> list[Observation]:
 def _compare(claim: Claim, limit: float, retentions: tuple[BackupRetention, ...]) -> tuple[Status, Message]:
     over = [r for r in retentions if not r.effective or r.unbounded or longer(r.longest_days or 0.0, limit)]
     unknown = [r for r in retentions if r not in over and r.longest_days is None]
-    promise = msg("backup.promise", subject=claim.subject, period=claim.period or "", days=days(limit))
+    promise = msg("backup.promise", subject=subject_name(claim.subject), period=claim.period or "", days=days(limit))
     listing = joined([msg("backup.keeps", tool=r.tool, file=r.file, line=r.line, kept=_kept(r)) for r in retentions])
     if over:
         return Status.FAIL, msg("backup.contradicted", promise=promise, listing=listing)

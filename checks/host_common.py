@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from auditor.evidence.claims import Claim, ClaimSet, period_days
 from auditor.evidence.host import HostEvidence, UserDatabase
 from auditor.evidence.settings import Setting, SourceRef
-from auditor.models import ClaimRef, Location, Message, Observation, Outcome, Status, msg
+from auditor.messages import templates
+from auditor.models import ClaimRef, Location, Message, Observation, Outcome, Status, joined, msg
 from auditor.registry import CheckContext
 
 #: Statement subjects that promise something about a log family, most specific first.
@@ -109,9 +110,27 @@ def retention_claim(claims: ClaimSet | None, family: str) -> Claim | None:
     return None
 
 
+def statement_term(kind: str, value: str) -> Message | str:
+    """What a report calls a statement's data category, field, event or claim kind, in its language
+    (``claims.<kind>.<value>`` in data/messages/claims.yaml); the id itself where none is known (a
+    hand-edited claims file may name its own)."""
+    key = f"claims.{kind}.{value}"
+    return msg(key) if key in templates() else value
+
+
+def subject_name(subject: str) -> Message | str:
+    """The data category of a claim as a report names it ("Mailserver-Protokolle")."""
+    return statement_term("subject", subject)
+
+
+def field_names(fields: Iterable[str]) -> Message:
+    """Fields of a claim as a report names them, comma-separated ("IP-Adresse, Absender")."""
+    return joined([statement_term("field", f) for f in fields], sep=", ")
+
+
 def period_message(claim: Claim) -> Message:
-    """The promise's period as a message ("for up to P7D", "for P30D (account closure)")."""
-    event = (claim.event or "").replace("-", " ")
+    """The promise's period as a message ("for up to P7D", "for P30D (after the account is closed)")."""
+    event = statement_term("event", claim.event) if claim.event else ""
     if claim.period is None:
         return msg("period.with-event", period=msg("period.none"), event=event) if event else msg("period.none")
     bound = claim.bound if claim.bound in ("upper", "lower", "approx") else "exact"

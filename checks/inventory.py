@@ -19,7 +19,18 @@ from auditor.evidence.host import HostEvidence, LogFamily, UserDatabase
 from auditor.models import Message, Need, Observation, Outcome, Severity, Status, joined, msg
 from auditor.registry import CheckContext, check
 
-from .host_common import FAMILY_SUBJECTS, claim_obs, claim_ref, claims_of, db_location, host_of, location, no_host
+from .host_common import (
+    FAMILY_SUBJECTS,
+    claim_obs,
+    claim_ref,
+    claims_of,
+    db_location,
+    field_names,
+    host_of,
+    location,
+    no_host,
+    subject_name,
+)
 
 #: Database categories (auditor/collectors/host/db/lexicon.yaml) -> statement fields or subjects that declare them.
 #: A category is also declared by a field of its own name (a hand-edited claims file may use it).
@@ -223,7 +234,7 @@ def inventory_not_found(ctx: CheckContext) -> Iterator[Outcome]:
             seen = [f for f in families if f.observed is not None and f.observed.found]
             if not seen and not any(f.fields for f in families):
                 names = joined([msg("inventory.family-logs", family=f.family) for f in families], sep=", ")
-                unverifiable = msg("inventory.no-logs-on-disk", names=names, fields=", ".join(fields))
+                unverifiable = msg("inventory.no-logs-on-disk", names=names, fields=field_names(fields))
                 yield Outcome(Status.ERROR, subject, unverifiable, obs, claim=claim_ref(claim), key=claim.id)
                 continue
             held = set().union(*(_logged_fields(f) for f in families))
@@ -232,7 +243,8 @@ def inventory_not_found(ctx: CheckContext) -> Iterator[Outcome]:
             continue
         absent = [f for f in fields if f not in held]
         if absent:
-            detail = msg("inventory.declared-not-found", subject=subject, where=where, absent=", ".join(absent))
+            named = subject_name(subject)
+            detail = msg("inventory.declared-not-found", subject=named, where=where, absent=field_names(absent))
             ref = claim_ref(claim)
             yield Outcome(Status.WARN, subject, detail, obs, severity=Severity.INFO, claim=ref, key=claim.id)
         else:
@@ -299,7 +311,7 @@ def inventory_not_stored(ctx: CheckContext) -> Iterator[Outcome]:
                 for t in f.targets[:10]
             )
             families_kept = ", ".join(f.family for f in kept)
-            detail = msg("inventory.kept-anyway", subject=claim.subject, families=families_kept)
+            detail = msg("inventory.kept-anyway", subject=subject_name(claim.subject), families=families_kept)
             yield Outcome(
                 Status.FAIL, claim.subject, detail, seen + obs, severity=Severity.HIGH, claim=ref, key=claim.id
             )

@@ -32,6 +32,7 @@ from .host_common import (
     no_host,
     period_message,
     retention_claim,
+    subject_name,
 )
 
 TOLERANCE_DAYS = 1.0
@@ -133,7 +134,7 @@ def _evaluate(ctx: CheckContext, family: str) -> Iterator[Outcome]:
     obs += claim_obs(claims, claim)
     # a period counted from an event (account closure, invoicing) is no age limit for log lines
     limit = period_days(claim) if claim.event is None else None
-    promise = msg("retention.promise", subject=claim.subject, period=period_message(claim))
+    promise = msg("retention.promise", subject=subject_name(claim.subject), period=period_message(claim))
     ref = claim_ref(claim)
     if limit is None:
         detail = msg("retention.unverifiable-event", promise=promise, configured=configured_text, observed=observed)

@@ -19,7 +19,16 @@ from auditor.evidence.tls import VERSIONS
 from auditor.models import Need, Observation, Outcome, Severity, Status, by_language, joined, msg
 from auditor.registry import CheckContext, check
 
-from .host_common import claim_obs, claim_ref, claims_of, period_message, source_name, statement_location
+from .host_common import (
+    claim_obs,
+    claim_ref,
+    claims_of,
+    field_names,
+    period_message,
+    source_name,
+    statement_location,
+    subject_name,
+)
 
 #: Claim kinds that declare a data category the operator keeps.
 _DECLARING = ("retention", "inventory", "logging")
@@ -61,18 +70,23 @@ def retention_declared(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.PASS,
                 subject,
-                msg("statement.kept-for", subject=subject, period=period_message(shown)),
+                msg("statement.kept-for", subject=subject_name(subject), period=period_message(shown)),
                 obs,
                 claim=claim_ref(shown),
                 key=subject,
             )
         else:
             fields = sorted({f for c in items for f in c.fields})
-            listed = f" ({', '.join(fields)})" if fields else ""
+            named = subject_name(subject)
+            detail = (
+                msg("statement.no-period-fields", subject=named, fields=field_names(fields))
+                if fields
+                else msg("statement.no-period", subject=named)
+            )
             yield Outcome(
                 Status.FAIL,
                 subject,
-                msg("statement.no-period", subject=subject, fields=listed),
+                detail,
                 obs,
                 claim=claim_ref(shown),
                 key=subject,
@@ -260,7 +274,7 @@ def tls_version(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(
                 Status.SKIPPED,
                 claim.subject,
-                msg("statement.no-scanned-endpoint", subject=claim.subject),
+                msg("statement.no-scanned-endpoint", subject=subject_name(claim.subject)),
                 (quote,),
                 claim=claim_ref(claim),
                 key=claim.id,

@@ -13,7 +13,8 @@ from typing import Any
 import jinja2
 from auditor.reports.i18n import strings_for
 
-from auditor.models import Location, Report, Status
+from auditor.messages import render, templates
+from auditor.models import Location, Report, Status, msg
 
 _SEVERITIES = ["critical", "high", "medium", "low", "info"]
 # Coverage lists binding law as "not examined"; guidance and rulings are only rationale.
@@ -64,9 +65,16 @@ def render_html(report: Report) -> str:
     rank = {"low": 0, "medium": 1, "high": 2}
     claims = sorted(report.claims, key=lambda c: rank.get(str(c.get("confidence", "high")), 2))
     template = _environment().get_template("report.html.j2")
+
+    def term(kind: str, value: str) -> str:
+        """A claim's kind, category, event or field as the report's language names it (else its id)."""
+        key = f"claims.{kind}.{value}"
+        return render(msg(key), report.lang) if key in templates() else value
+
     return template.render(
         report=report,
         claims=claims,
+        term=term,
         t=strings_for(report.lang),
         severities=_SEVERITIES,
         problems=problems,

@@ -116,7 +116,6 @@ def _pairs(text: str) -> frozenset[str]:
 @dataclass(frozen=True, slots=True)
 class SubjectRule:
     id: str
-    label: dict[str, str]
     words: Gated | None
     alternatives: tuple[tuple[re.Pattern[str], ...], ...]
     excludes: tuple[str, ...]
@@ -219,7 +218,6 @@ def vocabulary() -> Vocabulary:
     subjects = tuple(
         SubjectRule(
             id=sid,
-            label=dict(raw.get("label", {})),
             words=_words(raw),
             alternatives=tuple(tuple(re.compile(p) for p in alt) for alt in raw.get("match", ())),
             excludes=tuple(raw.get("excludes", ())),

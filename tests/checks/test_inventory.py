@@ -92,7 +92,7 @@ def test_declared_forwards_not_found_is_info() -> None:
     claim = hf.claim("inventory", "account-data", fields=("name", "forwards"), quote="Name und Weiterleitungen.")
     findings = _run("inventory.not-found", hf.host(databases=(hf.sqlite_db(hf.POSTFIXADMIN),)), claim)
     assert [(f.status, f.severity) for f in findings] == [(Status.WARN, Severity.INFO)]
-    assert "forwards" in findings[0].detail and "name" not in findings[0].detail.split(":")[-1]
+    assert "forwarding addresses" in findings[0].detail and "name" not in findings[0].detail.split(":")[-1]
 
 
 def test_declared_fields_found_pass() -> None:

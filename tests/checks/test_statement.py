@@ -236,3 +236,22 @@ def test_outdated_law_names_the_successor_in_the_report_language() -> None:
     evidence = _evidence(_claims("Verkehrsdaten verarbeiten wir nach § 9 TTDSG."))
     [german] = evaluate([CHECKS["statement.outdated-law"]], evidence, lang="de")
     assert german.detail == "die Erklärung zitiert '§ 9 TTDSG', das nicht mehr gilt; stattdessen § 9 TDDDG zitieren"
+
+
+def test_a_german_report_names_the_statements_categories_and_fields_in_german() -> None:
+    """Category, field and event ids of the claims become the report language's names."""
+    claims = _claims(
+        "Wir speichern die IP-Adresse und den Absender in den Verbindungsdaten. Bestandsdaten löschen wir nach der "
+        "Kündigung deines Kontos."
+    )
+    check = CHECKS["statement.retention-declared"]
+    german = {f.subject: f.detail for f in evaluate([check], _evidence(claims), lang="de")}
+    assert german["mail-metadata-logs"] == (
+        "die Erklärung nennt Mailserver-Protokolle (Verbindungs- und Verkehrsdaten) (IP-Adresse, Absender), gibt "
+        "dafür aber keine Speicherdauer an"
+    )
+    assert german["closed-account-data"] == (
+        "die Erklärung bewahrt Daten gekündigter Konten (kein Zeitraum) (nach Schließung des Kontos) auf"
+    )
+    english = {f.subject: f.detail for f in evaluate([check], _evidence(claims), lang="en")}
+    assert "mail server logs (connection and traffic data) (IP address, sender)" in english["mail-metadata-logs"]

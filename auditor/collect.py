@@ -13,22 +13,24 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from auditor.claims import StatementError, extract_claims, load_statement, read_claims_yaml
 from auditor.collectors.clientconfig import discover_client_side, merge_endpoints
 from auditor.collectors.dane import collect_dane
-from auditor.collectors.dialogs import collect_dialogs
 from auditor.collectors.discovery import discover
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
 from auditor.collectors.dnssec import check_name, validator_for
+from auditor.collectors.endpoints import ProbeSettings, assemble, probe_locally, service_keys, units_of
 from auditor.collectors.host.collect import collect_host
+from auditor.collectors.limiter import LocalLimiter
 from auditor.collectors.mail_dns import collect_mail_dns
-from auditor.collectors.tls.collector import collect_tls
+from auditor.collectors.shared import SharedLookups
 from auditor.deadline import Deadline
 from auditor.dnspolicy import parse_sts_record
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, InputError, Target
-from auditor.evidence.network import Discovery, DnsAnswer, PreviousPolicy
+from auditor.evidence.network import DaneLookup, Discovery, DnsAnswer, MxHost, PreviousPolicy
 from auditor.models import InputFile, Need
 from auditor.printable import printable_tree
 from auditor.state import StateStore
@@ -71,8 +73,50 @@ def file_input(kind: str, path: Path) -> InputFile:
 
 
 def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Evidence:
+    """One domain's audit: local inputs, the domain's DNS, then its own endpoints.
+
+    A fleet runs the same steps (:func:`collect_inputs`, :func:`plan_network`, then
+    :func:`~auditor.collectors.endpoints.assemble` and :func:`finish`) but probes each
+    endpoint once for all its domains; this is the single-domain case of that code.
+    """
     step = on_step or (lambda _name: None)
     deadline = Deadline.after(options.timeout)
+    evidence, statement_text = collect_inputs(options, deadline, step)
+    if evidence.network and options.domain:
+        store = StateStore(options.state_dir) if options.state_dir else None
+        previous = previous_policy(store, options.domain) if store else None
+        evidence = plan_network(evidence, options, deadline, step, previous=previous, statement_text=statement_text)
+        keys = service_keys(evidence)
+        if evidence.discovery is not None and evidence.discovery.endpoints:
+            step(f"STARTTLS dialogs and TLS ({len(keys)} endpoints)")
+        limiter = LocalLimiter(options.per_ip_concurrency, options.per_ip_pace)
+        evidence = assemble(evidence, probe_locally(units_of(keys), probe_settings(options), limiter, deadline))
+        if store is not None:
+            remember_policy(store, evidence)
+    return finish(evidence)
+
+
+def finish(evidence: Evidence) -> Evidence:
+    """The boundary where evidence leaves the collectors: undecodable file names and
+    control characters become visible escapes (and the bundle can be written as JSON)."""
+    return printable_tree(evidence)
+
+
+def probe_settings(options: ScanOptions) -> ProbeSettings:
+    return ProbeSettings(
+        ca_file=options.ca_file,
+        timeout=options.timeout,
+        per_ip_budget=options.per_ip_budget,
+        per_ip_pace=options.per_ip_pace,
+        per_ip_concurrency=options.per_ip_concurrency,
+    )
+
+
+def collect_inputs(options: ScanOptions, deadline: Deadline, step: StepCallback) -> tuple[Evidence, str | None]:
+    """What the run reads locally: the statement or claims file, and the host root.
+
+    Returns the evidence and the statement's text (the webmail host it names is probed).
+    """
     collected_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     target = Target(
         domain=options.domain,
@@ -114,11 +158,7 @@ def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Eviden
             )
 
         evidence = _guarded(Need.HOST, "host", evidence, host)
-    if evidence.network and options.domain:
-        evidence = _collect_network(evidence, options, deadline, step, statement_text[0] if statement_text else None)
-    # The boundary where evidence leaves the collectors: undecodable file names and
-    # control characters become visible escapes (and the bundle can be written as JSON).
-    return printable_tree(evidence)
+    return evidence, (statement_text[0] if statement_text else None)
 
 
 def failed_input(need: Need, reason: str) -> InputError:
@@ -162,22 +202,29 @@ def _collect_claims(evidence: Evidence, options: ScanOptions, deadline: Deadline
     return replace(evidence, claims=claims, inputs=tuple(inputs))
 
 
-def _collect_network(
-    evidence: Evidence, options: ScanOptions, deadline: Deadline, step: StepCallback, statement_text: str | None
+def plan_network(
+    evidence: Evidence,
+    options: ScanOptions,
+    deadline: Deadline,
+    step: StepCallback,
+    *,
+    previous: PreviousPolicy | None = None,
+    shared: SharedLookups | None = None,
+    statement_text: str | None = None,
 ) -> Evidence:
-    """The network phases in order: where the services are, what DNS says of them, what they speak."""
+    """The per-domain half of the network collection: where the services are and what DNS says of them.
+
+    Talks only to DNS and the few HTTPS hosts discovery reads (MTA-STS policy, client
+    configuration); the services it finds are probed afterwards by the caller, once per
+    run (:mod:`auditor.collectors.endpoints`). ``shared`` memoises DNS answers and DANE
+    lookups across the domains of a fleet.
+    """
     assert options.domain is not None
-    dns = DnsClient(ResolverSpec.parse(options.resolver), deadline=deadline)
+    dns = DnsClient(ResolverSpec.parse(options.resolver), deadline=deadline, shared=shared.dns if shared else None)
     evidence, go_on = _discovery_phase(evidence, options.domain, dns, options, deadline, step, statement_text)
     if not go_on or evidence.discovery is None:
         return evidence
-    store = StateStore(options.state_dir) if options.state_dir else None
-    evidence = _dns_phase(evidence, evidence.discovery, dns, options, deadline, step, store)
-    discovery = evidence.discovery
-    evidence = _endpoint_phase(evidence, discovery, options, deadline, step) if discovery is not None else evidence
-    if store is not None and evidence.discovery is not None:
-        _remember_policy(store, evidence.discovery.domain, evidence)
-    return evidence
+    return _dns_phase(evidence, evidence.discovery, dns, options, deadline, step, previous, shared)
 
 
 def _discovery_phase(
@@ -222,11 +269,11 @@ def _dns_phase(
     options: ScanOptions,
     deadline: Deadline,
     step: StepCallback,
-    store: StateStore | None,
+    previous: PreviousPolicy | None,
+    shared: SharedLookups | None,
 ) -> Evidence:
     """MTA-STS, TLS-RPT, SPF, DMARC, DNSSEC and DANE: what the domain's DNS says."""
     step("MTA-STS, TLS-RPT, SPF, DMARC")
-    previous = _previous_policy(store, discovery.domain) if store else None
     evidence = _guarded(
         Need.NETWORK,
         "MTA-STS/TLS-RPT/SPF/DMARC",
@@ -246,52 +293,22 @@ def _dns_phase(
             Need.NETWORK,
             "DANE",
             evidence,
-            lambda: replace(evidence, dane=collect_dane(discovery.mx_hosts, dns, trust_anchor=options.trust_anchor)),
+            lambda: replace(evidence, dane=_dane(discovery.mx_hosts, dns, options.trust_anchor, shared)),
         )
     return evidence
 
 
-def _endpoint_phase(
-    evidence: Evidence, discovery: Discovery, options: ScanOptions, deadline: Deadline, step: StepCallback
-) -> Evidence:
-    """Protocol dialogs, then TLS, with every discovered endpoint.
+def _dane(
+    mx_hosts: tuple[MxHost, ...], dns: DnsClient, trust_anchor: Path | None, shared: SharedLookups | None
+) -> tuple[DaneLookup, ...]:
+    if shared is None:
+        return collect_dane(mx_hosts, dns, trust_anchor=trust_anchor)
 
-    Every endpoint gets a dialogue result, an unresolvable one an error naming why, so no
-    discovered service silently drops out of the audit; only addresses can be scanned.
-    Dialogs first, then TLS: both talk to the same IPs, and running them one after the
-    other keeps the per-IP concurrency at the polite limit.
-    """
-    endpoints = list(discovery.endpoints)
-    scannable = [e for e in endpoints if e.addresses]
-    if not endpoints:
-        return evidence
-    step(f"STARTTLS dialogs ({len(endpoints)} endpoints)")
-    evidence = _guarded(
-        Need.NETWORK,
-        "STARTTLS dialogue",
-        evidence,
-        lambda: replace(
-            evidence,
-            dialogs=collect_dialogs(endpoints, deadline=deadline.at, per_ip_concurrency=options.per_ip_concurrency),
-        ),
-    )
-    step(f"TLS ({len(scannable)} endpoints)")
-    return _guarded(
-        Need.NETWORK,
-        "TLS",
-        evidence,
-        lambda: replace(
-            evidence,
-            tls=collect_tls(
-                scannable,
-                ca_file=options.ca_file,
-                deadline=deadline.at,
-                per_ip_budget=options.per_ip_budget,
-                per_ip_pace=options.per_ip_pace,
-                per_ip_concurrency=options.per_ip_concurrency,
-            ),
-        ),
-    )
+    # A TLSA lookup depends on the MX name only: one per name for the whole fleet.
+    def one(host: MxHost) -> DaneLookup:
+        return collect_dane((host,), dns, trust_anchor=trust_anchor)[0]
+
+    return tuple(shared.dane.fetch(f"{dns.spec}|{host.name}|{trust_anchor}", partial(one, host)) for host in mx_hosts)
 
 
 def _with_dnssec(evidence: Evidence, dns: DnsClient, trust_anchor: Path | None) -> Evidence:
@@ -322,15 +339,19 @@ def _with_client_side(
     return replace(discovery, endpoints=merge_endpoints(discovery.endpoints, found), client_config=fetches)
 
 
-def _previous_policy(store: StateStore, domain: str) -> PreviousPolicy | None:
+def previous_policy(store: StateStore, domain: str) -> PreviousPolicy | None:
     saved = store.load(domain).get("mta_sts")
     if not isinstance(saved, dict):
         return None
     return PreviousPolicy(policy_id=saved.get("id"), body_sha256=saved.get("sha256"), seen_at=saved.get("seen_at"))
 
 
-def _remember_policy(store: StateStore, domain: str, evidence: Evidence) -> None:
+def remember_policy(store: StateStore, evidence: Evidence) -> None:
+    """Keep the MTA-STS policy id and digest seen now, for the next run's comparison."""
     mail = evidence.mail_dns
+    if evidence.discovery is None:
+        return
+    domain = evidence.discovery.domain
     if mail is None or mail.mta_sts_policy is None or not mail.mta_sts_policy.ok:
         return
     state = store.load(domain)

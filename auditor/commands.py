@@ -80,34 +80,53 @@ def _language(requested: str, evidence: Evidence) -> str:
     return "de" if claims is not None and claims.language == "de" else "en"
 
 
-def _report(evidence: Evidence, request: ReportRequest, console: Console, started: str) -> Report:
-    lang = _language(request.lang, evidence)
-    checks = _load_checks(console, request.mapping, request.only, request.skip)
-    debug = bool(os.environ.get("AUDITOR_DEBUG"))
-    findings = evaluate(checks, evidence, profile=request.profile, catalogue=request.catalogue, lang=lang, debug=debug)
-    notes: list[str] = [str(e) for e in evidence.input_errors]
-    try:
-        if request.waivers:
-            findings, waiver_notes = apply_waivers(findings, load_waivers(request.waivers), evidence.now.date())
+class ReportMaker:
+    """Evaluate evidence into reports with one set of checks, waivers, baseline and clause
+    titles, loaded once: a scan makes one report, a fleet hundreds."""
+
+    def __init__(self, request: ReportRequest, console: Console) -> None:
+        self._request = request
+        self._checks = _load_checks(console, request.mapping, request.only, request.skip)
+        self._clause_info: dict[str, dict[str, dict[str, str]]] = {}
+        try:
+            self._waivers = load_waivers(request.waivers) if request.waivers else None
+            self._baseline = load_report_file(request.baseline) if request.baseline else None
+        except GatingFileError as exc:
+            raise UsageError(str(exc)) from None
+
+    def __call__(self, evidence: Evidence, started: str) -> Report:
+        request = self._request
+        lang = _language(request.lang, evidence)
+        debug = bool(os.environ.get("AUDITOR_DEBUG"))
+        findings = evaluate(
+            self._checks, evidence, profile=request.profile, catalogue=request.catalogue, lang=lang, debug=debug
+        )
+        notes: list[str] = [str(e) for e in evidence.input_errors]
+        if self._waivers is not None:
+            findings, waiver_notes = apply_waivers(findings, self._waivers, evidence.now.date())
             notes += waiver_notes
-        if request.baseline:
-            findings = known_in_baseline(findings, load_report_file(request.baseline))
+        if self._baseline is not None:
+            findings = known_in_baseline(findings, self._baseline)
             known = sum(f.in_baseline for f in findings)
             notes.append(
                 f"{known} finding(s) were already present in the baseline {request.baseline} and do not fail this run"
             )
-    except GatingFileError as exc:
-        raise UsageError(str(exc)) from None
-    return build_report(
-        evidence,
-        findings,
-        profile=request.profile_name,
-        lang=lang,
-        clause_info=clause_info(lang, request.catalogue),
-        started=started,
-        run_id=str(uuid.uuid4()),
-        notes=notes,
-    )
+        if lang not in self._clause_info:
+            self._clause_info[lang] = clause_info(lang, request.catalogue)
+        return build_report(
+            evidence,
+            findings,
+            profile=request.profile_name,
+            lang=lang,
+            clause_info=self._clause_info[lang],
+            started=started,
+            run_id=str(uuid.uuid4()),
+            notes=notes,
+        )
+
+
+def _report(evidence: Evidence, request: ReportRequest, console: Console, started: str) -> Report:
+    return ReportMaker(request, console)(evidence, started)
 
 
 def _exit_code(report: Report, request: ReportRequest) -> ExitCode:
@@ -131,20 +150,28 @@ def _publish(report: Report, request: ReportRequest, console: Console) -> None:
             console.print(f"wrote {plain(str(path))}")
 
 
+def pin_mail_server(settings: MailSettings, resolver: str | None, console: Console) -> MailSettings | None:
+    """--resolver governs every connection of the run, the mail delivery included (None: unresolvable)."""
+    if not resolver or is_ip(settings.server):
+        return settings
+    addresses, problems = DnsClient(ResolverSpec.parse(resolver)).addresses(settings.server)
+    if not addresses:
+        console.print(
+            f"[bold red]mail not sent:[/] cannot resolve {plain(settings.server)}: {plain('; '.join(problems))}"
+        )
+        return None
+    return replace(settings, address=addresses[0])
+
+
 def _deliver(report: Report, request: ScanRequest, settings: MailSettings, console: Console) -> bool:
     """Mail the report; the previous run's counts (state dir) go into the subject."""
     options = request.collect
     store = StateStore(options.state_dir) if options.state_dir else None
     key = f"report-{report.target}"
-    if options.resolver and not is_ip(settings.server):
-        # --resolver governs every connection of the run, the mail delivery included.
-        addresses, problems = DnsClient(ResolverSpec.parse(options.resolver)).addresses(settings.server)
-        if not addresses:
-            console.print(
-                f"[bold red]mail not sent:[/] cannot resolve {plain(settings.server)}: {plain('; '.join(problems))}"
-            )
-            return False
-        settings = replace(settings, address=addresses[0])
+    pinned = pin_mail_server(settings, options.resolver, console)
+    if pinned is None:
+        return False
+    settings = pinned
     previous = store.load(key).get("by_status") if store else None
     try:
         message_id = send_report(report, settings, previous if isinstance(previous, dict) else None)

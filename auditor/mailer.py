@@ -106,7 +106,11 @@ def build_message(report: Report, settings: MailSettings, previous: dict[str, in
 
 def send_report(report: Report, settings: MailSettings, previous: dict[str, int] | None = None) -> str:
     """Deliver; returns the Message-ID. Raises :class:`MailError` with a reason."""
-    message = build_message(report, settings, previous)
+    return send_message(build_message(report, settings, previous), settings)
+
+
+def send_message(message: EmailMessage, settings: MailSettings) -> str:
+    """Deliver a built message over verified TLS (a scan's report or a fleet's summary)."""
     context = ssl.create_default_context(cafile=settings.ca_file) if settings.ca_file else ssl.create_default_context()
     password = settings.password()
     deadline_s = settings.timeout * DELIVERY_STEPS

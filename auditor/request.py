@@ -21,6 +21,7 @@ from auditor.collect import ScanOptions
 from auditor.collectors.discovery import ServiceSpecError, is_hostname, parse_service
 from auditor.collectors.dnsclient import ResolverSpec
 from auditor.collectors.dnssec import TrustAnchor, TrustAnchorError
+from auditor.collectors.limiter import DEFAULT_PER_IP_CONCURRENCY, DEFAULT_PER_IP_PACE_S
 from auditor.credentials import CredentialError, read_secret_file, secret_from_env
 from auditor.mailer import MailSettings
 from auditor.models import Severity
@@ -30,8 +31,6 @@ from auditor.reports.outputs import OutputError, renderer_for
 #: Defaults shared by the argparse definitions and the TOML file.
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_PER_IP_BUDGET: int | None = None  # no fixed cap: pacing and throttle detection keep scans polite
-DEFAULT_PER_IP_PACE_S = 0.05
-DEFAULT_PER_IP_CONCURRENCY = 2
 DEFAULT_FAIL_ON = "high"
 LANG_CHOICES = ("auto", "en", "de")
 FAIL_ON_CHOICES = (*(s.value for s in Severity), "none")
@@ -138,7 +137,7 @@ def report_request(values: Mapping[str, Any]) -> ReportRequest:
     )
 
 
-def _collect_options(values: Mapping[str, Any]) -> ScanOptions:
+def collect_options(values: Mapping[str, Any]) -> ScanOptions:
     domain = values.get("domain")
     no_network = bool(values.get("no_network"))
     if domain and not is_hostname(str(domain)):
@@ -236,7 +235,7 @@ def _db_password(values: Mapping[str, Any]) -> str | None:
         raise UsageError(str(exc)) from None
 
 
-def _mail_from_options(values: Mapping[str, Any]) -> MailSettings | None:
+def mail_from_options(values: Mapping[str, Any]) -> MailSettings | None:
     recipients = _strings(values.get("mail_to"))
     if not recipients:
         return None
@@ -265,10 +264,10 @@ def scan_request(values: Mapping[str, Any], mail: MailSettings | None = None) ->
     """
     report = report_request(values)
     return ScanRequest(
-        collect=_collect_options(values),
+        collect=collect_options(values),
         report=report,
         evidence_out=_path(values.get("evidence_out")),
-        mail=mail if mail is not None else _mail_from_options(values),
+        mail=mail if mail is not None else mail_from_options(values),
     )
 
 

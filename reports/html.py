@@ -30,7 +30,8 @@ def _clean(value: Any) -> Any:
     return _CONTROL.sub("\ufffd", value) if isinstance(value, str) else value
 
 
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment of every HTML page we render: autoescape forced, controls cleaned."""
     env = jinja2.Environment(
         finalize=_clean,
         loader=jinja2.PackageLoader("auditor.reports", "templates"),
@@ -64,7 +65,7 @@ def render_html(report: Report) -> str:
     # a reviewer must check before relying on any finding built on it.
     rank = {"low": 0, "medium": 1, "high": 2}
     claims = sorted(report.claims, key=lambda c: rank.get(str(c.get("confidence", "high")), 2))
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
 
     def term(kind: str, value: str) -> str:
         """A claim's kind, category, event or field as the report's language names it (else its id)."""

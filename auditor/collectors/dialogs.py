@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from auditor.collectors.dialogs_http import http_dialog
 from auditor.collectors.dialogs_io import Conn, DialogError, clip
 from auditor.collectors.dialogs_proto import Rec, imap_dialog, implicit_tls_dialog, pop3_dialog, smtp_dialog
+from auditor.collectors.limiter import IpLimiter, LocalLimiter
 from auditor.evidence.dialogs import DialogResult
 from auditor.evidence.network import Endpoint
 
@@ -47,6 +48,7 @@ def collect_dialogs(
     per_ip_concurrency: int = 2,
     helo_name: str | None = None,
     step_timeout: float = STEP_TIMEOUT,
+    limiter: IpLimiter | None = None,
 ) -> tuple[DialogResult, ...]:
     """Run one dialog per (endpoint, IP) and return the results in input order.
 
@@ -62,17 +64,7 @@ def collect_dialogs(
     by_ip: dict[str, deque[int]] = {}
     for index, (endpoint, ip) in enumerate(jobs):
         if not ip:
-            results[index] = DialogResult(
-                host=endpoint.host,
-                ip="-",
-                port=endpoint.port,
-                proto=endpoint.proto,
-                tls_mode=endpoint.tls,
-                source=endpoint.source,
-                outcome="error",
-                reason=f"no IP address is known for {endpoint.host}"
-                + (f" ({'; '.join(endpoint.lookup_errors)})" if endpoint.lookup_errors else ""),
-            )
+            results[index] = unaddressed(endpoint)
             continue
         by_ip.setdefault(ip, deque()).append(index)
     counters = {ip: 0 for ip in by_ip}
@@ -86,20 +78,63 @@ def collect_dialogs(
             counters[ip] += 1
             return queue.popleft(), counters[ip]
 
+    ip_limiter = limiter or LocalLimiter(per_ip_concurrency)
+
     def lane(ip: str) -> None:
+        gate, pace = ip_limiter.gate(ip), ip_limiter.pacer(ip)
         while (item := next_job(ip)) is not None:
             index, ordinal = item
             endpoint, _ = jobs[index]
-            results[index] = run_dialog(
-                endpoint, ip, deadline=deadline, helo=helo, ordinal=ordinal, step_timeout=step_timeout
-            )
+            # The IP's slot is shared with the TLS scans and, in a fleet, with every domain.
+            if not gate.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                results[index] = _not_started(endpoint, ip, "overall deadline reached while waiting for a slot")
+                continue
+            if not pace.wait(deadline):
+                gate.release()
+                results[index] = _not_started(endpoint, ip, "overall deadline reached while waiting for a slot")
+                continue
+            try:
+                results[index] = run_dialog(
+                    endpoint, ip, deadline=deadline, helo=helo, ordinal=ordinal, step_timeout=step_timeout
+                )
+            finally:
+                gate.release()
 
-    lanes = [ip for ip in by_ip for _ in range(max(1, min(per_ip_concurrency, len(by_ip[ip]))))]
+    concurrency = ip_limiter.per_ip_concurrency
+    lanes = [ip for ip in by_ip for _ in range(max(1, min(concurrency, len(by_ip[ip]))))]
     if lanes:
         with ThreadPoolExecutor(max_workers=min(_MAX_WORKERS, len(lanes)), thread_name_prefix="dialog") as pool:
             for future in [pool.submit(lane, ip) for ip in lanes]:
                 future.result()
     return tuple(r for r in results if r is not None)
+
+
+def unaddressed(endpoint: Endpoint) -> DialogResult:
+    """The result of an endpoint whose name gave no address: its checks say why they cannot verify."""
+    return DialogResult(
+        host=endpoint.host,
+        ip="-",
+        port=endpoint.port,
+        proto=endpoint.proto,
+        tls_mode=endpoint.tls,
+        source=endpoint.source,
+        outcome="error",
+        reason=f"no IP address is known for {endpoint.host}"
+        + (f" ({'; '.join(endpoint.lookup_errors)})" if endpoint.lookup_errors else ""),
+    )
+
+
+def _not_started(endpoint: Endpoint, ip: str, reason: str) -> DialogResult:
+    return DialogResult(
+        host=endpoint.host,
+        ip=ip,
+        port=endpoint.port,
+        proto=endpoint.proto,
+        tls_mode=endpoint.tls,
+        source=endpoint.source,
+        outcome="skipped",
+        reason=reason,
+    )
 
 
 def _default_helo() -> str:

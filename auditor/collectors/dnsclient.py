@@ -19,6 +19,7 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 
+from auditor.collectors.shared import Lookups
 from auditor.deadline import Deadline
 from auditor.evidence.network import DnsAnswer
 
@@ -70,8 +71,10 @@ class DnsClient:
         timeout: float = 3.0,
         lifetime: float = 8.0,
         deadline: Deadline | None = None,
+        shared: Lookups[DnsAnswer] | None = None,
     ) -> None:
         self.spec = spec or ResolverSpec()
+        self._shared = shared
         self.deadline = deadline or Deadline()
         self._setup_error: str | None = None
         try:
@@ -94,6 +97,8 @@ class DnsClient:
 
     def query(self, name: str, rdtype: str) -> DnsAnswer:
         key = (name.lower().rstrip("."), rdtype)
+        if self._shared is not None:  # a fleet: one answer per name for every domain of the run
+            return self._shared.fetch(f"{self.spec}|{key[0]}|{rdtype}", lambda: self._query(key[0], rdtype))
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None:

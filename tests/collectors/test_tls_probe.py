@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from auditor.collectors.tls.probe import SLOWDOWN_BASELINE, Pacer, ScanState, StopProbing
+from auditor.collectors.limiter import Pacer
+from auditor.collectors.tls.probe import SLOWDOWN_BASELINE, ScanState, StopProbing
 
 
 def state(budget: int | None = None) -> ScanState:

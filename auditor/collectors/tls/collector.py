@@ -14,13 +14,12 @@ login process).
 from __future__ import annotations
 
 import ssl
-import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from auditor.collectors.tls.probe import Pacer
+from auditor.collectors.limiter import IpLimiter, LocalLimiter
 from auditor.collectors.tls.scan import ScanTarget, scan_target
 from auditor.evidence.network import Endpoint
 from auditor.evidence.outcomes import ErrorKind, Failure
@@ -79,6 +78,7 @@ def collect_tls(
     ehlo_hostname: str = DEFAULT_EHLO,
     network_timeout: int = 10,
     max_workers: int = 16,
+    limiter: IpLimiter | None = None,
 ) -> tuple[TlsScan, ...]:
     """Scan all TLS endpoints; ``deadline`` is an absolute ``time.monotonic()`` value.
 
@@ -88,10 +88,10 @@ def collect_tls(
     targets = targets_of(endpoints)
     store = Path(ca_file) if ca_file else system_trust_store()
     label = f"ca-file:{ca_file}" if ca_file else "system"
-    gates: dict[str, threading.BoundedSemaphore] = {
-        t.ip: threading.BoundedSemaphore(max(per_ip_concurrency, 1)) for t in targets
-    }
-    pacers = {t.ip: Pacer(per_ip_pace) for t in targets}
+    # One limiter for the whole run (a fleet shares it across domains and workers).
+    ip_limiter = limiter or LocalLimiter(per_ip_concurrency, per_ip_pace)
+    gates = {t.ip: ip_limiter.gate(t.ip) for t in targets}
+    pacers = {t.ip: ip_limiter.pacer(t.ip) for t in targets}
 
     def one(target: ScanTarget) -> TlsScan:
         if time.monotonic() >= deadline:
@@ -105,7 +105,7 @@ def collect_tls(
                 budget=per_ip_budget,
                 gate=gates[target.ip],
                 pacer=pacers[target.ip],
-                concurrency=max(per_ip_concurrency, 1),
+                concurrency=ip_limiter.per_ip_concurrency,
                 ehlo=ehlo_hostname,
                 timeout=network_timeout,
             )

@@ -40,6 +40,7 @@ from sslyze.errors import (
 )
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum
 
+from auditor.collectors.limiter import Gate, Pace
 from auditor.collectors.tls.preamble import PreambleError, starttls_preamble
 from auditor.deadline import Deadline, Watch
 from auditor.evidence.outcomes import ErrorKind, Failure
@@ -72,33 +73,6 @@ class StopProbing(Exception):
     """Raised instead of connecting when the cap, the deadline or a throttle says stop."""
 
 
-class Pacer:
-    """Spaces connection starts to one IP address at least ``interval`` seconds apart.
-
-    Shared by every scan of that address (all ports), like the concurrency gate: mail
-    servers rate-limit per client IP.
-    """
-
-    def __init__(self, interval: float) -> None:
-        self.interval = max(interval, 0.0)
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self, deadline: float) -> bool:
-        """Sleep until this caller's slot; False when the slot lies past ``deadline``."""
-        if self.interval <= 0:
-            return True
-        with self._lock:
-            slot = max(time.monotonic(), self._next)
-            if slot >= deadline:
-                return False
-            self._next = slot + self.interval
-        delay = slot - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        return True
-
-
 @dataclass
 class ScanState:
     """Mutable bookkeeping of one (endpoint, IP) scan, shared by its worker threads.
@@ -109,8 +83,8 @@ class ScanState:
 
     budget: int | None
     deadline: float
-    gate: threading.BoundedSemaphore
-    pacer: Pacer | None = None
+    gate: Gate
+    pacer: Pace | None = None
     connections: int = 0
     successes: int = 0
     throttled_after: int | None = None

@@ -22,6 +22,7 @@ from sslyze.connection_helpers.opportunistic_tls_helpers import ProtocolWithOppo
 from sslyze.server_connectivity import ClientAuthRequirementEnum, ServerTlsProbingResult
 from sslyze.server_setting import ServerNetworkConfiguration, ServerNetworkLocation
 
+from auditor.collectors.limiter import Gate, Pace
 from auditor.collectors.tls.certificate import observe_chain
 from auditor.collectors.tls.handshake import (
     GROUP_NAMES,
@@ -33,7 +34,7 @@ from auditor.collectors.tls.handshake import (
     handshake,
     iana_name,
 )
-from auditor.collectors.tls.probe import CountingServerInfo, Pacer, ScanState
+from auditor.collectors.tls.probe import CountingServerInfo, ScanState
 from auditor.collectors.tls.vulns import run_vulnerabilities
 from auditor.evidence.tls import (
     TLS12,
@@ -232,8 +233,8 @@ def scan_target(
     trust_label: str,
     deadline: float,
     budget: int | None,
-    gate: threading.BoundedSemaphore,
-    pacer: Pacer | None = None,
+    gate: Gate,
+    pacer: Pace | None = None,
     concurrency: int,
     ehlo: str,
     timeout: int,

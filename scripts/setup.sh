@@ -16,3 +16,17 @@ if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 # The RFC 7208 SPF test suite from the pyspf sdist (PyPI), kept outside the repository.
 bash scripts/peer-suites.sh >/dev/null
+
+# Redis on 127.0.0.1:6379: the Celery broker and the shared per-IP limiter of
+# `auditor fleet --broker` (and its tests). Started here when nothing answers there;
+# descriptors above 2 are closed first, so a caller's lock (flock) is never inherited.
+lab_apt_install redis-server redis-tools
+if ! redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then
+  (
+    for fd in $(ls /proc/$BASHPID/fd); do case "$fd" in 0 | 1 | 2) ;; *) eval "exec $fd>&-" ;; esac; done
+    exec redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save '' --appendonly no \
+      --dir /tmp --logfile /tmp/auditor-redis.log
+  ) </dev/null >/dev/null
+  for _ in $(seq 50); do redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+  redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG || { echo "redis-server did not start (log: /tmp/auditor-redis.log)" >&2; exit 1; }
+fi

@@ -89,10 +89,10 @@ def run_worker(broker: str, *, concurrency: int, redeliver_after: float, logleve
     """Run a worker in the foreground until it is stopped (Celery's own signal handling)."""
     app = make_app(broker, redeliver_after=redeliver_after)
     name = f"auditor-{os.getpid()}@{socket.gethostname()}"
+    options = ["--without-gossip", "--without-mingle", "--pool=prefork"]
     app.worker_main(
-        argv=["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", f"--hostname={name}",
-              "--without-gossip", "--without-mingle", "--pool=prefork"]
-    )  # fmt: skip
+        argv=["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", f"--hostname={name}", *options]
+    )
 
 
 class CeleryBackend:

@@ -12,6 +12,7 @@ import argparse
 import os
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from auditor.evidence import Evidence
 from auditor.exitcodes import ExitCode
 from auditor.fleet.backend import DEFAULT_REDELIVER_S, Backend, LocalBackend
 from auditor.fleet.domains import DomainJob, load_domains
+from auditor.fleet.history import History, HistoryError, changes, database_url
 from auditor.fleet.mail import build_fleet_message
 from auditor.fleet.runner import FleetOutcome, FleetRequest, run_fleet
 from auditor.fleet.summary import (
@@ -66,6 +68,16 @@ def add_fleet_parsers(
     )
     fleet.add_argument(
         "--broker", metavar="URL", help="Redis URL of a Celery broker: run on `auditor worker`s (default: this process)"
+    )
+    fleet.add_argument(
+        "--history",
+        metavar="URL",
+        help="database of past runs: sqlite:///FILE or postgresql://USER@HOST/DB (default: DIR/history.sqlite)",
+    )
+    fleet.add_argument(
+        "--since",
+        metavar="last|RUN_ID",
+        help="show what changed per domain since the last run (or the run with this id)",
     )
     add_collection(fleet)
     add_evaluation(fleet, outputs=False)
@@ -157,11 +169,11 @@ def cmd_fleet(args: argparse.Namespace, console: Console, parser: argparse.Argum
         outcome = _run(request, backend, make_report, console, quiet=report.quiet)
     finally:
         backend.close()
-    summary = _summary(outcome, report, backend.name, started)
+    summary = _with_history(_summary(outcome, report, backend.name, started), outcome, args)
     atomic_write(args.out_dir / "fleet.json", fleet_to_json(summary))
     atomic_write(args.out_dir / "fleet.html", render_fleet_html(summary))
     if not report.quiet:
-        _print(summary, console)
+        _print(summary, console, show_changes=bool(args.since))
     delivered = _mail(summary, mail, args.resolver, report.quiet, console) if mail is not None else True
     return _exit_code(summary, outcome, report, delivered)
 
@@ -247,7 +259,30 @@ def _summary(outcome: FleetOutcome, report: ReportRequest, backend: str, started
     )
 
 
-def _print(summary: FleetSummary, console: Console) -> None:
+def _with_history(summary: FleetSummary, outcome: FleetOutcome, args: argparse.Namespace) -> FleetSummary:
+    """Compare with the previous run (or ``--since RUN_ID``), then record this run."""
+    try:
+        history = History(database_url(args.history, args.out_dir))
+    except HistoryError as exc:
+        return replace(summary, notes=(*summary.notes, f"history not kept: {exc}"))
+    try:
+        wanted = None if args.since in (None, "last") else str(args.since)
+        baseline = history.previous_run(run_id=wanted)
+        if wanted is not None and baseline is None:
+            raise UsageError(f"--since {wanted}: no such run in the history")
+        if baseline is not None:
+            summary = replace(
+                summary, previous_run=baseline, changes=changes(history.results(baseline), summary, outcome.reports)
+            )
+        history.record(summary, outcome.reports)
+    except HistoryError as exc:
+        summary = replace(summary, notes=(*summary.notes, f"history not kept: {exc}"))
+    finally:
+        history.close()
+    return summary
+
+
+def _print(summary: FleetSummary, console: Console, *, show_changes: bool = False) -> None:
     table = Table(title=f"fleet: {len(summary.domains)} domains", expand=False)
     for column in ("domain", "verdict", "fail", "error", "warn", "worst finding"):
         table.add_column(column, overflow="fold")
@@ -264,6 +299,18 @@ def _print(summary: FleetSummary, console: Console) -> None:
     console.print(table)
     verdicts = ", ".join(f"{count} {verdict}" for verdict, count in summary.by_verdict.items())
     console.print(f"verdicts: {plain(verdicts)}")
+    if show_changes:
+        if summary.previous_run is None:
+            console.print("changes: no earlier run in the history")
+        for change in summary.changes:
+            mark = "[bold red]worse[/] " if change.worse else ""
+            console.print(
+                f"{mark}{plain(change.domain)}: {change.before} → {change.after}"
+                + (f"; new: {plain(', '.join(change.new_failures))}" if change.new_failures else "")
+                + (f"; fixed: {plain(', '.join(change.fixed))}" if change.fixed else "")
+            )
+        if summary.previous_run is not None and not summary.changes:
+            console.print(f"changes: none since run {plain(summary.previous_run)}")
     for note in summary.notes:
         console.print(f"note: {plain(note)}")
 

@@ -9,7 +9,7 @@ source "$LAB_DIR/fleet/customers.sh"
 
 up() {
   local n
-  for n in $(seq "$FLEET_COUNT"); do printf '%s\t%s\n' "$(fleet_name "$n")" "$(fleet_kind "$n")"; done \
+  for ((n = 1; n <= FLEET_COUNT; n++)); do fleet_customer "$n"; printf '%s\t%s\n' "$FLEET_NAME" "$FLEET_KIND"; done \
     | jq -R -n --arg zone "$FLEET_ZONE" '{fleet: {zone: $zone, domains: ([inputs | split("\t") | {(.[0]): .[1]}] | add)}}' \
     | lab_write_if_changed "$LAB_RUN/lab.d/fleet.json" || true
 }

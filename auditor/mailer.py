@@ -89,19 +89,30 @@ def subject_line(report: Report, previous: dict[str, int] | None) -> str:
     return line[:200]
 
 
-def build_message(report: Report, settings: MailSettings, previous: dict[str, int] | None) -> EmailMessage:
+def compose(subject: str, settings: MailSettings, text: str, html: str, attachment: bytes, name: str) -> EmailMessage:
+    """A report mail: plain text, the HTML page as the alternative, the JSON attached."""
     message = EmailMessage()
-    message["Subject"] = subject_line(report, previous)
+    message["Subject"] = subject
     message["From"] = settings.sender
     message["To"] = ", ".join(settings.recipients)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
-    message.set_content(render_markdown(report))
-    message.add_alternative(render_html(report), subtype="html")
-    message.add_attachment(
-        render_json(report), maintype="application", subtype="json", filename=f"auditor-report-{report.run_id}.json"
-    )
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    message.add_attachment(attachment, maintype="application", subtype="json", filename=name)
     return message
+
+
+def build_message(report: Report, settings: MailSettings, previous: dict[str, int] | None) -> EmailMessage:
+    json_report = render_json(report)
+    return compose(
+        subject_line(report, previous),
+        settings,
+        render_markdown(report),
+        render_html(report),
+        json_report if isinstance(json_report, bytes) else json_report.encode(),
+        f"auditor-report-{report.run_id}.json",
+    )
 
 
 def send_report(report: Report, settings: MailSettings, previous: dict[str, int] | None = None) -> str:

@@ -87,11 +87,15 @@ def collect_dialogs(
             endpoint, _ = jobs[index]
             # The IP's slot is shared with the TLS scans and, in a fleet, with every domain.
             if not gate.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                results[index] = _not_started(endpoint, ip, "overall deadline reached while waiting for a slot")
+                results[index] = without_dialog(
+                    endpoint, ip, "skipped", "overall deadline reached while waiting for a slot"
+                )
                 continue
             if not pace.wait(deadline):
                 gate.release()
-                results[index] = _not_started(endpoint, ip, "overall deadline reached while waiting for a slot")
+                results[index] = without_dialog(
+                    endpoint, ip, "skipped", "overall deadline reached while waiting for a slot"
+                )
                 continue
             try:
                 results[index] = run_dialog(
@@ -111,20 +115,12 @@ def collect_dialogs(
 
 def unaddressed(endpoint: Endpoint) -> DialogResult:
     """The result of an endpoint whose name gave no address: its checks say why they cannot verify."""
-    return DialogResult(
-        host=endpoint.host,
-        ip="-",
-        port=endpoint.port,
-        proto=endpoint.proto,
-        tls_mode=endpoint.tls,
-        source=endpoint.source,
-        outcome="error",
-        reason=f"no IP address is known for {endpoint.host}"
-        + (f" ({'; '.join(endpoint.lookup_errors)})" if endpoint.lookup_errors else ""),
-    )
+    why = f" ({'; '.join(endpoint.lookup_errors)})" if endpoint.lookup_errors else ""
+    return without_dialog(endpoint, "-", "error", f"no IP address is known for {endpoint.host}{why}")
 
 
-def _not_started(endpoint: Endpoint, ip: str, reason: str) -> DialogResult:
+def without_dialog(endpoint: Endpoint, ip: str, outcome: str, reason: str) -> DialogResult:
+    """The result of a dialog that did not take place, with why."""
     return DialogResult(
         host=endpoint.host,
         ip=ip,
@@ -132,7 +128,7 @@ def _not_started(endpoint: Endpoint, ip: str, reason: str) -> DialogResult:
         proto=endpoint.proto,
         tls_mode=endpoint.tls,
         source=endpoint.source,
-        outcome="skipped",
+        outcome=outcome,
         reason=reason,
     )
 

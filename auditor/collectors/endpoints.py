@@ -26,14 +26,14 @@ from dataclasses import dataclass, replace
 
 from pydantic import TypeAdapter
 
-from auditor.collectors.dialogs import collect_dialogs, unaddressed
+from auditor.collectors.dialogs import collect_dialogs, unaddressed, without_dialog
 from auditor.collectors.limiter import DEFAULT_PER_IP_CONCURRENCY, DEFAULT_PER_IP_PACE_S, IpLimiter
-from auditor.collectors.tls.collector import collect_tls, targets_of
+from auditor.collectors.tls.collector import collect_tls, targets_of, unreachable
+from auditor.collectors.tls.scan import ScanTarget
 from auditor.deadline import Deadline
 from auditor.evidence import Evidence
 from auditor.evidence.dialogs import DialogResult
 from auditor.evidence.network import Endpoint
-from auditor.evidence.outcomes import ErrorKind, Failure
 from auditor.evidence.tls import TlsScan
 
 #: How many units one process probes at once (each unit's connections also wait for the IP's slots).
@@ -132,16 +132,7 @@ def _endpoint(key: ServiceKey) -> Endpoint:
 
 
 def _failed_scan(key: ServiceKey, reason: str) -> TlsScan:
-    return TlsScan(
-        host=key.host,
-        ip=key.ip,
-        port=key.port,
-        proto=key.proto,
-        tls_mode=key.tls,
-        errors=(reason,),
-        incomplete=("all",),
-        stopped=Failure(ErrorKind.ERROR, reason),
-    )
+    return unreachable(ScanTarget(key.host, key.ip, key.port, key.proto, key.tls), reason)
 
 
 def probe_unit(
@@ -153,9 +144,7 @@ def probe_unit(
         dialogs = collect_dialogs(endpoints, deadline=deadline.at, limiter=limiter)
     except Exception as exc:  # errors as values: the rest of the run goes on
         reason = f"the STARTTLS dialogue collector failed: {type(exc).__name__}: {str(exc)[:300]}"
-        dialogs = tuple(
-            DialogResult(k.host, k.ip, k.port, k.proto, k.tls, _PROBE_SOURCE, "error", reason) for k in unit.keys
-        )
+        dialogs = tuple(without_dialog(_endpoint(k), k.ip, "error", reason) for k in unit.keys)
     try:
         scans = collect_tls(
             endpoints,
@@ -179,9 +168,8 @@ def probe_unit(
     )
 
 
-def _not_probed(key: ServiceKey, source: str = _PROBE_SOURCE) -> DialogResult:
-    reason = "this service was not probed (its probe did not finish)"
-    return DialogResult(key.host, key.ip, key.port, key.proto, key.tls, source, "error", reason)
+def _not_probed(key: ServiceKey) -> DialogResult:
+    return without_dialog(_endpoint(key), key.ip, "error", "this service was not probed (its probe did not finish)")
 
 
 def probe_locally(

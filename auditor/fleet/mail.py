@@ -7,10 +7,9 @@ run (history), so a scheduled job's mail says what needs attention without openi
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 
 from auditor.fleet.summary import FleetSummary, fleet_to_json
-from auditor.mailer import MailSettings
+from auditor.mailer import MailSettings, compose
 from auditor.reports.fleet_html import render_fleet_html
 
 MAX_NAMED = 5  # domains named in the subject; the body lists them all
@@ -46,15 +45,11 @@ def fleet_text(summary: FleetSummary) -> str:
 
 
 def build_fleet_message(summary: FleetSummary, settings: MailSettings) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = fleet_subject(summary)
-    message["From"] = settings.sender
-    message["To"] = ", ".join(settings.recipients)
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
-    message.set_content(fleet_text(summary))
-    message.add_alternative(render_fleet_html(summary), subtype="html")
-    message.add_attachment(
-        fleet_to_json(summary), maintype="application", subtype="json", filename=f"auditor-fleet-{summary.run_id}.json"
+    return compose(
+        fleet_subject(summary),
+        settings,
+        fleet_text(summary),
+        render_fleet_html(summary),
+        fleet_to_json(summary),
+        f"auditor-fleet-{summary.run_id}.json",
     )
-    return message

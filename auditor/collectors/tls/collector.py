@@ -54,7 +54,7 @@ def targets_of(endpoints: Sequence[Endpoint]) -> list[ScanTarget]:
     return targets
 
 
-def _unreachable(target: ScanTarget, reason: str, kind: ErrorKind = ErrorKind.ERROR) -> TlsScan:
+def unreachable(target: ScanTarget, reason: str, kind: ErrorKind = ErrorKind.ERROR) -> TlsScan:
     return TlsScan(
         host=target.host,
         ip=target.ip,
@@ -95,7 +95,7 @@ def collect_tls(
 
     def one(target: ScanTarget) -> TlsScan:
         if time.monotonic() >= deadline:
-            return _unreachable(target, "deadline reached before the scan started", ErrorKind.DEADLINE)
+            return unreachable(target, "deadline reached before the scan started", ErrorKind.DEADLINE)
         try:
             return scan_target(
                 target,
@@ -110,7 +110,7 @@ def collect_tls(
                 timeout=network_timeout,
             )
         except Exception as exc:  # a bug or an unexpected library error: report, go on
-            return _unreachable(target, f"scanner error: {type(exc).__name__}: {exc}")
+            return unreachable(target, f"scanner error: {type(exc).__name__}: {exc}")
 
     if not targets:
         return ()

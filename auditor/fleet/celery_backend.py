@@ -68,6 +68,7 @@ def make_app(broker: str, *, redeliver_after: float = DEFAULT_REDELIVER_S) -> Ce
         result_expires=int(RUN_TTL_S),
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
+        resultrepr_maxsize=200,  # results are whole evidence sections: log their start only
     )
 
     def plan_task(request_json: str, run_id: str) -> str:

@@ -333,7 +333,7 @@ def _exit_code(summary: FleetSummary, outcome: FleetOutcome, report: ReportReque
     reports = outcome.reports.values()
     if report.fail_on is not None and any(failing(r.findings, report.fail_on) for r in reports):
         return ExitCode.FINDINGS
-    if not delivered or any(d.verdict == "not-run" for d in summary.domains):
+    if not delivered or outcome.not_audited or any(d.verdict == "not-run" for d in summary.domains):
         return ExitCode.NOT_RUN
     if any(f.status == Status.ERROR and not f.in_baseline for r in reports for f in r.findings):
         return ExitCode.INCOMPLETE

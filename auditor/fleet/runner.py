@@ -81,6 +81,7 @@ class FleetOutcome:
     connections: dict[str, int] = field(default_factory=dict)  # endpoint label -> connections this run
     units: int = 0
     keys: int = 0
+    not_audited: list[str] = field(default_factory=list)  # the domain does not exist or DNS is unusable
 
 
 def report_path(out_dir: Path, domain: str) -> Path:
@@ -132,6 +133,9 @@ def run_fleet(
             outcome.domains.append(not_run(name, failures.get(name, "its network plan did not finish")))
             shown.advance("reports")
             continue
+        found = evidence.discovery
+        if found is not None and found.fatal and found.mx.status not in ("ok", "nodata"):
+            outcome.not_audited.append(name)
         report = make_report(finish(evidence))
         path = report_path(request.out_dir, name)
         atomic_write(path, render_json(report))

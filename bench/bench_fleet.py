@@ -151,7 +151,7 @@ def main() -> None:
     args = parser.parse_args()
     lab = json.loads((ROOT / "tests" / "lab" / "run" / "lab.json").read_text(encoding="utf-8"))
     customers = sorted(lab["fleet"]["domains"])
-    sizes = [int(s) for s in args.sizes.split(",") if s]
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s} | {args.loop})
     worker_counts = [int(w) for w in args.workers.split(",") if w and int(w) > 0]
     runs: list[Run] = []
     lines: list[str] = []
@@ -190,12 +190,11 @@ def main() -> None:
             )
         loop_seconds = time.monotonic() - start
         print(f"loop of {len(loop_domains)} scans: {loop_seconds:.1f} s", flush=True)
-        compare_size = max((s for s in sizes if s >= len(loop_domains)), default=sizes[-1])
-        compare = next(r for r in runs if r.label == f"local-{compare_size}")
+        # The same domains both ways: the loop against the local fleet of exactly those domains.
+        compare = next(r for r in runs if r.label == f"local-{len(loop_domains)}")
         fleet_dir = work / compare.label
         equal = sum(findings(scans / f"{d}.json") == findings(fleet_dir / f"{d}.json") for d in loop_domains)
-        fleet_same = compare.seconds * len(loop_domains) / compare.domains
-        ratio = loop_seconds / fleet_same
+        ratio = loop_seconds / compare.seconds
         one_scan_mx = _one_scan_mx(loop_domains[0], lab, work)
 
     lines.append("# Fleet benchmark (bench/bench_fleet.py)\n")

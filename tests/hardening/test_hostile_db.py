@@ -19,7 +19,7 @@ from tests.hardening.hostile_smtp import run_auditor
 
 DB_IP = "127.0.63.5"
 PORTS = {"postgresql": 5432, "mysql": 3306}
-BUDGET_S = 15
+BUDGET_S = 10
 GRACE_S = 10.0
 PEAK_RSS_MIB = 1024.0
 

@@ -182,3 +182,29 @@ def clause_bound(clause: str) -> str | None:
         if pattern.search(text):
             return name
     return None
+
+
+#: Words between a rotation verb and its cycle: not a conjunction ("created daily and rotated monthly").
+_GAP = r"(?!(?:and|und|or|oder|but|aber)\b)\w+\s+"
+
+
+@functools.cache
+def _rotation_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    rotation = vocabulary().rotation
+    verbs = rotation["verbs"]
+    return tuple(
+        (
+            iso_value,
+            re.compile(rf"(?:{verbs})\s+(?:{_GAP}){{0,2}}(?:{cycle})\b|\b(?:{cycle})\s+(?:{_GAP}){{0,2}}(?:{verbs})"),
+        )
+        for iso_value, cycle in rotation["every"].items()
+    )
+
+
+def rotation_cycle(clause: str) -> str | None:
+    """The cycle a rotation names ("rotated every month" -> P1M, "wöchentlich überschrieben" -> P7D)."""
+    text = lower(clause)
+    for iso_value, pattern in _rotation_patterns():
+        if pattern.search(text):
+            return iso_value
+    return None

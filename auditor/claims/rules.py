@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from auditor.claims.clauses import Clause
-from auditor.claims.periods import clause_bound
+from auditor.claims.periods import clause_bound, rotation_cycle
 from auditor.claims.vocab import vocabulary
 
 #: Categories too general to be declared as "stored" on their own (they still carry periods).
@@ -68,6 +68,8 @@ class Scope:
 
 def infer_log(fields: tuple[str, ...]) -> str | None:
     """Which log a bare "the logs" means, from the fields it is said to hold."""
+    if "login-success" in fields:
+        return "login-logs"  # whether a login succeeded is a login record
     if _MAIL_FIELDS & set(fields):
         return "mail-metadata-logs"
     if _WEB_FIELDS & set(fields):
@@ -180,6 +182,10 @@ def backups(clause: Clause, scope: Scope, context: tuple[str, ...]) -> list[Draf
         return drafts
     if clause.negated or iso is not None:
         return []
+    cycle = rotation_cycle(clause.text)
+    if cycle is not None:
+        # "backups ... rotated every month": each backup lives about one cycle
+        drafts.append(Draft("backup", "backups", period=cycle, bound="approx", resolved=scope.resolved))
     tokens = [
         name
         for name, cue in (

@@ -158,6 +158,8 @@ class Vocabulary:
     bounds: Bounds
     range_joiner: str
     anywhere: dict[str, re.Pattern[str]]
+    #: rotation verbs and cycle words (``periods.yaml``: rotation)
+    rotation: dict[str, Any]
     events: tuple[tuple[str, Gated], ...]
     cues: dict[str, Gated]
     laws: tuple[LawInfo, ...]
@@ -244,6 +246,7 @@ def vocabulary() -> Vocabulary:
             after={k: re.compile(rf"^[\s,)]*(?:{v['after']})\b") for k, v in bounds.items()},
         ),
         range_joiner=str(periods["range_joiner"]),
+        rotation=dict(periods["rotation"]),
         anywhere={k: re.compile(v) for k, v in periods["anywhere"].items()},
         events=tuple((k, Gated.of(v)) for k, v in periods["events"].items()),
         cues={k: Gated.of(v) for k, v in cues.items()},

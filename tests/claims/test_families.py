@@ -263,3 +263,35 @@ def test_the_last_login_is_a_category_of_its_own() -> None:
     assert [(c.kind, c.subject) for c in _read("Wir speichern den Monat deines letzten Logins.").claims] == [
         ("inventory", "last-login")
     ]
+
+
+def _backup_periods(text: str) -> list[tuple[str | None, str]]:
+    return [(c.period, c.bound) for c in _read(text).claims if c.kind == "backup" and c.period]
+
+
+def test_a_backup_rotation_cycle_is_how_long_a_backup_lives() -> None:
+    assert _backup_periods("Encrypted backups are created daily and rotated every month.") == [("P1M", "approx")]
+    assert _backup_periods("Die Sicherungen werden täglich erstellt und wöchentlich überschrieben.") == [
+        ("P7D", "approx")
+    ]
+    # how often logs rotate says nothing of how long they are kept
+    assert _kept("Die Protokolldateien werden täglich rotiert.") == []
+    assert _backup_periods("Backups are created daily.") == []
+
+
+def test_the_data_volume_used_is_a_category() -> None:
+    text = "We do not log:\n- your IP address\n- your bandwidth usage"
+    assert {(c.kind, c.subject) for c in _read(text).claims} == {
+        ("none-stored", "ip-addresses"),
+        ("none-stored", "usage-volume"),
+    }
+    assert [c[1] for c in _kept("Das Datenvolumen speichern wir 80 Tage.")] == ["usage-volume"]
+
+
+def test_whether_a_login_succeeded_makes_an_item_a_login_record() -> None:
+    text = (
+        "Our server logs record:\n- the time and size of each message you send\n"
+        "- when you sign in, your IP address and whether the login succeeded"
+    )
+    logged = {(c.subject, c.fields) for c in _read(text).claims if c.kind == "logging"}
+    assert ("login-logs", ("ip-address", "login-success")) in logged

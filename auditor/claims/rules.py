@@ -253,8 +253,9 @@ def inventory(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Dra
     held = [s for s in scope.subjects if s not in vocab.log_subjects and s not in GENERAL | weak and s != "backups"]
     if not held or clause.negated or scope.negated_lead_in or clause.has("hedge"):
         return []
-    if scope.resolved not in ("clause", "sentence"):
-        return []  # "the data" two sentences on is too weak a declaration
+    referred = scope.resolved == "previous" and "anaphor" in clause.generic and clause.has("store")
+    if scope.resolved not in ("clause", "sentence") and not referred:
+        return []  # "the data" two sentences on is too weak a declaration; "the data needed for this" is not
     if not (clause.has("store") or clause.has("log") or scope.collected) or clause.has("encrypt"):
         return []
     if clause.has("pseudonymise") and not fields:

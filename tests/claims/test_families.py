@@ -295,3 +295,17 @@ def test_whether_a_login_succeeded_makes_an_item_a_login_record() -> None:
     )
     logged = {(c.subject, c.fields) for c in _read(text).claims if c.kind == "logging"}
     assert ("login-logs", ("ip-address", "login-success")) in logged
+
+
+def test_the_data_needed_for_it_refers_to_the_sentence_before() -> None:
+    text = (
+        "Auf Wunsch stellen wir Rechnungen auf deinen Namen aus. Nur dann werden die dafür benötigten Angaben "
+        "(Name und Anschrift) gespeichert."
+    )
+    [claim] = _read(text).claims
+    assert (claim.kind, claim.subject, claim.fields, claim.confidence) == (
+        "inventory",
+        "billing",
+        ("postal-address", "name"),
+        "medium",
+    )

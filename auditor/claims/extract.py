@@ -79,6 +79,7 @@ class _Reader:
         self._previous: list[int] = []
         self._keeps_here = False  # some unit since the last heading speaks of keeping data
         self._referred_fields: tuple[str, ...] = ()  # fields of the unit an anaphor was resolved to
+        self._unit_fields_cache: dict[int, tuple[str, ...]] = {}
 
     # ------------------------------------------------------------------ resolution
 
@@ -94,7 +95,7 @@ class _Reader:
                 subjects = tuple(s for s in seen.subjects if s in logs) if logs_only else seen.subjects
                 if subjects and not seen.negated:
                     found += [s for s in subjects if s not in found]
-                    self._referred_fields = find_fields(self.units[back].text)
+                    self._referred_fields = self._fields_of(back)
                     if len(found) >= want:
                         return tuple(found)
         return tuple(found)
@@ -246,7 +247,8 @@ class _Reader:
                 self.claims += [self._claim(unit, d, unit.end) for d in rules_security.role(unit.text)]
             return
         unit_fields = self._unit_fields(index, clauses)
-        if self._continue_fields(unit, unit_fields or find_fields(unit.text)):
+        continues = bool(self._previous) and _CONTINUATION.search(lower(unit.text)) is not None
+        if continues and self._continue_fields(unit, unit_fields or self._fields_of(index)):
             self.understood.append(span)
             return
         drafts: list[tuple[rules.Draft, rules.Scope]] = []
@@ -276,9 +278,15 @@ class _Reader:
         elif not unit.heading and _relevant(clauses):
             self.not_understood.append(span)
 
+    def _fields_of(self, index: int) -> tuple[str, ...]:
+        """The fields a unit names (cached: anaphors look back at the same units again and again)."""
+        if index not in self._unit_fields_cache:
+            self._unit_fields_cache[index] = find_fields(self.units[index].text)
+        return self._unit_fields_cache[index]
+
     def _continue_fields(self, unit: Unit, fields: tuple[str, ...]) -> bool:
         """A sentence that only lists fields ("Konkret enthalten darin sind: ...") extends the claims before it."""
-        if not self._previous or not fields or not _CONTINUATION.search(lower(unit.text)):
+        if not fields:
             return False
         order = [f.id for f in vocabulary().fields]
         logs = vocabulary().log_subjects

@@ -22,7 +22,8 @@ from auditor.claims.vocab import vocabulary
 GENERAL = frozenset(["personal-data", "service-data"])
 _MAIL_FIELDS = frozenset(["sender", "recipient", "message-id", "remote-server-ip", "subject-line", "delivery-status"])
 _WEB_FIELDS = frozenset(["url", "referrer", "user-agent", "http-status", "os"])
-_THIRD_PARTY_STORE = re.compile(
+#: Kept by another company (a processor), not by the operator.
+THIRD_PARTY_STORE = re.compile(
     r"\b(?:stored|kept|processed|hosted|held) by (?!us\b|you\b|the user|our\b|customers?\b)\w+|"
     r"\b(?:gespeichert|verarbeitet) (?:bei|von|durch) (?!uns\b|ihnen\b|dir\b|unser)\w+"
 )
@@ -253,14 +254,14 @@ def inventory(clause: Clause, scope: Scope, fields: tuple[str, ...]) -> list[Dra
     held = [s for s in scope.subjects if s not in vocab.log_subjects and s not in GENERAL | weak and s != "backups"]
     if not held or clause.negated or scope.negated_lead_in or clause.has("hedge"):
         return []
-    referred = scope.resolved == "previous" and "anaphor" in clause.generic and clause.has("store")
+    referred = scope.resolved == "previous" and "data_anaphor" in clause.generic and clause.has("store")
     if scope.resolved not in ("clause", "sentence") and not referred:
         return []  # "the data" two sentences on is too weak a declaration; "the data needed for this" is not
     if not (clause.has("store") or clause.has("log") or scope.collected) or clause.has("encrypt"):
         return []
     if clause.has("pseudonymise") and not fields:
         return []  # the anonymisation claim says it ("Nutzungsprofile unter einem Pseudonym")
-    if _THIRD_PARTY_STORE.search(clause.text):
+    if THIRD_PARTY_STORE.search(clause.text):
         return []  # kept by another company: a processor, not the operator's own inventory
     value = "pseudonymised" if clause.has("pseudonymise") else None
     return [Draft("inventory", s, fields, value=value, resolved=scope.resolved) for s in held]

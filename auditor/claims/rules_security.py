@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from auditor.claims.clauses import Clause
-from auditor.claims.rules import GENERAL, Draft, Scope
+from auditor.claims.rules import GENERAL, THIRD_PARTY_STORE, Draft, Scope
 from auditor.claims.vocab import vocabulary
 
 _SCHEMES = {
@@ -106,6 +106,10 @@ _CONTROLLER_TITLE = re.compile(
 _HSTS = re.compile(r"\bhsts\b|strict-transport-security|http strict transport")
 _FORWARD_SECRECY = re.compile(r"forward secrecy|\bpfs\b|folgenlose geheimhaltung")
 _OTHER_SERVICES = re.compile(r"\bcloud\b|\bxmpp\b|\bchat\w{0,3}\b|calendar|kalender|\bfiles?\b|dateien")
+#: Member states and areas of the GDPR: keeping data there is no third-country transfer.
+_EU_EEA = frozenset(
+    "EU EEA DE AT FR NL IE FI SE BE IT ES PT DK PL CZ LU SK SI HU RO BG HR GR CY MT EE LV LT NO IS LI".split()  # noqa: SIM905
+)
 #: "these are also encrypted", "auch diese werden verschlüsselt": the pronoun is what is encrypted.
 _THESE_ENCRYPTED = re.compile(
     r"\b(?:these|those|they|it|diese|sie|es)\s+(?:\w+\s+){0,2}(?:are|is|were|will be|sind|werden|wird|ist)\s+"
@@ -166,6 +170,12 @@ def transfer(clause: Clause, scope: Scope) -> list[Draft]:
     keinem Fall an Dritte weitergegeben" after a sentence on log files)."""
     text = clause.text
     drafts = [Draft("transfer", "personal-data", value=name) for name, p in _MECHANISMS if p.search(text)]
+    abroad = _recipient_countries(clause)
+    if abroad:
+        # "| Zendesk, Inc. | ... stored by Zendesk. | United States |": a recipient that keeps the data
+        # in a country is a transfer there (a sub-processor table row, or one sentence)
+        held = [s for s in scope.subjects if s not in ("personal-data", "service-data")] or ["personal-data"]
+        drafts += [Draft("transfer", s, value=c, resolved=scope.resolved) for s in held for c in abroad]
     exception = clause.has("exception") and not clause.has("legal_exception")
     referred = "anaphor" in clause.generic and scope.resolved == "previous" and scope.subjects
     subject = scope.subjects[0] if referred else "personal-data"
@@ -175,6 +185,14 @@ def transfer(clause: Clause, scope: Scope) -> list[Draft]:
     elif clause.has("outside_area") and re.search(r"\bnicht in\b|\bnot in\b|\bnever\b|\bnicht\b", text):
         drafts.append(Draft("transfer", "personal-data", value="no-third-countries"))
     return drafts
+
+
+def _recipient_countries(clause: Clause) -> list[str]:
+    """Countries outside the EU/EEA where another company keeps the clause's data ("stored by X")."""
+    if THIRD_PARTY_STORE.search(clause.text) is None or clause.negated:
+        return []
+    found = dict.fromkeys(m.lastgroup for m in vocabulary().countries.finditer(clause.text) if m.lastgroup)
+    return [c for c in found if c not in _EU_EEA]
 
 
 def _negated_share(text: str) -> bool:
@@ -289,8 +307,8 @@ def location(clause: Clause, scope: Scope) -> list[Draft]:
     text = clause.text
     if not clause.has("hosting") or re.search(r"außerhalb|outside", text) and not re.search(r"\bnicht in\b", text):
         return []
-    if _POSTAL.search(text):
-        return []
+    if _POSTAL.search(text) or _recipient_countries(clause):
+        return []  # an address, or where a recipient keeps the data (a transfer)
     countries = list(dict.fromkeys(m.lastgroup for m in vocabulary().countries.finditer(text) if m.lastgroup))
     if not countries or len(countries) > 3:
         return []

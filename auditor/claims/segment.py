@@ -35,6 +35,9 @@ _WRAP_TAIL = re.compile(
     re.IGNORECASE,
 )
 _LONG_LINE = 55
+#: A row of a pipe table (Markdown, or text copied from one), and its header rule ("| --- | :-: |").
+_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_PIPE_RULE = re.compile(r"^[\s|:-]+$")
 #: Words with which a line announces the list below it ("folgende Daten:", "the following:").
 _ANNOUNCES_LIST = re.compile(
     r"folgend|following|nachstehend|below|unten|these|diese|include|enthalt|beinhalt", re.IGNORECASE
@@ -84,9 +87,11 @@ def _lines(text: str) -> list[_Line]:
 
 def _continues(prev: _Line, line: _Line) -> bool:
     """Whether ``line`` continues the sentence of ``prev`` (a hard wrap or a PDF line break)."""
-    if line.blank or line.bullet or _MD_HEADING.match(line.text):
+    if line.blank or line.bullet or _MD_HEADING.match(line.text) or _PIPE_ROW.match(line.text):
         return False
     tail = prev.text.rstrip()
+    if _PIPE_ROW.match(tail):
+        return False
     if _SENTENCE_END.search(tail):
         return False
     first = line.text.lstrip()[:1]
@@ -288,6 +293,12 @@ def segment(text: str) -> list[Unit]:
                     continue
                 builder.sentences(s, e, item=True, lead_in=lead)
                 i += 1
+            continue
+        if _PIPE_ROW.match(body):
+            # "| Zendesk, Inc. | support data ... | United States |": one row, cells side by side
+            if not _PIPE_RULE.match(body):
+                builder.add(start, end, item=True, row=True)
+            i += 1
             continue
         run = _table_row(text, logical, i)
         if run > i + 2:

@@ -309,3 +309,16 @@ def test_the_data_needed_for_it_refers_to_the_sentence_before() -> None:
         ("postal-address", "name"),
         "medium",
     )
+
+
+def test_a_pipe_table_row_is_one_unit_and_a_recipients_country_a_transfer() -> None:
+    text = (
+        "## Sub-processors\n\n| Company | Purpose | Country |\n| --- | --- | --- |\n"
+        "| Helpdesk Ltd. | Support requests are stored by Helpdesk Ltd. | United States |\n"
+        "| Mailer SAS | Newsletters are processed by Mailer SAS. | France |"
+    )
+    claims = _read(text).claims
+    assert [(c.kind, c.subject, c.value) for c in claims] == [("transfer", "support-tickets", "US")]
+    assert claims[0].quote.startswith("| Helpdesk Ltd.") and claims[0].quote.endswith("| United States |")
+    # where the operator itself keeps the data is a location
+    assert [(c.kind, c.value) for c in _read("Your mails are stored by us in Germany.").claims] == [("location", "DE")]

@@ -287,19 +287,13 @@ class Run:
         self.code, self.stdout, self.stderr, self.wall, self.peak_mib = code, stdout, stderr, wall, peak_mib
 
 
-def _vm_hwm_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
 def run_auditor(args: list[str], *, timeout: float, env: dict[str, str] | None = None) -> Run:
-    """Run ``auditor ARGS`` in a subprocess; wall time and peak RSS (VmHWM, polled) of that child.
+    """Run ``auditor ARGS`` in a subprocess; wall time and peak RSS of that child.
+
+    The peak comes from ``wait4`` on this very child: the kernel's high-water mark of the
+    process and of the descendants it reaped (the database reader runs in one). Reading
+    ``RUSAGE_CHILDREN`` instead would report the largest child the whole test session ever
+    had, so one big earlier process would fail every later memory bound.
 
     A run that outlives ``timeout`` is killed and returned with ``code=None``: the caller
     fails with its own message instead of hanging.
@@ -310,21 +304,22 @@ def run_auditor(args: list[str], *, timeout: float, env: dict[str, str] | None =
     started = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen([AUDITOR, *args], stdout=out, stderr=err, env=env, stdin=subprocess.DEVNULL)
-        peak = 0
         code: int | None = None
+        killed = False
         while True:
-            peak = max(peak, _vm_hwm_kib(proc.pid))
-            try:
-                code = proc.wait(timeout=0.1)
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == proc.pid:
                 break
-            except subprocess.TimeoutExpired:
-                if time.monotonic() - started > timeout:
-                    proc.kill()
-                    proc.wait(timeout=10)
-                    break
+            if time.monotonic() - started > timeout and not killed:
+                proc.kill()
+                killed = True
+            time.sleep(0.05)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        if not killed:
+            code = proc.returncode
         wall = time.monotonic() - started
         out.seek(0)
         err.seek(0)
         return Run(
-            code, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"), wall, peak / 1024
+            code, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"), wall, usage.ru_maxrss / 1024
         )

@@ -9,7 +9,6 @@ enough to be believed).
 from __future__ import annotations
 
 import json
-import resource
 from pathlib import Path
 
 import pytest
@@ -47,18 +46,14 @@ def _scan(tmp_path: Path, engine: str, behaviour: str) -> tuple[int, dict]:
             timeout=BUDGET_S + GRACE_S + 40,
         )
         contacted = server.accepted
-    # The database reader is a child of auditor: the largest descendant's peak is ours to bound too.
-    descendants_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(
-        f"{engine}/{behaviour}: exit {run.code}, wall {run.wall:.1f} s, peak RSS {run.peak_mib:.0f} MiB "
-        f"(largest process so far {descendants_mib:.0f} MiB)"
-    )
+    # The database reader is a child of auditor: run.peak_mib covers it (wait4 on auditor).
+    print(f"{engine}/{behaviour}: exit {run.code}, wall {run.wall:.1f} s, peak RSS {run.peak_mib:.0f} MiB")
     assert run.code is not None, f"killed after {run.wall:.0f} s"
     assert run.code in (0, 1, 4), run.stderr
     assert "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr
     assert contacted >= 1, "the database server was never contacted"
     assert run.wall < BUDGET_S + GRACE_S, f"{run.wall:.1f} s"
-    assert run.peak_mib < PEAK_RSS_MIB and descendants_mib < PEAK_RSS_MIB
+    assert run.peak_mib < PEAK_RSS_MIB
     [database] = json.loads(out.read_text())["host"]["databases"]
     return run.code, database["inventory"]
 

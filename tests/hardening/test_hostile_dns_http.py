@@ -7,10 +7,6 @@ measured as a user would meet them.
 from __future__ import annotations
 
 import json
-import resource
-import subprocess
-import sys
-import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -19,8 +15,8 @@ import dns.rcode
 import pytest
 
 from tests.hardening.hostile_servers import dns_server, https_server, make_ca_and_cert, zone_behaviour
+from tests.hardening.hostile_smtp import run_auditor
 
-AUDITOR = str(Path(sys.executable).parent / "auditor")
 DNS_IP, WEB_IP = "127.0.54.1", "127.0.54.80"
 DOMAIN = "hostile.test"
 BASE_ZONE = {
@@ -34,14 +30,11 @@ BASE_ZONE = {
 }
 
 
-def audit(tmp_path: Path, *extra: str, timeout: float = 20) -> tuple[int, dict, float, int]:
+def audit(tmp_path: Path, *extra: str, timeout: float = 20) -> tuple[int, dict, float, float]:
     """Run a scan; return exit code, report, wall seconds and the child's peak RSS in MiB."""
     out = tmp_path / "r.json"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.monotonic()
-    proc = subprocess.run(
+    run = run_auditor(
         [
-            AUDITOR,
             "scan",
             DOMAIN,
             "--resolver",
@@ -57,15 +50,11 @@ def audit(tmp_path: Path, *extra: str, timeout: float = 20) -> tuple[int, dict, 
             "dmarc.*",
             *extra,
         ],
-        capture_output=True,
-        text=True,
         timeout=timeout + 60,
     )
-    wall = time.monotonic() - started
-    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) // 1024
-    assert proc.returncode in (0, 1, 3, 4), proc.stderr
-    assert "Traceback" not in proc.stderr
-    return proc.returncode, json.loads(out.read_text()), wall, peak
+    assert run.code in (0, 1, 3, 4), run.stderr
+    assert "Traceback" not in run.stderr
+    return run.code, json.loads(out.read_text()), run.wall, run.peak_mib
 
 
 def details(report: dict, check_id: str) -> list[tuple[str, str]]:

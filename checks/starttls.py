@@ -286,7 +286,7 @@ def implicit_ports(ctx: CheckContext) -> Iterator[Outcome]:
         if d.tls is not None and d.outcome == "ok":
             works = msg("implicit.works", version=d.tls.version, cipher=d.tls.cipher)
             yield Outcome(Status.PASS, d.subject, works, _obs(d))
-        elif d.outcome == "tls-failed" and "wrong version number" in (d.reason or "").lower():
+        elif d.outcome == "plaintext":
             yield Outcome(Status.FAIL, d.subject, msg("implicit.plaintext", reason=d.reason or ""), _obs(d))
         else:
             yield _error(d, msg("implicit.what"))

@@ -137,6 +137,10 @@ class Conn:
             raise DialogError("closed", "connection closed during the TLS handshake") from None
         except ssl.SSLError as exc:
             self._check_deadline()
+            if exc.reason == "WRONG_VERSION_NUMBER":
+                # OpenSSL's reason code for a first record that is not TLS at all: the peer
+                # speaks plaintext here (decided on the library's code, never on message text).
+                raise DialogError("plaintext", f"the server answered in plaintext: {clip(str(exc))}") from None
             raise DialogError("tls-failed", f"TLS handshake failed: {clip(str(exc))}") from None
         except OSError as exc:
             self._check_deadline()

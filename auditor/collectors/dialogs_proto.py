@@ -170,7 +170,7 @@ def _upgrade(conn: Conn, rec: Rec, host: str) -> TlsSession:
     try:
         session = conn.starttls(host)
     except DialogError as exc:
-        rec.starttls = "tls-failed" if exc.outcome in ("tls-failed", "garbage") else exc.outcome
+        rec.starttls = "tls-failed" if exc.outcome in ("tls-failed", "garbage", "plaintext") else exc.outcome
         if exc.outcome == "closed":
             raise DialogError("closed", f"closed after STARTTLS: {exc.reason}") from None
         raise

@@ -16,7 +16,8 @@ from auditor.evidence.outcomes import ErrorKind
 #   ok; refused (TCP connection refused); timeout (a step or the overall deadline expired);
 #   throttled (421, reset, greylisting 450/451, "too many connections"); rejected (554
 #   banner, IMAP BYE, POP3 -ERR); garbage (not the protocol, or over our size bounds);
-#   closed (closed mid-dialog); tls-failed (the handshake failed); error (anything else,
+#   closed (closed mid-dialog); tls-failed (the handshake failed); plaintext (the peer
+#   answered in plaintext where TLS was expected); error (anything else,
 #   with the reason); skipped (the overall deadline came before the dialog started).
 
 # Probe.verdict values: what the server did with a bogus credential or a command sent

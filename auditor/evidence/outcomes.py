@@ -24,6 +24,7 @@ class ErrorKind(StrEnum):
     GARBAGE = "garbage"  # not the protocol, or over our size bounds
     CLOSED = "closed"  # the peer closed the connection mid-dialog
     TLS_FAILED = "tls-failed"  # the TLS handshake failed
+    PLAINTEXT = "plaintext"  # the peer answered in plaintext where a TLS handshake was expected
     DNS = "dns"  # the name did not resolve
     NOT_FOUND = "not-found"  # a file or record that was named is not there
     UNREADABLE = "unreadable"  # a file exists but could not be read or parsed

@@ -233,11 +233,14 @@ def test_implicit_port_speaking_plaintext_fails_and_refused_port_errors() -> Non
     plaintext = dialog(
         465,
         "submissions",
-        outcome="tls-failed",
+        outcome="plaintext",
         tls=None,
-        reason="TLS handshake failed: [SSL: WRONG_VERSION_NUMBER] wrong version number",
+        reason="the server answered in plaintext: [SSL: WRONG_VERSION_NUMBER] wrong version number",
     )
     assert one("tls.implicit-ports", plaintext).status == Status.FAIL
+    # Another handshake failure whose text happens to say 'wrong version number' is not graded as plaintext.
+    other = dialog(465, "submissions", outcome="tls-failed", tls=None, reason="TLS handshake failed: wrong version number")
+    assert one("tls.implicit-ports", other).status == Status.ERROR
     refused = dialog(993, "imaps", outcome="refused", tls=None, reason="connection to 192.0.2.25:993 refused")
     finding = one("tls.implicit-ports", refused)
     assert finding.status == Status.ERROR and "refused" in finding.detail

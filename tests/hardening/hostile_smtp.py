@@ -287,39 +287,54 @@ class Run:
         self.code, self.stdout, self.stderr, self.wall, self.peak_mib = code, stdout, stderr, wall, peak_mib
 
 
-def run_auditor(args: list[str], *, timeout: float, env: dict[str, str] | None = None) -> Run:
-    """Run ``auditor ARGS`` in a subprocess; wall time and peak RSS of that child.
+# A small launcher runs auditor and reports the peak RSS of what it reaped. The peak of the
+# launcher itself would not do: a child forked from pytest carries pytest's resident size as
+# its high-water mark into the exec, and RUSAGE_CHILDREN of pytest is the largest child of
+# the whole session. The launcher's own mm is small, so its children's peak is auditor's
+# (and of the database reader it spawns).
+_LAUNCHER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[2:])\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "open(sys.argv[1], 'w').write(f'{code} {peak}')\n"
+)
 
-    The peak comes from ``wait4`` on this very child: the kernel's high-water mark of the
-    process and of the descendants it reaped (the database reader runs in one). Reading
-    ``RUSAGE_CHILDREN`` instead would report the largest child the whole test session ever
-    had, so one big earlier process would fail every later memory bound.
+
+def run_auditor(args: list[str], *, timeout: float, env: dict[str, str] | None = None) -> Run:
+    """Run ``auditor ARGS`` in a subprocess; wall time and peak RSS of it and its descendants.
 
     A run that outlives ``timeout`` is killed and returned with ``code=None``: the caller
     fails with its own message instead of hanging.
     """
+    import signal
     import subprocess
+    import sys
     import tempfile
 
     started = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([AUDITOR, *args], stdout=out, stderr=err, env=env, stdin=subprocess.DEVNULL)
-        code: int | None = None
-        killed = False
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid == proc.pid:
-                break
-            if time.monotonic() - started > timeout and not killed:
-                proc.kill()
-                killed = True
-            time.sleep(0.05)
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        if not killed:
-            code = proc.returncode
+    with tempfile.TemporaryDirectory() as scratch:
+        result = Path(scratch) / "result"
+        out_path, err_path = Path(scratch) / "out", Path(scratch) / "err"
+        with out_path.open("wb") as out, err_path.open("wb") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _LAUNCHER, str(result), AUDITOR, *args],
+                stdout=out,
+                stderr=err,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
         wall = time.monotonic() - started
-        out.seek(0)
-        err.seek(0)
-        return Run(
-            code, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"), wall, usage.ru_maxrss / 1024
-        )
+        code: int | None = None
+        peak_kib = 0
+        if result.exists():
+            code_text, peak_text = result.read_text().split()
+            code, peak_kib = int(code_text), int(peak_text)
+        stdout = out_path.read_bytes().decode("utf-8", "replace")
+        stderr = err_path.read_bytes().decode("utf-8", "replace")
+        return Run(code, stdout, stderr, wall, peak_kib / 1024)

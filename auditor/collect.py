@@ -58,6 +58,8 @@ class ScanOptions:
     per_ip_budget: int | None = None
     per_ip_pace: float = 0.05
     per_ip_concurrency: int = 2
+    #: False when no selected check reads endpoint probes: DNS and policies only, no connections
+    probe_endpoints: bool = True
     extra_inputs: tuple[InputFile, ...] = field(default=())
 
 
@@ -86,11 +88,14 @@ def collect(options: ScanOptions, on_step: StepCallback | None = None) -> Eviden
         store = StateStore(options.state_dir) if options.state_dir else None
         previous = previous_policy(store, options.domain) if store else None
         evidence = plan_network(evidence, options, deadline, step, previous=previous, statement_text=statement_text)
-        keys = service_keys(evidence)
-        if evidence.discovery is not None and evidence.discovery.endpoints:
-            step(f"STARTTLS dialogs and TLS ({len(keys)} endpoints)")
-        limiter = LocalLimiter(options.per_ip_concurrency, options.per_ip_pace)
-        evidence = assemble(evidence, probe_locally(units_of(keys), probe_settings(options), limiter, deadline))
+        if options.probe_endpoints:
+            keys = service_keys(evidence)
+            if evidence.discovery is not None and evidence.discovery.endpoints:
+                step(f"STARTTLS dialogs and TLS ({len(keys)} endpoints)")
+            limiter = LocalLimiter(options.per_ip_concurrency, options.per_ip_pace)
+            evidence = assemble(evidence, probe_locally(units_of(keys), probe_settings(options), limiter, deadline))
+        else:
+            evidence = replace(evidence, endpoints_probed=False)
         if store is not None:
             remember_policy(store, evidence)
     return finish(evidence)

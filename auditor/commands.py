@@ -34,7 +34,7 @@ from auditor.gating import (
 )
 from auditor.mailer import MailError, MailSettings, send_report
 from auditor.metadata import MetadataError, load_mapping_file, packaged_metadata
-from auditor.models import Report, Status
+from auditor.models import Need, Report, Status
 from auditor.registry import Check, load_checks, select, with_overrides
 from auditor.report import build_report
 from auditor.reports.outputs import write_outputs
@@ -93,6 +93,10 @@ class ReportMaker:
             self._baseline = load_report_file(request.baseline) if request.baseline else None
         except GatingFileError as exc:
             raise UsageError(str(exc)) from None
+
+    def reads(self, need: Need) -> bool:
+        """Whether any selected check needs this kind of evidence (collection skips what none reads)."""
+        return any(need in item.meta.needs for item in self._checks)
 
     def __call__(self, evidence: Evidence, started: str) -> Report:
         request = self._request
@@ -193,14 +197,16 @@ def run_scan(request: ScanRequest, console: Console) -> ExitCode:
     """Collect, evaluate, publish and deliver one audit."""
     started = _now()
     t0 = time.monotonic()
+    make_report = ReportMaker(request.report, console)
+    options = replace(request.collect, probe_endpoints=make_report.reads(Need.ENDPOINTS))
     if console.is_terminal and not request.report.quiet:
         with console.status("collecting evidence …") as status:
-            evidence = collect(request.collect, on_step=lambda name: status.update(f"collecting: {name}"))
+            evidence = collect(options, on_step=lambda name: status.update(f"collecting: {name}"))
     else:
-        evidence = collect(request.collect)
+        evidence = collect(options)
     if request.evidence_out:
         atomic_write(request.evidence_out, evidence_to_json(evidence))
-    report = _report(evidence, request.report, console, started)
+    report = make_report(evidence, started)
     _publish(report, request.report, console)
     if not request.report.quiet:
         console.print(f"collected in {time.monotonic() - t0:.1f} s")

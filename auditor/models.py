@@ -48,6 +48,9 @@ class Need(enum.StrEnum):
     """Kinds of input a check depends on; without them it is ``skipped``."""
 
     NETWORK = "network"
+    # The domain's endpoints were probed (STARTTLS dialogs, TLS handshakes). A run whose
+    # selected checks need none of it (--only dmarc.*) leaves them alone: DNS-only is fast.
+    ENDPOINTS = "endpoints"
     HOST = "host"
     STATEMENT = "statement"
 

@@ -27,6 +27,8 @@ def satisfied_needs(evidence: Evidence) -> frozenset[Need]:
     have: set[Need] = set()
     if evidence.network:
         have.add(Need.NETWORK)
+        if evidence.endpoints_probed:
+            have.add(Need.ENDPOINTS)
     if getattr(evidence, "host", None) is not None:
         have.add(Need.HOST)
     if getattr(evidence, "claims", None) is not None:
@@ -36,6 +38,7 @@ def satisfied_needs(evidence: Evidence) -> frozenset[Need]:
 
 _NEED_REASON = {
     Need.NETWORK: "runner.need-network",
+    Need.ENDPOINTS: "runner.need-endpoints",
     Need.HOST: "runner.need-host",
     Need.STATEMENT: "runner.need-statement",
 }

@@ -66,7 +66,7 @@ def _obs(lookup: DaneLookup) -> tuple[Observation, ...]:
     return (*records, Observation("DNSSEC", f"{lookup.dnssec}: {lookup.validation}", where))
 
 
-@check("dane.tlsa", needs=[Need.NETWORK], area="dns")
+@check("dane.tlsa", needs=[Need.NETWORK, Need.ENDPOINTS], area="dns")
 def dane_tlsa(ctx: CheckContext) -> Iterator[Outcome]:
     """Per MX. Pass: DNSSEC-authenticated TLSA records of usage 2 or 3, one of which matches
     the chain served on port 25 (every address). Fail: records without DNSSEC (ignored by

@@ -93,7 +93,7 @@ def _attempt(probe: Probe | None) -> ParamValue:
     return msg("starttls.auth-attempt-refused", reply=probe.reply) if probe is not None else ""
 
 
-@check("starttls.offered", needs=[Need.NETWORK], area="transport")
+@check("starttls.offered", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def starttls_offered(ctx: CheckContext) -> Iterator[Outcome]:
     """Every plaintext mail port (25, 587, 143, 110) offers STARTTLS/STLS and it completes.
 
@@ -122,7 +122,7 @@ def starttls_offered(ctx: CheckContext) -> Iterator[Outcome]:
             yield _error(d, msg("starttls.what.completes", verb=verb, state=state))
 
 
-@check("starttls.auth-before-tls", needs=[Need.NETWORK], area="transport")
+@check("starttls.auth-before-tls", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def auth_before_tls(ctx: CheckContext) -> Iterator[Outcome]:
     """SMTP (25, 587) neither advertises nor processes AUTH before STARTTLS.
 
@@ -168,7 +168,7 @@ def auth_before_tls(ctx: CheckContext) -> Iterator[Outcome]:
             )
 
 
-@check("starttls.submission-requires-tls", needs=[Need.NETWORK], area="transport")
+@check("starttls.submission-requires-tls", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def submission_requires_tls(ctx: CheckContext) -> Iterator[Outcome]:
     """Submission (587) refuses mail transactions before STARTTLS.
 
@@ -190,7 +190,7 @@ def submission_requires_tls(ctx: CheckContext) -> Iterator[Outcome]:
             yield _error(d, msg("starttls.what.mail-reply", reply=repr(probe.reply)))
 
 
-@check("starttls.imap", needs=[Need.NETWORK], area="transport")
+@check("starttls.imap", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def starttls_imap(ctx: CheckContext) -> Iterator[Outcome]:
     """IMAP (143) announces LOGINDISABLED and refuses LOGIN before STARTTLS.
 
@@ -235,7 +235,7 @@ def starttls_imap(ctx: CheckContext) -> Iterator[Outcome]:
             yield Outcome(Status.PASS, d.subject, msg("starttls.imap-ok", reply=probe.reply), _obs(d, probe))
 
 
-@check("starttls.pop3", needs=[Need.NETWORK], area="transport")
+@check("starttls.pop3", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def starttls_pop3(ctx: CheckContext) -> Iterator[Outcome]:
     """POP3 (110) refuses USER/PASS before STLS.
 
@@ -273,7 +273,7 @@ def starttls_pop3(ctx: CheckContext) -> Iterator[Outcome]:
             yield _error(d, msg("starttls.what.pop3-inconclusive", reply=repr(user.reply)))
 
 
-@check("tls.implicit-ports", needs=[Need.NETWORK], area="transport")
+@check("tls.implicit-ports", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def implicit_ports(ctx: CheckContext) -> Iterator[Outcome]:
     """Implicit-TLS ports (465, 993, 995) complete a TLS handshake and greet (RFC 8314).
 
@@ -292,7 +292,7 @@ def implicit_ports(ctx: CheckContext) -> Iterator[Outcome]:
             yield _error(d, msg("implicit.what"))
 
 
-@check("https.webmail", needs=[Need.NETWORK], area="transport")
+@check("https.webmail", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def https_webmail(ctx: CheckContext) -> Iterator[Outcome]:
     """Webmail: plain HTTP redirects to HTTPS (key ``redirect``) and HTTPS sends HSTS (key ``hsts``).
 

@@ -250,7 +250,7 @@ _ACCESS_PROTOS: dict[str, frozenset[str]] = {
 }
 
 
-@check("statement.tls-version", needs=[Need.STATEMENT, Need.NETWORK], area="statement")
+@check("statement.tls-version", needs=[Need.STATEMENT, Need.NETWORK, Need.ENDPOINTS], area="statement")
 def tls_version(ctx: CheckContext) -> Iterator[Outcome]:
     """Fail (high): the statement promises a minimum TLS version ("only TLS 1.2 or higher")
     and a scanned endpoint it covers accepts an older one. Pass: every covered endpoint

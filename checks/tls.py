@@ -106,7 +106,7 @@ def _grade(
     return Outcome(Status.PASS, scan.subject, msg("tls.all-acceptable", count=len(rated), what=what), obs)
 
 
-@check("tls.protocols", needs=[Need.NETWORK], area="transport")
+@check("tls.protocols", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def tls_protocols(ctx: CheckContext) -> Iterator[Outcome]:
     """Per endpoint and IP. Pass: every accepted protocol version is recommended or
     acceptable in the profile. Warn: a version to phase out is accepted. Fail: an
@@ -122,7 +122,7 @@ def tls_protocols(ctx: CheckContext) -> Iterator[Outcome]:
     yield from _per_scan(ctx, grade)
 
 
-@check("tls.cipher-suites", needs=[Need.NETWORK], area="transport")
+@check("tls.cipher-suites", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def tls_cipher_suites(ctx: CheckContext) -> Iterator[Outcome]:
     """Per endpoint and IP. Pass: every accepted suite (all versions, enumerated by
     elimination) is recommended or acceptable in the profile. Warn: suites to phase out.
@@ -142,7 +142,7 @@ def tls_cipher_suites(ctx: CheckContext) -> Iterator[Outcome]:
     yield from _per_scan(ctx, grade)
 
 
-@check("tls.key-exchange", needs=[Need.NETWORK], area="transport")
+@check("tls.key-exchange", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def tls_key_exchange(ctx: CheckContext) -> Iterator[Outcome]:
     """Per endpoint and IP. Grades the named groups the server accepts (by elimination)
     and the sizes of the ephemeral keys seen: DH group size of DHE suites, ECDH size.
@@ -250,7 +250,7 @@ def _crypto(scan: TlsScan, cert: CertificateObservation, profile: Profile, year:
     return Outcome(graded.status, graded.subject, graded.detail, graded.observations, graded.severity, key="crypto")
 
 
-@check("tls.certificate", needs=[Need.NETWORK], area="transport")
+@check("tls.certificate", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def tls_certificate(ctx: CheckContext) -> Iterator[Outcome]:
     """Per endpoint and IP, four separate outcomes: validity (fail when expired or not
     yet valid, warn within 30 days of expiry, relative to the collection time), chain
@@ -268,7 +268,7 @@ def tls_certificate(ctx: CheckContext) -> Iterator[Outcome]:
     yield from _per_scan(ctx, grade)
 
 
-@check("tls.handshake-signatures", needs=[Need.NETWORK], area="transport")
+@check("tls.handshake-signatures", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def tls_handshake_signatures(ctx: CheckContext) -> Iterator[Outcome]:
     """Per endpoint and IP: does the server sign its TLS 1.2 key exchange with SHA-1 when a
     client offers only SHA-1 (one extra handshake with the server's own forward-secret
@@ -321,7 +321,7 @@ _VULN_SEVERITY = {
 }
 
 
-@check("tls.vulnerabilities", needs=[Need.NETWORK], area="transport")
+@check("tls.vulnerabilities", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def tls_vulnerabilities(ctx: CheckContext) -> Iterator[Outcome]:
     """Per endpoint and IP: Heartbleed, ROBOT, TLS compression (CRIME), missing RFC 5746
     secure renegotiation, client-initiated renegotiation, missing TLS_FALLBACK_SCSV.

@@ -145,6 +145,22 @@ def test_evaluate_bundle_offline_gives_identical_findings(lab, tmp_path: Path) -
     assert strip(first) == strip(second)
 
 
+def test_dns_only_selection_opens_no_connection_and_says_so_later(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--only over DNS checks collects no endpoint probes; a later evaluation of that bundle
+    with the TLS checks skips them with the reason instead of calling the service silent."""
+    bundle, report = tmp_path / "bundle.json", tmp_path / "tls.json"
+    code, _ = lab_scan(lab, "good.lab.test", tmp_path, "--evidence-out", str(bundle))
+    assert code == ExitCode.OK
+    evidence = json.loads(bundle.read_text())
+    assert evidence["endpoints_probed"] is False and evidence["dialogs"] == [] and evidence["tls"] == []
+    assert evidence["discovery"]["endpoints"], "discovery still ran: the MX hosts are known"
+    run_cli("evaluate", str(bundle), "--only", "tls.*", "--only", "dmarc.*", "-o", str(report), "-q")
+    findings = json.loads(report.read_text())["findings"]
+    tls = [f for f in findings if f["check_id"].startswith("tls.")]
+    assert tls and all(f["status"] == "skipped" and "not probed" in f["detail"] for f in tls)
+    assert any(f["check_id"] == "dmarc.policy" and f["status"] == "pass" for f in findings)
+
+
 @pytest.mark.parametrize(
     "argv",
     [

@@ -58,6 +58,8 @@ class Evidence:
     collected_at: str
     target: Target
     network: bool
+    # False when the run chose not to probe endpoints (no selected check reads them).
+    endpoints_probed: bool = True
     inputs: tuple[InputFile, ...] = ()
     input_errors: tuple[InputError, ...] = ()
     discovery: Discovery | None = None

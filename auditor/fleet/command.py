@@ -41,7 +41,7 @@ from auditor.fleet.summary import (
 )
 from auditor.fsutil import atomic_write
 from auditor.mailer import MailError, MailSettings, send_message
-from auditor.models import Report, Status
+from auditor.models import Need, Report, Status
 from auditor.reports.fleet_html import render_fleet_html
 from auditor.reports.terminal import plain
 from auditor.request import ReportRequest, UsageError, collect_options, mail_from_options, report_request
@@ -149,9 +149,12 @@ def cmd_fleet(args: argparse.Namespace, console: Console, parser: argparse.Argum
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     report = report_request(values)
-    domains = [domain_options(values, job) for job in load_domains(args.domains_file)]
-    mail = mail_from_options(values)
     make = ReportMaker(report, console)
+    probe_endpoints = make.reads(Need.ENDPOINTS)
+    domains = [
+        replace(domain_options(values, job), probe_endpoints=probe_endpoints) for job in load_domains(args.domains_file)
+    ]
+    mail = mail_from_options(values)
     previous = None if args.fresh else _previous_summary(args.out_dir)
     request = FleetRequest(
         domains=domains,

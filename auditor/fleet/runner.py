@@ -119,7 +119,7 @@ def run_fleet(
     ]
     planned, failures = _plan(backend, requests, shown)
 
-    keys: dict[str, list[ServiceKey]] = {d: service_keys(e) for d, e in planned.items()}
+    keys: dict[str, list[ServiceKey]] = {d: service_keys(e) for d, e in planned.items()} if first.probe_endpoints else {}
     results = _probe(backend, keys, probe_settings(first), shown, outcome)
 
     shown.stage("reports", len(todo))
@@ -127,6 +127,8 @@ def run_fleet(
         evidence = read[name][0]
         if name in planned:
             evidence = assemble(merge_network(evidence, planned[name]), results)
+            if not first.probe_endpoints:
+                evidence = replace(evidence, endpoints_probed=False)
             if store is not None:
                 remember_policy(store, evidence)
         elif evidence.network:

@@ -63,7 +63,13 @@ def make_app(broker: str, *, redeliver_after: float = DEFAULT_REDELIVER_S) -> Ce
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        broker_transport_options={"visibility_timeout": redeliver_after},
+        # kombu sweeps for unacknowledged tasks only every interval x throttle seconds (10 x 10
+        # by default): without these, a task of a killed worker waits ~100 s, not --redeliver-after.
+        broker_transport_options={
+            "visibility_timeout": redeliver_after,
+            "unacked_restore_interval": max(1, min(10, int(redeliver_after // 2))),
+            "unacked_restore_throttle": 1,
+        },
         result_backend_transport_options={"visibility_timeout": redeliver_after},
         result_expires=int(RUN_TTL_S),
         broker_connection_retry_on_startup=True,

@@ -68,3 +68,14 @@ def test_dispatcher_and_worker(tmp_path: Path) -> None:
     for domain in ("a.example", "b.example"):
         report = json.loads((out / f"{domain}.json").read_text(encoding="utf-8"))
         assert report["target"] == domain and report["summary"]["verdict"] == "incomplete"
+
+
+@pytest.mark.parametrize(("redeliver_after", "sweep"), [(6, 3), (20, 10), (900, 10)])
+def test_abandoned_tasks_are_swept_about_when_promised(redeliver_after: float, sweep: int) -> None:
+    """kombu looks for unacknowledged tasks every interval x throttle seconds (100 s by default):
+    the sweep must follow --redeliver-after, or a killed worker's task waits far longer."""
+    from auditor.fleet.celery_backend import make_app
+
+    options = make_app("redis://127.0.0.1:6379/11", redeliver_after=redeliver_after).conf.broker_transport_options
+    assert options["visibility_timeout"] == redeliver_after
+    assert options["unacked_restore_interval"] == sweep and options["unacked_restore_throttle"] == 1

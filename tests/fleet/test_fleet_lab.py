@@ -137,7 +137,7 @@ class Worker:
     def __init__(self, broker: str, log: Path) -> None:
         self.log = log.open("w")
         self.proc = subprocess.Popen(
-            [*AUDITOR, "worker", "--broker", broker, "--concurrency", "2", "--redeliver-after", "6"],
+            [*AUDITOR, "worker", "--broker", broker, "--concurrency", "2", "--redeliver-after", "20"],
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -89,8 +89,36 @@ def lab() -> LabInfo:
     return load_lab_info(LAB_ROOT / "run" / "lab.json", LAB_ROOT)
 
 
+# Fixtures of services one test at a time may use: the lab's servers (connection budgets,
+# throttling windows, zone reloads), Redis database 11 (flushed by the fleet tests) and the
+# database servers the scratch-database fixtures may have to start.
+_SHARED_SERVICE_FIXTURES = frozenset(
+    {"lab", "broker", "postgres_server", "mariadb_server", "pg_database", "mariadb_database"}
+)
+_SHARED_SERVICE_DIRS = ("fleet", "peers", "lab_tests")
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    """Which serial lane a test runs in when the suite runs on two workers (``-n 2 --dist loadgroup``).
+
+    The hostile-peer tests start their own servers on addresses of their own (127.0.54-63.x)
+    and mostly wait on deadlines: one lane. Tests of shared services: the other lane. The
+    rest (pure, or servers on port 0) go wherever a worker is free.
+    """
+    parts = Path(str(item.path)).relative_to(Path(__file__).parent).parts
+    if parts[0] == "hardening":
+        return "hostile-peers"
+    if parts[0] in _SHARED_SERVICE_DIRS or _SHARED_SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return "shared-services"
+    return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that uses the lab carries the ``lab`` mark, so ``-m "not lab"`` never starts it."""
+    """Every test that uses the lab carries the ``lab`` mark, so ``-m "not lab"`` never starts it;
+    tests of shared services and of hostile peers each keep to one lane under pytest-xdist."""
     for item in items:
         if "lab" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.lab)
+        group = _xdist_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -239,7 +239,9 @@ def test_implicit_port_speaking_plaintext_fails_and_refused_port_errors() -> Non
     )
     assert one("tls.implicit-ports", plaintext).status == Status.FAIL
     # Another handshake failure whose text happens to say 'wrong version number' is not graded as plaintext.
-    other = dialog(465, "submissions", outcome="tls-failed", tls=None, reason="TLS handshake failed: wrong version number")
+    other = dialog(
+        465, "submissions", outcome="tls-failed", tls=None, reason="TLS handshake failed: wrong version number"
+    )
     assert one("tls.implicit-ports", other).status == Status.ERROR
     refused = dialog(993, "imaps", outcome="refused", tls=None, reason="connection to 192.0.2.25:993 refused")
     finding = one("tls.implicit-ports", refused)

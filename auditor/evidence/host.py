@@ -124,7 +124,7 @@ class UserDatabase:
     found_in: tuple[SourceRef, ...] = ()
     given: bool = False
     inventory: InventoryEvidence | None = None
-    error: str | None = None
+    error: str | Message | None = None
     purpose: str = "mail-users"  # mail-users | webmail | given
 
 

@@ -75,7 +75,7 @@ def test_mysql_user_database_needs_credentials_and_is_never_guessed(debian: Path
     host = _collect(debian)
     mail_db = next(d for d in host.databases if d.purpose == "mail-users")
     assert mail_db.engine == "mysql" and mail_db.inventory is None
-    assert mail_db.error is not None and "pass --db" in mail_db.error
+    assert mail_db.error is not None and "pass --db" in render(mail_db.error, "en")
     assert [str(r) for r in mail_db.found_in][0] == "/etc/dovecot/dovecot-sql.conf.ext:2"
     assert [s.value for s in host.pass_schemes] == ["SHA512-CRYPT"]
 

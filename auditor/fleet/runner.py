@@ -119,9 +119,7 @@ def run_fleet(
     ]
     planned, failures = _plan(backend, requests, shown)
 
-    keys: dict[str, list[ServiceKey]] = (
-        {d: service_keys(e) for d, e in planned.items()} if first.probe_endpoints else {}
-    )
+    keys: dict[str, list[ServiceKey]] = {d: service_keys(e) for d, e in planned.items()} if first.probe_endpoints else {}
     results = _probe(backend, keys, probe_settings(first), shown, outcome)
 
     shown.stage("reports", len(todo))

@@ -31,7 +31,7 @@ def _kept(r: BackupRetention) -> str | Message:
 def _obs(r: BackupRetention) -> list[Observation]:
     rule_label = msg("backup.obs.keep-rule")
     obs = [Observation(rule_label, f"{r.tool}: {rule.name} {rule.value}", location(rule)) for rule in r.rules]
-    caveats = f"; {'; '.join(r.caveats)}" if r.caveats else ""
+    caveats = joined(["", *r.caveats]) if r.caveats else ""
     value = msg("backup.obs.retention-value", tool=r.tool, file=r.file, kept=_kept(r), caveats=caveats)
     obs.append(Observation(msg("backup.obs.retention"), value, location(r.rules[0] if r.rules else None)))
     return obs

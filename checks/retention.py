@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from auditor.evidence.claims import period_days
 from auditor.evidence.durations import longer
 from auditor.evidence.host import LogFamily, LogTarget
-from auditor.models import Location, Message, Need, Observation, Outcome, Severity, Status, msg
+from auditor.models import Location, Message, Need, Observation, Outcome, Severity, Status, joined, msg
 from auditor.registry import CheckContext, check
 
 from .host_common import (
@@ -90,7 +90,14 @@ def _observed(fam: LogFamily, ctx: CheckContext) -> tuple[float | None, Message,
 
 def _configured(fam: LogFamily) -> tuple[float | None, bool, Message]:
     if fam.unbounded:
-        which = ", ".join(t.path + (f": {t.basis}" if t.kind != "file" else "") for t in fam.targets if t.unbounded)
+        which = joined(
+            [
+                msg("retention.path-basis", path=t.path, basis=t.basis) if t.kind != "file" else t.path
+                for t in fam.targets
+                if t.unbounded
+            ],
+            ", ",
+        )
         return None, True, msg("retention.configured.unbounded", which=which)
     value = fam.configured_days
     if value is None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from auditor.evidence.outcomes import ErrorKind
 from auditor.evidence.tls import TLS12, VERSIONS, CertificateObservation, TlsScan
-from auditor.models import Location, Message, Need, Observation, Outcome, Severity, Status, msg
+from auditor.models import Location, Message, Need, Observation, Outcome, ParamValue, Severity, Status, joined, msg
 from auditor.profiles import Profile, Rating, rate, rate_key
 from auditor.registry import CheckContext, check
 
@@ -80,26 +80,36 @@ def _gap(scan: TlsScan, prefix: str) -> Message | None:
     return msg("tls.gap", why=why, parts=", ".join(parts))
 
 
+def _describe(rating: Rating) -> Message:
+    """The rating in the report's language: its class, and until when where the profile says."""
+    cls = msg(f"tls.rating.{rating.cls}")
+    if rating.valid_until is None:
+        return cls
+    if rating.expired:
+        return msg("tls.rating.expired", cls=cls, until=rating.valid_until)
+    return msg("tls.rating.until", cls=cls, until=rating.valid_until, open="+" if rating.open_ended else "")
+
+
 def _grade(
     scan: TlsScan,
-    rated: list[tuple[str, Rating]],
+    rated: list[tuple[str | Message, Rating]],
     gap: Message | None,
     what: Message,
     fail_severity: Severity = Severity.HIGH,
 ) -> Outcome:
     """Worst class decides; a gap without a defect is an error, never a pass."""
     where = _where(scan)
-    obs = tuple(Observation(name, rating.describe(), where) for name, rating in rated)
-    bad = [n for n, r in rated if r.cls == "insufficient"]
-    weak = [n for n, r in rated if r.cls == "phase-out"]
+    obs = tuple(Observation(name, _describe(rating), where) for name, rating in rated)
+    bad: list[ParamValue] = [n for n, r in rated if r.cls == "insufficient"]
+    weak: list[ParamValue] = [n for n, r in rated if r.cls == "phase-out"]
     tail = msg("tls.note", gap=gap) if gap else ""
     if bad:
-        insufficient = msg("tls.insufficient", what=what, names=", ".join(bad), tail=tail)
+        insufficient = msg("tls.insufficient", what=what, names=joined(bad, ", "), tail=tail)
         return Outcome(Status.FAIL, scan.subject, insufficient, obs, fail_severity)
     if gap:
         return Outcome(Status.ERROR, scan.subject, msg("tls.not-all-established", what=what, gap=gap), obs)
     if weak:
-        phase_out = msg("tls.phase-out", what=what, names=", ".join(weak))
+        phase_out = msg("tls.phase-out", what=what, names=joined(weak, ", "))
         return Outcome(Status.WARN, scan.subject, phase_out, obs, Severity.MEDIUM)
     if not rated:
         return Outcome(Status.ERROR, scan.subject, msg("tls.none-observed", what=what), obs)
@@ -116,7 +126,9 @@ def tls_protocols(ctx: CheckContext) -> Iterator[Outcome]:
     year = ctx.evidence.now.year
 
     def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
-        rated = [(v, rate(profile, "protocols", v, year=year)) for v in VERSIONS if scan.protocols.get(v)]
+        rated: list[tuple[str | Message, Rating]] = [
+            (v, rate(profile, "protocols", v, year=year)) for v in VERSIONS if scan.protocols.get(v)
+        ]
         yield _grade(scan, rated, _gap(scan, "protocol:"), msg("tls.what.protocols", profile=profile.label))
 
     yield from _per_scan(ctx, grade)
@@ -137,7 +149,7 @@ def tls_cipher_suites(ctx: CheckContext) -> Iterator[Outcome]:
             for suite in scan.suites.get(version, ()):
                 rated.setdefault(suite.name, rate(profile, "suites", suite.name, year=year))
         gap = _gap(scan, "suites:") or _gap(scan, "protocol:")
-        yield _grade(scan, sorted(rated.items()), gap, msg("tls.what.suites", profile=profile.label))
+        yield _grade(scan, list(sorted(rated.items())), gap, msg("tls.what.suites", profile=profile.label))
 
     yield from _per_scan(ctx, grade)
 
@@ -152,18 +164,25 @@ def tls_key_exchange(ctx: CheckContext) -> Iterator[Outcome]:
     year = ctx.evidence.now.year
 
     def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
-        rated: dict[str, Rating] = {}
+        # keyed by the English label, which orders the items as before
+        rated: dict[str, tuple[Message, Rating]] = {}
         for group in scan.groups:
-            rated[f"group {group}"] = rate(profile, "groups", group, year=year)
+            rated[f"group {group}"] = (msg("tls.item.group", group=group), rate(profile, "groups", group, year=year))
         for version in VERSIONS:
             for suite in scan.suites.get(version, ()):
                 share = suite.key_share
                 if share is None:
                     continue
                 label = f"{share.kind} {share.bits} bit" + (f" ({share.group})" if share.group else "")
-                rated.setdefault(label, rate_key(profile, share.kind, share.bits, year=year))
+                item = (
+                    msg("tls.item.key-share-group", kind=share.kind, bits=share.bits, group=share.group)
+                    if share.group
+                    else msg("tls.item.key-share", kind=share.kind, bits=share.bits)
+                )
+                rated.setdefault(label, (item, rate_key(profile, share.kind, share.bits, year=year)))
         what = msg("tls.what.key-exchange", profile=profile.label)
-        yield _grade(scan, sorted(rated.items()), _gap(scan, "groups"), what)
+        items: list[tuple[str | Message, Rating]] = [rated[k] for k in sorted(rated)]
+        yield _grade(scan, items, _gap(scan, "groups"), what)
 
     yield from _per_scan(ctx, grade)
 
@@ -234,15 +253,14 @@ def _hostname(scan: TlsScan, cert: CertificateObservation, ident: Observation) -
 def _crypto(scan: TlsScan, cert: CertificateObservation, profile: Profile, year: int) -> Outcome:
     """Leaf key size and every signature of the chain, graded by the profile."""
     leaf = cert.chain[0]
-    rated: list[tuple[str, Rating]] = [
-        (f"leaf key {leaf.key_type} {leaf.key_bits} bit", rate_key(profile, leaf.key_type, leaf.key_bits, year=year))
-    ]
+    leaf_key = msg("tls.item.leaf-key", kind=leaf.key_type, bits=leaf.key_bits)
+    rated: list[tuple[str | Message, Rating]] = [(leaf_key, rate_key(profile, leaf.key_type, leaf.key_bits, year=year))]
     for index, item in enumerate(cert.chain):
         if item.self_issued and index > 0:
             continue  # a trust anchor's own signature protects nothing
         rated.append(
             (
-                f"signature #{index} {item.signature_algorithm}",
+                msg("tls.item.signature", index=index, algorithm=item.signature_algorithm),
                 rate(profile, "signatures", item.signature_algorithm, year=year),
             )
         )
@@ -321,6 +339,12 @@ _VULN_SEVERITY = {
 }
 
 
+def _vuln_status(status: str) -> str | Message:
+    """A probe's status word in the report's language (an unknown one as it is)."""
+    known = ("vulnerable", "ok", "not-applicable", "error", "not-run")
+    return msg(f"tls.vuln.status.{status}") if status in known else status
+
+
 @check("tls.vulnerabilities", needs=[Need.NETWORK, Need.ENDPOINTS], area="transport")
 def tls_vulnerabilities(ctx: CheckContext) -> Iterator[Outcome]:
     """Per endpoint and IP: Heartbleed, ROBOT, TLS compression (CRIME), missing RFC 5746
@@ -331,16 +355,20 @@ def tls_vulnerabilities(ctx: CheckContext) -> Iterator[Outcome]:
 
     def grade(profile: Profile, scan: TlsScan) -> Iterator[Outcome]:
         where = _where(scan)
-        obs = tuple(Observation(v.name, f"{v.status}: {v.detail}", where) for v in scan.vulnerabilities)
+        obs = tuple(
+            Observation(v.name, msg("tls.vuln.named", name=_vuln_status(v.status), detail=v.detail), where)
+            for v in scan.vulnerabilities
+        )
         found = [v for v in scan.vulnerabilities if v.status == "vulnerable"]
         missing = [v for v in scan.vulnerabilities if v.status in ("error", "not-run")]
         gap = _gap(scan, "vulnerabilit")
         if found:
             worst = max((_VULN_SEVERITY.get(v.name, Severity.MEDIUM) for v in found), key=lambda s: s.rank)
-            names = ", ".join(f"{v.name} ({v.detail})" for v in found)
+            names = joined([msg("tls.vuln.part", name=v.name, detail=v.detail) for v in found], ", ")
             yield Outcome(Status.FAIL, scan.subject, msg("tls.vuln.found", names=names), obs, worst)
         elif missing or gap or not scan.vulnerabilities:
-            why = "; ".join(f"{v.name}: {v.detail}" for v in missing) or gap or msg("tls.vuln.not-run")
+            listed = joined([msg("tls.vuln.named", name=v.name, detail=v.detail) for v in missing]) if missing else None
+            why = listed or gap or msg("tls.vuln.not-run")
             yield Outcome(Status.ERROR, scan.subject, msg("tls.vuln.untested", why=why), obs)
         else:
             yield Outcome(Status.PASS, scan.subject, msg("tls.vuln.none", count=len(obs)), obs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auditor.evidence.settings import Setting
+from auditor.models import Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,8 @@ class BackupRetention:
     longest_days: float | None
     unbounded: bool
     effective: bool = True
-    caveats: tuple[str, ...] = ()
+    #: what limits the reading, as messages (plain text in older bundles)
+    caveats: tuple[str | Message, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

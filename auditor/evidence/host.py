@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from auditor.evidence.backup import BackupConfig
 from auditor.evidence.settings import Setting, SourceRef
 from auditor.evidence.stored import InventoryEvidence, LogFamilyEvidence
+from auditor.models import Message
 
 #: Log families in check-id spelling (``retention.<family>``).
 LOG_FAMILIES: tuple[str, ...] = ("mail", "web-access", "webmail", "cloud", "auth", "journal")
@@ -63,7 +64,8 @@ class LogTarget:
     route: str = ""
     retention_days: float | None = None
     unbounded: bool = False
-    basis: str = ""
+    #: how the retention follows from the configuration, as a message (plain text in older bundles)
+    basis: str | Message = ""
     retention_sources: tuple[Setting, ...] = ()
     caveats: tuple[str, ...] = ()
     #: ``file``; ``stream`` for stdout/stderr (kept by the container runtime or journald, see ``basis``).
@@ -122,7 +124,7 @@ class UserDatabase:
     found_in: tuple[SourceRef, ...] = ()
     given: bool = False
     inventory: InventoryEvidence | None = None
-    error: str | None = None
+    error: str | Message | None = None
     purpose: str = "mail-users"  # mail-users | webmail | given
 
 

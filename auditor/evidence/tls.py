@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from auditor.evidence.outcomes import Failure
+from auditor.models import Message
 
 # Protocol version labels used as keys throughout the evidence (testssl.sh-like spelling).
 SSL3 = "SSLv3"
@@ -90,11 +91,13 @@ class Negotiated:
 
 @dataclass(frozen=True, slots=True)
 class VulnResult:
-    """One vulnerability probe. ``status``: vulnerable | ok | not-applicable | error | not-run."""
+    """One vulnerability probe. ``status``: vulnerable | ok | not-applicable | error | not-run.
+
+    ``detail`` says why, as a message (a plain string in bundles written before messages)."""
 
     name: str
     status: str
-    detail: str = ""
+    detail: str | Message = ""
     connections: int = 0
 
 
@@ -130,7 +133,7 @@ class TlsScan:
     connections: int = 0
     throttled_after: int | None = None
     stopped: Failure | None = None
-    errors: tuple[str, ...] = ()
+    errors: tuple[str | Message, ...] = ()
     incomplete: tuple[str, ...] = ()
     elapsed_s: float = 0.0
 

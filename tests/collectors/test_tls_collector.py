@@ -26,6 +26,7 @@ from auditor.collectors.tls.collector import collect_tls
 from auditor.evidence import Evidence, Target, evidence_from_json, evidence_to_json
 from auditor.evidence.network import Endpoint
 from auditor.evidence.tls import TlsScan
+from auditor.messages import render
 from tests.collectors.conftest import DialogServer, write_self_signed
 
 HOST = "mx.tls.test"
@@ -208,7 +209,7 @@ def test_throttling_is_reported_not_read_as_refusal(cert_files: tuple[Path, Path
         stub.close()
     assert result.throttled_after == 3, result
     # sslyze's SMTP helper strips the reply code; the 421 text is what remains.
-    assert any("too many connections" in e for e in result.errors), result.errors
+    assert any("too many connections" in render(e, "en") for e in result.errors), result.errors
     assert result.connections == 4  # three served, the fourth got 421, then we stopped
     # The only versions with a verdict are those the three served connections settled.
     assert result.protocols["TLSv1.3"] is False
@@ -221,7 +222,7 @@ def test_throttling_is_reported_not_read_as_refusal(cert_files: tuple[Path, Path
 def test_closed_port_is_an_error_not_a_refusal() -> None:
     result = scan("127.0.9.4", 9, "submissions", "implicit", None)
     assert result.connections >= 1 and not result.reachable
-    assert result.errors and "no TLS session could be opened" in result.errors[0]
+    assert result.errors and "no TLS session could be opened" in render(result.errors[0], "en")
     assert all(v is None for v in result.protocols.values())
     assert result.throttled_after is None
 
@@ -238,7 +239,7 @@ def test_budget_exhaustion_is_recorded(cert_files: tuple[Path, Path]) -> None:
     ):
         result = scan("127.0.9.5", 4433, "imaps", "implicit", cert_files[0], per_ip_budget=5, per_ip_concurrency=1)
     assert result.connections == 5
-    assert any("budget of 5 exhausted" in e for e in result.errors)
+    assert any("budget of 5 exhausted" in render(e, "en") for e in result.errors)
     assert result.incomplete
     assert False not in [result.protocols.get(v) for v in ("TLSv1.1", "TLSv1.0", "SSLv3") if v in result.incomplete]
 

@@ -9,6 +9,7 @@ import pytest
 
 from auditor.collectors.limiter import Pacer
 from auditor.collectors.tls.probe import SLOWDOWN_BASELINE, ScanState, StopProbing
+from auditor.messages import render
 
 
 def state(budget: int | None = None) -> ScanState:
@@ -57,7 +58,7 @@ def test_sudden_slow_down_stops_the_scan_as_throttled() -> None:
         scan.setup_took(4.0)
     assert scan.throttled_after == SLOWDOWN_BASELINE + 4
     assert scan.stop_reason() == f"throttled after {SLOWDOWN_BASELINE + 4} connections"
-    assert any("sudden slow-down" in e for e in scan.errors)
+    assert any("sudden slow-down" in render(e, "en") for e in scan.errors)
 
 
 def test_uniformly_slow_servers_are_not_throttled() -> None:

@@ -44,6 +44,7 @@ from auditor.collectors.limiter import Gate, Pace
 from auditor.collectors.tls.preamble import PreambleError, starttls_preamble
 from auditor.deadline import Deadline, Watch
 from auditor.evidence.outcomes import ErrorKind, Failure
+from auditor.models import Message, msg
 
 # An SMTP/IMAP/POP3 reply that means "not now" rather than "no": 4xx codes, IMAP BYE,
 # POP3 -ERR [SYS/TEMP] or [IN-USE] (RFC 3206), or words servers use for rate limits.
@@ -89,7 +90,9 @@ class ScanState:
     successes: int = 0
     throttled_after: int | None = None
     fatal: str | None = None
-    errors: list[str] = field(default_factory=list)
+    #: the connection failure behind ``fatal`` (which embeds it in English for ``Failure``)
+    fatal_reason: str | None = None
+    errors: list[str | Message] = field(default_factory=list)
     setup_times: list[float] = field(default_factory=list)
     slow_strikes: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -133,6 +136,7 @@ class ScanState:
                 self.throttled_after = self.connections - 1
             else:
                 self.fatal = f"no TLS session could be opened: {reason}"
+                self.fatal_reason = reason
 
     def succeeded(self) -> None:
         with self.lock:
@@ -151,9 +155,7 @@ class ScanState:
                 self.slow_strikes = 0
             if self.slow_strikes >= SLOWDOWN_STRIKES and self.throttled_after is None and self.fatal is None:
                 self.throttled_after = self.connections
-                self.errors.append(
-                    f"sudden slow-down: connection set-up took {seconds:.1f} s against a usual {median:.2f} s"
-                )
+                self.errors.append(msg("tls.scan.slow-down", seconds=f"{seconds:.1f}", usual=f"{median:.2f}"))
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from auditor.evidence.tls import (
     TlsScan,
     VulnResult,
 )
+from auditor.models import Message, msg
 
 STARTTLS_PROTOCOL: dict[str, ProtocolWithOpportunisticTlsEnum] = {
     "smtp": ProtocolWithOpportunisticTlsEnum.SMTP,
@@ -292,19 +293,19 @@ def scan_target(
             trusted, why = _trust(sample.chain_pem, trust_store)
             certificate = observe_chain(sample.chain_pem, target.host, trust_label, trusted, why)
         except Exception as exc:
-            state.errors.append(f"certificate could not be decoded: {type(exc).__name__}: {exc}")
+            state.errors.append(msg("tls.scan.cert-undecodable", error=f"{type(exc).__name__}: {exc}"))
     if oks:
         best = oks[0]  # passes run best version first
         ems = next((h.ems for h in oks if h.version == TLS12 and h.ems is not None), None)
         negotiated = Negotiated(best.version, iana_name(best.version, best.suite or ""), best.key_share, ems)
     elif state.fatal is None and state.throttled_after is None:
-        state.errors.append("no TLS version was accepted")
+        state.errors.append(msg("tls.scan.no-version"))
 
     groups, problem13, ran13 = groups13_result
     group_versions = [TLS13] if ran13 else []
     if problem13:
         incomplete.append(f"groups:{TLS13}")
-        state.errors.append(f"group enumeration ({TLS13}): {problem13}")
+        state.errors.append(msg("tls.scan.groups-problem", version=TLS13, problem=problem13))
     if protocols.get(TLS13) is not False and not ran13:
         incomplete.append(f"groups:{TLS13}")
 
@@ -331,20 +332,23 @@ def scan_target(
         sha1_signatures, sha1_problem = sha1_future.result()
     if sha1_problem:
         incomplete.append(f"signatures:{TLS12}")
-        state.errors.append(f"SHA-1 signature probe ({TLS12}): {sha1_problem}")
+        state.errors.append(msg("tls.scan.sha1-problem", version=TLS12, problem=sha1_problem))
     groups += found12
     if found12 or problem12 or (not skipped12 and any(s.name.startswith("TLS_ECDHE_") for s in suites.get(TLS12, ()))):
         group_versions.append(TLS12)
     if problem12 or skipped12:
         incomplete.append(f"groups:{TLS12}")
         if problem12:
-            state.errors.append(f"group enumeration ({TLS12}): {problem12}")
+            state.errors.append(msg("tls.scan.groups-problem", version=TLS12, problem=problem12))
 
     stop = state.stop()
     reason = stop.message if stop is not None else None
-    errors = list(dict.fromkeys(state.errors))
+    errors: list[str | Message] = []
+    for error in state.errors:  # messages are not hashable: no dict.fromkeys
+        if error not in errors:
+            errors.append(error)
     if state.fatal:
-        errors.insert(0, state.fatal)
+        errors.insert(0, msg("tls.scan.no-session", reason=state.fatal_reason or ""))
     elif reason and incomplete and reason not in errors:
         errors.append(reason)
     return TlsScan(

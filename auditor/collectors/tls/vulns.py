@@ -32,6 +32,7 @@ from sslyze.plugins.robot._robot_tester import (
 from auditor.collectors.tls.handshake import ALL_SUITES, SSLYZE_VERSION
 from auditor.collectors.tls.probe import CountingServerInfo, classify, run_attempt
 from auditor.evidence.tls import TLS13, VERSIONS, AcceptedSuite, VulnResult
+from auditor.models import Message, msg
 
 _RENEGOTIATIONS = 3  # a server that honours three in a row has no effective limit
 
@@ -53,8 +54,8 @@ def _attempt(info: CountingServerInfo, name: str, func: Callable[[], Any]) -> tu
 
 def _seen(name: str, value: bool) -> VulnResult:
     if name == "compression":
-        return VulnResult(name, "vulnerable" if value else "ok", "seen in a legacy-client handshake")
-    return VulnResult(name, "ok" if value else "vulnerable", "RFC 5746 support seen in a legacy-client handshake")
+        return VulnResult(name, "vulnerable" if value else "ok", msg("tls.vuln.d.compression-seen"))
+    return VulnResult(name, "ok" if value else "vulnerable", msg("tls.vuln.d.rfc5746-seen"))
 
 
 def _renegotiation_probe(info: CountingServerInfo, version: str) -> tuple[bool, bool, int] | None:
@@ -109,7 +110,7 @@ def run_vulnerabilities(
     accepted = [v for v in VERSIONS if protocols.get(v)]
     legacy_versions = [v for v in accepted if v != TLS13]
 
-    def counted(name: str, func: Callable[[], Any], judge: Callable[[Any], tuple[str, str]]) -> Any:
+    def counted(name: str, func: Callable[[], Any], judge: Callable[[Any], tuple[str, Message]]) -> Any:
         before = state.connections
         value, failure = _attempt(info, name, func)
         if failure is not None:
@@ -120,25 +121,25 @@ def run_vulnerabilities(
         return value
 
     if protocols.get(TLS13):
-        results.append(VulnResult("heartbleed", "ok", "TLS 1.3 is accepted, so the TLS library post-dates Heartbleed"))
+        results.append(VulnResult("heartbleed", "ok", msg("tls.vuln.d.tls13-post-dates-heartbleed")))
     else:
         counted(
             "heartbleed",
             lambda: _test_heartbleed(info),
-            lambda v: ("vulnerable", "heartbeat request leaked memory") if v else ("ok", "no leak"),
+            lambda v: ("vulnerable", msg("tls.vuln.d.heartbleed-leak")) if v else ("ok", msg("tls.vuln.d.no-leak")),
         )
 
     if not legacy_versions:
         for name in ("compression", "secure-renegotiation", "client-renegotiation", "fallback-scsv"):
-            results.append(VulnResult(name, "not-applicable", "only TLS 1.3 is accepted"))
-        results.append(VulnResult("robot", "not-applicable", "only TLS 1.3 is accepted"))
+            results.append(VulnResult(name, "not-applicable", msg("tls.vuln.d.only-tls13")))
+        results.append(VulnResult("robot", "not-applicable", msg("tls.vuln.d.only-tls13")))
         return tuple(results)
 
     before = state.connections
     value, failure = _attempt(info, "renegotiation", lambda: _renegotiation_probe(info, legacy_versions[-1]))
     spent = state.connections - before
     if failure is not None or value is None:
-        reason = failure.detail if failure is not None else "the legacy client shares no suite with the server"
+        reason = failure.detail if failure is not None else msg("tls.vuln.d.no-shared-suite")
         status = failure.status if failure is not None else "error"
         for name in ("compression", "secure-renegotiation", "client-renegotiation"):
             seen = {"compression": compression, "secure-renegotiation": secure_reneg}.get(name)
@@ -152,7 +153,7 @@ def run_vulnerabilities(
             VulnResult(
                 "compression",
                 "vulnerable" if compression else "ok",
-                "TLS compression accepted (CRIME)" if compression else "no compression",
+                msg("tls.vuln.d.compression") if compression else msg("tls.vuln.d.no-compression"),
                 spent,
             )
         )
@@ -160,16 +161,16 @@ def run_vulnerabilities(
             VulnResult(
                 "secure-renegotiation",
                 "ok" if secure_reneg else "vulnerable",
-                f"RFC 5746 {'supported' if secure_reneg else 'not supported'}",
+                msg("tls.vuln.d.rfc5746-supported" if secure_reneg else "tls.vuln.d.rfc5746-unsupported"),
             )
         )
         results.append(
             VulnResult(
                 "client-renegotiation",
                 "vulnerable" if honoured else "ok",
-                f"server honoured {honoured} client-initiated renegotiations"
+                msg("tls.vuln.d.renegotiations-honoured", count=honoured)
                 if honoured
-                else "client-initiated renegotiation refused",
+                else msg("tls.vuln.d.renegotiation-refused"),
             )
         )
 
@@ -179,21 +180,23 @@ def run_vulnerabilities(
         counted(
             "fallback-scsv",
             lambda: _test_scsv(info),
-            lambda v: ("ok", "inappropriate fallback refused") if v else ("vulnerable", "downgrade accepted"),
+            lambda v: ("ok", msg("tls.vuln.d.fallback-refused")) if v else ("vulnerable", msg("tls.vuln.d.downgrade")),
         )
     else:
-        results.append(VulnResult("fallback-scsv", "not-applicable", f"no version below {highest_legacy} is accepted"))
+        results.append(
+            VulnResult("fallback-scsv", "not-applicable", msg("tls.vuln.d.no-lower-version", version=highest_legacy))
+        )
 
     rsa_kx = [s.name for v in legacy_versions for s in suites.get(v, ()) if s.name.startswith("TLS_RSA_WITH_")]
     if not rsa_kx:
-        results.append(VulnResult("robot", "not-applicable", "no RSA key-transport suite is accepted"))
+        results.append(VulnResult("robot", "not-applicable", msg("tls.vuln.d.no-rsa-suite")))
     else:
 
-        def judge_robot(responses: Any) -> tuple[str, str]:
+        def judge_robot(responses: Any) -> tuple[str, Message]:
             verdict = RobotServerResponsesAnalyzer({k: [v] for k, v in responses.items()}, 1).compute_result_enum()
             if verdict in (RobotScanResultEnum.VULNERABLE_STRONG_ORACLE, RobotScanResultEnum.VULNERABLE_WEAK_ORACLE):
-                return "vulnerable", f"{verdict.value.lower()} (one round)"
-            return "ok", f"{verdict.value.lower()} (one round; an intermittent oracle can go unseen)"
+                return "vulnerable", msg("tls.vuln.d.robot-one-round", verdict=verdict.value.lower())
+            return "ok", msg("tls.vuln.d.robot-one-round-ok", verdict=verdict.value.lower())
 
         def robot() -> Any:
             try:
@@ -206,7 +209,7 @@ def run_vulnerabilities(
         if failure is not None:
             results.append(failure)
         elif value is None:
-            results.append(VulnResult("robot", "ok", "RSA key transport refused", state.connections - before))
+            results.append(VulnResult("robot", "ok", msg("tls.vuln.d.rsa-refused"), state.connections - before))
         else:
             status, detail = judge_robot(value)
             results.append(VulnResult("robot", status, detail, state.connections - before))

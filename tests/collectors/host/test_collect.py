@@ -10,6 +10,7 @@ import pytest
 from auditor.collectors.host.collect import collect_host
 from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target, evidence_from_json, evidence_to_json
 from auditor.evidence.host import HostEvidence
+from auditor.messages import render
 from tests.collectors import hostroot_builder as hb
 
 PLANTED = ("S3cr3t-DB-Passw0rd", "Planted-DES-Key-0123456", "NcSaltPlanted99", "NcSecretPlanted42")
@@ -63,7 +64,7 @@ def test_other_families_from_the_fixture(debian: Path) -> None:
     ]
     assert webmail.unbounded  # logrotate rotates it by size only
     cloud = host.family("cloud")
-    assert cloud is not None and cloud.unbounded and "log_rotate_size" in cloud.targets[0].basis
+    assert cloud is not None and cloud.unbounded and "log_rotate_size" in render(cloud.targets[0].basis, "en")
     auth = host.family("auth")
     assert auth is not None and [t.path for t in auth.targets] == ["/var/log/auth.log"]
     journal = host.family("journal")
@@ -74,7 +75,7 @@ def test_mysql_user_database_needs_credentials_and_is_never_guessed(debian: Path
     host = _collect(debian)
     mail_db = next(d for d in host.databases if d.purpose == "mail-users")
     assert mail_db.engine == "mysql" and mail_db.inventory is None
-    assert mail_db.error is not None and "pass --db" in mail_db.error
+    assert mail_db.error is not None and "pass --db" in render(mail_db.error, "en")
     assert [str(r) for r in mail_db.found_in][0] == "/etc/dovecot/dovecot-sql.conf.ext:2"
     assert [s.value for s in host.pass_schemes] == ["SHA512-CRYPT"]
 

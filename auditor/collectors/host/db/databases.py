@@ -25,10 +25,10 @@ from auditor.deadline import Deadline
 from auditor.evidence.host import UserDatabase
 from auditor.evidence.settings import Setting, SourceRef
 from auditor.evidence.stored import InventoryEvidence
+from auditor.models import Message, msg
 
-CREDENTIALS_NEEDED = (
-    "credentials needed: the configuration's password is not read; pass --db DSN, or --db-from-config on the live host"
-)
+#: Why a configured database was not read (a message; compared by its key, never by text).
+CREDENTIALS_NEEDED = msg("inventory.db.credentials-needed")
 
 
 def _lookup_ref(lookup: SqlLookup) -> SourceRef:
@@ -69,7 +69,11 @@ def _from_roundcube(config: HostConfig) -> tuple[tuple[str, str, str], UserDatab
         parsed = parse_dsn(setting.value)
     except DsnError as exc:
         return ("?", "", setting.value), UserDatabase(
-            "<unparsable>", "unknown", (setting.source,), purpose="webmail", error=f"db_dsnw cannot be used: {exc}"
+            "<unparsable>",
+            "unknown",
+            (setting.source,),
+            purpose="webmail",
+            error=msg("inventory.db.dsnw-unusable", error=str(exc)),
         )
     if parsed.engine == "sqlite":
         path = parsed.path or ""
@@ -167,7 +171,7 @@ def collect_databases(
         if item.error is None and item.engine == "sqlite":
             inventory = _isolated(item.dsn_redacted, host.root, None, deadline)
             item = UserDatabase(item.dsn_redacted, item.engine, item.found_in, False, inventory, None, item.purpose)
-        elif config_credentials and item.error == CREDENTIALS_NEEDED:
+        elif config_credentials and isinstance(item.error, Message) and item.error.key == CREDENTIALS_NEEDED.key:
             password = config_password(config, host, item)
             inventory = _isolated(item.dsn_redacted, None, password, deadline)
             item = UserDatabase(item.dsn_redacted, item.engine, item.found_in, False, inventory, None, item.purpose)

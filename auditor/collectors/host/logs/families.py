@@ -28,6 +28,7 @@ from auditor.collectors.host.templates import has_placeholder
 from auditor.evidence.host import LogFamily, LoggedField, LogTarget
 from auditor.evidence.settings import Setting, SourceRef
 from auditor.evidence.stored import LogFamilyEvidence
+from auditor.models import Message, msg
 
 #: What Nextcloud/ownCloud writes into every JSON log line (remoteAddr, user, url, userAgent).
 _CLOUD_LOG_FIELDS = ("ip-address", "user-name", "url", "user-agent")
@@ -50,26 +51,20 @@ def _stream_target(path: str, config: HostConfig, refs: Iterable[SourceRef], rou
                 f"{d.scope}: {d.driver.value}" + (f" max-size {o.value}" if (o := d.option("max-size")) else "")
                 for d in docker.drivers
             )
-            basis = f"written to the container runtime's log ({how}): " + (
-                "rotated by size only, never by age"
-                if sized
-                else "Docker never rotates json-file logs without max-size"
+            basis = msg(
+                "logs.basis.container-log",
+                how=how,
+                rotation=msg("logs.basis.size-only" if sized else "logs.basis.docker-never-rotates"),
             )
             return LogTarget(path, tuple(refs), route, None, True, basis, sources, kind="stream")
-        basis = f"forwarded by the container runtime's log driver ({', '.join(sorted(kinds))}): kept elsewhere"
+        basis = msg("logs.basis.forwarded", drivers=", ".join(sorted(kinds)))
         return LogTarget(path, tuple(refs), route, None, False, basis, sources, kind="stream")
     if docker.compose_files:
-        basis = (
-            f"written to the container runtime ({', '.join(docker.compose_files)} sets no logging driver; the "
-            "daemon's default applies and /etc/docker/daemon.json is not in this root): retention unknown"
-        )
+        basis = msg("logs.basis.compose-default", files=", ".join(docker.compose_files))
         return LogTarget(path, tuple(refs), route, None, False, basis, kind="stream")
     if config.journald.files:
         return _journal_stream(path, config, refs, route, ())
-    basis = (
-        "written to the process's supervisor (container runtime or journald), whose settings are not in this "
-        "root: retention unknown"
-    )
+    basis = msg("logs.basis.supervisor")
     return LogTarget(path, tuple(refs), route, None, False, basis, kind="stream")
 
 
@@ -77,7 +72,7 @@ def _journal_stream(
     path: str, config: HostConfig, refs: Iterable[SourceRef], route: str, sources: tuple[Setting, ...]
 ) -> LogTarget:
     [journal] = _journal(config.journald)[0] or [
-        LogTarget("/var/log/journal", (), "journald", None, False, "journald keeps nothing (Storage=none)")
+        LogTarget("/var/log/journal", (), "journald", None, False, msg("logs.basis.journal-none"))
     ]
     return LogTarget(
         path,
@@ -85,7 +80,7 @@ def _journal_stream(
         route,
         journal.retention_days,
         journal.unbounded,
-        f"written to journald: {journal.basis}",
+        msg("logs.basis.journald", basis=journal.basis),
         sources + journal.retention_sources,
         journal.caveats,
         kind="stream",
@@ -100,11 +95,11 @@ def _file_target(path: str, config: HostConfig, refs: Iterable[SourceRef], route
     if kind == "stream":
         return _stream_target(path, config, refs, route)
     if kind == "discard":
-        return LogTarget(path, tuple(refs), route, 0.0, False, "discarded (/dev/null): nothing is kept", kind="discard")
+        return LogTarget(path, tuple(refs), route, 0.0, False, msg("logs.basis.discarded"), kind="discard")
     logrotate = config.logrotate
     path = norm(path)
     if has_placeholder(path):
-        basis = "the path is an unrendered template placeholder: where it logs, and for how long, is unknown"
+        basis: str | Message = msg("logs.basis.template-path")
         return LogTarget(path, tuple(refs), route, None, False, basis)
     rotated = config.newsyslog.entry_for(path)
     if rotated is not None and (logrotate is None or logrotate.policy_for(path) is None):
@@ -118,7 +113,7 @@ def _file_target(path: str, config: HostConfig, refs: Iterable[SourceRef], route
             (rotated.setting,),
         )
     if logrotate is None:
-        basis = f"logrotate is not configured on this host: nothing removes old lines of {path}"
+        basis = msg("logs.basis.no-logrotate", path=path)
         return LogTarget(path, tuple(refs), route, None, True, basis)
     policy = logrotate.policy_for(path)
     if policy is None:  # logrotate matches the files it finds: a path reached through a symlink counts too
@@ -126,7 +121,7 @@ def _file_target(path: str, config: HostConfig, refs: Iterable[SourceRef], route
         if real is not None and str(real) != str(HostRoot(config.root).root.joinpath(path.lstrip("/"))):
             policy = logrotate.policy_for("/" + str(real.relative_to(HostRoot(config.root).root)))
     if policy is None:
-        basis = f"no logrotate rule matches {path}: nothing removes old lines"
+        basis = msg("logs.basis.no-rule", path=path)
         return LogTarget(path, tuple(refs), route, None, True, basis)
     d = policy.block.directives
     sources = tuple(s for s in (policy.frequency, policy.rotate, policy.maxage, d.get("size"), d.get("minsize")) if s)
@@ -263,8 +258,7 @@ def _cloud(config: HostConfig) -> tuple[list[LogTarget], list[LoggedField], list
                 target.route,
                 None,
                 True,
-                f"no logrotate rule; Nextcloud rotates by size only (log_rotate_size {size.value}), "
-                "keeping one old file: time in the log is unbounded",
+                msg("logs.basis.nextcloud-size", size=size.value),
                 (size,),
             )
         targets = [target]
@@ -293,14 +287,14 @@ def _journal(journald: JournaldConfig) -> tuple[list[LogTarget], list[str]]:
     if not journald.files and journald.persistent is not True:
         return [], ["no journald configuration and no persistent journal in this host root"]
     if journald.persistent is False:
-        basis = "Storage=volatile (or auto without /var/log/journal): kept in RAM until reboot or size limits"
+        basis: Message = msg("logs.basis.volatile")
         return [LogTarget("/run/log/journal", (), "journald", None, False, basis, sources, journald.caveats)], []
     if journald.retention_days is None:
-        basis = "no MaxRetentionSec: entries are removed only when size limits are reached"
+        basis = msg("logs.basis.no-max-retention")
         return [LogTarget("/var/log/journal", (), "journald", None, True, basis, sources, journald.caveats)], []
     extra = journald.max_file_days or 0.0
     days = journald.retention_days + extra
-    basis = f"MaxRetentionSec {journald.retention_days:g} d + one journal file (MaxFileSec {extra:g} d)"
+    basis = msg("logs.basis.max-retention", days=f"{journald.retention_days:g}", extra=f"{extra:g}")
     return [LogTarget("/var/log/journal", (), "journald", days, False, basis, sources, journald.caveats)], []
 
 

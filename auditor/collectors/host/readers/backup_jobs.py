@@ -24,6 +24,7 @@ from auditor.collectors.host.readers.daemon_args import shell_words
 from auditor.collectors.host.root import HostRoot
 from auditor.evidence.backup import BackupRetention
 from auditor.evidence.settings import Setting, err
+from auditor.models import Message, msg
 
 CRONTABS = ("/etc/crontab", "/etc/cron.d/*", "/var/spool/cron/crontabs/*", "/var/spool/cron/*")
 UNIT_DIRS = ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
@@ -199,7 +200,11 @@ class JobReader:
             }
         )
         for hit in hits:
-            caveats = (*hit.caveats, f"run by {job.started_by}", *(f"from {u}" for u in used[:8]))
+            caveats = (
+                *hit.caveats,
+                msg("backup.caveat.run-by", job=job.started_by),
+                *(msg("backup.caveat.from", source=u) for u in used[:8]),
+            )
             self.found.append(replace(hit, caveats=caveats))
         if hits:
             self.files.append(got.path)
@@ -226,10 +231,10 @@ class JobReader:
             self._deltas(job, got.path, line, value.split(), [])
         self.files.append(got.path)
 
-    def _deltas(self, job: _Job, path: str, line: int, deltas: list[str], caveats: list[str]) -> None:
+    def _deltas(self, job: _Job, path: str, line: int, deltas: list[str], caveats: list[str | Message]) -> None:
         days = [_delta_days(d) for d in deltas]
         if not days or any(d is None for d in days):
-            caveats.append(f"deltas {' '.join(deltas)!r}: unreadable")
+            caveats.append(msg("backup.caveat.deltas-unreadable", deltas=" ".join(deltas)))
             longest = None
         else:
             longest = max(d for d in days if d is not None)
@@ -243,7 +248,7 @@ class JobReader:
                 longest,
                 False,
                 True,
-                (*caveats, "archives older than the longest delta are expired", f"run by {job.started_by}"),
+                (*caveats, msg("backup.caveat.tarsnapper"), msg("backup.caveat.run-by", job=job.started_by)),
             )
         )
         if path not in self.files:

@@ -18,6 +18,7 @@ from auditor.collectors.host.root import HostRoot
 from auditor.evidence.backup import BackupConfig, BackupRetention
 from auditor.evidence.durations import DAY_SECONDS, NAMED_PERIOD_DAYS
 from auditor.evidence.settings import Setting, err
+from auditor.models import Message, msg
 
 #: borg/borgmatic ``keep_*`` levels: the shared periods plus finer ones and ``last`` (no span).
 KEEP_DAYS = {"secondly": 1 / DAY_SECONDS, "minutely": 60 / DAY_SECONDS, **NAMED_PERIOD_DAYS, "last": 0.0}
@@ -59,31 +60,31 @@ def parse_borg_span(text: str) -> float | None:
 
 
 def _retention(
-    tool: str, file: str, line: int, rules: list[Setting], effective: bool, caveats: list[str]
+    tool: str, file: str, line: int, rules: list[Setting], effective: bool, caveats: list[str | Message]
 ) -> BackupRetention:
     spans: list[float] = []
     unbounded = not rules
     if not rules:
-        caveats.append("no keep rule: nothing is ever pruned")
+        caveats.append(msg("backup.caveat.no-keep-rule"))
     for rule in rules:
         kind = rule.name.removeprefix("keep_").removeprefix("keep-")
         if kind.startswith("within"):
             span = parse_borg_span(rule.value)
             if span is None:
-                caveats.append(f"{rule.name} {rule.value!r}: unreadable span")
+                caveats.append(msg("backup.caveat.unreadable-span", rule=rule.name, value=rule.value))
             else:
                 spans.append(span)
         elif re.fullmatch(r"-?\d+", rule.value):
             count = int(rule.value)
             if count < 0:
                 unbounded = True
-                caveats.append(f"{rule.name} = {count}: unlimited")
+                caveats.append(msg("backup.caveat.unlimited", rule=rule.name, count=count))
             elif kind.split("-")[0] in ("last", "secondly", "minutely"):
-                caveats.append(f"{rule.name} = {count}: the time this covers depends on how often backups run")
+                caveats.append(msg("backup.caveat.count-depends", rule=rule.name, count=count))
             else:
                 spans.append(count * KEEP_DAYS.get(kind.split("-")[0], 0.0))
     if not effective:
-        caveats.append("dry run (-n/--dry-run): nothing is pruned, backups are kept forever")
+        caveats.append(msg("backup.caveat.dry-run"))
         unbounded = True
     longest = None if unbounded or not spans else max(spans)
     return BackupRetention(tool, file, line, tuple(rules), longest, unbounded, effective, tuple(caveats))
@@ -184,23 +185,18 @@ _DUPLICITY_UNITS = {"s": 1 / 86400, "m": 1 / 1440, "h": 1 / 24, "D": 1.0, "W": 7
 def _duplicity(path: str, line: int, command: str, value: str) -> BackupRetention:
     """``duplicity remove-older-than 3D`` (or ``remove-all-but-n-full N``): chains are removed whole, so a
     deleted file stays until the chain holding it is past the age *and* superseded by a newer full backup."""
-    caveat = (
-        "duplicity removes whole backup chains: data stays until its chain is older than this and a newer "
-        "full backup exists, so the span is a lower bound"
-    )
+    caveat = msg("backup.caveat.duplicity-chains")
     value = value.strip("\"'")
     if "all-but-n-full" in command:
         rule = Setting("remove-all-but-n-full", value, path, line)
-        counted = "count of full backups: the time this covers depends on how often they run"
+        counted = msg("backup.caveat.duplicity-count")
         return BackupRetention("duplicity", path, line, (rule,), None, False, "--force" in command, (caveat, counted))
     total = 0.0
     for m in re.finditer(r"(\d+)([smhDWMY])", value):
         total += int(m.group(1)) * _DUPLICITY_UNITS[m.group(2)]
     rule = Setting("remove-older-than", value, path, line)
     known = bool(re.fullmatch(r"(\d+[smhDWMY])+", value))
-    caveats = (caveat,) + (
-        () if "--force" in command else ("without --force duplicity only lists what it would remove",)
-    )
+    caveats = (caveat,) + (() if "--force" in command else (msg("backup.caveat.duplicity-no-force"),))
     return BackupRetention(
         "duplicity", path, line, (rule,), total if known else None, False, "--force" in command, caveats
     )
@@ -212,7 +208,7 @@ def read_rsnapshot(root: HostRoot, path: str = RSNAPSHOT_CONF) -> tuple[BackupRe
         return None, [got.error or path]
     rules: list[Setting] = []
     errors: list[str] = []
-    caveats: list[str] = []
+    caveats: list[str | Message] = []
     for number, raw in enumerate(got.text.splitlines(), 1):
         if raw.startswith(("retain", "interval")):
             fields = [f for f in raw.split("\t") if f]
@@ -221,7 +217,7 @@ def read_rsnapshot(root: HostRoot, path: str = RSNAPSHOT_CONF) -> tuple[BackupRe
                 continue
             level = fields[1].strip()
             if level not in KEEP_DAYS:
-                caveats.append(f"level {level!r}: period unknown (set by cron), not counted")
+                caveats.append(msg("backup.caveat.rsnapshot-level", level=level))
             rules.append(Setting(f"keep_{level}", fields[2].strip(), got.path, number))
     if not rules:
         return None, errors

@@ -18,6 +18,7 @@ from auditor.collectors.host.root import HostRoot, as_root, norm, path_match
 from auditor.collectors.host.templates import has_placeholder
 from auditor.evidence.durations import NAMED_PERIOD_DAYS
 from auditor.evidence.settings import Setting, err
+from auditor.models import Message, ParamValue, joined, msg
 
 LOGROTATE_CONF = "/etc/logrotate.conf"
 LOGROTATE_D = "/etc/logrotate.d"
@@ -67,7 +68,7 @@ class RotatePolicy:
     maxage: Setting | None
     max_retention_days: float | None
     unbounded: bool
-    basis: str
+    basis: str | Message
     caveats: tuple[str, ...] = ()
 
 
@@ -217,20 +218,20 @@ def _policy(log_path: str, block: RotateBlock, caveats: list[str]) -> RotatePoli
     freq, rotate, maxage = d.get("frequency"), d.get("rotate"), d.get("maxage")
     templated = [s for s in d.values() if s.unrendered]
     if templated:
-        why = "unrendered template value: " + ", ".join(f"{s.name} {s.value}" for s in templated)
+        why = msg("logs.basis.template-value", settings=", ".join(f"{s.name} {s.value}" for s in templated))
         return RotatePolicy(norm(log_path), block, freq, rotate, maxage, None, False, why, tuple(caveats))
     count = int(rotate.value) if rotate else 0
     if rotate is None:
         caveats.append("no 'rotate': logrotate keeps 0 old files")
     period = NAMED_PERIOD_DAYS[freq.value] if freq else None
     bounds: list[float] = []
-    basis: list[str] = []
+    basis: list[ParamValue] = []
     if period is not None and count >= 0:
         bounds.append((count + 1) * period)
-        basis.append(f"(rotate {count} + 1) x {freq.value if freq else ''} ({period:g} d)")
+        basis.append(f"(rotate {count} + 1) x {freq.value if freq else ''} ({period:g} d)")  # a formula, not prose
     if maxage is not None and period is not None:
         bounds.append(int(maxage.value) + period)
-        basis.append(f"maxage {maxage.value} d + one period")
+        basis.append(msg("logs.basis.maxage", days=maxage.value))
     if period is None:
         caveats.append("rotation is size-based only ('size' or no frequency): time in the current file is unbounded")
     if "minsize" in d:
@@ -247,7 +248,7 @@ def _policy(log_path: str, block: RotateBlock, caveats: list[str]) -> RotatePoli
         maxage,
         best,
         unbounded,
-        "; ".join(basis) or "nothing limits age",
+        joined(basis) if basis else msg("logs.basis.nothing-limits"),
         tuple(caveats),
     )
 

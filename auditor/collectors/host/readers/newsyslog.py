@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from auditor.collectors.host.root import HostRoot, path_match
 from auditor.evidence.durations import NAMED_PERIOD_DAYS as PERIOD_DAYS
 from auditor.evidence.settings import Setting, err
+from auditor.models import Message, msg
 
 NEWSYSLOG_CONFS = ("/etc/newsyslog.conf", "/etc/newsyslog.conf.d/*", "/usr/local/etc/newsyslog.conf.d/*")
 
@@ -25,7 +26,7 @@ class NewsyslogEntry:
     pattern: str
     setting: Setting
     retention_days: float | None
-    basis: str
+    basis: str | Message
 
 
 def _interval_days(when: str) -> float | None:
@@ -84,13 +85,13 @@ def read_newsyslog(root: HostRoot) -> NewsyslogConfig:
                 setting = Setting("newsyslog", " ".join(words[1:5]), got.path, number)
                 if interval is None:
                     basis = (
-                        f"newsyslog keeps {count} archives, rotated by size ({size} KB) only: no time bound"
+                        msg("logs.basis.newsyslog-size", count=count, size=size)
                         if when == "*"
-                        else f"newsyslog interval {when!r} not understood"
+                        else msg("logs.basis.newsyslog-interval", when=when)
                     )
                     entries.append(NewsyslogEntry(words[0], setting, None, basis))
                     continue
                 days = (count + 1) * interval
-                basis = f"newsyslog: (count {count} + 1) x every {interval * 24:g} h"
+                basis = msg("logs.basis.newsyslog", count=count, hours=f"{interval * 24:g}")
                 entries.append(NewsyslogEntry(words[0], setting, days, basis))
     return NewsyslogConfig(tuple(entries), tuple(files), tuple(errors))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditor.collectors.host.readers.backups import read_backups
+from auditor.messages import render
 from tests.collectors.host.conftest import write_files
 
 BORG_SCRIPT = """#!/bin/sh
@@ -32,8 +33,10 @@ def test_timer_service_with_environment_file_and_sourced_defaults(tmp_path: Path
     [ret] = read_backups(root).retentions
     assert (ret.tool, ret.file, ret.line) == ("borg", "/usr/local/sbin/mailbackup", 6)
     assert {r.name: r.value for r in ret.rules} == {"keep-daily": "10", "keep-weekly": "8"}  # default of ${:-}
-    assert ret.longest_days == 56 and "run by /etc/systemd/system/mailbackup.service:3" in ret.caveats
-    assert any("/etc/mailbackup/retention.conf:1" in c for c in ret.caveats)
+    assert ret.longest_days == 56 and "run by /etc/systemd/system/mailbackup.service:3" in [
+        render(c, "en") for c in ret.caveats
+    ]
+    assert any("/etc/mailbackup/retention.conf:1" in render(c, "en") for c in ret.caveats)
 
 
 def test_cron_script_on_path_and_unknown_variable_gives_no_period(tmp_path: Path) -> None:
@@ -46,7 +49,7 @@ def test_cron_script_on_path_and_unknown_variable_gives_no_period(tmp_path: Path
     )
     [ret] = read_backups(root).retentions
     assert ret.tool == "restic" and ret.longest_days is None and not ret.unbounded
-    assert any("unreadable span" in c for c in ret.caveats)
+    assert any("unreadable span" in render(c, "en") for c in ret.caveats)
 
 
 def test_tarsnapper_config_and_command_line_deltas(tmp_path: Path) -> None:
@@ -85,5 +88,5 @@ def test_duplicity_remove_older_than(tmp_path: Path) -> None:
     found = {r.file: r for r in read_backups(root).retentions}
     forced, listed = found["/etc/cron.daily/backup"], found["/etc/cron.weekly/listing"]
     assert (forced.tool, forced.longest_days, forced.effective) == ("duplicity", 3.0, True)
-    assert any("lower bound" in c for c in forced.caveats)
+    assert any("lower bound" in render(c, "en") for c in forced.caveats)
     assert not listed.effective  # without --force nothing is removed

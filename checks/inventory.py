@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from auditor.evidence.claims import Claim, ClaimSet
 from auditor.evidence.host import HostEvidence, LogFamily, UserDatabase
+from auditor.evidence.outcomes import ErrorKind
 from auditor.models import Message, Need, Observation, Outcome, Severity, Status, joined, msg
 from auditor.registry import CheckContext, check
 
@@ -164,13 +165,11 @@ def inventory_undeclared(ctx: CheckContext) -> Iterator[Outcome]:
         yield no_host() if host is None else Outcome(Status.ERROR, "statement", msg("inventory.no-claims"))
         return
     declared = _declared(claims)
-    errors = host.errors_in("inventory")
-    missing = [e for e in errors if e.endswith(": not found")]
-    for error in errors:
-        if error not in missing:
-            yield Outcome(Status.ERROR, "user database", msg("inventory.read-error", error=error), key=error[:80])
+    missing = host.errors_in("inventory", ErrorKind.NOT_FOUND)
+    for error in host.errors_in("inventory", ErrorKind.ERROR):
+        yield Outcome(Status.ERROR, "user database", msg("inventory.read-error", error=error), key=error[:80])
     if missing:  # lookup files a snapshot did not capture: one finding, not one per file
-        names = ", ".join(e.removesuffix(": not found") for e in missing[:10]) + (" ..." if len(missing) > 10 else "")
+        names = ", ".join(e.rpartition(": ")[0] for e in missing[:10]) + (" ..." if len(missing) > 10 else "")
         detail = msg("inventory.lookups-not-found", count=len(missing), names=names)
         not_found = tuple(Observation(msg("inventory.obs.not-found"), e) for e in missing[:20])
         yield Outcome(Status.ERROR, "user database", detail, not_found, key="lookups-not-found")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auditor.evidence.backup import BackupConfig
+from auditor.evidence.outcomes import ErrorKind
 from auditor.evidence.settings import Setting, SourceRef
 from auditor.evidence.stored import InventoryEvidence, LogFamilyEvidence
 from auditor.models import Message
@@ -185,6 +186,9 @@ class HostError:
 
     area: str
     message: str
+    #: what kind of failure: checks branch on this, never on the message (not-found: a file the
+    #: configuration names is absent, usually because a snapshot did not capture it)
+    kind: ErrorKind = ErrorKind.ERROR
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,5 +214,6 @@ class HostEvidence:
     def family(self, name: str) -> LogFamily | None:
         return next((f for f in self.logs if f.family == name), None)
 
-    def errors_in(self, area: str) -> tuple[str, ...]:
-        return tuple(e.message for e in self.errors if e.area == area)
+    def errors_in(self, area: str, kind: ErrorKind | None = None) -> tuple[str, ...]:
+        """Messages of the errors of one area (of one kind only, when ``kind`` is given)."""
+        return tuple(e.message for e in self.errors if e.area == area and (kind is None or e.kind is kind))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import auditor.checks.inventory as inventory_checks
 
 from auditor.evidence.claims import Claim
-from auditor.evidence.host import HostEvidence, UserDatabase
+from auditor.evidence.host import HostError, HostEvidence, UserDatabase
+from auditor.evidence.outcomes import ErrorKind
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, Location, Severity, Status
 from auditor.registry import checks_in_module
@@ -137,3 +138,18 @@ def test_not_kept_log_category_fails_when_the_host_keeps_it_and_errors_without_l
     assert unknown.status == Status.ERROR
     [skipped] = _run("inventory.not-stored", hf.host(logs=(mail,)), ACCOUNT)
     assert skipped.status == Status.SKIPPED
+
+
+def test_missing_lookup_files_are_grouped_by_their_kind_not_their_wording() -> None:
+    """Files a snapshot did not capture make one finding; an error whose text merely ends like
+    that (a parse error quoting a line) stays an error of its own."""
+    errors = (
+        HostError("inventory", "/etc/postfix/sql/a.cf: not found", ErrorKind.NOT_FOUND),
+        HostError("inventory", "/etc/postfix/sql/b.cf: not found", ErrorKind.NOT_FOUND),
+        HostError("inventory", "/etc/postfix/sql/c.cf:3: not a 'key = value' line: 'x: not found'"),
+    )
+    host = hf.host(databases=(hf.sqlite_db(hf.POSTFIXADMIN),), errors=errors)
+    errored = [f for f in _run("inventory.undeclared", host, ACCOUNT) if f.status is Status.ERROR]
+    [grouped] = [f for f in errored if f.id.endswith("#lookups-not-found")]
+    assert "a.cf" in grouped.detail and "b.cf" in grouped.detail and "c.cf" not in grouped.detail
+    assert [f for f in errored if "c.cf:3" in f.detail], errored

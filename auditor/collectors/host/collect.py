@@ -20,10 +20,11 @@ from auditor.collectors.host.logs.families import collect_log_families
 from auditor.collectors.host.readers.dovecot import effective as dovecot_effective
 from auditor.collectors.host.readers.nginx_mail import mail_proxy
 from auditor.collectors.host.readers.postfix import effective as postfix_effective
-from auditor.collectors.host.root import HostRoot
+from auditor.collectors.host.root import NOT_FOUND, HostRoot
 from auditor.collectors.host.templates import has_placeholder
 from auditor.deadline import Deadline
 from auditor.evidence.host import DovecotTransport, HostError, HostEvidence, MailProxyServer, PostfixService
+from auditor.evidence.outcomes import ErrorKind
 from auditor.evidence.settings import Setting
 
 #: Postfix parameters the transport check reads, per public smtpd service.
@@ -109,11 +110,17 @@ def _errors(config: HostConfig) -> list[HostError]:
     out: list[HostError] = []
     for area, part in areas:
         out += [
-            HostError(area, str(e))
+            HostError(area, str(e), _kind(str(e)))
             for e in getattr(part, "errors", ())
             if part is not None and not _in_template(config, str(e))
         ]
     return out
+
+
+def _kind(error: str) -> ErrorKind:
+    """Readers report a path the root does not hold as ``<path>: not found`` (the root's own
+    reason, :data:`NOT_FOUND`); it is typed here, once, so checks branch on the kind."""
+    return ErrorKind.NOT_FOUND if error.endswith(f": {NOT_FOUND}") else ErrorKind.ERROR
 
 
 def _in_template(config: HostConfig, error: str) -> bool:

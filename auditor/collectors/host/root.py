@@ -23,6 +23,9 @@ from auditor.collectors.host.templates import scan
 from auditor.deadline import Deadline
 from auditor.evidence.host import TemplateFile
 
+#: The reason a path the host root does not hold is given (readers report "<path>: not found").
+NOT_FOUND = "not found"
+
 MAX_CONFIG_BYTES = 5 * 1024 * 1024
 MAX_SYMLINK_HOPS = 40
 MAX_GLOB_MATCHES = 2000
@@ -82,7 +85,7 @@ class HostRoot:
             try:
                 st = os.lstat(candidate)
             except FileNotFoundError:
-                return None, "not found"
+                return None, NOT_FOUND
             except OSError as exc:
                 return None, _reason(exc)
             if stat.S_ISLNK(st.st_mode):

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from auditor.collectors.host.readers.includes import IncludingReader, logical_lines
-from auditor.collectors.host.root import HostRoot, norm
+from auditor.collectors.host.root import NOT_FOUND, HostRoot, norm
 from auditor.evidence.settings import SourceRef, err
 
 NGINX_CONF = "/etc/nginx/nginx.conf"
@@ -223,7 +223,7 @@ def read_nginx(root: HostRoot, conf: str = NGINX_CONF) -> WebLogConfig:
             reader.blocks.pop()
         # the files such fragments include (snippets, mime.types) live beside the nginx.conf this snapshot
         # does not hold: their absence is the snapshot's shape, not a reading error
-        reader.errors = [e for e in reader.errors if not e.endswith(": not found")]
+        reader.errors = [e for e in reader.errors if not e.endswith(f": {NOT_FOUND}")]
     logs: list[AccessLog] = []
     for target, fmt_name, ref, scope in reader.raw_logs:
         fmt = reader.formats.get(fmt_name)

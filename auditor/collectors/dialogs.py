@@ -27,6 +27,7 @@ import traceback
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from auditor.collectors.dialogs_http import http_dialog
 from auditor.collectors.dialogs_io import Conn, DialogError, clip
@@ -179,15 +180,8 @@ def run_dialog(
             outcome, reason = "error", f"dialog crashed: {exc!r}{where}"
     if outcome == "throttled" and ordinal > 1:
         reason = f"{reason} (throttled after {ordinal - 1} earlier connections to {ip})"
-    return DialogResult(
-        host=endpoint.host,
-        ip=ip,
-        port=endpoint.port,
-        proto=endpoint.proto,
-        tls_mode=endpoint.tls,
-        source=endpoint.source,
-        outcome=outcome,
-        reason=reason,
+    return replace(
+        without_dialog(endpoint, ip, outcome, reason),
         connection_index=ordinal,
         banner=rec.banner,
         plain_caps=rec.plain_caps,

@@ -113,6 +113,8 @@ def _xdist_group(item: pytest.Item) -> str | None:
     return None
 
 
+# tryfirst: pytest-xdist reads the xdist_group marks in its own hook of this name.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that uses the lab carries the ``lab`` mark, so ``-m "not lab"`` never starts it;
     tests of shared services and of hostile peers each keep to one lane under pytest-xdist."""

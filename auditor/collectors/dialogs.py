@@ -120,7 +120,7 @@ def unaddressed(endpoint: Endpoint) -> DialogResult:
     return without_dialog(endpoint, "-", "error", f"no IP address is known for {endpoint.host}{why}")
 
 
-def without_dialog(endpoint: Endpoint, ip: str, outcome: str, reason: str) -> DialogResult:
+def without_dialog(endpoint: Endpoint, ip: str, outcome: str, reason: str | None) -> DialogResult:
     """The result of a dialog that did not take place, with why."""
     return DialogResult(
         host=endpoint.host,

@@ -7,5 +7,5 @@ bash scripts/setup.sh
 ( source tests/lab/lib.sh && lab_apt_install testssl.sh chromium poppler-utils )
 bash scripts/distro-defaults.sh >/dev/null   # Debian package defaults for tests/hostroots (outside git)
 bash tests/lab/up.sh
-# Two lanes (tests/conftest.py _xdist_group): shared services and hostile peers run side by side.
-exec .venv/bin/pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=25 "$@"
+# Two lanes (tests/conftest.py lane_of): shared services and hostile peers run side by side.
+exec .venv/bin/pytest -q -p no:cacheprovider -n 2 --durations=25 "$@"

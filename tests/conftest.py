@@ -7,7 +7,9 @@ lab that does not come up is a test failure carrying up.sh's output, never a ski
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -92,35 +94,46 @@ def lab() -> LabInfo:
 # Fixtures of services one test at a time may use: the lab's servers (connection budgets,
 # throttling windows, zone reloads), Redis database 11 (flushed by the fleet tests) and the
 # database servers the scratch-database fixtures may have to start.
-_SHARED_SERVICE_FIXTURES = frozenset(
-    {"lab", "broker", "postgres_server", "mariadb_server", "pg_database", "mariadb_database"}
+_SHARED_SERVICE_FIXTURES = ("lab", "broker", "postgres_server", "mariadb_server", "pg_database", "mariadb_database")
+_USES_SHARED_SERVICE = re.compile(
+    r"def \w+\([^)]*?\b(?:" + "|".join(_SHARED_SERVICE_FIXTURES) + r")\b\s*[:,)=]|pytestmark = pytest\.mark\.lab"
 )
 _SHARED_SERVICE_DIRS = ("fleet", "peers", "lab_tests")
+_TESTS = Path(__file__).parent
 
 
-def _xdist_group(item: pytest.Item) -> str | None:
-    """Which serial lane a test runs in when the suite runs on two workers (``-n 2 --dist loadgroup``).
+@functools.cache
+def lane_of(test_file: str) -> str:
+    """The lane a test file runs in when the suite runs on two workers (``-n 2``).
 
     The hostile-peer tests start their own servers on addresses of their own (127.0.54-63.x)
-    and mostly wait on deadlines: one lane. Tests of shared services: the other lane. The
-    rest (pure, or servers on port 0) go wherever a worker is free.
+    and mostly wait on deadlines: one lane, one test at a time. Files that use shared
+    services (a fixture of ``_SHARED_SERVICE_FIXTURES``): the other lane, one at a time.
+    Every other file is a unit of its own that goes wherever a worker is free.
     """
-    parts = Path(str(item.path)).relative_to(Path(__file__).parent).parts
+    path = (_TESTS.parent / test_file).resolve()
+    parts = path.relative_to(_TESTS).parts
     if parts[0] == "hardening":
-        return "hostile-peers"
-    if parts[0] in _SHARED_SERVICE_DIRS or _SHARED_SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
-        return "shared-services"
-    return None
+        return "lane:hostile-peers"
+    if parts[0] in _SHARED_SERVICE_DIRS or _USES_SHARED_SERVICE.search(path.read_text(encoding="utf-8")):
+        return "lane:shared-services"
+    return test_file
 
 
-# tryfirst: pytest-xdist reads the xdist_group marks in its own hook of this name.
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that uses the lab carries the ``lab`` mark, so ``-m "not lab"`` never starts it;
-    tests of shared services and of hostile peers each keep to one lane under pytest-xdist."""
-    for item in items:
-        if "lab" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.lab)
-        group = _xdist_group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist's own ``--dist loadgroup`` does not group under pytest 9 (its node ids are
+    no longer rewritten), so the lanes are scopes of its load-scope scheduler."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LaneScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return lane_of(nodeid.split("::", 1)[0])
+
+    return LaneScheduling(config, log)
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Every test that uses the lab carries the ``lab`` mark, so ``-m "not lab"`` never starts it."""
+    if "lab" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.lab)

@@ -40,7 +40,7 @@ def _applied(domain: str, answer: DnsAnswer, mail: MailDns) -> tuple[_Applied | 
     if own.status != "absent":
         return _Applied(own, domain, False, obs), None
     org, org_answer = mail.dmarc_org_domain, mail.dmarc_org_record
-    why_own = "; ".join(own.problems)
+    why_own = joined(own.problems)
     if org is None or org_answer is None or org == domain:
         detail = msg("dmarc.none", name=answer.name, why=why_own, domain=domain)
         return None, Outcome(Status.FAIL, domain, detail, obs)
@@ -78,7 +78,7 @@ def dmarc_policy(ctx: CheckContext) -> Iterator[Outcome]:
         return
     record, obs = applied.record, applied.obs
     where = msg("dmarc.inherited", source=applied.source) if applied.inherited else ""
-    problems = "; ".join(record.problems)
+    problems = joined(record.problems)
     if not record.applies:
         yield Outcome(Status.FAIL, domain, msg("dmarc.unusable", where=where, problems=problems), obs)
         return
@@ -87,8 +87,8 @@ def dmarc_policy(ctx: CheckContext) -> Iterator[Outcome]:
         return
     policy = record.policy_for(own_domain=not applied.inherited)
     weak = _weaknesses(record, policy, inherited=applied.inherited)
-    notes = "; ".join((*record.notes, *record.advice))
-    rest = joined([*weak, *([notes] if notes else [])])
+    notes = (*record.notes, *record.advice)
+    rest = joined([*weak, *notes])
     if policy not in _STRONG:
         tail = joined(["; ", rest], sep="") if weak or notes else ""
         detail = msg("dmarc.monitor-only", policy=str(policy), where=where, rest=tail)

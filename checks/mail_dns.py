@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from auditor.dnspolicy import mx_matches, parse_sts_policy, parse_sts_record, parse_tlsrpt
 from auditor.evidence.network import HttpFetch, MailDns
-from auditor.models import Location, Need, Observation, Outcome, Severity, Status, msg
+from auditor.models import Location, Need, Observation, Outcome, Severity, Status, joined, msg
 from auditor.registry import CheckContext, check
 
 from .dns_common import graded_record, lookup_failed, mail_dns_of, not_collected, record_obs, records_of
@@ -50,7 +50,7 @@ def mta_sts_record(ctx: CheckContext) -> Iterator[Outcome]:
         return
     record = parse_sts_record(answer.records)
     if not record.usable:
-        unusable = msg("sts.record-unusable", problems="; ".join(record.problems))
+        unusable = msg("sts.record-unusable", problems=joined(record.problems))
         yield Outcome(Status.FAIL, domain, unusable, record_obs(answer))
         return
     yield Outcome(Status.PASS, domain, msg("sts.record-ok", id=record.policy_id or ""), record_obs(answer))
@@ -117,7 +117,7 @@ def mta_sts_policy(ctx: CheckContext) -> Iterator[Outcome]:
         return
     policy = parse_sts_policy(fetched.body or "")
     if policy.problems:
-        syntax = msg("sts.syntax", problems="; ".join(policy.problems))
+        syntax = msg("sts.syntax", problems=joined(policy.problems))
         yield Outcome(Status.FAIL, fetched.url, syntax, _policy_obs(fetched))
         return
     yield Outcome(
@@ -263,10 +263,10 @@ def tlsrpt_record(ctx: CheckContext) -> Iterator[Outcome]:
         return
     record = parse_tlsrpt(records_of(answer))
     if not record.usable:
-        unusable = msg("tlsrpt.unusable", problems="; ".join(record.problems))
+        unusable = msg("tlsrpt.unusable", problems=joined(record.problems))
         yield Outcome(Status.FAIL, domain, unusable, record_obs(answer))
     elif record.problems:
-        detail = "; ".join(record.problems)
+        detail = joined(record.problems)
         yield Outcome(
             Status.WARN,
             domain,

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from auditor.dnspolicy.spf import STRANGERS, SpfErrorKind, SpfEvaluation, evaluate, lint_record, replay, spf_records
 from auditor.evidence.network import DnsAnswer, MailDns
-from auditor.models import Message, Need, Observation, Outcome, Severity, Status, msg
+from auditor.models import Message, Need, Observation, Outcome, Severity, Status, joined, msg
 from auditor.registry import CheckContext, check
 
 from .dns_common import graded_record, not_collected, record_obs, records_of
@@ -111,8 +111,8 @@ def _grade(
     worst = max(results, key=lambda item: _RESTRICTS.get(item[1].result, 9))
     ip, ev = worst
     if ev.result not in _RESTRICTS or any(n.severe for n in notes):
-        severe = "; ".join(n.text for n in notes if n.severe)
-        why = severe or msg("spf.unlisted-result", ip=ip, result=ev.result)
+        severe = [n.text for n in notes if n.severe]
+        why = joined(severe) if severe else msg("spf.unlisted-result", ip=ip, result=ev.result)
         return Outcome(
             Status.FAIL,
             domain,
@@ -120,9 +120,9 @@ def _grade(
             obs,
             severity=Severity.HIGH if ev.result == "pass" or any(n.severe for n in notes) else None,
         )
-    lint = "; ".join(n.text for n in notes)
+    lint = joined([n.text for n in notes])
     if ev.result == "softfail":
-        extra = msg("spf.also", lint=lint) if lint else ""
+        extra = msg("spf.also", lint=lint) if notes else ""
         return Outcome(
             Status.WARN,
             domain,

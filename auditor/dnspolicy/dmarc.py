@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, replace
 
 from auditor.dnspolicy.tags import TagList, split_tags, starts_with_version
+from auditor.models import Message, msg
 
 POLICIES = ("none", "quarantine", "reject")
-_DISCARD = "receivers discard it and apply no DMARC policy (RFC 7489 §6.6.3)"
 _FO = re.compile(r"[01ds]([ \t]*:[ \t]*[01ds])*", re.IGNORECASE)
 _RF = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*([ \t]*:[ \t]*[A-Za-z0-9][A-Za-z0-9-]*)*")
 _SIZE = re.compile(r"!\d+[kmgtKMGT]?$")
@@ -43,9 +43,9 @@ class DmarcRecord:
     testing: bool = False
     rua: tuple[str, ...] = ()
     ruf: tuple[str, ...] = ()
-    problems: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    advice: tuple[str, ...] = ()
+    problems: tuple[Message, ...] = ()
+    notes: tuple[Message, ...] = ()
+    advice: tuple[Message, ...] = ()
     text: str | None = None
 
     @property
@@ -66,19 +66,19 @@ class DmarcRecord:
         return self.subdomain_policy or self.policy
 
 
-def report_uris(value: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def report_uris(value: str) -> tuple[tuple[str, ...], tuple[Message, ...]]:
     """``dmarc-uri *(*WSP "," *WSP dmarc-uri)`` (§6.4): the usable mailto: URIs and the problems."""
     good: list[str] = []
-    problems: list[str] = []
+    problems: list[Message] = []
     for raw in value.split(","):
         uri = raw.strip(" \t")
         bare = _SIZE.sub("", uri)
         if _MAILTO.fullmatch(bare):
             good.append(bare)
         elif ":" in bare and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+", bare):
-            problems.append(f"{uri[:80]!r}: receivers are only required to send to mailto: URIs (RFC 7489 §6.2)")
+            problems.append(msg("dmarc.p.not-mailto", uri=repr(uri[:80])))
         else:
-            problems.append(f"{uri[:80]!r} is not a URI (RFC 7489 §6.4)")
+            problems.append(msg("dmarc.p.not-uri", uri=repr(uri[:80])))
     return tuple(good), tuple(problems)
 
 
@@ -90,46 +90,42 @@ def parse_dmarc(records: tuple[str, ...]) -> DmarcRecord:
         if near:
             return DmarcRecord(
                 "absent",
-                problems=(f"{near[0][:60]!r} does not begin with exactly v=DMARC1 (RFC 7489 §6.4): {_DISCARD}",),
+                problems=(msg("dmarc.p.near-miss", record=repr(near[0][:60])),),
             )
-        return DmarcRecord("absent", problems=("no TXT record begins with v=DMARC1",))
+        return DmarcRecord("absent", problems=(msg("dmarc.p.no-record"),))
     if len(chosen) > 1:
-        return DmarcRecord("multiple", problems=(f"{len(chosen)} DMARC records: {_DISCARD}",))
+        return DmarcRecord("multiple", problems=(msg("dmarc.p.several", count=len(chosen)),))
     return _grade(chosen[0], split_tags(chosen[0], space_around_equals=True))
 
 
 def _grade(text: str, fields: TagList) -> DmarcRecord:
-    notes = [f"{p}: receivers skip it (RFC 7489 §6.3)" for p in fields.problems]
+    notes = [msg("dmarc.p.skipped-field", problem=p) for p in fields.problems]
     by_key: dict[str, str] = {}
     for key in fields.duplicates():
         if key not in ("p", "sp", "np") and len(set(fields.values(key))) > 1:
-            notes.append(
-                f"{key}= is given {len(fields.values(key))} times with different values (RFC 7489 §6.4 has each once)"
-            )
+            notes.append(msg("dmarc.p.tag-repeated", tag=key, count=len(fields.values(key))))
     for tag in fields.tags[1:]:
         by_key.setdefault(tag.key, tag.value)  # unknown tags are ignored (RFC 7489 §6.3): no problem
     rua, rua_problems = report_uris(by_key["rua"]) if "rua" in by_key else ((), ())
     ruf, ruf_problems = report_uris(by_key["ruf"]) if "ruf" in by_key else ((), ())
-    notes += [f"rua: {p}" for p in rua_problems] + [f"ruf: {p}" for p in ruf_problems]
+    notes += [msg("dmarc.p.in-tag", tag="rua", problem=p) for p in rua_problems]
+    notes += [msg("dmarc.p.in-tag", tag="ruf", problem=p) for p in ruf_problems]
     notes += _tag_notes(by_key)
     policy, p_problem = _policy_tag(fields, "p")
     sp, sp_problem = _policy_tag(fields, "sp")
     np_, np_problem = _policy_tag(fields, "np")
     if np_problem:
-        notes.append(f"{np_problem}: receivers ignore np= and use sp=/p= for non-existent subdomains (DMARCbis)")
-    advice: list[str] = []
+        notes.append(msg("dmarc.p.np-ignored", problem=np_problem))
+    advice: list[Message] = []
     if p_problem is None and len(fields.tags) > 1 and fields.tags[1].key != "p":
-        advice.append("p= is not the second tag as RFC 7489 §6.3 requires; receivers still read it")
+        advice.append(msg("dmarc.p.p-not-second"))
     pct = 100
     if "pct" in by_key:
         value = by_key["pct"]
         if re.fullmatch(r"\d{1,3}", value) and int(value) <= 100:
             pct = int(value)
         else:
-            notes.append(
-                f"pct={value[:20]!r} is not a whole number 0-100: receivers ignore it"
-                " and apply the policy to all mail (RFC 7489 §6.3)"
-            )
+            notes.append(msg("dmarc.p.bad-pct", value=repr(value[:20])))
     testing = by_key.get("t", "n").lower() == "y"
     base = DmarcRecord(
         "valid",
@@ -148,35 +144,35 @@ def _grade(text: str, fields: TagList) -> DmarcRecord:
     if not broken:
         return base
     if rua:
-        why = "receivers act as if the record said p=none (RFC 7489 §6.6.3 step 6, a valid rua is present)"
+        why = msg("dmarc.p.downgraded")
         return replace(base, status="downgraded", policy="none", problems=(*broken, why))
-    why = "with no valid rua either, receivers apply no DMARC policy (RFC 7489 §6.6.3 step 6)"
+    why = msg("dmarc.p.invalid")
     return replace(base, status="invalid", policy=None, problems=(*broken, why))
 
 
-def _policy_tag(fields: TagList, key: str) -> tuple[str | None, str | None]:
+def _policy_tag(fields: TagList, key: str) -> tuple[str | None, Message | None]:
     """(valid value, problem) of ``p``/``sp``/``np``; a missing ``p`` is a problem, missing others are not."""
     values = fields.values(key)
     if not values:
-        return None, ("the record has no p= tag (RFC 7489 §6.3 requires it)" if key == "p" else None)
+        return None, (msg("dmarc.p.no-p") if key == "p" else None)
     if len({v.lower() for v in values}) > 1:
         shown = ", ".join(repr(v[:20]) for v in values[:3])
-        return None, f"{key}= is given {len(values)} times with different values ({shown})"
+        return None, msg("dmarc.p.policy-repeated", tag=key, count=len(values), values=shown)
     value = values[0].lower()
     if value not in POLICIES:
-        return None, f"{key}={values[0][:30]!r} is not none, quarantine or reject"
+        return None, msg("dmarc.p.bad-policy", tag=key, value=repr(values[0][:30]))
     return value, None
 
 
-def _tag_notes(by_key: dict[str, str]) -> list[str]:
-    notes: list[str] = []
+def _tag_notes(by_key: dict[str, str]) -> list[Message]:
+    notes: list[Message] = []
     for key, choices in _CHOICES.items():
         if key in by_key and by_key[key].lower() not in choices:
-            notes.append(f"{key}={by_key[key][:20]!r} is not one of {'/'.join(choices)}: receivers use the default")
+            notes.append(msg("dmarc.p.bad-choice", tag=key, value=repr(by_key[key][:20]), choices="/".join(choices)))
     if "fo" in by_key and not _FO.fullmatch(by_key["fo"]):
-        notes.append(f"fo={by_key['fo'][:20]!r} is not a ':'-list of 0, 1, d, s: receivers use fo=0 (RFC 7489 §6.3)")
+        notes.append(msg("dmarc.p.bad-fo", value=repr(by_key["fo"][:20])))
     if "rf" in by_key and not _RF.fullmatch(by_key["rf"]):
-        notes.append(f"rf={by_key['rf'][:20]!r} is not a ':'-list of format names: receivers use afrf (RFC 7489 §6.3)")
+        notes.append(msg("dmarc.p.bad-rf", value=repr(by_key["rf"][:20])))
     if "ri" in by_key and not (by_key["ri"].isdigit() and int(by_key["ri"]) < 2**32):
-        notes.append(f"ri={by_key['ri'][:20]!r} is not a whole number of seconds: receivers use 86400 (RFC 7489 §6.3)")
+        notes.append(msg("dmarc.p.bad-ri", value=repr(by_key["ri"][:20])))
     return notes

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from auditor.dnspolicy.tags import EXT_NAME, EXT_VALUE, split_tags, starts_with_version, trailing_space_problem
+from auditor.models import Message, msg
 
 _STS_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 _SINGLE_KEYS = ("version", "mode", "max_age")  # RFC 8461 §3.2: only mx may repeat
@@ -26,7 +27,7 @@ class StsRecord:
 
     usable: bool
     policy_id: str | None
-    problems: tuple[str, ...]
+    problems: tuple[Message, ...]
     candidates: int = 0
 
     @property
@@ -40,10 +41,7 @@ class StsPolicy:
     mode: str | None
     max_age: int | None
     mx: tuple[str, ...]
-    problems: tuple[str, ...]
-
-
-_NO_POLICY = "senders must assume the domain has no MTA-STS policy (RFC 8461 §3.1)"
+    problems: tuple[Message, ...]
 
 
 def parse_sts_record(records: tuple[str, ...]) -> StsRecord:
@@ -51,32 +49,29 @@ def parse_sts_record(records: tuple[str, ...]) -> StsRecord:
     sts = [r for r in records if starts_with_version(r, "STSv1")]
     if not sts:
         others = [r for r in records if r.lstrip().lower().startswith("v=sts")]
-        why = (
-            f"no TXT record begins with v=STSv1 (found {others[0][:60]!r})"
-            if others
-            else "no TXT record begins with v=STSv1"
-        )
-        return StsRecord(False, None, (f"{why}: {_NO_POLICY}",))
+        why = msg("sts.p.no-version-found", found=repr(others[0][:60])) if others else msg("sts.p.no-version")
+        return StsRecord(False, None, (msg("sts.p.no-policy", why=why),))
     if len(sts) > 1:
-        return StsRecord(False, None, (f"{len(sts)} records begin with v=STSv1: {_NO_POLICY}",), len(sts))
+        several = msg("sts.p.no-policy", why=msg("sts.p.several", count=len(sts)))
+        return StsRecord(False, None, (several,), len(sts))
     text = sts[0]
     fields = split_tags(text, space_around_equals=False)
-    problems = [f"{p} (RFC 8461 §3.1 grammar)" for p in fields.problems]
+    problems = [msg("sts.p.grammar", problem=p) for p in fields.problems]
     problems += trailing_space_problem(text)
     ids = fields.values("id")
     policy_id = ids[0] if ids else None
     for tag in fields.tags[1:]:
         if tag.name == "id":
             if not _STS_ID.match(tag.value):
-                problems.append(f"id={tag.value[:40]!r} is not 1-32 letters or digits (RFC 8461 §3.1)")
+                problems.append(msg("sts.p.bad-id", id=repr(tag.value[:40])))
         elif not EXT_NAME.fullmatch(tag.name) or not EXT_VALUE.fullmatch(tag.value):
-            problems.append(f"field {tag.name[:32]!r}={tag.value[:32]!r} is not a valid extension (RFC 8461 §3.1)")
+            problems.append(msg("sts.p.bad-extension", name=repr(tag.name[:32]), value=repr(tag.value[:32])))
     if not ids:
-        problems.append("the record has no id= field, which RFC 8461 §3.1 requires")
+        problems.append(msg("sts.p.no-id"))
     elif len(ids) > 1:
-        problems.append(f"id= appears {len(ids)} times: senders cannot tell which policy is current")
+        problems.append(msg("sts.p.several-ids", count=len(ids)))
     if problems:
-        return StsRecord(False, policy_id, (*problems, f"so {_NO_POLICY}"), 1)
+        return StsRecord(False, policy_id, (*problems, msg("sts.p.so-no-policy")), 1)
     return StsRecord(True, policy_id, (), 1)
 
 
@@ -84,40 +79,41 @@ def parse_sts_policy(body: str) -> StsPolicy:
     """RFC 8461 §3.2 key/value lines; unknown keys are ignored, as the RFC requires."""
     values: dict[str, str] = {}
     mx: list[str] = []
-    problems: list[str] = []
+    problems: list[Message] = []
     for number, raw in enumerate(body.splitlines()[:200], start=1):
         line = raw.strip()
         if not line:
             continue
         key, sep, value = line.partition(":")
         if not sep:
-            problems.append(f"line {number}: not a 'key: value' line")
+            problems.append(msg("sts.p.not-key-value", line=number))
             continue
         key, value = key.strip(), value.strip()
         if key == "mx":
             mx.append(value.lower().rstrip("."))
         elif key in values and key in _SINGLE_KEYS:
-            problems.append(f"line {number}: {key} given again; senders cannot tell which applies")
+            problems.append(msg("sts.p.key-again", line=number, tag=key))
         else:
             values.setdefault(key, value)
     version = values.get("version")
     if version != "STSv1":
-        problems.append(f"version must be STSv1, found {version!r}" if version else "version line missing")
+        missing_version = msg("sts.p.missing", tag="version")
+        problems.append(msg("sts.p.bad-version", found=repr(version)) if version else missing_version)
     mode = values.get("mode")
     if mode not in ("enforce", "testing", "none"):
-        problems.append(f"mode must be enforce, testing or none, found {mode!r}" if mode else "mode line missing")
+        problems.append(msg("sts.p.bad-mode", found=repr(mode)) if mode else msg("sts.p.missing", tag="mode"))
     max_age: int | None = None
     raw_age = values.get("max_age")
     if raw_age is None:
-        problems.append("max_age line missing")
+        problems.append(msg("sts.p.missing", tag="max_age"))
     elif not raw_age.isdigit() or len(raw_age) > 10:
-        problems.append(f"max_age must be a whole number of seconds, found {raw_age!r}")
+        problems.append(msg("sts.p.bad-max-age", found=repr(raw_age)))
     else:
         max_age = int(raw_age)
         if max_age > 31557600:
-            problems.append("max_age exceeds the RFC 8461 maximum of 31557600 s")
+            problems.append(msg("sts.p.max-age-too-long"))
     if mode in ("enforce", "testing") and not mx:
-        problems.append("no mx: lines although mode is not none")
+        problems.append(msg("sts.p.no-mx"))
     return StsPolicy(version, mode, max_age, tuple(mx), tuple(problems))
 
 

@@ -26,6 +26,7 @@ import spf  # type: ignore[import-untyped]
 
 from auditor.dnspolicy.tags import printable
 from auditor.evidence.network import DnsAnswer
+from auditor.models import Message, msg
 
 DnsSource = Callable[[str, str], DnsAnswer]
 """(name, rdtype) -> answer; the only way an evaluation reaches DNS."""
@@ -217,7 +218,7 @@ def spf_records(records: tuple[str, ...]) -> tuple[str, ...]:
 class LintNote:
     """Something legal but unwise in a record; ``severe``: it authorises (nearly) everyone."""
 
-    text: str
+    text: Message
     severe: bool = False
 
 
@@ -228,12 +229,7 @@ def lint_record(record: str, name: str) -> tuple[LintNote, ...]:
     terms = [printable(t)[:80] for t in record.split()[1:]]
     for term in terms:
         if _PTR.fullmatch(term):
-            notes.append(
-                LintNote(
-                    f"{name}: {term} — the ptr mechanism SHOULD NOT be used (RFC 7208 §5.5): slow, unreliable,"
-                    " and some receivers skip it"
-                )
-            )
+            notes.append(LintNote(msg("spf.lint.ptr", name=name, term=term)))
         match = _IP.fullmatch(term)
         if match:
             notes.extend(_broad(match.group(2), match.group(3), name, term))
@@ -241,9 +237,9 @@ def lint_record(record: str, name: str) -> tuple[LintNote, ...]:
     if all_at is not None:
         later = [t for t in terms[all_at + 1 :] if "=" not in t or not t.lower().startswith(("exp=", "redirect="))]
         if later:
-            notes.append(LintNote(f"{name}: {' '.join(later)[:80]} after 'all' is never evaluated (RFC 7208 §5.1)"))
+            notes.append(LintNote(msg("spf.lint.after-all", name=name, terms=" ".join(later)[:80])))
         if any(t.lower().startswith("redirect=") for t in terms):
-            notes.append(LintNote(f"{name}: redirect= is ignored because the record has 'all' (RFC 7208 §6.1)"))
+            notes.append(LintNote(msg("spf.lint.redirect-ignored", name=name)))
     return tuple(notes)
 
 
@@ -255,12 +251,11 @@ def _broad(family: str, value: str, name: str, term: str) -> list[LintNote]:
     if network.version != int(family):
         return []
     if network.prefixlen == 0:
-        return [LintNote(f"{name}: {term} authorises every {'IPv' + family} address, like +all", severe=True)]
+        return [LintNote(msg("spf.lint.every-address", name=name, term=term, family="IPv" + family), severe=True)]
     if network.prefixlen < BROAD_PREFIX[network.version]:
         return [
             LintNote(
-                f"{name}: {term} authorises {network.num_addresses:,} addresses,"
-                " far more than any mail service sends from",
+                msg("spf.lint.broad", name=name, term=term, count=f"{network.num_addresses:,}"),
                 severe=network.prefixlen < 8,
             )
         ]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from auditor.models import Message, msg
+
 WSP = " \t"  # RFC 5234 WSP: space and horizontal tab, nothing else
 
 # RFC 8461 §3.1 sts-ext-name / RFC 8460 §3 tlsrpt-ext-name; DMARC tag names are
@@ -37,7 +39,7 @@ class TagList:
     """The tags of one record in order, and what did not fit the tag-list shape."""
 
     tags: tuple[Tag, ...]
-    problems: tuple[str, ...]
+    problems: tuple[Message, ...]
 
     def values(self, key: str) -> tuple[str, ...]:
         return tuple(t.value for t in self.tags if t.key == key)
@@ -66,22 +68,22 @@ def split_tags(text: str, *, space_around_equals: bool) -> TagList:
     if parts and parts[-1].strip(WSP) == "":
         parts = parts[:-1]  # the optional trailing separator
     tags: list[Tag] = []
-    problems: list[str] = []
+    problems: list[Message] = []
     for position, raw in enumerate(parts, start=1):
         part = raw.strip(WSP)
         if not part:
-            problems.append(f"field {position} is empty (';;')")
+            problems.append(msg("tags.empty", position=position))
             continue
         if part != raw.strip():
-            problems.append(f"field {position} has whitespace other than space or tab around it")
+            problems.append(msg("tags.odd-space", position=position))
         name, sep, value = part.partition("=")
         if not sep:
-            problems.append(f"field {position} {part[:40]!r} is not name=value")
+            problems.append(msg("tags.not-name-value", position=position, field=repr(part[:40])))
             continue
         if space_around_equals:
             name, value = name.rstrip(WSP), value.lstrip(WSP)
         elif name != name.rstrip(WSP) or value != value.lstrip(WSP):
-            problems.append(f"field {position} has whitespace around '=', which this record type does not allow")
+            problems.append(msg("tags.space-around-equals", position=position))
             name, value = name.rstrip(WSP), value.lstrip(WSP)
         tags.append(Tag(name, value))
     return TagList(tuple(tags), tuple(problems))
@@ -100,11 +102,11 @@ def starts_with_version(text: str, version: str, *, space_around_equals: bool = 
     return re.match(prefix + re.escape(version) + r"(?=[ \t;]|$)", text) is not None
 
 
-def trailing_space_problem(text: str) -> list[str]:
+def trailing_space_problem(text: str) -> list[Message]:
     """Whitespace may follow only a ``;`` delimiter (RFC 8461 §3.1, RFC 8460 §3 grammars)."""
     stripped = text.rstrip(WSP)
     if stripped != text and not stripped.endswith(";"):
-        return ["the record ends in whitespace after its last field (not allowed by the grammar)"]
+        return [msg("tags.trailing-space")]
     return []
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from auditor.dnspolicy.tags import EXT_NAME, EXT_VALUE, split_tags, starts_with_version, trailing_space_problem
+from auditor.models import Message, msg
 
-_NO_TLSRPT = "senders must assume the domain does not implement TLS-RPT and send no reports (RFC 8460 §3)"
 # A domain name as a mail or web host: dot-separated LDH labels (RFC 1123), at least two.
 _HOST = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{1,63}\.?")
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]{1,64}")
@@ -24,11 +24,11 @@ class TlsRptRecord:
 
     usable: bool
     rua: tuple[str, ...]
-    problems: tuple[str, ...]
+    problems: tuple[Message, ...]
     candidates: int = 0
 
 
-def report_uri_problem(uri: str) -> str | None:
+def report_uri_problem(uri: str) -> Message | None:
     """Why ``uri`` is no report destination for TLS-RPT (``mailto:`` or ``https:``, RFC 8460 §3), or None."""
     scheme, _, rest = uri.partition(":")
     scheme = scheme.lower()
@@ -36,14 +36,14 @@ def report_uri_problem(uri: str) -> str | None:
         address = rest.split("?", 1)[0]
         local, at, host = address.rpartition("@")
         if not at or not _LOCAL.fullmatch(local) or not _HOST.fullmatch(host):
-            return f"{uri[:80]!r} is not a mailto: URI with a valid address"
+            return msg("tlsrpt.p.bad-mailto", uri=repr(uri[:80]))
         return None
     if scheme == "https":
         parts = urlsplit(uri)
         if not parts.hostname or not _HOST.fullmatch(parts.hostname) or not uri.lower().startswith("https://"):
-            return f"{uri[:80]!r} is not an https:// URI with a host name"
+            return msg("tlsrpt.p.bad-https", uri=repr(uri[:80]))
         return None
-    return f"{uri[:80]!r} is neither a mailto: nor an https: URI"
+    return msg("tlsrpt.p.bad-scheme", uri=repr(uri[:80]))
 
 
 def parse_tlsrpt(records: tuple[str, ...]) -> TlsRptRecord:
@@ -51,34 +51,34 @@ def parse_tlsrpt(records: tuple[str, ...]) -> TlsRptRecord:
     chosen = [r for r in records if starts_with_version(r, "TLSRPTv1")]
     if not chosen:
         others = [r for r in records if r.lstrip().lower().startswith("v=tlsrpt")]
-        why = f"no TXT record begins with v=TLSRPTv1 (found {others[0][:60]!r})" if others else "no TLS-RPT record"
-        return TlsRptRecord(False, (), (f"{why}: {_NO_TLSRPT}",))
+        why = msg("tlsrpt.p.no-version-found", found=repr(others[0][:60])) if others else msg("tlsrpt.p.none")
+        return TlsRptRecord(False, (), (msg("tlsrpt.p.no-tlsrpt", why=why),))
     if len(chosen) > 1:
-        return TlsRptRecord(False, (), (f"{len(chosen)} records begin with v=TLSRPTv1: {_NO_TLSRPT}",), len(chosen))
+        several = msg("tlsrpt.p.no-tlsrpt", why=msg("tlsrpt.p.several", count=len(chosen)))
+        return TlsRptRecord(False, (), (several,), len(chosen))
     text = chosen[0]
     fields = split_tags(text, space_around_equals=False)
-    grammar = [f"{p} (RFC 8460 §3 grammar)" for p in fields.problems]
+    grammar: list[Message] = [msg("tlsrpt.p.grammar", problem=p) for p in fields.problems]
     grammar += trailing_space_problem(text)
     for tag in fields.tags[1:]:
         if tag.name != "rua" and (not EXT_NAME.fullmatch(tag.name) or not EXT_VALUE.fullmatch(tag.value)):
-            grammar.append(f"field {tag.name[:32]!r}={tag.value[:32]!r} is not a valid extension field (RFC 8460 §3)")
+            grammar.append(msg("tlsrpt.p.bad-extension", name=repr(tag.name[:32]), value=repr(tag.value[:32])))
     ruas = fields.values("rua")
     if len(ruas) > 1:
-        grammar.append(f"rua= appears {len(ruas)} times; the grammar has one rua= listing URIs separated by ','")
+        grammar.append(msg("tlsrpt.p.several-rua", count=len(ruas)))
     valid: list[str] = []
-    bad_uris: list[str] = []
+    bad_uris: list[Message] = []
     for value in ruas[:1]:
         for uri in (u.strip(" \t") for u in value.split(",")):
-            problem = report_uri_problem(uri) if uri else "an empty URI in the rua= list"
+            problem = report_uri_problem(uri) if uri else msg("tlsrpt.p.empty-uri")
             if problem:
-                bad_uris.append(f"{problem} (RFC 8460 §3)")
+                bad_uris.append(msg("tlsrpt.p.uri", problem=problem))
             else:
                 valid.append(uri)
     if grammar:
-        why = "the record breaks the RFC 8460 §3 grammar, so senders may discard it and send no reports"
-        return TlsRptRecord(False, tuple(valid), (*grammar, *bad_uris, why), 1)
+        return TlsRptRecord(False, tuple(valid), (*grammar, *bad_uris, msg("tlsrpt.p.broken")), 1)
     if not ruas:
-        return TlsRptRecord(False, (), ("no rua= field (RFC 8460 §3 requires one): senders have nowhere to report",), 1)
+        return TlsRptRecord(False, (), (msg("tlsrpt.p.no-rua"),), 1)
     if not valid:
-        return TlsRptRecord(False, (), (*bad_uris, "no valid report URI: senders cannot deliver any report"), 1)
+        return TlsRptRecord(False, (), (*bad_uris, msg("tlsrpt.p.no-valid-uri")), 1)
     return TlsRptRecord(True, tuple(valid), tuple(bad_uris), 1)

@@ -33,6 +33,7 @@ from auditor.gating import (
     load_waivers,
 )
 from auditor.mailer import MailError, MailSettings, send_report
+from auditor.messages import render
 from auditor.metadata import MetadataError, load_mapping_file, packaged_metadata
 from auditor.models import Need, Report, Status
 from auditor.registry import Check, load_checks, select, with_overrides
@@ -213,7 +214,7 @@ def run_scan(request: ScanRequest, console: Console) -> ExitCode:
     delivered = _deliver(report, request, request.mail, console) if request.mail is not None else True
     discovery = evidence.discovery
     if discovery is not None and discovery.fatal and discovery.mx.status not in ("ok", "nodata"):
-        console.print(f"[bold red]audit could not run:[/] {plain(discovery.fatal)}")
+        console.print(f"[bold red]audit could not run:[/] {plain(render(discovery.fatal, 'en'))}")
         return ExitCode.NOT_RUN
     code = _exit_code(report, request.report)
     return ExitCode.NOT_RUN if not delivered and code == ExitCode.OK else code

@@ -63,7 +63,8 @@ def _obs(lookup: DaneLookup) -> tuple[Observation, ...]:
     records = [Observation("TLSA", r, where) for r in lookup.answer.records] or [
         Observation("TLSA", lookup.answer.error or lookup.answer.status, where)
     ]
-    return (*records, Observation("DNSSEC", f"{lookup.dnssec}: {lookup.validation}", where))
+    dnssec = msg("dane.obs.dnssec", state=lookup.dnssec, reason=lookup.validation)
+    return (*records, Observation("DNSSEC", dnssec, where))
 
 
 @check("dane.tlsa", needs=[Need.NETWORK, Need.ENDPOINTS], area="dns")

@@ -25,6 +25,7 @@ from auditor.collectors.dnsclient import DnsClient
 from auditor.collectors.dnssec import validator_for
 from auditor.deadline import DeadlineExpired
 from auditor.evidence.network import DaneLookup, DnsAnswer, MxHost
+from auditor.models import msg
 
 MAX_TLSA = 16
 
@@ -39,14 +40,13 @@ def collect_dane(
         name = f"_25._tcp.{host.name}"
         if validator is None:
             return DaneLookup(
-                host.name, name, DnsAnswer(name, "TLSA", "error", error="no DNS server configured"), "indeterminate"
+                host.name, name, DnsAnswer(name, "TLSA", "error", error=msg("dnssec.no-server")), "indeterminate"
             )
         try:
             response = validator.query(name, "TLSA")
         except (dns.exception.Timeout, DeadlineExpired):
-            return DaneLookup(
-                host.name, name, DnsAnswer(name, "TLSA", "timeout", error=f"DNS timeout for {name}"), "indeterminate"
-            )
+            timeout = msg("dns.answer.timeout-short", name=name)
+            return DaneLookup(host.name, name, DnsAnswer(name, "TLSA", "timeout", error=timeout), "indeterminate")
         except (dns.exception.DNSException, OSError) as exc:
             return DaneLookup(
                 host.name, name, DnsAnswer(name, "TLSA", "error", error=f"{name}: {exc}"), "indeterminate"
@@ -55,8 +55,8 @@ def collect_dane(
         if answer.status in ("servfail", "error"):
             return DaneLookup(host.name, name, answer, "indeterminate", answer.error or "")
         verdict = validator.verify(response, name, "TLSA")
-        hint = " (the resolver set the AD bit, which alone proves nothing)" if response.flags & dns.flags.AD else ""
-        return DaneLookup(host.name, name, answer, verdict.state, verdict.reason + hint)
+        reason = msg("dnssec.ad-bit", reason=verdict.reason) if response.flags & dns.flags.AD else verdict.reason
+        return DaneLookup(host.name, name, answer, verdict.state, reason)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return tuple(pool.map(lookup, mx_hosts))
@@ -65,7 +65,7 @@ def collect_dane(
 def _answer(response: dns.message.Message, name: str) -> DnsAnswer:
     rcode = response.rcode()
     if rcode == dns.rcode.NXDOMAIN:
-        return DnsAnswer(name, "TLSA", "nxdomain", error=f"{name} does not exist")
+        return DnsAnswer(name, "TLSA", "nxdomain", error=msg("dns.answer.nxdomain-short", name=name))
     if rcode != dns.rcode.NOERROR:
         return DnsAnswer(name, "TLSA", "servfail", error=f"{name}: {dns.rcode.to_text(rcode)}")
     owner = dns.name.from_text(name)
@@ -76,5 +76,5 @@ def _answer(response: dns.message.Message, name: str) -> DnsAnswer:
         for r in rrset
     ]
     if not records:
-        return DnsAnswer(name, "TLSA", "nodata", error=f"{name} has no TLSA record")
+        return DnsAnswer(name, "TLSA", "nodata", error=msg("dns.answer.nodata", name=name, rdtype="TLSA"))
     return DnsAnswer(name, "TLSA", "ok", records=tuple(records[:MAX_TLSA]))

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from auditor.collectors.dnsclient import DnsClient
 from auditor.evidence.network import Discovery, DnsAnswer, Endpoint, MxHost
+from auditor.models import Message, msg
 
 # RFC 6186 / RFC 8314 service labels → (proto, default port, tls mode)
 SRV_SERVICES: dict[str, tuple[str, str]] = {
@@ -82,7 +83,7 @@ def discover(domain: str, dns: DnsClient, services: Sequence[str] = ()) -> Disco
     mx = dns.query(domain, "MX")
     mx_hosts: list[MxHost] = []
     null_mx = implicit = False
-    fatal: str | None = None
+    fatal: str | Message | None = None
     if mx.ok:
         parsed = sorted(_parse_mx(mx), key=lambda p: (p[0], p[1]))
         if len(parsed) == 1 and parsed[0][1] == ".":
@@ -94,10 +95,10 @@ def discover(domain: str, dns: DnsClient, services: Sequence[str] = ()) -> Disco
         mx_names = [(0, domain)] if addresses else []
         implicit = bool(addresses)
         if not addresses:
-            fatal = f"{domain} has neither MX nor address records: it cannot receive mail"
+            fatal = msg("dns.answer.no-mail-host", domain=domain)
     else:
         mx_names = []
-        fatal = mx.error or f"MX lookup failed: {mx.status}"
+        fatal = mx.error or msg("dns.answer.mx-failed", status=mx.status)
 
     def resolve(item: tuple[int, str]) -> MxHost:
         pref, name = item

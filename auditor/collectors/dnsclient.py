@@ -22,6 +22,8 @@ import dns.resolver
 from auditor.collectors.shared import Lookups
 from auditor.deadline import Deadline
 from auditor.evidence.network import DnsAnswer
+from auditor.messages import render
+from auditor.models import msg
 
 MAX_RECORDS = 64
 MAX_RECORD_CHARS = 4096
@@ -113,22 +115,22 @@ class DnsClient:
             return DnsAnswer(name, rdtype, "error", error=self._setup_error)
         lifetime = min(float(self._resolver.lifetime), self.deadline.remaining())
         if lifetime <= 0:
-            reason = f"DNS lookup of {name} {rdtype} skipped: time budget exhausted"
-            return DnsAnswer(name, rdtype, "timeout", error=reason)
+            return DnsAnswer(name, rdtype, "timeout", error=msg("dns.answer.budget", name=name, rdtype=rdtype))
         try:
             result = self._resolver.resolve(name, rdtype, raise_on_no_answer=True, search=False, lifetime=lifetime)
         except dns.resolver.NXDOMAIN:
-            return DnsAnswer(name, rdtype, "nxdomain", error=f"{name} does not exist (NXDOMAIN)")
+            return DnsAnswer(name, rdtype, "nxdomain", error=msg("dns.answer.nxdomain", name=name))
         except dns.resolver.NoAnswer:
-            return DnsAnswer(name, rdtype, "nodata", error=f"{name} has no {rdtype} record")
+            return DnsAnswer(name, rdtype, "nodata", error=msg("dns.answer.nodata", name=name, rdtype=rdtype))
         except dns.resolver.NoNameservers as exc:
-            return DnsAnswer(name, rdtype, "servfail", error=f"no server answered for {name} {rdtype}: {_short(exc)}")
+            failed = msg("dns.answer.no-server", name=name, rdtype=rdtype, error=_short(exc))
+            return DnsAnswer(name, rdtype, "servfail", error=failed)
         except dns.resolver.LifetimeTimeout:
-            return DnsAnswer(name, rdtype, "timeout", error=f"DNS timeout for {name} {rdtype} via {self.spec}")
-        except dns.exception.DNSException as exc:
-            return DnsAnswer(name, rdtype, "error", error=f"DNS error for {name} {rdtype}: {_short(exc)}")
-        except (OSError, ValueError) as exc:
-            return DnsAnswer(name, rdtype, "error", error=f"DNS error for {name} {rdtype}: {_short(exc)}")
+            timeout = msg("dns.answer.timeout", name=name, rdtype=rdtype, via=str(self.spec))
+            return DnsAnswer(name, rdtype, "timeout", error=timeout)
+        except (dns.exception.DNSException, OSError, ValueError) as exc:
+            failed = msg("dns.answer.error", name=name, rdtype=rdtype, error=_short(exc))
+            return DnsAnswer(name, rdtype, "error", error=failed)
         records = tuple(_present(rdata, rdtype) for rdata in list(result)[:MAX_RECORDS])
         return DnsAnswer(
             name,
@@ -143,17 +145,19 @@ class DnsClient:
     def addresses(self, name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """A and AAAA of ``name``: (addresses, reasons for lookups that failed)."""
         found: list[str] = []
-        problems: list[str] = []
+        failed: list[DnsAnswer] = []
         for rdtype in ("A", "AAAA"):
             answer = self.query(name, rdtype)
             if answer.ok:
                 found.extend(answer.records)
             elif answer.status not in ("nodata",):
-                problems.append(answer.error or answer.status)
+                failed.append(answer)
         if found:
             # One missing family is normal; only report failures when nothing was found
             # or a lookup failed for a reason other than "no such record".
-            problems = [p for p in problems if "NXDOMAIN" not in p]
+            failed = [a for a in failed if a.status != "nxdomain"]
+        # Endpoint and MX lookup errors are still plain text (English) in the evidence.
+        problems = [render(a.error, "en") if a.error is not None else a.status for a in failed]
         return tuple(dict.fromkeys(found)), tuple(problems)
 
 

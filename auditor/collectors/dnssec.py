@@ -44,6 +44,7 @@ from dns.rdtypes.ANY.NSEC3 import NSEC3
 
 from auditor.collectors.dnsclient import DnsClient
 from auditor.deadline import Deadline, DeadlineExpired
+from auditor.models import Message, ParamValue, msg
 from auditor.safeload import InputFileError, read_text
 
 MAX_CNAME_HOPS = 8
@@ -121,7 +122,7 @@ def _split_rr(line: str) -> tuple[str, int, str, str, str]:
 @dataclass(frozen=True, slots=True)
 class Verdict:
     state: str  # secure | insecure | bogus | indeterminate
-    reason: str
+    reason: Message
 
 
 def query_signed(name: str, rdtype: str, server: str, port: int, timeout: float) -> dns.message.Message:
@@ -143,7 +144,7 @@ class _Stop(Exception):
     """Ends a walk with a verdict."""
 
     def __init__(self, verdict: Verdict) -> None:
-        super().__init__(verdict.reason)
+        super().__init__(verdict.state, verdict.reason.key)
         self.verdict = verdict
 
 
@@ -195,23 +196,16 @@ class ChainValidator:
         rrset = _find(response.answer, owner, wanted)
         if rrset is not None:
             self._check(rrset, response.answer, zone, f"{owner} {dns.rdatatype.to_text(wanted)}")
-            return Verdict(
-                "secure",
-                f"signatures verified from the trust anchor for {self._anchor_of(owner).zone} down to {zone.name}",
-            )
+            return Verdict("secure", msg("dnssec.secure", anchor=str(self._anchor_of(owner).zone), zone=str(zone.name)))
         cname = _find(response.answer, owner, dns.rdatatype.CNAME)
         if cname is not None and wanted != dns.rdatatype.CNAME:
             self._check(cname, response.answer, zone, f"{owner} CNAME")
             if hops >= MAX_CNAME_HOPS:
-                return Verdict("indeterminate", f"more than {MAX_CNAME_HOPS} CNAMEs from {owner}")
+                return Verdict("indeterminate", msg("dnssec.cname-chain", count=MAX_CNAME_HOPS, name=str(owner)))
             return self._verify(response, cast(dns.name.Name, cname[0].target), wanted, hops + 1)
         self._check_denial(response, zone, f"{owner} {dns.rdatatype.to_text(wanted)}")
-        what = "does not exist" if response.rcode() == dns.rcode.NXDOMAIN else "has no such record"
-        return Verdict(
-            "secure",
-            f"signed proof that {owner} {what} (NSEC/NSEC3 signatures verified from the "
-            f"trust anchor for {self._anchor_of(owner).zone})",
-        )
+        key = "dnssec.secure-nxdomain" if response.rcode() == dns.rcode.NXDOMAIN else "dnssec.secure-nodata"
+        return Verdict("secure", msg(key, name=str(owner), anchor=str(self._anchor_of(owner).zone)))
 
     # -- the walk ---------------------------------------------------------------------
 
@@ -222,7 +216,7 @@ class ChainValidator:
         """The signed zone holding ``owner``, its keys verified from the closest anchor."""
         anchor = next((a for a in self.anchors if owner.is_subdomain(a.zone)), None)
         if anchor is None:
-            return Verdict("indeterminate", f"no trust anchor covers {owner}")
+            return Verdict("indeterminate", msg("dnssec.no-anchor", name=str(owner)))
         zone = self._anchor_keys(anchor)
         for depth in range(len(anchor.zone) + 1, len(owner) + 1):
             child = owner.split(depth)[1]
@@ -240,30 +234,18 @@ class ChainValidator:
         keys = _find(response.answer, anchor.zone, dns.rdatatype.DNSKEY)
         sigs = _find(response.answer, anchor.zone, dns.rdatatype.RRSIG, dns.rdatatype.DNSKEY)
         if keys is None or sigs is None:
-            raise _Stop(
-                Verdict(
-                    "indeterminate",
-                    f"the resolver {self.server} returned no signed DNSKEY set for "
-                    f"{anchor.zone}: it strips DNSSEC records or cannot reach the zone",
-                )
-            )
+            raise _Stop(Verdict("indeterminate", msg("dnssec.stripped", server=self.server, zone=str(anchor.zone))))
         trusted = [k for k in keys if k in anchor.dnskey or _matches_ds(anchor.zone, k, anchor.ds)]
         if not trusted:
             if anchor.builtin:
-                raise _Stop(
-                    Verdict(
-                        "indeterminate",
-                        f"the root zone reached through {self.server} is not the public DNS root (no DNSKEY matches "
-                        "the built-in root trust anchors): a private DNS tree needs its anchor (--trust-anchor)",
-                    )
-                )
-            raise _Stop(Verdict("bogus", f"no DNSKEY of {anchor.zone} matches the trust anchor"))
+                raise _Stop(Verdict("indeterminate", msg("dnssec.private-root", server=self.server)))
+            raise _Stop(Verdict("bogus", msg("dnssec.anchor-mismatch", zone=str(anchor.zone))))
         anchor_set = dns.rrset.from_rdata_list(anchor.zone, keys.ttl, trusted)
         try:
             dns.dnssec.validate(keys, sigs, {anchor.zone: anchor_set})
         except dns.exception.ValidationFailure as exc:
             raise _Stop(
-                Verdict("bogus", f"DNSKEY set of {anchor.zone} not signed by the anchored key: {exc}")
+                Verdict("bogus", msg("dnssec.anchor-unsigned", zone=str(anchor.zone), error=str(exc)))
             ) from None
         return _Zone(anchor.zone, keys)
 
@@ -272,7 +254,7 @@ class ChainValidator:
         response = self._ask(child, dns.rdatatype.DS)
         ds = _find(response.answer, child, dns.rdatatype.DS)
         if ds is not None:
-            self._check(ds, response.answer, parent, f"DS of {child}")
+            self._check(ds, response.answer, parent, msg("dnssec.what.ds", zone=str(child)))
             return self._child_keys(child, ds)
         if response.rcode() == dns.rcode.NXDOMAIN:
             self._check_denial(response, parent, f"{child} DS")
@@ -281,27 +263,15 @@ class ChainValidator:
         if soa is not None and soa.name == child:
             # Answered from the child zone itself (one server hosts parent and child): a
             # cut, but the parent's word on its DS is missing. Ask for the keys directly.
-            return Verdict(
-                "indeterminate",
-                f"{child} is a zone, but {self.server} answered its DS query from the "
-                "child side: ask a recursive resolver",
-            )
+            return Verdict("indeterminate", msg("dnssec.child-side", zone=str(child), server=self.server))
         self._check_denial(response, parent, f"{child} DS")
         bitmap = _matching_types(response, child)
         if bitmap is None:
             if _opt_out(response):
-                return Verdict(
-                    "insecure",
-                    f"{child} lies in an NSEC3 opt-out span of {parent.name}: "
-                    "an unsigned delegation is possible, nothing below is authenticated",
-                )
+                return Verdict("insecure", msg("dnssec.opt-out", zone=str(child), parent=str(parent.name)))
             return None  # an empty non-terminal or a name without own records: no cut here
         if dns.rdatatype.NS in bitmap and dns.rdatatype.SOA not in bitmap:
-            return Verdict(
-                "insecure",
-                f"{child} is an unsigned zone: {parent.name} proves (signed NSEC/NSEC3) "
-                "that its delegation has no DS record",
-            )
+            return Verdict("insecure", msg("dnssec.unsigned", zone=str(child), parent=str(parent.name)))
         return None
 
     def _child_keys(self, child: dns.name.Name, ds: dns.rrset.RRset) -> _Zone:
@@ -309,34 +279,34 @@ class ChainValidator:
         keys = _find(response.answer, child, dns.rdatatype.DNSKEY)
         sigs = _find(response.answer, child, dns.rdatatype.RRSIG, dns.rdatatype.DNSKEY)
         if keys is None or sigs is None:
-            raise _Stop(Verdict("bogus", f"{child} has DS records in its parent but no signed DNSKEY set"))
+            raise _Stop(Verdict("bogus", msg("dnssec.no-keys", zone=str(child))))
         trusted = [k for k in keys if _matches_ds(child, k, tuple(ds))]
         if not trusted:
-            raise _Stop(Verdict("bogus", f"no DNSKEY of {child} matches the DS records of its parent"))
+            raise _Stop(Verdict("bogus", msg("dnssec.ds-mismatch", zone=str(child))))
         try:
             dns.dnssec.validate(keys, sigs, {child: dns.rrset.from_rdata_list(child, keys.ttl, trusted)})
         except dns.exception.ValidationFailure as exc:
-            raise _Stop(Verdict("bogus", f"DNSKEY set of {child} not signed by a key its DS names: {exc}")) from None
+            raise _Stop(Verdict("bogus", msg("dnssec.keys-unsigned", zone=str(child), error=str(exc)))) from None
         return _Zone(child, keys)
 
     # -- single checks ----------------------------------------------------------------
 
-    def _check(self, rrset: dns.rrset.RRset, section: list[dns.rrset.RRset], zone: _Zone, what: str) -> None:
+    def _check(self, rrset: dns.rrset.RRset, section: list[dns.rrset.RRset], zone: _Zone, what: ParamValue) -> None:
         sigs = _find(section, rrset.name, dns.rdatatype.RRSIG, rrset.rdtype)
         if sigs is None:
-            raise _Stop(Verdict("bogus", f"{what} is not signed although {zone.name} is"))
+            raise _Stop(Verdict("bogus", msg("dnssec.unsigned-set", what=what, zone=str(zone.name))))
         try:
             dns.dnssec.validate(rrset, sigs, {zone.name: zone.keys})
         except dns.exception.ValidationFailure as exc:
-            reason = f"signature of {what} does not verify with the keys of {zone.name}: {exc}"
+            reason = msg("dnssec.bad-signature", what=what, zone=str(zone.name), error=str(exc))
             raise _Stop(Verdict("bogus", reason)) from None
 
-    def _check_denial(self, response: dns.message.Message, zone: _Zone, what: str) -> None:
+    def _check_denial(self, response: dns.message.Message, zone: _Zone, what: ParamValue) -> None:
         denials = [r for r in response.authority if r.rdtype in (dns.rdatatype.NSEC, dns.rdatatype.NSEC3)]
         if not denials:
-            raise _Stop(Verdict("bogus", f"no signed proof that {what} does not exist in the signed zone {zone.name}"))
+            raise _Stop(Verdict("bogus", msg("dnssec.no-denial", what=what, zone=str(zone.name))))
         for denial in denials:
-            self._check(denial, response.authority, zone, f"the NSEC/NSEC3 record {denial.name}")
+            self._check(denial, response.authority, zone, msg("dnssec.what.nsec", name=str(denial.name)))
 
     def _ask(self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> dns.message.Message:
         key = (name, rdtype)
@@ -346,17 +316,15 @@ class ChainValidator:
             try:
                 cached = self.query(name.to_text(), dns.rdatatype.to_text(rdtype))
                 if cached.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-                    cached = Verdict(
-                        "indeterminate",
-                        f"{name} {dns.rdatatype.to_text(rdtype)}: "
-                        f"{dns.rcode.to_text(cached.rcode())} from {self.server}",
-                    )
+                    rcode = dns.rcode.to_text(cached.rcode())
+                    what = f"{name} {dns.rdatatype.to_text(rdtype)}"
+                    reason = msg("dnssec.rcode-from", what=what, rcode=rcode, server=self.server)
+                    cached = Verdict("indeterminate", reason)
             except (dns.exception.DNSException, OSError, DeadlineExpired) as exc:
-                cached = Verdict(
-                    "indeterminate",
-                    f"{name} {dns.rdatatype.to_text(rdtype)} not available from "
-                    f"{self.server}: {exc or type(exc).__name__}",
-                )
+                what = f"{name} {dns.rdatatype.to_text(rdtype)}"
+                error = str(exc) or type(exc).__name__
+                reason = msg("dnssec.unavailable-from", what=what, server=self.server, error=error)
+                cached = Verdict("indeterminate", reason)
             with self._lock:
                 self._cache[key] = cached
         if isinstance(cached, Verdict):
@@ -386,13 +354,15 @@ def validator_for(dns_client: DnsClient, trust_anchor: Path | None, timeout: flo
 def check_name(validator: ChainValidator | None, name: str, rdtype: str) -> Verdict:
     """Query and validate one name (the zone's MX, the MTA-STS TXT ...); never raises."""
     if validator is None:
-        return Verdict("indeterminate", "no DNS server configured")
+        return Verdict("indeterminate", msg("dnssec.no-server"))
     try:
         response = validator.query(name, rdtype)
     except (dns.exception.DNSException, OSError, DeadlineExpired) as exc:
-        return Verdict("indeterminate", f"{name} {rdtype} not available: {exc or type(exc).__name__}")
+        error = str(exc) or type(exc).__name__
+        return Verdict("indeterminate", msg("dnssec.unavailable", what=f"{name} {rdtype}", error=error))
     if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-        return Verdict("indeterminate", f"{name} {rdtype}: {dns.rcode.to_text(response.rcode())}")
+        rcode = dns.rcode.to_text(response.rcode())
+        return Verdict("indeterminate", msg("dnssec.rcode", what=f"{name} {rdtype}", rcode=rcode))
     return validator.verify(response, name, rdtype)
 
 

@@ -20,6 +20,7 @@ from auditor.deadline import Deadline
 from auditor.dnspolicy import parse_dmarc, parse_sts_record
 from auditor.dnspolicy.spf import STRANGERS, evaluate
 from auditor.evidence.network import DnsAnswer, HttpFetch, MailDns, PreviousPolicy
+from auditor.models import msg
 
 POLICY_MAX_BYTES = 65536  # RFC 8461 policies are a few lines; anything this large is hostile
 MAX_REPORT_AUTH = 8  # external report destinations checked (RFC 7489 §7.1); more is hostile
@@ -100,7 +101,7 @@ def spf_lookups(domain: str, apex: DnsAnswer, dns: DnsClient, deadline: Deadline
         key = (name.lower().rstrip("."), rdtype)
         if key not in recorded:
             if deadline.expired:
-                recorded[key] = DnsAnswer(name, rdtype, "timeout", error="the scan's time budget for DNS ran out")
+                recorded[key] = DnsAnswer(name, rdtype, "timeout", error=msg("dns.answer.budget-out"))
             else:
                 recorded[key] = dns.query(name, rdtype)
         return recorded[key]

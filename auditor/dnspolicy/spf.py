@@ -26,6 +26,7 @@ import spf  # type: ignore[import-untyped]
 
 from auditor.dnspolicy.tags import printable
 from auditor.evidence.network import DnsAnswer
+from auditor.messages import render
 from auditor.models import Message, msg
 
 DnsSource = Callable[[str, str], DnsAnswer]
@@ -167,7 +168,8 @@ def _lookup(
     if answer.status in ("nxdomain", "nodata"):
         return
     if not answer.ok:
-        raise spf.TempError(f"DNS {answer.status} for {name} {qtype}: {answer.error or ''}")
+        # pyspf's explanation is English library text; our answer's reason goes into it as such.
+        raise spf.TempError(f"DNS {answer.status} for {name} {qtype}: {render(answer.error or '', 'en')}")
     for record in answer.records:
         yield (name, qtype), _value(record, qtype)
 
@@ -191,7 +193,7 @@ def replay(answers: tuple[DnsAnswer, ...]) -> DnsSource:
         found = table.get((name.lower().rstrip("."), rdtype))
         if found is not None:
             return found
-        return DnsAnswer(name, rdtype, "error", error="this lookup was not recorded in the evidence")
+        return DnsAnswer(name, rdtype, "error", error=msg("dns.answer.not-recorded"))
 
     return source
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.models import Message
+
 
 @dataclass(frozen=True, slots=True)
 class DnsAnswer:
@@ -26,9 +28,9 @@ class DnsAnswer:
     status: str
     records: tuple[str, ...] = ()
     ttl: int | None = None
-    error: str | None = None
+    error: str | Message | None = None
     dnssec: str = "unknown"
-    dnssec_reason: str = ""
+    dnssec_reason: str | Message = ""
 
     @property
     def ok(self) -> bool:
@@ -72,7 +74,7 @@ class Discovery:
     implicit_mx: bool = False
     srv: tuple[DnsAnswer, ...] = ()
     endpoints: tuple[Endpoint, ...] = ()
-    fatal: str | None = None
+    fatal: str | Message | None = None
     #: Client-side discovery: the autoconfig/autodiscover and webmail-name fetches, so a
     #: reader sees why an endpoint was (or was not) found there.
     client_config: tuple[HttpFetch, ...] = ()
@@ -143,4 +145,4 @@ class DaneLookup:
     name: str
     answer: DnsAnswer
     dnssec: str
-    validation: str = ""
+    validation: str | Message = ""

@@ -7,6 +7,7 @@ from typing import Any
 
 from auditor.evidence import Evidence, Target
 from auditor.evidence.network import Discovery, DnsAnswer, Endpoint, HttpFetch, MailDns, MxHost, PreviousPolicy
+from auditor.models import msg
 
 DOMAIN = "example.org"
 GOOD_POLICY = "version: STSv1\nmode: enforce\nmx: mx1.example.org\nmx: *.example.org\nmax_age: 1209600\n"
@@ -14,7 +15,7 @@ GOOD_POLICY = "version: STSv1\nmode: enforce\nmx: mx1.example.org\nmx: *.example
 
 def txt(name: str, *records: str) -> DnsAnswer:
     if not records:
-        return DnsAnswer(name, "TXT", "nodata", error=f"{name} has no TXT record")
+        return DnsAnswer(name, "TXT", "nodata", error=msg("dns.answer.nodata", name=name, rdtype="TXT"))
     return DnsAnswer(name, "TXT", "ok", records=records, ttl=300)
 
 

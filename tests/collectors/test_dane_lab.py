@@ -18,6 +18,7 @@ from auditor.collectors.dane import collect_dane
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
 from auditor.collectors.dnssec import TrustAnchor, TrustAnchorError, check_name, validator_for
 from auditor.evidence.network import MxHost
+from auditor.messages import render
 
 SIGNED, UNSIGNED, BOGUS = "mx.clean.lab.test", "mx1.plain.test", "mx.bogus.test"
 WITH_ANCHOR = {SIGNED: "secure", UNSIGNED: "insecure", BOGUS: "bogus"}
@@ -32,7 +33,7 @@ def lookups(resolver: str, anchor: Path | None) -> dict[str, object]:
 @pytest.mark.parametrize("which", ["validating", "plain"])
 def test_lab_root_anchor_gives_the_real_verdicts(lab, which: str) -> None:  # type: ignore[no-untyped-def]
     found = lookups(lab.data["resolvers"][which], Path(lab.data["root_trust_anchor"]))
-    states = {host: (d.dnssec, d.validation) for host, d in found.items()}  # type: ignore[attr-defined]
+    states = {host: (d.dnssec, render(d.validation, "en")) for host, d in found.items()}  # type: ignore[attr-defined]
     assert {host: state for host, (state, _) in states.items()} == WITH_ANCHOR, states
     signed = found[SIGNED]
     assert signed.answer.ok and signed.answer.records[0].startswith("3 1 1 ")  # type: ignore[attr-defined]
@@ -49,7 +50,7 @@ def test_without_the_anchor_nothing_is_judged(lab, which: str) -> None:  # type:
     # validating resolver sets AD.
     for host, lookup in lookups(lab.data["resolvers"][which], None).items():
         assert lookup.dnssec == "indeterminate", (host, lookup)  # type: ignore[attr-defined]
-        assert "--trust-anchor" in lookup.validation, (host, lookup)  # type: ignore[attr-defined]
+        assert "--trust-anchor" in render(lookup.validation, "en"), (host, lookup)  # type: ignore[attr-defined]
 
 
 def test_zone_anchor_against_the_authoritative_server(lab) -> None:  # type: ignore[no-untyped-def]
@@ -67,7 +68,7 @@ def test_wrong_anchor_makes_answers_bogus(lab, tmp_path: Path) -> None:  # type:
     [clean] = collect_dane(
         [MxHost("mx.clean.lab.test", 10)], DnsClient(ResolverSpec.parse(lab.resolver)), trust_anchor=wrong
     )
-    assert clean.dnssec == "bogus" and "matches the trust anchor" in clean.validation
+    assert clean.dnssec == "bogus" and "matches the trust anchor" in render(clean.validation, "en")
 
 
 def test_malformed_anchor_file_names_file_and_line(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from auditor.collectors.discovery import discover
 from auditor.collectors.dnsclient import DnsClient, ResolverSpec
 from auditor.collectors.https import fetch
 from auditor.collectors.mail_dns import collect_mail_dns, policy_url
+from auditor.messages import render
 
 
 def client(lab) -> DnsClient:  # type: ignore[no-untyped-def]
@@ -39,7 +40,7 @@ def test_null_mx_and_implicit_mx(lab) -> None:  # type: ignore[no-untyped-def]
 
 def test_nxdomain_is_fatal_with_reason(lab) -> None:  # type: ignore[no-untyped-def]
     found = discover("nothere.lab.test", client(lab))
-    assert found.mx.status == "nxdomain" and "NXDOMAIN" in (found.fatal or "")
+    assert found.mx.status == "nxdomain" and "NXDOMAIN" in render(found.fatal or "", "en")
 
 
 def test_user_service_is_added(lab) -> None:  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from auditor.collectors.dnssec import ChainValidator, TrustAnchor, anchors_with, root_anchors
+from auditor.messages import render
 
 TLSA_NAME = "_25._tcp.mx.signed.example."
 PIN = "3 1 1 " + "ab" * 32
@@ -115,7 +116,7 @@ def anchor_of(zone: Zone) -> TrustAnchor:
 def verdict(tree: Tree, name: str, *, strip: bool = False, anchors: tuple[TrustAnchor, ...] | None = None) -> str:
     validator = FakeResolver(tree, anchors or (anchor_of(tree.root),), strip)
     result = validator.verify(validator.query(name, "TLSA"), name, "TLSA")
-    return f"{result.state}: {result.reason}"
+    return f"{result.state}: {render(result.reason, 'en')}"
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from auditor.dnspolicy.spf import STRANGERS, SpfErrorKind, SpfEvaluation, evaluate, lint_record, replay, spf_records
 from auditor.evidence.network import DnsAnswer, MailDns
-from auditor.models import Message, Need, Observation, Outcome, Severity, Status, joined, msg
+from auditor.models import Message, Need, Observation, Outcome, ParamValue, Severity, Status, joined, msg
 from auditor.registry import CheckContext, check
 
 from .dns_common import graded_record, not_collected, record_obs, records_of
@@ -82,7 +82,13 @@ def _failed_evaluation(
         if ev.error_kind is SpfErrorKind.EVALUATOR:
             return Outcome(Status.ERROR, domain, msg("spf.evaluator-failed", ip=ip, why=ev.explanation), obs)
         if ev.result == "temperror":
-            return Outcome(Status.ERROR, domain, msg("spf.temperror", ip=ip, why=ev.explanation), obs)
+            failed = ev.failed
+            why: ParamValue = ev.explanation
+            if failed is not None:
+                error = failed.error or failed.status
+                name, rdtype, status = failed.name, failed.rdtype, failed.status
+                why = msg("spf.lookup-failed", name=name, rdtype=rdtype, status=status, error=error)
+            return Outcome(Status.ERROR, domain, msg("spf.temperror", ip=ip, why=why), obs)
     for _ip, ev in results:
         if ev.result == "permerror":
             why = ev.explanation.removeprefix("SPF Permanent Error: ")

@@ -38,6 +38,8 @@ DnsSource = Callable[[str, str], DnsAnswer]
 STRANGERS = ("198.51.100.254", "2001:db8::fe")
 
 _SOURCE: contextvars.ContextVar[DnsSource] = contextvars.ContextVar("spf_dns_source")
+# The answers that failed during the current evaluation (a temperror names the first).
+_FAILED: contextvars.ContextVar[list[DnsAnswer]] = contextvars.ContextVar("spf_failed_answers")
 
 
 class SpfErrorKind(StrEnum):
@@ -87,6 +89,8 @@ class SpfEvaluation:
     lookups: int
     void_lookups: int
     error_kind: SpfErrorKind | None = None
+    #: For a temperror from a DNS lookup: the answer that failed (its reason is the finding's).
+    failed: DnsAnswer | None = None
 
     @property
     def section(self) -> str | None:
@@ -99,6 +103,8 @@ def evaluate(
     """RFC 7208 ``check_host()`` for ``ip`` sending as ``sender`` (default ``postmaster@domain``)."""
     _install()
     token = _SOURCE.set(source)
+    failures: list[DnsAnswer] = []
+    failed_token = _FAILED.set(failures)
     try:
         mail_from = sender if sender is not None else f"postmaster@{domain}"
         query = _Query(i=ip, s=mail_from, h=helo or domain, strict=True)
@@ -109,9 +115,11 @@ def evaluate(
             return SpfEvaluation("temperror", message, 0, 0, SpfErrorKind.EVALUATOR)
         kind = _kind(result, query)
         shown = printable(str(explanation))[:400]
-        return SpfEvaluation(str(result), shown, int(query.lookups), int(query.void_lookups), kind)
+        failed = failures[0] if result == "temperror" and failures else None
+        return SpfEvaluation(str(result), shown, int(query.lookups), int(query.void_lookups), kind, failed)
     finally:
         _SOURCE.reset(token)
+        _FAILED.reset(failed_token)
 
 
 class _Query(spf.query):  # type: ignore[misc]
@@ -168,7 +176,8 @@ def _lookup(
     if answer.status in ("nxdomain", "nodata"):
         return
     if not answer.ok:
-        # pyspf's explanation is English library text; our answer's reason goes into it as such.
+        _FAILED.get([]).append(answer)
+        # pyspf's explanation is English library text; the check names the failed answer instead.
         raise spf.TempError(f"DNS {answer.status} for {name} {qtype}: {render(answer.error or '', 'en')}")
     for record in answer.records:
         yield (name, qtype), _value(record, qtype)

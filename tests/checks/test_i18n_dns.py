@@ -98,6 +98,7 @@ FIXTURES = {
         _spf("v=spf1 ip4:10.0.0.0/12 ~all"),
         _spf("v=spf1 ip6:::/0 -all"),
         _spf("v=spf1 ip4:192.0.2.1 -all ip4:192.0.2.2 redirect=other.example"),
+        _spf("v=spf1 include:absent.example -all"),  # not recorded: temperror names the lookup
         evidence(
             mail_dns=mail_dns(
                 spf_record=DnsAnswer(
@@ -155,7 +156,7 @@ def test_the_same_findings_in_english_keep_their_wording(family: str) -> None:
         "dmarc": "receivers discard it and apply no DMARC policy (RFC 7489 §6.6.3)",
         "mta-sts": "senders must assume the domain has no MTA-STS policy (RFC 8461 §3.1)",
         "tls-rpt": "no rua= field (RFC 8460 §3 requires one): senders have nowhere to report",
-        "spf": "authorises 1,048,576 addresses, far more than any mail service sends from",
+        "spf": "a DNS lookup failed (DNS error for absent.example TXT: this lookup was not recorded in the evidence)",
         "dane": "signature of _25._tcp.mx1.example.org TLSA does not verify with the keys of example.org: x",
     }[family]
     assert expected in details

@@ -66,9 +66,7 @@ def warnings_of(case: Case) -> set[str]:
     found = set()
     for record in spf_records(tuple(case.data.get("records", ()))):
         for note in lint_record(record, case.data["domain"]):
-            found.add(
-                "ptr" if "ptr" in note.text.split(" — ")[0] else "after-all" if "after 'all'" in note.text else "other"
-            )
+            found.add({"spf.lint.ptr": "ptr", "spf.lint.after-all": "after-all"}.get(note.text.key, "other"))
     return found
 
 

@@ -25,6 +25,7 @@ CASES = [
     ("spflookups.lab.test", "spf.record", "fail", "permerror (RFC 7208 §4.6.4)"),
     ("spfvoid.lab.test", "spf.record", "fail", "Void lookup limit"),
     ("spfbroad.lab.test", "spf.record", "fail", "like +all"),
+    ("spfptr.lab.test", "spf.record", "warn", "SHOULD NOT be used (RFC 7208 §5.5)"),
     ("dmarcspace.lab.test", "dmarc.policy", "pass", "p=reject"),
     ("dmarclead.lab.test", "dmarc.policy", "fail", "apply no DMARC policy"),
     ("dmarcver.lab.test", "dmarc.policy", "fail", "exactly v=DMARC1"),

@@ -3,8 +3,8 @@
 DNS (MX, SRV) names only part of a service. Clients mostly learn their servers from
 Mozilla's autoconfig (``autoconfig.<domain>`` and the domain's ``.well-known`` path) or
 Microsoft's Autodiscover (BSI TR-03108 tests E-13...E-20 ask that both enforce TLS), and
-users reach the webmail by a name the statement gives or the usual ``webmail.`` /
-``mail.`` names. Every endpoint found here says how (``source``) and where (``via``),
+users reach the webmail by a name the statement or the MTA-STS host's front page gives,
+or the usual ``webmail.`` / ``mail.`` names. Every endpoint found here says how (``source``) and where (``via``),
 and every fetch is kept in the evidence, answered or not.
 """
 
@@ -25,6 +25,7 @@ from auditor.deadline import Deadline
 from auditor.evidence.network import Endpoint, HttpFetch
 
 MAX_CONFIG_BYTES = 65536
+MAX_PAGE_BYTES = 262144  # the MTA-STS host's front page, read for a webmail link
 MAX_ENDPOINTS_PER_SOURCE = 16
 FETCH_TIMEOUT_S = 8.0
 
@@ -170,11 +171,25 @@ def discover_client_side(
         )
         return result
 
+    def page(url: str) -> HttpFetch:
+        result, _ = fetch_bytes(
+            url,
+            dns,
+            ca_file=ca_file,
+            timeout=FETCH_TIMEOUT_S,
+            max_bytes=MAX_PAGE_BYTES,
+            accept="text/html",
+            deadline=deadline,
+        )
+        return result
+
     request = autodiscover_request(f"postmaster@{domain}")
     with ThreadPoolExecutor(max_workers=6, thread_name_prefix="clientconf") as pool:
+        site = pool.submit(page, f"https://mta-sts.{domain}/")
         configs = list(pool.map(get, autoconfig_urls))
         discovers = list(pool.map(lambda u: get(u, request), autodiscover_urls))
         answers = list(pool.map(lambda host: get(f"https://{host}/"), guesses))
+        site_page = site.result()
 
     endpoints: list[Endpoint] = []
 
@@ -192,11 +207,16 @@ def discover_client_side(
                 add(host, port, proto, tls, "autodiscover", f"{fetched.url} ({note})")
     for host, quote in statement_webmail_hosts(statement_text or "", domain):
         add(host, 443, "https", "implicit", "statement", quote)
+    if site_page.ok and site_page.body:
+        # The MTA-STS host's site (often a landing page of the provider): a link near a webmail
+        # word that points into the domain names the webmail, as in a statement.
+        for host, quote in statement_webmail_hosts(site_page.body, domain):
+            add(host, 443, "https", "implicit", "mta-sts-site", quote)
     for host, fetched in zip(guesses, answers, strict=True):
         # "Answers": an HTTP status, or a TLS handshake that got as far as a certificate.
         if fetched.http_status is not None or (fetched.error_kind or "").startswith("cert"):
             add(host, 443, "https", "implicit", "name", f"https://{host}/ answered")
-    return tuple(endpoints), (*configs, *discovers, *answers)
+    return tuple(endpoints), (*configs, *discovers, *answers, site_page)
 
 
 def merge_endpoints(known: Sequence[Endpoint], found: Sequence[Endpoint]) -> tuple[Endpoint, ...]:

@@ -49,7 +49,7 @@ class MxHost:
 class Endpoint:
     """A network service to probe. ``tls``: ``starttls`` | ``implicit`` | ``none``.
     ``source``: how it was discovered (mx | srv | user | autoconfig | autodiscover |
-    statement | name); ``via`` the URL, record or quote that named it.
+    statement | mta-sts-site | name); ``via`` the URL, record or quote that named it.
     ``lookup_errors``: why its name gave no (or not every) address."""
 
     host: str

@@ -35,6 +35,7 @@ def test_every_client_side_source_is_found_and_named(lab) -> None:  # type: igno
         ("statement", f"webmail.{DOMAIN}", 443, "https", "implicit"),
         ("statement", "127.0.80.1", 443, "https", "implicit"),
         ("name", f"webmail.{DOMAIN}", 443, "https", "implicit"),
+        ("mta-sts-site", f"post.{DOMAIN}", 443, "https", "implicit"),
     } <= by_source, by_source
     # Both autoconfig places and both Autodiscover places answered.
     assert sum(1 for e in found if e.source == "autoconfig") == 4
@@ -45,9 +46,9 @@ def test_every_client_side_source_is_found_and_named(lab) -> None:  # type: igno
         assert endpoint.addresses and endpoint.via, endpoint
     ip_literal = next(e for e in found if e.host == "127.0.80.1")
     assert ip_literal.addresses == ("127.0.80.1",) and ip_literal.lookup_errors == ()
-    assert len(fetches) == 6 and sum(f.ok for f in fetches) >= 4
+    assert len(fetches) == 7 and sum(f.ok for f in fetches) >= 5
     merged = merge_endpoints((), found)
-    assert len({(e.host, e.port) for e in merged}) == len(merged) == 6
+    assert len({(e.host, e.port) for e in merged}) == len(merged) == 7
 
 
 def test_scan_examines_the_discovered_webmail(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -100,11 +100,22 @@ render_clients() {
     }
     server {
         listen $LAB_WEB_IP:443 ssl;
-        server_name webmail.$CLIENTS;
+        server_name webmail.$CLIENTS post.$CLIENTS;
         ssl_certificate $cert.chain.pem;
         ssl_certificate_key $cert.key;
         add_header Strict-Transport-Security "max-age=31536000" always;
         location / { default_type text/html; return 200 "<html><title>Webmail</title></html>\n"; }
+    }
+    server {
+        listen $LAB_WEB_IP:443 ssl;
+        server_name mta-sts.$CLIENTS;
+        ssl_certificate $cert.chain.pem;
+        ssl_certificate_key $cert.key;
+        location = / {
+            default_type text/html;
+            return 200 '<html><body><p>Zum Webmail: <a href="https://post.$CLIENTS/">post.$CLIENTS</a></p></body></html>\n';
+        }
+        location / { return 404; }
     }
 CONF
 }
@@ -179,7 +190,7 @@ up() {
   autoconfig_xml | lab_write_if_changed "$WEB/clients/config-v1.1.xml" || true
   chmod -R a+rX "$WEB/clients"
   bash "$LAB_DIR/issue-cert.sh" "$CLIENTS" "$CLIENTS" "autoconfig.$CLIENTS" "autodiscover.$CLIENTS" \
-    "webmail.$CLIENTS" >/dev/null
+    "webmail.$CLIENTS" "post.$CLIENTS" "mta-sts.$CLIENTS" >/dev/null
   render_conf | lab_write_if_changed "$CONF" && changed=1
   # Certificates are read at (re)load only: reload when one of ours (not another
   # component's) is newer than the last load.

@@ -73,8 +73,10 @@ def _gap(scan: TlsScan, prefix: str) -> Message | None:
     why: str | Message
     if scan.throttled_after is not None:
         why = msg("tls.throttled-after", connections=scan.throttled_after)
-    elif stopped is not None and stopped.kind in (ErrorKind.BUDGET, ErrorKind.DEADLINE):
-        why = stopped.message
+    elif stopped is not None and stopped.kind is ErrorKind.BUDGET:
+        why = msg("tls.stopped.budget", connections=scan.connections)
+    elif stopped is not None and stopped.kind is ErrorKind.DEADLINE:
+        why = msg("tls.stopped.deadline", connections=scan.connections)
     else:
         why = scan.errors[-1] if scan.errors else msg("tls.scan-incomplete")
     return msg("tls.gap", why=why, parts=", ".join(parts))

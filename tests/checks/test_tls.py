@@ -240,8 +240,19 @@ def test_why_a_scan_stopped_comes_from_its_kind_not_from_server_text() -> None:
         stopped=Failure(ErrorKind.BUDGET, "connection budget of 40 exhausted"),
     )
     (protocols,) = run(tls_checks.tls_protocols, scan)
-    assert "connection budget of 40 exhausted (protocol:SSLv3 not established)" in protocols.detail
+    connections = scan.connections
+    assert f"connection budget exhausted after {connections} connections (protocol:SSLv3 not established)" in (
+        protocols.detail
+    )
     assert "alert" not in protocols.detail
+    evidence = Evidence(
+        schema_version="1", collected_at=NOW, target=Target(domain="example.org"), network=True, tls=(scan,)
+    )
+    [german] = tls_checks.tls_protocols(CheckContext(evidence=evidence, profile=load_profile("bsi-tr-02102-2")))
+    assert f"Verbindungsbudget nach {connections} Verbindungen aufgebraucht" in render(german.detail, "de")
+    deadline = replace(scan, stopped=Failure(ErrorKind.DEADLINE, "deadline reached"))
+    (stopped,) = run(tls_checks.tls_protocols, deadline)
+    assert "the run's time budget ended" in stopped.detail
 
 
 def test_unreachable_endpoint_is_an_error_in_every_check() -> None:

@@ -64,6 +64,10 @@ def _per_scan(ctx: CheckContext, grade: Callable[[Profile, TlsScan], Iterator[Ou
             yield from grade(profile, scan)
 
 
+# Why a scan ended early by our own limits, said from its kind (never from the message).
+_STOPPED_BY_US = {ErrorKind.BUDGET: "tls.stopped.budget", ErrorKind.DEADLINE: "tls.stopped.deadline"}
+
+
 def _gap(scan: TlsScan, prefix: str) -> Message | None:
     """Why the part ``prefix`` of a scan is incomplete, or None when it is complete."""
     parts = [i for i in scan.incomplete if i.startswith(prefix) or i == "all"]
@@ -73,10 +77,8 @@ def _gap(scan: TlsScan, prefix: str) -> Message | None:
     why: str | Message
     if scan.throttled_after is not None:
         why = msg("tls.throttled-after", connections=scan.throttled_after)
-    elif stopped is not None and stopped.kind is ErrorKind.BUDGET:
-        why = msg("tls.stopped.budget", connections=scan.connections)
-    elif stopped is not None and stopped.kind is ErrorKind.DEADLINE:
-        why = msg("tls.stopped.deadline", connections=scan.connections)
+    elif stopped is not None and stopped.kind in _STOPPED_BY_US:
+        why = msg(_STOPPED_BY_US[stopped.kind], connections=scan.connections)
     else:
         why = scan.errors[-1] if scan.errors else msg("tls.scan-incomplete")
     return msg("tls.gap", why=why, parts=", ".join(parts))

@@ -158,34 +158,27 @@ def discover_client_side(
     ]
     guesses = [f"{label}.{domain}" for label in _GUESSES]
 
-    def get(url: str, post: bytes | None = None) -> HttpFetch:
+    def get(
+        url: str,
+        post: bytes | None = None,
+        accept: str = "text/xml, application/xml",
+        max_bytes: int = MAX_CONFIG_BYTES,
+    ) -> HttpFetch:
         result, _ = fetch_bytes(
             url,
             dns,
             ca_file=ca_file,
             timeout=FETCH_TIMEOUT_S,
-            max_bytes=MAX_CONFIG_BYTES,
-            accept="text/xml, application/xml",
+            max_bytes=max_bytes,
+            accept=accept,
             deadline=deadline,
             post=post,
         )
         return result
 
-    def page(url: str) -> HttpFetch:
-        result, _ = fetch_bytes(
-            url,
-            dns,
-            ca_file=ca_file,
-            timeout=FETCH_TIMEOUT_S,
-            max_bytes=MAX_PAGE_BYTES,
-            accept="text/html",
-            deadline=deadline,
-        )
-        return result
-
     request = autodiscover_request(f"postmaster@{domain}")
     with ThreadPoolExecutor(max_workers=6, thread_name_prefix="clientconf") as pool:
-        site = pool.submit(page, f"https://mta-sts.{domain}/")
+        site = pool.submit(get, f"https://mta-sts.{domain}/", accept="text/html", max_bytes=MAX_PAGE_BYTES)
         configs = list(pool.map(get, autoconfig_urls))
         discovers = list(pool.map(lambda u: get(u, request), autodiscover_urls))
         answers = list(pool.map(lambda host: get(f"https://{host}/"), guesses))

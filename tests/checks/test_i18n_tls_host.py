@@ -20,16 +20,15 @@ import auditor.checks.retention as retention_checks
 import auditor.checks.tls as tls_checks
 import pytest
 
-from auditor.collectors.host.collect import collect_host
 from auditor.collectors.tls.vulns import run_vulnerabilities
-from auditor.evidence import EVIDENCE_SCHEMA_VERSION, Evidence, Target, evidence_from_json, evidence_to_json
+from auditor.evidence import evidence_from_json, evidence_to_json
 from auditor.evidence.backup import BackupConfig, BackupRetention
 from auditor.evidence.host import HostEvidence, UserDatabase
 from auditor.evidence.tls import TLS12, TLS13, VulnResult
 from auditor.messages import render, templates
 from auditor.metadata import packaged_metadata
 from auditor.models import Finding, msg
-from auditor.registry import checks_in_module, load_checks
+from auditor.registry import checks_in_module
 from auditor.runner import evaluate
 from tests.checks import evidence_factory as ef
 from tests.checks import host_factory as hf
@@ -119,22 +118,12 @@ def _roots(tmp_path: Path) -> list[tuple[Path, Any]]:
 
 
 def test_host_findings_in_german_carry_no_english_collector_text(tmp_path: Path) -> None:
-    checks = [c for c in load_checks(packaged_metadata()) if c.meta.area == "host"]
     roots = _roots(tmp_path)
     if not roots:
         pytest.skip("no host root without the shared corpus")
     findings: list[Finding] = []
     for root, claim_set in roots:
-        host = collect_host(root, collected_at=assemble.NOW)
-        ev = Evidence(
-            schema_version=EVIDENCE_SCHEMA_VERSION,
-            collected_at=assemble.NOW.isoformat(),
-            target=Target(domain=None, host_root=str(root)),
-            network=False,
-            host=host,
-            claims=claim_set,
-        )
-        findings += evaluate(checks, ev, lang="de")
+        findings += assemble.audit(root, claim_set, lang="de")
     assert findings and not english_left(findings), english_left(findings)
 
 

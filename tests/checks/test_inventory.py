@@ -142,11 +142,11 @@ def test_not_kept_log_category_fails_when_the_host_keeps_it_and_errors_without_l
 
 def test_missing_lookup_files_are_grouped_by_their_kind_not_their_wording() -> None:
     """Files a snapshot did not capture make one finding; an error whose text merely ends like
-    that (a parse error quoting a line) stays an error of its own."""
+    that (a reader's error about a value, ending in ': not found') stays an error of its own."""
     errors = (
         HostError("inventory", "/etc/postfix/sql/a.cf: not found", ErrorKind.NOT_FOUND),
         HostError("inventory", "/etc/postfix/sql/b.cf: not found", ErrorKind.NOT_FOUND),
-        HostError("inventory", "/etc/postfix/sql/c.cf:3: not a 'key = value' line: 'x: not found'"),
+        HostError("inventory", "/etc/postfix/sql/c.cf:3: hosts = db.internal: not found"),
     )
     host = hf.host(databases=(hf.sqlite_db(hf.POSTFIXADMIN),), errors=errors)
     errored = [f for f in _run("inventory.undeclared", host, ACCOUNT) if f.status is Status.ERROR]

@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import redis
 
 from tests.conftest import LabInfo
+from tests.fleet.conftest import scratch_redis
 
 AUDITOR = [sys.executable, "-m", "auditor"]
 BROKER = "redis://127.0.0.1:6379/11"  # a database of its own: the tests flush it
@@ -129,14 +129,8 @@ def test_two_hundred_domains_share_one_probe_of_the_mx(lab: LabInfo, tmp_path: P
 
 @pytest.fixture()
 def broker() -> Iterator[str]:
-    client = redis.Redis.from_url(BROKER, socket_connect_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis does not answer at {BROKER} ({exc}); scripts/setup.sh starts it")
-    client.flushdb()
-    yield BROKER
-    client.flushdb()
+    with scratch_redis(BROKER):
+        yield BROKER
 
 
 class Worker:

@@ -11,20 +11,15 @@ import redis
 
 from auditor.evidence.network import DnsAnswer
 from auditor.fleet.redis_shared import RedisGate, RedisLimiter, RedisMemo, redis_lookups
+from tests.fleet.conftest import scratch_redis
 
 URL = "redis://127.0.0.1:6379/13"
 
 
 @pytest.fixture()
 def client() -> Iterator[redis.Redis]:
-    found = redis.Redis.from_url(URL, socket_connect_timeout=5)
-    try:
-        found.ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis does not answer at {URL} ({exc}); scripts/setup.sh starts it")
-    found.flushdb()
-    yield found
-    found.flushdb()
+    with scratch_redis(URL) as found:
+        yield found
 
 
 def test_gate_holds_the_limit_across_limiters(client: redis.Redis) -> None:

@@ -200,7 +200,7 @@ def claims(manifest: Manifest | None = None) -> ClaimSet:
     return replace(shared, claims=kept)
 
 
-def audit(root: Path, claim_set: ClaimSet | None = None) -> list[Finding]:
+def audit(root: Path, claim_set: ClaimSet | None = None, lang: str = "en") -> list[Finding]:
     """Every host check over the root, as ``auditor scan --no-network --host-root ROOT --claims ...`` runs them."""
     host = collect_host(root, collected_at=NOW)
     evidence = Evidence(
@@ -212,7 +212,7 @@ def audit(root: Path, claim_set: ClaimSet | None = None) -> list[Finding]:
         claims=claim_set if claim_set is not None else claims(),
     )
     checks = [c for c in load_checks(packaged_metadata()) if c.meta.area == "host"]
-    return evaluate(checks, evidence)
+    return evaluate(checks, evidence, lang=lang)
 
 
 @dataclass(frozen=True)
